@@ -1,0 +1,31 @@
+/**
+ * The one error type of the domain. `code` is stable and goes on the wire
+ * (JSON `error.code`); the message is for humans.
+ */
+export type ErrorCode =
+  | "bad_json"
+  | "bad_request"
+  | "unknown_type"
+  | "binary_unsupported"
+  | "bad_nick"
+  | "nick_taken"
+  | "bad_room"
+  | "not_in_room"
+  | "already_in_room"
+  | "too_many_rooms"
+  | "text_too_long"
+  | "rate_limited"
+  | "store_unavailable"
+  | "forbidden"
+  | "internal";
+
+export class ParleyError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "ParleyError";
+    this.code = code;
+  }
+}
+
+export const isParleyError = (value: unknown): value is ParleyError => value instanceof ParleyError;

@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+export interface HttpAppOptions {
+  /** Resolves when store and broker answer; rejects when one does not. */
+  ready: () => Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+} as const;
+
+// The page connects to its own origin only; no inline script, no third party.
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+interface Asset {
+  body: Buffer;
+  type: string;
+}
+
+const clientDir = new URL("../client/", import.meta.url);
+const asset = (name: string, type: string): Asset => ({ body: readFileSync(new URL(name, clientDir)), type });
+
+/** Plain HTTP: the page, its assets, health. WebSocket upgrades never reach this. */
+export const createHttpApp = (options: HttpAppOptions) => {
+  const assets = new Map<string, Asset>([
+    ["/", asset("index.html", "text/html; charset=utf-8")],
+    ["/app.js", asset("app.js", "text/javascript; charset=utf-8")],
+    ["/app.css", asset("app.css", "text/css; charset=utf-8")],
+  ]);
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "text/plain; charset=utf-8", "Method not allowed\n", { Allow: "GET, HEAD" });
+      return;
+    }
+    if (path === "/healthz") {
+      send(res, 200, "application/json", `${JSON.stringify({ status: "ok" })}\n`);
+      return;
+    }
+    if (path === "/readyz") {
+      options.ready().then(
+        () => send(res, 200, "application/json", `${JSON.stringify({ status: "ready" })}\n`),
+        (error: unknown) =>
+          send(res, 503, "application/json", `${JSON.stringify({ status: "unavailable", error: String(error) })}\n`),
+      );
+      return;
+    }
+    if (path === "/chat" || path.startsWith("/chat/")) {
+      send(res, 426, "text/plain; charset=utf-8", "This is a WebSocket endpoint.\n", { Upgrade: "websocket" });
+      return;
+    }
+    const found = assets.get(path);
+    if (!found) {
+      send(res, 404, "text/plain; charset=utf-8", "Not found\n");
+      return;
+    }
+    const extra: Record<string, string> = { "Cache-Control": "no-cache" };
+    if (found.type.startsWith("text/html")) extra["Content-Security-Policy"] = PAGE_CSP;
+    send(res, 200, found.type, req.method === "HEAD" ? "" : found.body, extra);
+  };
+};
+
+const send = (
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): void => {
+  res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+};

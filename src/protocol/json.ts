@@ -1,0 +1,120 @@
+import { ParleyError } from "../chat/errors.ts";
+import type { ChatMessage } from "../chat/message.ts";
+
+/** The WebSocket subprotocol that selects JSON protocol v1. */
+export const SUBPROTOCOL_JSON = "parley.v1";
+
+// --- client → server ---
+
+export type ClientFrame =
+  | { type: "send"; room?: string | undefined; text: string; cid?: string | undefined }
+  | { type: "nick"; nick: string }
+  | { type: "join"; room: string; since?: number | undefined; limit?: number | undefined }
+  | { type: "leave"; room: string }
+  | { type: "who"; room?: string | undefined }
+  | { type: "history"; room: string; before: number; limit?: number | undefined };
+
+// --- server → client ---
+
+export interface ResumeResult {
+  since: number;
+  /** false: some of the gap is older than the room's retention; the latest page was sent instead. */
+  complete: boolean;
+  /** How many messages after `since` were delivered by this resume. */
+  missed: number;
+}
+
+export type ServerEvent =
+  | { type: "welcome"; protocol: string; nick: string; rooms: string[] }
+  | ({ type: "message" } & ChatMessage)
+  | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
+  | { type: "history"; room: string; messages: ChatMessage[] }
+  | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null }
+  | { type: "left"; room: string }
+  | { type: "nick"; nick: string }
+  | { type: "presence"; room: string; action: "snapshot"; members: string[] }
+  | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
+  | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
+  | { type: "delete"; room: string; seq: number }
+  | { type: "error"; code: string; message: string; cid?: string; room?: string };
+
+export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
+
+/** The message event, built with a fixed key order so every recipient gets identical bytes. */
+export const encodeMessage = (m: ChatMessage): string =>
+  JSON.stringify({ type: "message", room: m.room, seq: m.seq, id: m.id, nick: m.nick, text: m.text, ts: m.ts });
+
+// --- validation of every client frame ---
+
+const MAX_CID_LENGTH = 128;
+
+type Json = Record<string, unknown>;
+
+const fail = (message: string): never => {
+  throw new ParleyError("bad_request", message);
+};
+
+const optionalString = (frame: Json, key: string, max = 1_000_000): string | undefined => {
+  const value = frame[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") return fail(`"${key}" must be a string.`);
+  if (value.length > max) return fail(`"${key}" is longer than ${max} characters.`);
+  return value;
+};
+
+const requiredString = (frame: Json, key: string, max?: number): string =>
+  optionalString(frame, key, max) ?? fail(`"${key}" is required.`);
+
+const optionalSeq = (frame: Json, key: string): number | undefined => {
+  const value = frame[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    return fail(`"${key}" must be a whole number ≥ 0.`);
+  }
+  return value;
+};
+
+/** Parses and validates one text frame of JSON v1; throws `ParleyError` with a stable code. */
+export const decodeClientFrame = (raw: string): ClientFrame => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ParleyError("bad_json", "The frame is not valid JSON.");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return fail('A frame is a JSON object with a "type".');
+  }
+  const frame = parsed as Json;
+  switch (frame.type) {
+    case "send":
+      return {
+        type: "send",
+        room: optionalString(frame, "room"),
+        text: requiredString(frame, "text"),
+        cid: optionalString(frame, "cid", MAX_CID_LENGTH),
+      };
+    case "nick":
+      return { type: "nick", nick: requiredString(frame, "nick") };
+    case "join":
+      return {
+        type: "join",
+        room: requiredString(frame, "room"),
+        since: optionalSeq(frame, "since"),
+        limit: optionalSeq(frame, "limit"),
+      };
+    case "leave":
+      return { type: "leave", room: requiredString(frame, "room") };
+    case "who":
+      return { type: "who", room: optionalString(frame, "room") };
+    case "history":
+      return {
+        type: "history",
+        room: requiredString(frame, "room"),
+        before: optionalSeq(frame, "before") ?? fail('"before" is required.'),
+        limit: optionalSeq(frame, "limit"),
+      };
+    default:
+      throw new ParleyError("unknown_type", `Unknown frame type ${JSON.stringify(frame.type ?? null)}.`);
+  }
+};

@@ -1,0 +1,50 @@
+import type { ChatMessage } from "../chat/message.ts";
+import type { ResumeResult } from "../protocol/json.ts";
+import type { HistoryStore } from "../store/history-store.ts";
+
+/** Messages per history event while resuming a gap. */
+export const RESUME_CHUNK = 500;
+
+export interface CatchUpResult {
+  /** The highest seq sent; live messages above it follow. */
+  lastSeq: number;
+  resume: ResumeResult | null;
+}
+
+/**
+ * What a JSON member gets on joining a room: the latest page, or with `since` exactly the
+ * messages after it, in chunks, however many. When part of that gap is no longer held
+ * (retention), or `since` is beyond the room's end, it says so and sends the latest page.
+ */
+export const catchUp = async (
+  store: HistoryStore,
+  room: string,
+  since: number | undefined,
+  pageLimit: number,
+  send: (messages: ChatMessage[]) => void,
+): Promise<CatchUpResult> => {
+  const bounds = await store.bounds(room);
+  const latestPage = async (): Promise<number> => {
+    const page = pageLimit > 0 ? await store.latest(room, pageLimit) : [];
+    if (page.length > 0) send(page);
+    return Math.max(bounds.last, page.at(-1)?.seq ?? 0);
+  };
+  if (since === undefined) return { lastSeq: await latestPage(), resume: null };
+
+  const gapLost = since < bounds.last && (bounds.first === 0 || bounds.first > since + 1);
+  if (since > bounds.last || gapLost) {
+    return { lastSeq: await latestPage(), resume: { since, complete: false, missed: 0 } };
+  }
+  let cursor = since;
+  let missed = 0;
+  for (;;) {
+    const chunk = await store.after(room, cursor, RESUME_CHUNK);
+    if (chunk.length > 0) {
+      send(chunk);
+      missed += chunk.length;
+      cursor = chunk.at(-1)?.seq ?? cursor;
+    }
+    if (chunk.length < RESUME_CHUNK) break;
+  }
+  return { lastSeq: cursor, resume: { since, complete: true, missed } };
+};

@@ -1,0 +1,51 @@
+import { parseTextLine } from "../chat/commands.ts";
+import { ParleyError } from "../chat/errors.ts";
+import { decodeClientFrame } from "../protocol/json.ts";
+import type { ChatService } from "./chat-service.ts";
+import type { Session } from "./session.ts";
+
+/** One text frame from a client, in either mode, turned into a service call. */
+export const handleFrame = (service: ChatService, session: Session, data: string): void => {
+  if (session.member.mode === "text") {
+    handleTextLine(service, session, data);
+    return;
+  }
+  let frame: ReturnType<typeof decodeClientFrame>;
+  try {
+    frame = decodeClientFrame(data);
+  } catch (error) {
+    service.fail(session, error, {});
+    return;
+  }
+  const home = session.conn.info.room;
+  switch (frame.type) {
+    case "send":
+      service.say(session, frame.room ?? home, frame.text, frame.cid);
+      return;
+    case "nick":
+      service.rename(session, frame.nick);
+      return;
+    case "join":
+      void service.join(session, frame.room, frame.since, frame.limit);
+      return;
+    case "leave":
+      service.leave(session, frame.room);
+      return;
+    case "who":
+      service.who(session, frame.room ?? home);
+      return;
+    case "history":
+      void service.history(session, frame.room, frame.before, frame.limit);
+      return;
+  }
+};
+
+const handleTextLine = (service: ChatService, session: Session, line: string): void => {
+  const command = parseTextLine(line);
+  const room = session.conn.info.room;
+  if (command.kind === "say") service.say(session, room, command.text, undefined);
+  else if (command.kind === "nick") service.rename(session, command.nick);
+  else service.who(session, room);
+};
+
+export const binaryRefused = new ParleyError("binary_unsupported", "Binary frames are not supported; send text.");

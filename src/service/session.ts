@@ -1,0 +1,17 @@
+import type { Member } from "../chat/hub.ts";
+import type { ChatMessage } from "../chat/message.ts";
+import type { Connection } from "../transport/connection.ts";
+
+/** A member's view of one room: catching up on history, or on the room's live stream. */
+export interface RoomSub {
+  live: boolean;
+  /** Live messages that arrived while catching up; sent after the history, without repeats. */
+  backlog: ChatMessage[];
+}
+
+/** What the service keeps per connection; the hub's member carries it. */
+export interface Session {
+  readonly conn: Connection;
+  member: Member<Session>;
+  readonly subs: Map<string, RoomSub>;
+}

@@ -1,0 +1,46 @@
+import type { ChatMessage, NewMessage } from "../chat/message.ts";
+
+export interface AppendResult {
+  message: ChatMessage;
+  /** true when a message with the same room and `cid` was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+/** The seq range a room's history still holds: `first` is 0 when the room holds nothing. */
+export interface RoomBounds {
+  first: number;
+  last: number;
+}
+
+export interface Retention {
+  /** Keep at most this many messages per room (0: no limit). */
+  maxMessagesPerRoom: number;
+  /** Drop messages older than this many milliseconds (0: no limit). */
+  maxAgeMs: number;
+}
+
+/**
+ * Durable, ordered chat history.
+ *
+ * Ordering contract: `append` gives each room's messages `seq` 1, 2, 3… in the order the
+ * appends were made, with no gap and no reuse, across restarts and across every process
+ * sharing the store. When the returned promise resolves the message is durable: it is
+ * safe to acknowledge and broadcast it. Appends with the same `(room, cid)` are one message.
+ * Reads return messages in ascending `seq`.
+ */
+export interface HistoryStore {
+  append(message: NewMessage): Promise<AppendResult>;
+  /** The newest `limit` messages of the room. */
+  latest(room: string, limit: number): Promise<ChatMessage[]>;
+  /** Up to `limit` messages with seq > `after`. */
+  after(room: string, after: number, limit: number): Promise<ChatMessage[]>;
+  /** Up to `limit` messages with seq < `before`, the newest of those. */
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]>;
+  bounds(room: string): Promise<RoomBounds>;
+  /** Removes one message; true when it existed. Its seq is never reused. */
+  delete(room: string, seq: number): Promise<boolean>;
+  /** Resolves when the store answers; for readiness checks. */
+  ping(): Promise<void>;
+  /** Writes what is pending, then releases the store. */
+  close(): Promise<void>;
+}

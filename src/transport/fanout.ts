@@ -1,0 +1,78 @@
+import type { Mode } from "../chat/hub.ts";
+import { textFrame } from "../protocol/ws-frame.ts";
+
+/** Something frames can be queued on: a connection. */
+export interface Outlet {
+  /** Queues a complete frame; `droppable` frames (presence) may be shed when the outlet is slow. */
+  enqueue(frame: Buffer, droppable: boolean): void;
+  /** Writes everything queued, in one syscall where the kernel allows. */
+  flushWrites(): void;
+}
+
+/** Calls `visit` for every outlet that should get the room's live stream right now. */
+export type RoomRecipients = (room: string, visit: (outlet: Outlet, mode: Mode) => void) => void;
+
+interface RoomBatch {
+  text: Buffer[];
+  json: Buffer[];
+  droppable: boolean;
+}
+
+/**
+ * The fan-out writer. A room's events of one event-loop turn are framed once per mode,
+ * joined into one buffer, and that same buffer is queued on every recipient; then every
+ * outlet with something queued writes once. Per-recipient work is a pointer push.
+ */
+export class Fanout {
+  private readonly rooms = new Map<string, RoomBatch>();
+  private readonly dirty = new Set<Outlet>();
+  private scheduled = false;
+
+  constructor(private readonly recipients: RoomRecipients) {}
+
+  /** Queues one event for a room's members; `null` skips a mode (nothing to say to it). */
+  toRoom(room: string, text: string | null, json: string | null, droppable = false): void {
+    let batch = this.rooms.get(room);
+    if (!batch) {
+      batch = { text: [], json: [], droppable: true };
+      this.rooms.set(room, batch);
+    }
+    if (text !== null) batch.text.push(textFrame(text));
+    if (json !== null) batch.json.push(textFrame(json));
+    batch.droppable &&= droppable;
+    this.schedule();
+  }
+
+  /** Marks an outlet as having frames queued; it is written at the end of the turn. */
+  markDirty(outlet: Outlet): void {
+    this.dirty.add(outlet);
+    this.schedule();
+  }
+
+  /** Runs the turn's writes now (also used before a close, so nothing queued is lost). */
+  flush(): void {
+    this.scheduled = true; // whatever is queued while flushing joins this flush
+    for (const [room, batch] of this.rooms) {
+      const text = join(batch.text);
+      const json = join(batch.json);
+      this.recipients(room, (outlet, mode) => {
+        const frame = mode === "text" ? text : json;
+        if (frame) outlet.enqueue(frame, batch.droppable);
+      });
+    }
+    this.rooms.clear();
+    for (const outlet of this.dirty) outlet.flushWrites();
+    this.dirty.clear();
+    this.scheduled = false;
+    if (this.rooms.size > 0) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+}
+
+const join = (frames: Buffer[]): Buffer | null =>
+  frames.length === 0 ? null : frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);

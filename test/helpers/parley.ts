@@ -1,0 +1,22 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type ParleyConfig } from "../../src/config.ts";
+import { type RunningParley, startParley } from "../../src/server.ts";
+
+/** A fresh data directory under the system temp folder. */
+export const tempDir = (prefix = "parley-test-"): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A real Parley on ephemeral loopback ports, with its own SQLite file unless told otherwise. */
+export const startTestParley = async (overrides: Partial<ParleyConfig> = {}): Promise<RunningParley> => {
+  const config: ParleyConfig = {
+    ...loadConfig([], {}),
+    host: "127.0.0.1",
+    port: 0,
+    wsPort: 0,
+    dataDir: tempDir(),
+    sqliteSync: "normal",
+    ...overrides,
+  };
+  return startParley(config);
+};

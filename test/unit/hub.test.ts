@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ParleyError } from "../../src/chat/errors.ts";
+import { Hub } from "../../src/chat/hub.ts";
+
+const sequence = (...values: number[]) => {
+  let i = 0;
+  return () => values[i++ % values.length] as number;
+};
+
+describe("Hub", () => {
+  test("gives Cookbook nicknames and never two equal ones", () => {
+    const hub = new Hub<null>({ random: sequence(0.12345, 0.12345, 0.5), maxRoomsPerMember: 5 });
+    assert.equal(hub.add("text", null).nick, "user-12345");
+    assert.equal(hub.add("text", null).nick, "user-50000");
+  });
+
+  test("join, leave and remove keep both indexes in step and report presence", () => {
+    const hub = new Hub<null>({ random: sequence(0.1, 0.2), maxRoomsPerMember: 5 });
+    const a = hub.add("json", null);
+    const b = hub.add("text", null);
+    assert.deepEqual(hub.join(a, "lobby"), { room: "lobby", action: "join", nick: "user-10000" });
+    hub.join(a, "dev");
+    hub.join(b, "lobby");
+    assert.deepEqual(hub.nicksIn("lobby"), ["user-10000", "user-20000"]);
+    assert.deepEqual(hub.leave(a, "dev"), { room: "dev", action: "leave", nick: "user-10000" });
+    assert.deepEqual(hub.roomNames(), ["lobby"]);
+    assert.deepEqual(hub.remove(a), [{ room: "lobby", action: "leave", nick: "user-10000" }]);
+    assert.deepEqual(hub.nicksIn("lobby"), ["user-20000"]);
+    assert.equal(hub.memberCount, 1);
+    assert.deepEqual(hub.remove(a), [], "removing twice announces nothing");
+  });
+
+  test("rename validates, is case-insensitively unique and frees the old name", () => {
+    const hub = new Hub<null>({ random: sequence(0.1, 0.2), maxRoomsPerMember: 5 });
+    const a = hub.add("text", null);
+    const b = hub.add("text", null);
+    hub.join(a, "lobby");
+    assert.deepEqual(hub.rename(a, "Alice"), [{ room: "lobby", action: "nick", from: "user-10000", nick: "Alice" }]);
+    assert.throws(() => hub.rename(b, "alice"), (e: unknown) => e instanceof ParleyError && e.code === "nick_taken");
+    assert.throws(() => hub.rename(b, ""), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
+    assert.throws(() => hub.rename(b, "x".repeat(33)), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
+    assert.throws(() => hub.rename(b, "bad\nnick"), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
+    assert.deepEqual(hub.rename(b, "user-10000"), [], "the old name is free again; b is in no room");
+    assert.equal(b.nick, "user-10000");
+  });
+
+  test("limits the rooms a member may be in and refuses double joins", () => {
+    const hub = new Hub<null>({ random: sequence(0.3), maxRoomsPerMember: 2 });
+    const a = hub.add("json", null);
+    hub.join(a, "one");
+    assert.throws(() => hub.join(a, "one"), (e: unknown) => e instanceof ParleyError && e.code === "already_in_room");
+    hub.join(a, "two");
+    assert.throws(() => hub.join(a, "three"), (e: unknown) => e instanceof ParleyError && e.code === "too_many_rooms");
+    assert.throws(() => hub.leave(a, "three"), (e: unknown) => e instanceof ParleyError && e.code === "not_in_room");
+  });
+});
