@@ -14,16 +14,31 @@ const main = async (): Promise<void> => {
     `Parley: page on http://${shown}:${parley.port}/ , WebSocket on ws://${shown}:${parley.wsPort}/ and ws://${shown}:${parley.port}/chat\n`,
   );
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal: leave now
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stdout.write(`Parley: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
     stopping = true;
-    process.stdout.write(`Parley: ${signal}, shutting down\n`);
-    const deadline = setTimeout(() => process.exit(1), 10_000);
+    process.stdout.write(`Parley: ${signal}, shutting down (a second signal exits at once)\n`);
+    const deadline = setTimeout(() => {
+      process.stderr.write(`parley: shutdown took longer than ${config.shutdownMs} ms; exiting\n`);
+      process.exit(1);
+    }, config.shutdownMs);
     deadline.unref();
-    parley.close().then(() => process.exit(0));
+    parley.close().then(
+      () => {
+        process.stdout.write("Parley: stopped\n");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`parley: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 };
 
 main().catch((error: unknown) => {

@@ -16,6 +16,17 @@ export interface ParleyConfig {
   maxPayload: number;
   maxQueueBytes: number;
   maxRooms: number;
+  allowedOrigins: string;
+  loopbackOrigins: "allow" | "refuse";
+  missingOrigin: "allow" | "refuse";
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  trustedProxies: string;
+  rateLimit: number;
+  rateBurst: number;
+  rateStrikes: number;
+  heartbeatMs: number;
+  shutdownMs: number;
 }
 
 type Kind = "string" | "port" | "count";
@@ -135,6 +146,96 @@ export const SETTINGS: readonly Setting[] = [
     kind: "count",
     default: 50,
     help: "Rooms one connection may be in.",
+  },
+  {
+    key: "allowedOrigins",
+    flag: "allowed-origins",
+    env: "PARLEY_ALLOWED_ORIGINS",
+    kind: "string",
+    default: "",
+    help: "Comma-separated page origins, besides Parley's own, that may open a WebSocket (https://a.example, http://host:*, * for any); others get 403.",
+  },
+  {
+    key: "loopbackOrigins",
+    flag: "loopback-origins",
+    env: "PARLEY_LOOPBACK_ORIGINS",
+    kind: "string",
+    default: "allow",
+    choices: ["allow", "refuse"],
+    help: "allow: pages on localhost, 127.x.x.x and [::1], any port, may open a WebSocket (the Cookbook's setup).",
+  },
+  {
+    key: "missingOrigin",
+    flag: "missing-origin",
+    env: "PARLEY_MISSING_ORIGIN",
+    kind: "string",
+    default: "allow",
+    choices: ["allow", "refuse"],
+    help: "allow: handshakes without an Origin header (non-browser clients) are accepted.",
+  },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    env: "PARLEY_MAX_CONNECTIONS",
+    kind: "count",
+    default: 10000,
+    help: "Open WebSocket connections in all (0: no limit); more are refused with HTTP 503.",
+  },
+  {
+    key: "maxConnectionsPerIp",
+    flag: "max-connections-per-ip",
+    env: "PARLEY_MAX_CONNECTIONS_PER_IP",
+    kind: "count",
+    default: 256,
+    help: "Open WebSocket connections from one client address (0: no limit); more are refused with HTTP 429.",
+  },
+  {
+    key: "trustedProxies",
+    flag: "trusted-proxies",
+    env: "PARLEY_TRUSTED_PROXIES",
+    kind: "string",
+    default: "",
+    help: "Comma-separated proxy addresses whose X-Forwarded-For names the client; from anyone else it is ignored.",
+  },
+  {
+    key: "rateLimit",
+    flag: "rate-limit",
+    env: "PARLEY_RATE_LIMIT",
+    kind: "count",
+    default: 20,
+    help: "Messages per second one connection may send (0: no limit); more get a rate_limited error and are dropped.",
+  },
+  {
+    key: "rateBurst",
+    flag: "rate-burst",
+    env: "PARLEY_RATE_BURST",
+    kind: "count",
+    default: 40,
+    help: "Messages one connection may send at once after a quiet spell.",
+  },
+  {
+    key: "rateStrikes",
+    flag: "rate-strikes",
+    env: "PARLEY_RATE_STRIKES",
+    kind: "count",
+    default: 100,
+    help: "Rate-limited messages (forgiven at one a second) after which the connection is closed with 1008 (0: never).",
+  },
+  {
+    key: "heartbeatMs",
+    flag: "heartbeat-ms",
+    env: "PARLEY_HEARTBEAT_MS",
+    kind: "count",
+    default: 30000,
+    help: "Milliseconds between protocol pings; a client that misses a pong is dropped with 4001 (0: no pings).",
+  },
+  {
+    key: "shutdownMs",
+    flag: "shutdown-ms",
+    env: "PARLEY_SHUTDOWN_MS",
+    kind: "count",
+    default: 10000,
+    help: "Deadline for a graceful shutdown on SIGTERM/SIGINT; past it Parley exits with status 1.",
   },
 ];
 

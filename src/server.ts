@@ -7,11 +7,12 @@ import type { ParleyConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
-import { binaryRefused, handleFrame } from "./service/inbound.ts";
+import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
 import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
 import { SqliteStore } from "./store/sqlite.ts";
 import { Gateway } from "./transport/gateway.ts";
+import { gatewayOptions } from "./transport/options.ts";
 
 export interface RunningParley {
   readonly port: number;
@@ -53,7 +54,7 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     maxRoomsPerMember: config.maxRooms,
   });
   const gateway = new Gateway(
-    { maxPayload: config.maxPayload, maxQueueBytes: config.maxQueueBytes },
+    gatewayOptions(config),
     {
       open: (conn) => service.open(conn),
       text: (conn, data) => {
@@ -63,6 +64,10 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
       binary: (conn) => {
         const session = service.sessionOf(conn);
         if (session) service.fail(session, binaryRefused, {});
+      },
+      rateLimited: (conn, data) => {
+        const session = service.sessionOf(conn);
+        if (session) rateLimited(service, session, data);
       },
       close: (conn) => service.close(conn),
     },
@@ -77,13 +82,18 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   const cookbook = createServer((_req, res) => {
-    res.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" });
+    res.writeHead(426, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Content-Type-Options": "nosniff",
+      Upgrade: "websocket",
+    });
     res.end("This port speaks WebSocket only; the page is on the HTTP port.\n");
   });
   cookbook.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
 
   await listen(page, config.port, config.host);
   await listen(cookbook, config.wsPort, config.host);
+  gateway.pagePort = (page.address() as AddressInfo).port;
 
   let closing: Promise<void> | undefined;
   return {
@@ -92,10 +102,12 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     service,
     close: () => {
       closing ??= (async () => {
-        page.close();
+        page.close(); // stop accepting; upgrades still in flight get 503
         cookbook.close();
-        gateway.closeAll(CLOSE.goingAway, "server shutting down: reconnect");
+        // Appends already made commit and are acked before the clients are told to go.
+        await new Promise((resolve) => setImmediate(resolve));
         service.fanout.flush();
+        await gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
         await store.close();
         await broker.close();
         page.closeAllConnections();
@@ -105,6 +117,9 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     },
   };
 };
+
+/** How long clients get to answer the 1001 close before they are dropped: within the shutdown deadline. */
+const closeGraceMs = (config: ParleyConfig): number => Math.min(2000, Math.floor(config.shutdownMs / 2));
 
 const listen = (server: Server, port: number, host: string): Promise<void> =>
   new Promise((resolve, reject) => {

@@ -49,3 +49,19 @@ const handleTextLine = (service: ChatService, session: Session, line: string): v
 };
 
 export const binaryRefused = new ParleyError("binary_unsupported", "Binary frames are not supported; send text.");
+
+/** A frame over the rate limit: dropped unread, answered with `rate_limited` (and its `cid`, if it had one). */
+export const rateLimited = (service: ChatService, session: Session, data: string | undefined): void => {
+  const error = new ParleyError("rate_limited", "You are sending too fast; this message was dropped. Slow down.");
+  service.fail(session, error, { cid: session.member.mode === "json" ? cidOf(data) : undefined });
+};
+
+const cidOf = (data: string | undefined): string | undefined => {
+  if (data === undefined || !data.includes('"cid"')) return undefined;
+  try {
+    const cid = (JSON.parse(data) as { cid?: unknown }).cid;
+    return typeof cid === "string" ? cid : undefined;
+  } catch {
+    return undefined;
+  }
+};

@@ -4,6 +4,8 @@ import type { Mode } from "../chat/hub.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
 import type { Fanout, Outlet } from "./fanout.ts";
+import type { Beating } from "./heartbeat.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 
 export interface ConnectionInfo {
   mode: Mode;
@@ -15,6 +17,8 @@ export interface ConnectionInfo {
 export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
+  /** This connection's token bucket. */
+  rate: RateLimiter;
 }
 
 // `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
@@ -22,11 +26,13 @@ export interface ConnectionOptions {
 const socketOf = (ws: WebSocket): Duplex => (ws as unknown as { _socket: Duplex })._socket;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
-export class Connection implements Outlet {
+export class Connection implements Outlet, Beating {
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private readonly socket: Duplex;
   closed = false;
+  /** Heartbeat: the peer answered (or said something) since the last ping. */
+  alive = true;
 
   constructor(
     readonly ws: WebSocket,
@@ -66,6 +72,30 @@ export class Connection implements Outlet {
       return;
     }
     this.socket.write(Buffer.concat(queue));
+  }
+
+  get rate(): RateLimiter {
+    return this.options.rate;
+  }
+
+  /** Bytes written for this client that it has not taken yet (as far as Node can see). */
+  get backlogBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  ping(): void {
+    if (!this.closed) this.ws.ping();
+  }
+
+  /** Missed the heartbeat: say so if the peer can still hear, and drop the socket now. */
+  expire(): void {
+    if (this.ws.readyState === this.ws.CLOSED) return;
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.ws.readyState === this.ws.OPEN)
+      this.ws.close(CLOSE.heartbeatTimeout, "heartbeat timeout: reconnect and resume");
+    this.ws.terminate(); // 'close' follows at once, and with it the leave
   }
 
   /** Writes what is queued, then starts the close handshake. */

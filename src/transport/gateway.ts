@@ -3,15 +3,27 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
+import { CLOSE } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
 import { Connection, type ConnectionInfo } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { type OriginPolicy, originAllowed } from "./origin.ts";
+import { RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { refuseUpgrade } from "./refuse.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
   maxPayload: number;
   maxQueueBytes: number;
+  origin: OriginPolicy;
+  limits: ConnectionLimitOptions;
+  /** Peers whose `X-Forwarded-For` is believed. */
+  trustedProxies: ReadonlySet<string>;
+  rate: RateLimitOptions;
+  /** Protocol ping interval in milliseconds (0: no heartbeat). */
+  heartbeatMs: number;
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
@@ -19,12 +31,17 @@ export interface GatewayHandlers {
   open(conn: Connection): void;
   text(conn: Connection, data: string): void;
   binary(conn: Connection): void;
+  /** A message over the rate limit, dropped unread; `data` is its text, if it was text. */
+  rateLimited(conn: Connection, data: string | undefined): void;
   close(conn: Connection, code: number, reason: string): void;
 }
 
 /** Accepts WebSocket upgrades (on any HTTP server) and turns sockets into Connections. */
 export class Gateway {
   private readonly wss: WebSocketServer;
+  private readonly limits: ConnectionLimits;
+  private readonly heartbeat: Heartbeat;
+  private accepting = true;
   readonly connections = new Set<Connection>();
 
   constructor(
@@ -39,10 +56,26 @@ export class Gateway {
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
     });
+    this.limits = new ConnectionLimits(options.limits);
+    this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);
+    this.heartbeat.start();
+  }
+
+  /** The port Parley's page is served on, once known: pages from there are same-site. */
+  set pagePort(port: number) {
+    this.options.origin = { ...this.options.origin, pagePort: port };
   }
 
   /** Handles an HTTP upgrade request: refused with a status before the handshake, or accepted. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.accepting) {
+      refuseUpgrade(socket, 503, "The server is shutting down; reconnect shortly.", { "Retry-After": "1" });
+      return;
+    }
+    if (!originAllowed(req.headers.origin, req.headers.host, this.options.origin)) {
+      refuseUpgrade(socket, 403, "This origin may not open a WebSocket here.");
+      return;
+    }
     let info: ConnectionInfo;
     try {
       info = this.describe(req);
@@ -51,12 +84,48 @@ export class Gateway {
       refuseUpgrade(socket, 400, message);
       return;
     }
+    const admission = this.limits.admit(info.ip);
+    if (!admission.ok) {
+      refuseUpgrade(socket, admission.status, admission.message, {
+        "Retry-After": String(admission.retryAfterSeconds),
+      });
+      return;
+    }
+    // The slot is held as long as the socket lives, whether or not the handshake completes.
+    socket.once("close", admission.release);
+    if (socket.destroyed) admission.release();
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
   }
 
   /** Closes every connection with `code` (1001 on shutdown: clients reconnect elsewhere). */
   closeAll(code: number, reason: string): void {
     for (const conn of this.connections) conn.close(code, reason);
+  }
+
+  /**
+   * Stops accepting, closes every connection with `code`, and resolves when all are gone:
+   * those that have not finished the close handshake within `graceMs` are dropped.
+   */
+  async shutdown(code: number, reason: string, graceMs: number): Promise<void> {
+    this.accepting = false;
+    this.heartbeat.stop();
+    this.closeAll(code, reason);
+    if (!(await this.drained(graceMs))) {
+      for (const conn of this.connections) conn.ws.terminate();
+      await this.drained(1000);
+    }
+  }
+
+  private drained(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const check = () => {
+        if (this.connections.size === 0) resolve(true);
+        else if (Date.now() - started >= timeoutMs) resolve(false);
+        else setTimeout(check, 20);
+      };
+      check();
+    });
   }
 
   private describe(req: IncomingMessage): ConnectionInfo {
@@ -70,17 +139,32 @@ export class Gateway {
     return {
       mode: requested.length > 0 ? "json" : "text",
       room: roomFromPath(req.url ?? "/"),
-      ip: req.socket.remoteAddress ?? "",
+      ip: clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], this.options.trustedProxies),
     };
   }
 
   private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new Connection(ws, info, this.fanout, { maxQueueBytes: this.options.maxQueueBytes });
+    const conn = new Connection(ws, info, this.fanout, {
+      maxQueueBytes: this.options.maxQueueBytes,
+      rate: new RateLimiter(this.options.rate, Date.now()),
+    });
     this.connections.add(conn);
     ws.on("message", (data, isBinary) => {
+      conn.alive = true;
       if (conn.closed) return;
-      if (isBinary) this.handlers.binary(conn);
-      else this.handlers.text(conn, (data as Buffer).toString("utf8"));
+      const verdict = conn.rate.take(Date.now());
+      if (verdict === "abusive") {
+        conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
+      } else if (verdict === "refused") {
+        this.handlers.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
+      } else if (isBinary) {
+        this.handlers.binary(conn);
+      } else {
+        this.handlers.text(conn, (data as Buffer).toString("utf8"));
+      }
+    });
+    ws.on("pong", () => {
+      conn.alive = true;
     });
     ws.on("close", (code, reason) => {
       conn.closed = true;

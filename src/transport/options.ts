@@ -1,0 +1,20 @@
+import type { ParleyConfig } from "../config.ts";
+import { parseIpList } from "./conn-limits.ts";
+import type { GatewayOptions } from "./gateway.ts";
+import { parseOriginList } from "./origin.ts";
+
+/** The gateway's limits and policies, read from the settings table. */
+export const gatewayOptions = (config: ParleyConfig): GatewayOptions => ({
+  maxPayload: config.maxPayload,
+  maxQueueBytes: config.maxQueueBytes,
+  origin: {
+    allowed: parseOriginList(config.allowedOrigins),
+    allowLoopback: config.loopbackOrigins === "allow",
+    allowMissing: config.missingOrigin === "allow",
+    pagePort: config.port,
+  },
+  limits: { maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp },
+  trustedProxies: parseIpList(config.trustedProxies),
+  rate: { perSecond: config.rateLimit, burst: config.rateBurst, strikes: config.rateStrikes },
+  heartbeatMs: config.heartbeatMs,
+});

@@ -1,0 +1,45 @@
+export interface RateLimitOptions {
+  /** Messages per second a connection may send on average (0: no limit). */
+  perSecond: number;
+  /** Messages a connection may send at once after being quiet. */
+  burst: number;
+  /** Refused messages, forgiven at one per second, after which the sender counts as abusive. */
+  strikes: number;
+}
+
+export type RateVerdict = "ok" | "refused" | "abusive";
+
+/**
+ * A token bucket per connection, plus a strike count: a client that stays over the rate
+ * keeps piling up refusals faster than they are forgiven and is eventually closed (1008),
+ * while a client that only bursts now and then is merely told to slow down.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private strikes = 0;
+  private last: number;
+
+  constructor(
+    private readonly options: RateLimitOptions,
+    now: number,
+  ) {
+    this.tokens = options.burst;
+    this.last = now;
+  }
+
+  /** Takes one token for a message arriving at `now` (milliseconds). */
+  take(now: number): RateVerdict {
+    const { perSecond, burst, strikes } = this.options;
+    if (perSecond <= 0) return "ok";
+    const elapsed = Math.max(0, now - this.last) / 1000;
+    this.last = now;
+    this.tokens = Math.min(burst, this.tokens + elapsed * perSecond);
+    this.strikes = Math.max(0, this.strikes - elapsed);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return "ok";
+    }
+    this.strikes += 1;
+    return strikes > 0 && this.strikes > strikes ? "abusive" : "refused";
+  }
+}
