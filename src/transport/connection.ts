@@ -25,6 +25,8 @@ export interface ConnectionOptions {
 // its data frames straight to the socket so one write can carry many pre-built frames.
 const socketOf = (ws: WebSocket): Duplex => (ws as unknown as { _socket: Duplex })._socket;
 
+const SLOW_CLOSE_GRACE_MS = 1000;
+
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
   private queue: Buffer[] = [];
@@ -53,7 +55,7 @@ export class Connection implements Outlet, Beating {
     const backlog = this.queuedBytes + this.socket.writableLength;
     if (backlog + frame.length > this.options.maxQueueBytes) {
       if (droppable) return; // presence first: it can be re-read, a chat message must not be skipped
-      this.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+      this.dropSlow();
       return;
     }
     if (this.queue.length === 0) this.fanout.markDirty(this);
@@ -96,6 +98,19 @@ export class Connection implements Outlet, Beating {
     if (this.ws.readyState === this.ws.OPEN)
       this.ws.close(CLOSE.heartbeatTimeout, "heartbeat timeout: reconnect and resume");
     this.ws.terminate(); // 'close' follows at once, and with it the leave
+  }
+
+  /**
+   * Too slow: what is queued is dropped (it will be resumed from history), the close frame
+   * waits behind what the socket holds, and if the client has not taken it all within a
+   * second the socket is dropped, so its memory is freed and its leave announced.
+   */
+  private dropSlow(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+    setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
   /** Writes what is queued, then starts the close handshake. */
