@@ -21,7 +21,7 @@ const withParley = async (overrides: Partial<ParleyConfig>, body: (p: RunningPar
   }
 };
 
-describe("origin check (cross-site WebSocket hijacking)", () => {
+describe("origin check (cross-site WebSocket hijacking)", { timeout: 30_000 }, () => {
   let parley: RunningParley;
   before(async () => {
     parley = await startTestParley();
@@ -80,7 +80,7 @@ describe("origin check (cross-site WebSocket hijacking)", () => {
   });
 });
 
-describe("connection caps", () => {
+describe("connection caps", { timeout: 30_000 }, () => {
   test("past the per-address cap: 429; past the global cap: 503; a closed connection frees its slot", async () => {
     await withParley({ maxConnectionsPerIp: 2, maxConnections: 4 }, async (p) => {
       const open = async (localAddress: string) => RawClient.open(p.wsPort, "/", { localAddress });

@@ -8,7 +8,7 @@ import { clientFrame, RawClient } from "../helpers/raw.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("size limits", () => {
+describe("size limits", { timeout: 30_000 }, () => {
   let parley: RunningParley;
   before(async () => {
     parley = await startTestParley({ maxPayload: 1024 });
@@ -67,7 +67,7 @@ describe("size limits", () => {
   });
 });
 
-describe("rate limit", () => {
+describe("rate limit", { timeout: 30_000 }, () => {
   let parley: RunningParley;
   before(async () => {
     parley = await startTestParley({ rateLimit: 20, rateBurst: 40, rateStrikes: 100 });
