@@ -21,12 +21,13 @@ export const catchUp = async (
   room: string,
   since: number | undefined,
   pageLimit: number,
-  send: (messages: ChatMessage[]) => void,
+  /** Sends one chunk; catch-up waits for it (it may pace itself to the client). */
+  send: (messages: ChatMessage[]) => void | Promise<void>,
 ): Promise<CatchUpResult> => {
   const bounds = await store.bounds(room);
   const latestPage = async (): Promise<number> => {
     const page = pageLimit > 0 ? await store.latest(room, pageLimit) : [];
-    if (page.length > 0) send(page);
+    if (page.length > 0) await send(page);
     return Math.max(bounds.last, page.at(-1)?.seq ?? 0);
   };
   if (since === undefined) return { lastSeq: await latestPage(), resume: null };
@@ -40,7 +41,7 @@ export const catchUp = async (
   for (;;) {
     const chunk = await store.after(room, cursor, RESUME_CHUNK);
     if (chunk.length > 0) {
-      send(chunk);
+      await send(chunk);
       missed += chunk.length;
       cursor = chunk.at(-1)?.seq ?? cursor;
     }

@@ -9,6 +9,7 @@ import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { catchUp } from "./catch-up.ts";
+import { sendHistory } from "./paced.ts";
 import type { RoomSub, Session } from "./session.ts";
 
 export interface ChatServiceOptions {
@@ -131,9 +132,9 @@ export class ChatService {
     }
     const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
     try {
-      const result = await catchUp(this.options.store, room, since, pageLimit, (messages) => {
-        if (session.subs.get(room) === sub) this.reply(session, { type: "history", room, messages });
-      });
+      const result = await catchUp(this.options.store, room, since, pageLimit, (messages) =>
+        sendHistory(session.conn, room, messages, () => session.subs.get(room) === sub),
+      );
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
       let lastSeq = result.lastSeq;
@@ -181,7 +182,8 @@ export class ChatService {
     const count = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
     try {
       const messages = await this.options.store.before(room, before, count);
-      this.reply(session, { type: "history", room, messages });
+      if (messages.length === 0) this.reply(session, { type: "history", room, messages });
+      else await sendHistory(session.conn, room, messages, () => session.member.rooms.has(room));
     } catch {
       this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
     }

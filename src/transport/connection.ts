@@ -28,6 +28,8 @@ export interface ConnectionOptions {
 const socketOf = (ws: WebSocket): Duplex => (ws as unknown as { _socket: Duplex })._socket;
 
 const SLOW_CLOSE_GRACE_MS = 1000;
+/** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
@@ -85,6 +87,33 @@ export class Connection implements Outlet, Beating {
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */
   get backlogBytes(): number {
     return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /** Bytes one part of a bulk reply (history) may take: a quarter of the cap, so live traffic fits beside it. */
+  get bulkBudget(): number {
+    return Math.max(1, Math.floor(this.options.maxQueueBytes / 4));
+  }
+
+  /**
+   * Resolves true once at most one bulk part is still waiting to be written, so the next
+   * can follow without the backlog growing; false if the connection closed first. A client
+   * that does not get there within ten seconds is too slow and is closed as such.
+   */
+  drained(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.backlogBytes <= this.bulkBudget) return Promise.resolve(true);
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.closed) resolve(false);
+        else if (this.backlogBytes <= this.bulkBudget) resolve(true);
+        else if (Date.now() - started > DRAIN_TIMEOUT_MS) {
+          this.dropSlow();
+          resolve(false);
+        } else setTimeout(check, 5);
+      };
+      setTimeout(check, 5);
+    });
   }
 
   ping(): void {

@@ -17,7 +17,21 @@ export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promis
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "src/cli.ts", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
+      // No rate limit unless the test sets one (a later flag wins): tests send bursts.
+      [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--ws-port",
+        "0",
+        "--rate-limit",
+        "0",
+        ...args,
+      ],
       { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";

@@ -16,6 +16,8 @@ export const startTestParley = async (overrides: Partial<ParleyConfig> = {}): Pr
     wsPort: 0,
     dataDir: tempDir(),
     sqliteSync: "normal",
+    // Tests send bursts far past a person's typing speed; the rate limit has its own tests.
+    rateLimit: 0,
     ...overrides,
   };
   return startParley(config);

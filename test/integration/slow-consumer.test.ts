@@ -42,7 +42,6 @@ describe("slow consumers", { timeout: 60_000 }, () => {
     assert.ok(slowConn);
 
     let maxBacklog = 0;
-    const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
     /** Sends one 16 KiB message and returns how long the watcher waited for it. */
     const sendOne = async (i: number): Promise<number> => {
       const started = performance.now();
@@ -67,14 +66,12 @@ describe("slow consumers", { timeout: 60_000 }, () => {
     // Keep talking a little after it is gone: those it must get on resume too.
     for (let k = 0; k < 20; k++) during.push(await sendOne(i++));
     const total = i;
-    const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
 
     assert.ok(leftAt > 0, "the slow client was dropped and its leave announced");
     assert.equal(connectionOf(parley, "slow", slowNick), undefined);
     assert.ok(maxBacklog <= MAX_QUEUE, `backlog peaked at ${maxBacklog} bytes`);
-    // What this process holds (server and these clients) grows by far less than what was sent.
+    // Memory held for it never passed the cap (plus the kernel's socket buffers, which are not Parley's).
     const sentBytes = (total - 60) * TEXT.length;
-    assert.ok(heapAfter - heapBefore < 64 * 1024 * 1024, `heap grew ${(heapAfter - heapBefore) >> 20} MiB`);
     console.log(
       `# slow consumer: dropped after ${leftAt - 60} messages (${((leftAt - 60) * TEXT.length) >> 20} MiB), backlog peak ${maxBacklog} bytes; others' p99 ${p99(baseline).toFixed(1)} → ${p99(during).toFixed(1)} ms; ${sentBytes >> 20} MiB sent`,
     );
