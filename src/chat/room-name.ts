@@ -23,5 +23,11 @@ export const roomFromPath = (path: string): string => {
   if (clean === "/" || clean === "" || clean === "/chat" || clean === "/chat/") return DEFAULT_ROOM;
   const match = /^\/chat\/([^/]+)\/?$/.exec(clean);
   if (!match?.[1]) throw new ParleyError("bad_room", `No room at path ${clean}; use /chat/<room>.`);
-  return validateRoomName(decodeURIComponent(match[1]));
+  let room: string;
+  try {
+    room = decodeURIComponent(match[1]);
+  } catch {
+    throw new ParleyError("bad_room", `The room in ${clean} is not valid percent-encoding.`); // e.g. "/chat/%"
+  }
+  return validateRoomName(room);
 };

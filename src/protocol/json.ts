@@ -54,12 +54,19 @@ const fail = (message: string): never => {
   throw new ParleyError("bad_request", message);
 };
 
+// A lone surrogate (legal in a JSON escape, "\ud800") has no UTF-8 form: the store would keep
+// something else than what was broadcast live. It becomes U+FFFD here, once, for everyone.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+export const wellFormed = (value: string): string =>
+  LONE_SURROGATE.test(value) ? value.replace(LONE_SURROGATES, "\ufffd") : value;
+
 const optionalString = (frame: Json, key: string, max = 1_000_000): string | undefined => {
   const value = frame[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") return fail(`"${key}" must be a string.`);
   if (value.length > max) return fail(`"${key}" is longer than ${max} characters.`);
-  return value;
+  return wellFormed(value);
 };
 
 const requiredString = (frame: Json, key: string, max?: number): string =>
