@@ -1,0 +1,153 @@
+/**
+ * `npm run soak`: a bounded soak test (not part of `npm test`). A Parley child process holds
+ * thousands of connections from many loopback addresses while they churn (clean closes and
+ * dropped sockets) and talk; its resident memory is sampled and must stay flat after warm-up.
+ *
+ * SOAK_SECONDS (default 180), SOAK_CONNECTIONS (default 3000), SOAK_TOLERANCE (default 0.25).
+ */
+import { readFileSync } from "node:fs";
+import WebSocket from "ws";
+import { spawnParley } from "../helpers/child.ts";
+import { tempDir } from "../helpers/parley.ts";
+
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
+const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 3000);
+const TOLERANCE = Number(process.env.SOAK_TOLERANCE ?? 0.25);
+const WARMUP = Math.max(20, Math.round(SECONDS / 4));
+const ROOMS = 100;
+const ADDRESSES = 40; // 127.0.0.2 … 127.0.0.41: each under the default per-address cap
+const CHURN_PER_SECOND = Math.max(1, Math.round(CONNECTIONS * 0.02));
+const MESSAGES_PER_SECOND = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const rssOf = (pid: number): number => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+};
+
+const parley = await spawnParley([
+  "--data-dir",
+  tempDir("parley-soak-"),
+  "--heartbeat-ms",
+  "5000",
+  "--max-connections",
+  String(CONNECTIONS * 2),
+  "--rate-limit",
+  "20",
+]);
+const pid = parley.child.pid as number;
+
+let opened = 0;
+let failed = 0;
+let unexpectedCloses = 0;
+let received = 0;
+const live = new Set<WebSocket>();
+const expectedToClose = new WeakSet<WebSocket>();
+
+const open = (i: number): Promise<void> =>
+  new Promise((resolve) => {
+    const json = i % 5 === 0;
+    const room = `r${i % ROOMS}`;
+    const url = json ? `ws://127.0.0.1:${parley.port}/chat/${room}` : `ws://127.0.0.1:${parley.wsPort}/chat/${room}`;
+    const ws = new WebSocket(url, json ? ["parley.v1"] : [], {
+      localAddress: `127.0.0.${2 + (i % ADDRESSES)}`,
+      perMessageDeflate: false,
+    });
+    ws.on("open", () => {
+      opened++;
+      live.add(ws);
+      resolve();
+    });
+    ws.on("message", () => {
+      received++;
+    });
+    ws.on("error", () => {
+      failed++;
+      resolve();
+    });
+    ws.on("close", (code) => {
+      live.delete(ws);
+      if (!expectedToClose.has(ws) && code !== 1006) unexpectedCloses++;
+    });
+  });
+
+const openMany = async (count: number, from: number): Promise<void> => {
+  for (let start = 0; start < count; start += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, count - start) }, (_, k) => open(from + start + k)));
+  }
+};
+
+const pick = (): WebSocket | undefined => {
+  const index = Math.floor(Math.random() * live.size);
+  let k = 0;
+  for (const ws of live) if (k++ === index) return ws;
+  return undefined;
+};
+
+console.log(`soak: ${CONNECTIONS} connections, ${SECONDS} s (warm-up ${WARMUP} s), pid ${pid}`);
+const started = Date.now();
+await openMany(CONNECTIONS, 0);
+console.log(`soak: ${opened} open after ${((Date.now() - started) / 1000).toFixed(1)} s (${failed} failed)`);
+
+const samples: Array<{ t: number; rss: number; live: number }> = [];
+let next = CONNECTIONS;
+const loopStarted = Date.now();
+for (let second = 1; second <= SECONDS; second++) {
+  // Churn: half close cleanly, half vanish (socket destroyed: the server sees a drop).
+  for (let k = 0; k < CHURN_PER_SECOND; k++) {
+    const ws = pick();
+    if (!ws) break;
+    expectedToClose.add(ws);
+    live.delete(ws);
+    if (k % 2 === 0) ws.close(1000);
+    else ws.terminate();
+  }
+  void openMany(CHURN_PER_SECOND, next);
+  next += CHURN_PER_SECOND;
+  for (let k = 0; k < MESSAGES_PER_SECOND; k++) {
+    const ws = pick();
+    if (ws?.readyState !== WebSocket.OPEN) continue;
+    const text = `soak ${second}.${k} ${"x".repeat(Math.floor(Math.random() * 200))}`;
+    ws.send(ws.protocol === "parley.v1" ? JSON.stringify({ type: "send", text, cid: `${second}.${k}` }) : text);
+  }
+  if (second % 5 === 0) {
+    const rss = rssOf(pid);
+    samples.push({ t: second, rss, live: live.size });
+    console.log(
+      `t=${String(second).padStart(4)} s  connections=${String(live.size).padStart(5)}  server RSS=${(rss / 2 ** 20).toFixed(1)} MiB  frames received=${received}`,
+    );
+  }
+  await sleep(Math.max(0, loopStarted + second * 1000 - Date.now()));
+}
+
+// RSS saws up and down with the garbage collector; the floor after each collection is what a
+// leak would raise. Compare the floor of the first half after warm-up with that of the second.
+const warm = samples.filter((s) => s.t > WARMUP);
+const half = Math.floor(warm.length / 2);
+const floor = (xs: typeof warm) => Math.min(...xs.map((s) => s.rss));
+const baseline = floor(warm.slice(0, half));
+const final = floor(warm.slice(half));
+const growth = (final - baseline) / baseline;
+const peak = Math.max(...warm.map((s) => s.rss));
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+console.log(
+  `soak: RSS floor ${mib(baseline)} in the first half after warm-up, ${mib(final)} in the second (${(growth * 100).toFixed(1)}%, tolerance ${TOLERANCE * 100}%), peak ${mib(peak)}; ${opened} connections opened in all, ${failed} refused or failed, ${unexpectedCloses} unexpected closes`,
+);
+
+for (const ws of live) ws.terminate();
+parley.child.kill("SIGTERM");
+const code = await parley.exited;
+
+const problems: string[] = [];
+if (warm.length < 6) problems.push("too few samples after warm-up: run longer");
+if (growth > TOLERANCE) problems.push(`memory grew ${(growth * 100).toFixed(1)}% after warm-up`);
+if (failed > opened * 0.01) problems.push(`${failed} connections failed`);
+if (unexpectedCloses > 0) problems.push(`${unexpectedCloses} connections were closed by the server`);
+if (code !== 0) problems.push(`Parley exited with ${code} on SIGTERM`);
+if (problems.length > 0) {
+  console.error(`soak: FAILED: ${problems.join("; ")}`);
+  process.exit(1);
+}
+console.log("soak: passed, memory flat");
+process.exit(0);
