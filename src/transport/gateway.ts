@@ -157,8 +157,17 @@ export class Gateway {
       const verdict = conn.rate.take(Date.now());
       if (verdict === "abusive") {
         conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
+        ws.resume(); // to read the close handshake's answer
       } else if (verdict === "refused") {
         this.handlers.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
+        // Stop reading this socket until its next token is due: a flood then waits in the
+        // kernel (TCP pushes back on the sender) instead of costing parsing for everyone.
+        if (!ws.isPaused) {
+          ws.pause();
+          setTimeout(() => {
+            if (!conn.closed) ws.resume();
+          }, conn.rate.msUntilToken);
+        }
       } else if (isBinary) {
         this.handlers.binary(conn);
       } else {

@@ -42,4 +42,10 @@ export class RateLimiter {
     this.strikes += 1;
     return strikes > 0 && this.strikes > strikes ? "abusive" : "refused";
   }
+
+  /** Milliseconds until the next token (as of the last `take`). */
+  get msUntilToken(): number {
+    const { perSecond } = this.options;
+    return perSecond <= 0 ? 0 : Math.ceil(((1 - Math.min(1, this.tokens)) / perSecond) * 1000);
+  }
 }
