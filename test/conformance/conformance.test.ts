@@ -34,7 +34,7 @@ describe("RFC 6455 conformance, driven by Python's websockets", { timeout: 120_0
     const parley = await startTestParley({ rateLimit: defaults.rateLimit, rateBurst: defaults.rateBurst });
     try {
       const url = `ws://127.0.0.1:${parley.wsPort}/`;
-      const child = spawn(python as string, [script, url, String(defaults.maxPayload)], {
+      const child = spawn(python as string, ["-B", script, url, String(defaults.maxPayload)], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
