@@ -158,8 +158,9 @@ export class Gateway {
       if (verdict === "abusive") {
         conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
         ws.resume(); // to read the close handshake's answer
-      } else if (verdict === "refused") {
-        this.handlers.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
+      } else if (verdict === "refused" || verdict === "dropped") {
+        if (verdict === "refused")
+          this.handlers.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
         // Stop reading this socket until its next token is due: a flood then waits in the
         // kernel (TCP pushes back on the sender) instead of costing parsing for everyone.
         if (!ws.isPaused) {

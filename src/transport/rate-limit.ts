@@ -7,7 +7,12 @@ export interface RateLimitOptions {
   strikes: number;
 }
 
-export type RateVerdict = "ok" | "refused" | "abusive";
+/**
+ * `refused`: over the limit, tell the sender. `dropped`: over the limit again before any
+ * message got through, past `burst` refusals: a flood, dropped without an answer (answering
+ * every frame of a flood would cost more than the flood). `abusive`: close it.
+ */
+export type RateVerdict = "ok" | "refused" | "dropped" | "abusive";
 
 /**
  * A token bucket per connection, plus a strike count: a client that stays over the rate
@@ -17,6 +22,7 @@ export type RateVerdict = "ok" | "refused" | "abusive";
 export class RateLimiter {
   private tokens: number;
   private strikes = 0;
+  private refusedSinceOk = 0;
   private last: number;
 
   constructor(
@@ -37,10 +43,12 @@ export class RateLimiter {
     this.strikes = Math.max(0, this.strikes - elapsed);
     if (this.tokens >= 1) {
       this.tokens -= 1;
+      this.refusedSinceOk = 0;
       return "ok";
     }
     this.strikes += 1;
-    return strikes > 0 && this.strikes > strikes ? "abusive" : "refused";
+    if (strikes > 0 && this.strikes > strikes) return "abusive";
+    return ++this.refusedSinceOk > burst ? "dropped" : "refused";
   }
 
   /** Milliseconds until the next token (as of the last `take`). */
