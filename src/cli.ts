@@ -10,14 +10,15 @@ const main = async (): Promise<void> => {
   const config = loadConfig(argv, process.env);
   const parley = await startParley(config);
   const shown = config.host === "0.0.0.0" ? "localhost" : config.host;
-  process.stdout.write(
-    `Parley: page on http://${shown}:${parley.port}/ , WebSocket on ws://${shown}:${parley.wsPort}/ and ws://${shown}:${parley.port}/chat\n`,
+  parley.log.info(
+    { event: "listening", port: parley.port, wsPort: parley.wsPort, host: config.host },
+    `Parley: page on http://${shown}:${parley.port}/ , WebSocket on ws://${shown}:${parley.wsPort}/ and ws://${shown}:${parley.port}/chat`,
   );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1); // a second signal: leave now
     stopping = true;
-    process.stdout.write(`Parley: ${signal}, shutting down\n`);
+    parley.log.info({ event: "shutdown", signal }, `Parley: ${signal}, shutting down`);
     const deadline = setTimeout(() => process.exit(1), 10_000);
     deadline.unref();
     parley.close().then(() => process.exit(0));

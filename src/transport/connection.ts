@@ -14,9 +14,20 @@ export interface ConnectionInfo {
   ip: string;
 }
 
+/**
+ * Tallies the transport keeps for metrics: plain numbers, one add per socket write, read only
+ * when scraped (no registry lookup or label hashing on the write path).
+ */
+export interface TransportStats {
+  bytesOut: number;
+  /** Droppable frames (presence) shed because the client was reading too slowly. */
+  shedFrames: number;
+}
+
 export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
+  stats: TransportStats;
 }
 
 // `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
@@ -29,6 +40,8 @@ export class Connection implements Outlet {
   private queuedBytes = 0;
   private readonly socket: Duplex;
   closed = false;
+  /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
+  sentCloseCode: number | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -48,7 +61,10 @@ export class Connection implements Outlet {
     if (this.closed) return;
     const backlog = this.queuedBytes + this.socket.writableLength;
     if (backlog + frame.length > this.options.maxQueueBytes) {
-      if (droppable) return; // presence first: it can be re-read, a chat message must not be skipped
+      if (droppable) {
+        this.options.stats.shedFrames++;
+        return; // presence first: it can be re-read, a chat message must not be skipped
+      }
       this.close(CLOSE.tooSlow, "too slow: reconnect and resume");
       return;
     }
@@ -63,11 +79,9 @@ export class Connection implements Outlet {
     this.queue = [];
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
-    if (queue.length === 1) {
-      this.socket.write(queue[0] as Buffer);
-      return;
-    }
-    this.socket.write(Buffer.concat(queue));
+    const data = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
+    this.options.stats.bytesOut += data.length;
+    this.socket.write(data);
   }
 
   /** Writes what is queued, then starts the close handshake. */
@@ -75,6 +89,7 @@ export class Connection implements Outlet {
     if (this.closed) return;
     this.flushWrites();
     this.closed = true;
+    this.sentCloseCode = code;
     this.ws.close(code, reason);
   }
 }

@@ -4,7 +4,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
-import { Connection, type ConnectionInfo } from "./connection.ts";
+import { Connection, type ConnectionInfo, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { refuseUpgrade } from "./refuse.ts";
 
@@ -12,6 +12,16 @@ export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
   maxPayload: number;
   maxQueueBytes: number;
+  /** Where connections tally bytes written (for metrics). */
+  stats: TransportStats;
+}
+
+/** An upgrade answered with an HTTP status instead of a WebSocket. */
+export interface Refusal {
+  status: number;
+  message: string;
+  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down. */
+  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down";
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
@@ -20,6 +30,10 @@ export interface GatewayHandlers {
   text(conn: Connection, data: string): void;
   binary(conn: Connection): void;
   close(conn: Connection, code: number, reason: string): void;
+  /** Asked before the handshake, once the client is known (address bans answer 403 here). */
+  admit?(info: ConnectionInfo): Refusal | undefined;
+  /** Told of every upgrade refused before the handshake. */
+  refused?(refusal: Refusal): void;
 }
 
 /** Accepts WebSocket upgrades (on any HTTP server) and turns sockets into Connections. */
@@ -48,10 +62,20 @@ export class Gateway {
       info = this.describe(req);
     } catch (error) {
       const message = isParleyError(error) ? error.message : "Bad request";
-      refuseUpgrade(socket, 400, message);
+      this.refuse(socket, { status: 400, message, reason: "bad_request" });
+      return;
+    }
+    const refusal = this.handlers.admit?.(info);
+    if (refusal) {
+      this.refuse(socket, refusal);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
+  }
+
+  private refuse(socket: Duplex, refusal: Refusal, headers: Record<string, string> = {}): void {
+    this.handlers.refused?.(refusal);
+    refuseUpgrade(socket, refusal.status, refusal.message, headers);
   }
 
   /** Closes every connection with `code` (1001 on shutdown: clients reconnect elsewhere). */
@@ -77,7 +101,10 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new Connection(ws, info, this.fanout, { maxQueueBytes: this.options.maxQueueBytes });
+    const conn = new Connection(ws, info, this.fanout, {
+      maxQueueBytes: this.options.maxQueueBytes,
+      stats: this.options.stats,
+    });
     this.connections.add(conn);
     ws.on("message", (data, isBinary) => {
       if (conn.closed) return;
