@@ -17,6 +17,8 @@ import type { GatewayHandlers } from "./transport/gateway.ts";
 export interface ParleyDeps {
   /** Where JSON log lines go (default stdout); tests capture them here. */
   logStream?: DestinationStream;
+  /** A history store to use instead of the configured one (its owner may close it). */
+  store?: HistoryStore;
 }
 
 const answers = (ping: () => Promise<void>): Promise<boolean> => {
@@ -24,10 +26,12 @@ const answers = (ping: () => Promise<void>): Promise<boolean> => {
   const timeout = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), 1000);
   });
-  const pinged = ping().then(
-    () => true,
-    () => false,
-  );
+  const pinged = Promise.resolve()
+    .then(ping)
+    .then(
+      () => true,
+      () => false,
+    );
   return Promise.race([pinged, timeout]).finally(() => clearTimeout(timer));
 };
 

@@ -45,7 +45,7 @@ export const createStore = (config: ParleyConfig): HistoryStore => {
 /** The one place where Parley's parts are put together. */
 export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
   const ops = new Ops(config, deps);
-  const store = ops.store(createStore(config));
+  const store = ops.store(deps.store ?? createStore(config));
   const broker: Broker = ops.broker(new MemoryBroker());
   const service = new ChatService({
     ...ops.serviceHooks,

@@ -19,6 +19,15 @@ export interface ErrorLog {
 
 const seconds = (start: number): number => (performance.now() - start) / 1000;
 
+/** Runs `call`, turning a synchronous throw (better-sqlite3 on a closed file) into a rejection. */
+const attempt = <T>(call: () => Promise<T>): Promise<T> => {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+};
+
 /**
  * `inner` with some methods replaced; everything else (present or added to the interface
  * later) passes straight through, bound to `inner`.
@@ -46,7 +55,7 @@ export const observeStore = (inner: HistoryStore, observer: FlowObserver, log: E
     append(message: NewMessage): Promise<AppendResult> {
       observer.messageIn();
       const start = performance.now();
-      return inner.append(message).then(
+      return attempt(() => inner.append(message)).then(
         (result) => {
           if (result.duplicate) observer.duplicate();
           else observer.storeWritten(seconds(start));
@@ -55,11 +64,11 @@ export const observeStore = (inner: HistoryStore, observer: FlowObserver, log: E
         failed("append", message.room),
       );
     },
-    latest: (room, limit) => inner.latest(room, limit).catch(failed("latest", room)),
-    after: (room, after, limit) => inner.after(room, after, limit).catch(failed("after", room)),
-    before: (room, before, limit) => inner.before(room, before, limit).catch(failed("before", room)),
-    bounds: (room) => inner.bounds(room).catch(failed("bounds", room)),
-    delete: (room, seq) => inner.delete(room, seq).catch(failed("delete", room)),
+    latest: (room, limit) => attempt(() => inner.latest(room, limit)).catch(failed("latest", room)),
+    after: (room, after, limit) => attempt(() => inner.after(room, after, limit)).catch(failed("after", room)),
+    before: (room, before, limit) => attempt(() => inner.before(room, before, limit)).catch(failed("before", room)),
+    bounds: (room) => attempt(() => inner.bounds(room)).catch(failed("bounds", room)),
+    delete: (room, seq) => attempt(() => inner.delete(room, seq)).catch(failed("delete", room)),
   });
 };
 

@@ -116,11 +116,21 @@ export class Gateway {
       this.connections.delete(conn);
       this.handlers.close(conn, code, reason.toString());
     });
-    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows.
-    ws.on("error", () => {});
+    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows,
+    // reporting 1006 as it stops reading: remember the code it sent.
+    ws.on("error", (error) => {
+      conn.sentCloseCode ??= closeCodeOfWsError(error);
+    });
     this.handlers.open(conn);
   }
 }
+
+/** The close code `ws` sent for a receiver error: it keeps it under its `status-code` symbol. */
+const closeCodeOfWsError = (error: Error): number | undefined => {
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
+  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
+  return typeof code === "number" ? code : undefined;
+};
 
 /** `?since=N` resumes the URL's room from seq N (JSON mode). */
 const sinceFrom = (raw: string | null): number | undefined => {
