@@ -120,7 +120,11 @@ const checkHistogram = (family: Family): void => {
 };
 
 /** The value of one sample: `name` with exactly these labels (0 when absent). */
-export const valueOf = (families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number => {
+export const sampleValue = (
+  families: Map<string, Family>,
+  name: string,
+  labels: Record<string, string> = {},
+): number => {
   const family = familyOf(name, families);
   const sample = family?.samples.find(
     (s) =>

@@ -6,7 +6,7 @@ import { SqliteStore } from "../../src/store/sqlite.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
-import { type Family, parsePrometheus, valueOf } from "../helpers/prometheus.ts";
+import { type Family, parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 
 const scrape = async (port: number): Promise<{ text: string; families: Map<string, Family> }> => {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -47,8 +47,8 @@ describe("/metrics after real chat traffic", () => {
       assert.equal(families.get(name)?.type, type, `${name} is a ${type}`);
       assert.ok(families.get(name)?.help, `${name} has help`);
     }
-    assert.equal(valueOf(families, "parley_store_up"), 1);
-    assert.equal(valueOf(families, "parley_broker_up"), 1);
+    assert.equal(sampleValue(families, "parley_store_up"), 1);
+    assert.equal(sampleValue(families, "parley_broker_up"), 1);
   });
 
   test("counters and histograms move with messages, resumes and closes; no room name in any label", async () => {
@@ -59,10 +59,10 @@ describe("/metrics after real chat traffic", () => {
     await json.untilJoined(room);
     const text = await connect(base);
     const during = (await scrape(parley.port)).families;
-    assert.equal(valueOf(during, "parley_connections", { mode: "json" }), 1);
-    assert.equal(valueOf(during, "parley_connections", { mode: "text" }), 1);
-    assert.equal(valueOf(during, "parley_rooms"), 1);
-    assert.equal(valueOf(during, "parley_members"), 2);
+    assert.equal(sampleValue(during, "parley_connections", { mode: "json" }), 1);
+    assert.equal(sampleValue(during, "parley_connections", { mode: "text" }), 1);
+    assert.equal(sampleValue(during, "parley_rooms"), 1);
+    assert.equal(sampleValue(during, "parley_members"), 2);
 
     for (let i = 1; i <= 5; i++) {
       json.send({ type: "send", text: `m${i}`, cid: `c${i}` });
@@ -87,11 +87,11 @@ describe("/metrics after real chat traffic", () => {
     text.send("x".repeat(2000));
     assert.equal((await text.closed).code, 1009);
     await json.close();
-    await waitFor(async () => valueOf((await scrape(parley.port)).families, "parley_members") === 0);
+    await waitFor(async () => sampleValue((await scrape(parley.port)).families, "parley_members") === 0);
 
     const { text: body, families: now } = await scrape(parley.port);
     const grew = (name: string, labels: Record<string, string> = {}) =>
-      valueOf(now, name, labels) - valueOf(before, name, labels);
+      sampleValue(now, name, labels) - sampleValue(before, name, labels);
     assert.equal(grew("parley_messages_in_total"), 7); // 6 from JSON (one a duplicate), 1 from text
     assert.equal(grew("parley_messages_duplicate_total"), 1);
     assert.equal(grew("parley_messages_out_total"), 6);
@@ -104,7 +104,7 @@ describe("/metrics after real chat traffic", () => {
     assert.equal(grew("parley_connections_opened_total", { mode: "text" }), 1);
     assert.equal(grew("parley_connections_closed_total", { reason: "size" }), 1);
     assert.equal(grew("parley_connections_closed_total", { reason: "normal" }), 1);
-    assert.equal(valueOf(now, "parley_connections", { mode: "json" }), 0);
+    assert.equal(sampleValue(now, "parley_connections", { mode: "json" }), 0);
     const received = [...json.raw.frames, ...text.frames].reduce((n, f) => n + Buffer.byteLength(f), 0);
     assert.ok(grew("parley_bytes_out_total") >= received, "every byte a client received was counted");
     assert.ok(!body.includes(room), "room names never appear in metrics");
@@ -114,8 +114,8 @@ describe("/metrics after real chat traffic", () => {
     const before = (await scrape(parley.port)).families;
     await assert.rejects(connect(`ws://127.0.0.1:${parley.wsPort}/chat/bad room!`));
     const now = (await scrape(parley.port)).families;
-    const grew = valueOf(now, "parley_handshakes_refused_total", { reason: "bad_request" });
-    assert.equal(grew - valueOf(before, "parley_handshakes_refused_total", { reason: "bad_request" }), 1);
+    const grew = sampleValue(now, "parley_handshakes_refused_total", { reason: "bad_request" });
+    assert.equal(grew - sampleValue(before, "parley_handshakes_refused_total", { reason: "bad_request" }), 1);
   });
 });
 
@@ -140,8 +140,8 @@ describe("/healthz and /readyz", () => {
       assert.equal(((await down.json()) as { status: string }).status, "unavailable");
       assert.equal((await get("/healthz")).status, 200, "the process is still alive");
       const { families } = await scrape(parley.port);
-      assert.equal(valueOf(families, "parley_store_up"), 0);
-      assert.equal(valueOf(families, "parley_broker_up"), 1);
+      assert.equal(sampleValue(families, "parley_store_up"), 0);
+      assert.equal(sampleValue(families, "parley_broker_up"), 1);
     } finally {
       await parley.close();
     }
