@@ -239,7 +239,8 @@ const readConfigFile = (file: string, read: (path: string) => string): Source =>
     const where = `config file ${file}: "${key}"`;
     const numeric = setting.kind !== "string";
     if (numeric ? typeof value !== "number" : typeof value !== "string") {
-      throw new ConfigError(`${where} must be a ${numeric ? "number" : "string"}, not ${JSON.stringify(value)}.`);
+      const given = setting.secret ? typeof value : JSON.stringify(value);
+      throw new ConfigError(`${where} must be a ${numeric ? "number" : "string"}, not ${given}.`);
     }
     values[setting.key] = parseValue(setting, String(value), where);
   }
