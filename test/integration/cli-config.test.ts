@@ -33,13 +33,9 @@ describe("the parley command: settings", () => {
   test("a bad config file stops the start with the bad key named, exit code 2", () => {
     const file = join(tempDir(), "parley.json");
     writeFileSync(file, JSON.stringify({ port: 0, "max-romos": 5 }));
-    const unknown = bin(["--config", file]);
+    const unknown = bin([], { PARLEY_CONFIG: file }); // wrong types: test/unit/config.test.ts
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown key "max-romos"/);
-    writeFileSync(file, JSON.stringify({ history: "fifty" }));
-    const wrongType = bin([], { PARLEY_CONFIG: file });
-    assert.equal(wrongType.status, 2);
-    assert.match(wrongType.stderr, /"history" must be a number/);
   });
 
   test("a config file sets the server up; every stdout line is a JSON log line", async () => {
