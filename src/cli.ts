@@ -10,17 +10,19 @@ const main = async (): Promise<void> => {
   const config = loadConfig(argv, process.env);
   const parley = await startParley(config);
   const shown = config.host === "0.0.0.0" ? "localhost" : config.host;
-  process.stdout.write(
-    `Parley: page on http://${shown}:${parley.port}/ , WebSocket on ws://${shown}:${parley.wsPort}/ and ws://${shown}:${parley.port}/chat\n`,
+  parley.log.info(
+    { event: "listening", port: parley.port, wsPort: parley.wsPort, host: config.host },
+    `Parley: page on http://${shown}:${parley.port}/ , WebSocket on ws://${shown}:${parley.wsPort}/ and ws://${shown}:${parley.port}/chat`,
   );
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      process.stdout.write(`Parley: ${signal} again, exiting now\n`);
+      parley.log.warn({ event: "shutdown_forced", signal }, `Parley: ${signal} again, exiting now`);
+      parley.log.flush();
       process.exit(1);
     }
     stopping = true;
-    process.stdout.write(`Parley: ${signal}, shutting down (a second signal exits at once)\n`);
+    parley.log.info({ event: "shutdown", signal }, `Parley: ${signal}, shutting down (a second signal exits at once)`);
     const deadline = setTimeout(() => {
       process.stderr.write(`parley: shutdown took longer than ${config.shutdownMs} ms; exiting\n`);
       process.exit(1);
@@ -28,7 +30,8 @@ const main = async (): Promise<void> => {
     deadline.unref();
     parley.close().then(
       () => {
-        process.stdout.write("Parley: stopped\n");
+        parley.log.info({ event: "stopped" }, "Parley: stopped");
+        parley.log.flush();
         process.exit(0);
       },
       (error: unknown) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * Every setting in one table: its flag, its environment variable, its default and what it
  * means. `parley --help` and the README's table are read from here.
@@ -27,7 +29,13 @@ export interface ParleyConfig {
   rateStrikes: number;
   heartbeatMs: number;
   shutdownMs: number;
+  config: string;
+  logLevel: LogLevel;
+  adminToken: string;
 }
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 type Kind = "string" | "port" | "count";
 
@@ -39,6 +47,8 @@ interface Setting {
   default: string | number;
   help: string;
   choices?: readonly string[];
+  /** Never echoed back in error messages. */
+  secret?: boolean;
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -237,33 +247,58 @@ export const SETTINGS: readonly Setting[] = [
     default: 10000,
     help: "Deadline for a graceful shutdown on SIGTERM/SIGINT; past it Parley exits with status 1.",
   },
+  {
+    key: "config",
+    flag: "config",
+    env: "PARLEY_CONFIG",
+    kind: "string",
+    default: "",
+    help: "A JSON file of settings, keyed by flag name without --; env and flags override it.",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    env: "PARLEY_LOG_LEVEL",
+    kind: "string",
+    default: "info",
+    choices: LOG_LEVELS,
+    help: "JSON log lines on stdout at this level and above: fatal, error, warn, info, debug, trace, silent.",
+  },
+  {
+    key: "adminToken",
+    flag: "admin-token",
+    env: "PARLEY_ADMIN_TOKEN",
+    kind: "string",
+    default: "",
+    secret: true,
+    help: "Turns on /admin and /admin/api with this bearer token (16+ characters); prefer the env or the file to a flag.",
+  },
 ];
 
 export class ConfigError extends Error {}
 
+const shown = (setting: Setting, raw: string): string => (setting.secret ? "(the value given)" : `"${raw}"`);
+
 const parseValue = (setting: Setting, raw: string, source: string): string | number => {
   if (setting.kind === "string") {
     if (setting.choices && !setting.choices.includes(raw)) {
-      throw new ConfigError(`${source}: "${raw}" is not one of ${setting.choices.join(", ")}.`);
+      throw new ConfigError(`${source}: ${shown(setting, raw)} is not one of ${setting.choices.join(", ")}.`);
     }
     return raw;
   }
   const value = Number(raw);
   const max = setting.kind === "port" ? 65535 : Number.MAX_SAFE_INTEGER;
   if (raw.trim() === "" || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new ConfigError(`${source}: "${raw}" is not a whole number from 0 to ${max}.`);
+    throw new ConfigError(`${source}: ${shown(setting, raw)} is not a whole number from 0 to ${max}.`);
   }
   return value;
 };
 
-/** Defaults, then environment, then flags; throws ConfigError naming the bad key. */
-export const loadConfig = (argv: readonly string[], env: NodeJS.ProcessEnv): ParleyConfig => {
-  const config: Record<string, string | number> = {};
-  for (const s of SETTINGS) config[s.key] = s.default;
-  for (const s of SETTINGS) {
-    const raw = env[s.env];
-    if (raw !== undefined && raw !== "") config[s.key] = parseValue(s, raw, s.env);
-  }
+type Source = Record<string, string | number>;
+
+/** `--name value` and `--name=value` pairs, checked against the table; later ones win. */
+const parseFlags = (argv: readonly string[]): Map<Setting, string> => {
+  const flags = new Map<Setting, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}"; see --help.`);
@@ -272,16 +307,83 @@ export const loadConfig = (argv: readonly string[], env: NodeJS.ProcessEnv): Par
     if (!setting) throw new ConfigError(`Unknown option --${name}; see --help.`);
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`--${name} needs a value.`);
-    config[setting.key] = parseValue(setting, raw, `--${name}`);
+    flags.set(setting, raw);
   }
-  return config as unknown as ParleyConfig;
+  return flags;
+};
+
+/** The optional JSON config file: an object keyed by flag names; unknown keys and wrong types are errors. */
+const readConfigFile = (file: string, read: (path: string) => string): Source => {
+  let text: string;
+  try {
+    text = read(file);
+  } catch (error) {
+    throw new ConfigError(`config file ${file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error}).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${file}: not valid JSON (${(error as Error).message}).`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${file}: must be a JSON object of settings, like {"port": 8080}.`);
+  }
+  const values: Source = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const setting = SETTINGS.find((s) => s.flag === key && s.key !== "config");
+    if (!setting) {
+      throw new ConfigError(
+        `config file ${file}: unknown key "${key}"; keys are the flag names without --, as in --help.`,
+      );
+    }
+    const where = `config file ${file}: "${key}"`;
+    const numeric = setting.kind !== "string";
+    if (numeric ? typeof value !== "number" : typeof value !== "string") {
+      const given = setting.secret ? typeof value : JSON.stringify(value);
+      throw new ConfigError(`${where} must be a ${numeric ? "number" : "string"}, not ${given}.`);
+    }
+    values[setting.key] = parseValue(setting, String(value), where);
+  }
+  return values;
+};
+
+/**
+ * Defaults, then the config file, then environment, then flags; throws ConfigError naming the
+ * bad key. `read` is how the config file is read (a seam for tests).
+ */
+export const loadConfig = (
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  read: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): ParleyConfig => {
+  const flags = parseFlags(argv);
+  const config: Source = {};
+  for (const s of SETTINGS) config[s.key] = s.default;
+  const configSetting = SETTINGS.find((s) => s.key === "config") as Setting;
+  const file = flags.get(configSetting) ?? env[configSetting.env];
+  if (file) Object.assign(config, readConfigFile(file, read), { config: file });
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== "") config[s.key] = parseValue(s, raw, s.env);
+  }
+  for (const [s, raw] of flags) config[s.key] = parseValue(s, raw, `--${s.flag}`);
+  return check(config as unknown as ParleyConfig);
+};
+
+/** Rules across one value that the table's kinds cannot say. */
+const check = (config: ParleyConfig): ParleyConfig => {
+  if (config.adminToken !== "" && config.adminToken.length < 16) {
+    throw new ConfigError("admin-token: must be at least 16 characters (it guards kick, ban and delete).");
+  }
+  return config;
 };
 
 export const helpText = (): string => {
   const rows = SETTINGS.map(
     (s) =>
       `  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`.padEnd(30) +
-      `${s.help}\n${" ".repeat(30)}env ${s.env}, default ${s.default}`,
+      `${s.help}\n${" ".repeat(30)}env ${s.env}, default ${s.default === "" ? "(none)" : s.default}`,
   );
-  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
+  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
 };

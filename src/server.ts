@@ -5,6 +5,8 @@ import type { Broker } from "./broker/broker.ts";
 import { MemoryBroker } from "./broker/memory.ts";
 import type { ParleyConfig } from "./config.ts";
 import { createHttpApp } from "./http/app.ts";
+import type { Logger } from "./log.ts";
+import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
@@ -18,6 +20,7 @@ export interface RunningParley {
   readonly port: number;
   readonly wsPort: number;
   readonly service: ChatService;
+  readonly log: Logger;
   /** Stops accepting, closes every client with 1001, flushes the store. */
   close(): Promise<void>;
 }
@@ -41,10 +44,12 @@ export const createStore = (config: ParleyConfig): HistoryStore => {
 };
 
 /** The one place where Parley's parts are put together. */
-export const startParley = async (config: ParleyConfig): Promise<RunningParley> => {
-  const store = createStore(config);
-  const broker: Broker = new MemoryBroker();
+export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
+  const ops = new Ops(config, deps);
+  const store = ops.store(deps.store ?? createStore(config));
+  const broker: Broker = ops.broker(new MemoryBroker());
   const service = new ChatService({
+    ...ops.serviceHooks,
     store,
     broker,
     random: Math.random,
@@ -54,8 +59,8 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     maxRoomsPerMember: config.maxRooms,
   });
   const gateway = new Gateway(
-    gatewayOptions(config),
-    {
+    { ...gatewayOptions(config), stats: ops.metrics.transport },
+    ops.gatewayHandlers({
       open: (conn) => service.open(conn),
       text: (conn, data) => {
         const session = service.sessionOf(conn);
@@ -67,13 +72,17 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
       },
       rateLimited: (conn, data) => {
         const session = service.sessionOf(conn);
+        ops.metrics.dropped("rate");
         if (session) rateLimited(service, session, data);
       },
       close: (conn) => service.close(conn),
-    },
+    }),
     service.fanout,
   );
-  const app = createHttpApp({ ready: async () => Promise.all([store.ping(), broker.ping()]).then(() => {}) });
+  const app = createHttpApp({
+    ready: async () => Promise.all([store.ping(), broker.ping()]).then(() => {}),
+    ...ops.http({ service, store, broker, connections: () => gateway.connections }),
+  });
 
   const page = createServer(app);
   page.on("upgrade", (req, socket, head) => {
@@ -100,6 +109,7 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     port: (page.address() as AddressInfo).port,
     wsPort: (cookbook.address() as AddressInfo).port,
     service,
+    log: ops.log,
     close: () => {
       closing ??= (async () => {
         page.close(); // stop accepting; upgrades still in flight get 503

@@ -91,6 +91,11 @@ export class Hub<C> {
     return [...member.rooms].map((room) => ({ room, action: "nick", from, nick }));
   }
 
+  /** The member holding `nick` (case-insensitively), if any. */
+  find(nick: string): Member<C> | undefined {
+    return this.byNick.get(nickKey(nick));
+  }
+
   isNickTaken(nick: string): boolean {
     return this.byNick.has(nickKey(nick));
   }

@@ -4,6 +4,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 export interface HttpAppOptions {
   /** Resolves when store and broker answer; rejects when one does not. */
   ready: () => Promise<void>;
+  /** `/metrics`: the Prometheus text exposition. */
+  metrics?: { contentType: string; render(): Promise<string> };
+  /** `/admin` and `/admin/api/...`; absent (404) unless an admin token is configured. */
+  admin?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 const SECURITY_HEADERS = {
@@ -35,12 +39,24 @@ export const createHttpApp = (options: HttpAppOptions) => {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
+    if (options.admin && (path === "/admin" || path.startsWith("/admin/"))) {
+      options.admin(req, res);
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       send(res, 405, "text/plain; charset=utf-8", "Method not allowed\n", { Allow: "GET, HEAD" });
       return;
     }
     if (path === "/healthz") {
       send(res, 200, "application/json", `${JSON.stringify({ status: "ok" })}\n`);
+      return;
+    }
+    if (path === "/metrics" && options.metrics) {
+      const { metrics } = options;
+      metrics.render().then(
+        (body) => send(res, 200, metrics.contentType, body, { "Cache-Control": "no-store" }),
+        (error: unknown) => send(res, 500, "text/plain; charset=utf-8", `metrics failed: ${String(error)}\n`),
+      );
       return;
     }
     if (path === "/readyz") {

@@ -42,3 +42,43 @@ export const RECONNECT_CODES: ReadonlySet<number> = new Set([
 ]);
 
 export const shouldReconnect = (code: number): boolean => RECONNECT_CODES.has(code);
+
+/** Why a connection ended, from its close code: a fixed set, so labels stay bounded. */
+export const CLOSE_REASONS = [
+  "normal",
+  "going_away",
+  "abnormal",
+  "protocol",
+  "size",
+  "rate",
+  "slow",
+  "heartbeat",
+  "kicked",
+  "banned",
+  "token_expired",
+  "server_error",
+  "other",
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** The reason label of each code Parley sends or sees; unknown codes (a client may send any 3000-4999) are "other". */
+const REASON_OF_CODE: ReadonlyMap<number, CloseReason> = new Map<number, CloseReason>([
+  [CLOSE.normal, "normal"],
+  [1005, "normal"], // a close frame without a code
+  [CLOSE.goingAway, "going_away"],
+  [1006, "abnormal"], // the TCP connection ended without a close frame
+  [CLOSE.protocolError, "protocol"],
+  [CLOSE.unsupportedData, "protocol"],
+  [CLOSE.invalidPayload, "protocol"],
+  [CLOSE.policyViolation, "rate"], // Parley sends 1008 only for a client that keeps flooding
+  [CLOSE.tooLarge, "size"],
+  [CLOSE.internalError, "server_error"],
+  [CLOSE.tryAgainLater, "server_error"],
+  [CLOSE.tooSlow, "slow"],
+  [CLOSE.heartbeatTimeout, "heartbeat"],
+  [CLOSE.kicked, "kicked"],
+  [CLOSE.banned, "banned"],
+  [CLOSE.tokenExpired, "token_expired"],
+]);
+
+export const closeReason = (code: number): CloseReason => REASON_OF_CODE.get(code) ?? "other";

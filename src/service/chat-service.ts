@@ -20,6 +20,10 @@ export interface ChatServiceOptions {
   historyLimit: number;
   maxHistoryLimit: number;
   maxRoomsPerMember: number;
+  /** true: the nickname is banned, and taking it is refused. */
+  nickBanned?: (nick: string) => boolean;
+  /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
+  resumed?: (complete: boolean) => void;
 }
 
 /**
@@ -101,6 +105,7 @@ export class ChatService {
 
   rename(session: Session, nick: string): void {
     try {
+      if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       const events = this.hub.rename(session.member, nick);
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
       this.announce(events);
@@ -136,6 +141,7 @@ export class ChatService {
         sendHistory(session.conn, room, messages, () => session.subs.get(room) === sub),
       );
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
+      if (result.resume) this.options.resumed?.(result.resume.complete);
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
       let lastSeq = result.lastSeq;
       this.reply(session, { type: "presence", room, action: "snapshot", members: this.hub.nicksIn(room) });

@@ -16,11 +16,22 @@ export interface ConnectionInfo {
   ip: string;
 }
 
+/**
+ * Tallies the transport keeps for metrics: plain numbers, one add per socket write, read only
+ * when scraped (no registry lookup or label hashing on the write path).
+ */
+export interface TransportStats {
+  bytesOut: number;
+  /** Droppable frames (presence) shed because the client was reading too slowly. */
+  shedFrames: number;
+}
+
 export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
   /** This connection's token bucket. */
   rate: RateLimiter;
+  stats: TransportStats;
 }
 
 // `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
@@ -39,6 +50,8 @@ export class Connection implements Outlet, Beating {
   closed = false;
   /** Heartbeat: the peer answered (or said something) since the last ping. */
   alive = true;
+  /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
+  sentCloseCode: number | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -58,7 +71,10 @@ export class Connection implements Outlet, Beating {
     if (this.closed) return;
     const backlog = this.queuedBytes + this.socket.writableLength;
     if (backlog + frame.length > this.options.maxQueueBytes) {
-      if (droppable) return; // presence first: it can be re-read, a chat message must not be skipped
+      if (droppable) {
+        this.options.stats.shedFrames++;
+        return; // presence first: it can be re-read, a chat message must not be skipped
+      }
       this.dropSlow();
       return;
     }
@@ -73,11 +89,9 @@ export class Connection implements Outlet, Beating {
     this.queue = [];
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
-    if (queue.length === 1) {
-      this.socket.write(queue[0] as Buffer);
-      return;
-    }
-    this.socket.write(Buffer.concat(queue));
+    const data = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
+    this.options.stats.bytesOut += data.length;
+    this.socket.write(data);
   }
 
   get rate(): RateLimiter {
@@ -126,6 +140,7 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
+    this.sentCloseCode = CLOSE.heartbeatTimeout;
     if (this.ws.readyState === this.ws.OPEN)
       this.ws.close(CLOSE.heartbeatTimeout, "heartbeat timeout: reconnect and resume");
     this.ws.terminate(); // 'close' follows at once, and with it the leave
@@ -140,6 +155,7 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
+    this.sentCloseCode = CLOSE.tooSlow;
     this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
@@ -149,6 +165,7 @@ export class Connection implements Outlet, Beating {
     if (this.closed) return;
     this.flushWrites();
     this.closed = true;
+    this.sentCloseCode = code;
     this.ws.close(code, reason);
   }
 }

@@ -6,7 +6,7 @@ import { roomFromPath } from "../chat/room-name.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import { Connection, type ConnectionInfo } from "./connection.ts";
+import { Connection, type ConnectionInfo, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
@@ -24,6 +24,16 @@ export interface GatewayOptions {
   rate: RateLimitOptions;
   /** Protocol ping interval in milliseconds (0: no heartbeat). */
   heartbeatMs: number;
+  /** Where connections tally bytes written (for metrics). */
+  stats: TransportStats;
+}
+
+/** An upgrade answered with an HTTP status instead of a WebSocket. */
+export interface Refusal {
+  status: number;
+  message: string;
+  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down. */
+  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down";
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
@@ -34,6 +44,10 @@ export interface GatewayHandlers {
   /** A message over the rate limit, dropped unread; `data` is its text, if it was text. */
   rateLimited(conn: Connection, data: string | undefined): void;
   close(conn: Connection, code: number, reason: string): void;
+  /** Asked before the handshake, once the client is known (address bans answer 403 here). */
+  admit?(info: ConnectionInfo): Refusal | undefined;
+  /** Told of every upgrade refused before the handshake. */
+  refused?(refusal: Refusal): void;
 }
 
 /** Accepts WebSocket upgrades (on any HTTP server) and turns sockets into Connections. */
@@ -69,11 +83,15 @@ export class Gateway {
   /** Handles an HTTP upgrade request: refused with a status before the handshake, or accepted. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.accepting) {
-      refuseUpgrade(socket, 503, "The server is shutting down; reconnect shortly.", { "Retry-After": "1" });
+      this.refuse(
+        socket,
+        { status: 503, message: "The server is shutting down; reconnect shortly.", reason: "shutting_down" },
+        { "Retry-After": "1" },
+      );
       return;
     }
     if (!originAllowed(req.headers.origin, req.headers.host, this.options.origin)) {
-      refuseUpgrade(socket, 403, "This origin may not open a WebSocket here.");
+      this.refuse(socket, { status: 403, message: "This origin may not open a WebSocket here.", reason: "origin" });
       return;
     }
     let info: ConnectionInfo;
@@ -81,20 +99,32 @@ export class Gateway {
       info = this.describe(req);
     } catch (error) {
       const message = isParleyError(error) ? error.message : "Bad request";
-      refuseUpgrade(socket, 400, message);
+      this.refuse(socket, { status: 400, message, reason: "bad_request" });
+      return;
+    }
+    const refusal = this.handlers.admit?.(info);
+    if (refusal) {
+      this.refuse(socket, refusal);
       return;
     }
     const admission = this.limits.admit(info.ip);
     if (!admission.ok) {
-      refuseUpgrade(socket, admission.status, admission.message, {
-        "Retry-After": String(admission.retryAfterSeconds),
-      });
+      this.refuse(
+        socket,
+        { status: admission.status, message: admission.message, reason: "limit" },
+        { "Retry-After": String(admission.retryAfterSeconds) },
+      );
       return;
     }
     // The slot is held as long as the socket lives, whether or not the handshake completes.
     socket.once("close", admission.release);
     if (socket.destroyed) admission.release();
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
+  }
+
+  private refuse(socket: Duplex, refusal: Refusal, headers: Record<string, string> = {}): void {
+    this.handlers.refused?.(refusal);
+    refuseUpgrade(socket, refusal.status, refusal.message, headers);
   }
 
   /** Closes every connection with `code` (1001 on shutdown: clients reconnect elsewhere). */
@@ -149,6 +179,7 @@ export class Gateway {
     const conn = new Connection(ws, info, this.fanout, {
       maxQueueBytes: this.options.maxQueueBytes,
       rate: new RateLimiter(this.options.rate, Date.now()),
+      stats: this.options.stats,
     });
     this.connections.add(conn);
     ws.on("message", (data, isBinary) => {
@@ -183,11 +214,21 @@ export class Gateway {
       this.connections.delete(conn);
       this.handlers.close(conn, code, reason.toString());
     });
-    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows.
-    ws.on("error", () => {});
+    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows,
+    // reporting 1006 as it stops reading: remember the code it sent.
+    ws.on("error", (error) => {
+      conn.sentCloseCode ??= closeCodeOfWsError(error);
+    });
     this.handlers.open(conn);
   }
 }
+
+/** The close code `ws` sent for a receiver error: it keeps it under its `status-code` symbol. */
+const closeCodeOfWsError = (error: Error): number | undefined => {
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
+  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
+  return typeof code === "number" ? code : undefined;
+};
 
 /** `?since=N` resumes the URL's room from seq N (JSON mode). */
 const sinceFrom = (raw: string | null): number | undefined => {

@@ -4,7 +4,7 @@ import type { GatewayOptions } from "./gateway.ts";
 import { parseOriginList } from "./origin.ts";
 
 /** The gateway's limits and policies, read from the settings table. */
-export const gatewayOptions = (config: ParleyConfig): GatewayOptions => ({
+export const gatewayOptions = (config: ParleyConfig): Omit<GatewayOptions, "stats"> => ({
   maxPayload: config.maxPayload,
   maxQueueBytes: config.maxQueueBytes,
   origin: {

@@ -1,0 +1,219 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Mode } from "../chat/hub.ts";
+import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
+import type { TransportStats } from "../transport/connection.ts";
+
+/** Why an upgrade was answered with an HTTP error instead of a WebSocket. */
+export const REFUSAL_REASONS = ["bad_request", "origin", "banned", "limit", "shutting_down"] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** Frames not delivered while the connection stayed open. */
+export const DROP_REASONS = ["rate", "slow"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** What the metrics read at scrape time from the running parts. */
+export interface MetricSources {
+  rooms(): number;
+  members(): number;
+  storeUp(): Promise<boolean>;
+  brokerUp(): Promise<boolean>;
+}
+
+const tallies = <K extends string>(keys: readonly K[]): Record<K, number> =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+/**
+ * Parley's Prometheus registry. One per server (tests run many in one process). Counters are
+ * plain tallies copied into prom-client at scrape; histograms are observed per message, never
+ * per recipient. No label carries a room name, nick or address.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly transport: TransportStats = { bytesOut: 0, shedFrames: 0 };
+  private readonly open: Record<Mode, number> = { text: 0, json: 0 };
+  private readonly opened: Record<Mode, number> = { text: 0, json: 0 };
+  private readonly closed = tallies(CLOSE_REASONS);
+  private readonly refusals = tallies(REFUSAL_REASONS);
+  private readonly drops = tallies(DROP_REASONS);
+  private readonly resumes = { complete: 0, incomplete: 0 };
+  private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0 };
+  private sources: MetricSources | undefined;
+  private readonly storeWrite: Histogram;
+  private readonly broadcastLatency: Histogram;
+
+  constructor() {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    const labelled = <K extends string>(name: string, help: string, label: string, values: Record<K, number>) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect() {
+          this.reset();
+          for (const [key, value] of Object.entries<number>(values)) this.labels(key).inc(value);
+        },
+      });
+    const self = this;
+
+    new Gauge({
+      name: "parley_connections",
+      help: "Open WebSocket connections on this node, by protocol mode.",
+      labelNames: ["mode"],
+      registers,
+      collect() {
+        for (const mode of ["text", "json"] as const) this.set({ mode }, self.open[mode]);
+      },
+    });
+    labelled("parley_connections_opened_total", "WebSocket connections accepted, by mode.", "mode", this.opened);
+    labelled(
+      "parley_connections_closed_total",
+      "WebSocket connections ended, by reason (from the close code).",
+      "reason",
+      this.closed,
+    );
+    labelled(
+      "parley_handshakes_refused_total",
+      "WebSocket upgrades refused with an HTTP error, by reason.",
+      "reason",
+      this.refusals,
+    );
+    // Read through getters: the slow count lives in the transport's tally.
+    labelled("parley_frames_dropped_total", "Frames not delivered to a connection that stayed open.", "reason", {
+      get rate() {
+        return self.drops.rate;
+      },
+      get slow() {
+        return self.drops.slow + self.transport.shedFrames;
+      },
+    });
+    labelled(
+      "parley_resumes_total",
+      "Resumes from `since`: complete, or with part of the gap lost to retention.",
+      "result",
+      this.resumes,
+    );
+    new Gauge({
+      name: "parley_rooms",
+      help: "Rooms with at least one member on this node.",
+      registers,
+      collect() {
+        this.set(self.sources?.rooms() ?? 0);
+      },
+    });
+    new Gauge({
+      name: "parley_members",
+      help: "Members (connections with a nickname) on this node.",
+      registers,
+      collect() {
+        this.set(self.sources?.members() ?? 0);
+      },
+    });
+    counter("parley_messages_in_total", "Chat messages received from clients.", () => this.messages.in);
+    counter(
+      "parley_messages_duplicate_total",
+      "Chat messages received again with a known cid (acked, not stored twice).",
+      () => this.messages.duplicate,
+    );
+    counter(
+      "parley_messages_out_total",
+      "Chat messages fanned out to this node's members (once per message, not per recipient).",
+      () => this.messages.out,
+    );
+    counter("parley_bytes_out_total", "Bytes written to WebSocket clients.", () => this.transport.bytesOut);
+    counter("parley_store_errors_total", "History store operations that failed.", () => this.messages.storeErrors);
+    this.storeWrite = new Histogram({
+      name: "parley_store_write_seconds",
+      help: "Time from a message's append to it being durable (group commit included).",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.broadcastLatency = new Histogram({
+      name: "parley_broadcast_seconds",
+      help: "Time from a durable message's publish to its frames being written to this node's sockets.",
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    const up = (name: string, help: string, probe: (s: MetricSources) => Promise<boolean>) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set(self.sources ? ((await probe(self.sources)) ? 1 : 0) : 0);
+        },
+      });
+    up("parley_store_up", "1 when the history store answers a ping.", (s) => s.storeUp());
+    up("parley_broker_up", "1 when the broker answers a ping (its connection state).", (s) => s.brokerUp());
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The gauges read from these at scrape time. */
+  watch(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  connectionOpened(mode: Mode): void {
+    this.open[mode]++;
+    this.opened[mode]++;
+  }
+
+  connectionClosed(mode: Mode, reason: CloseReason): void {
+    this.open[mode]--;
+    this.closed[reason]++;
+  }
+
+  refused(reason: RefusalReason): void {
+    this.refusals[reason]++;
+  }
+
+  dropped(reason: DropReason): void {
+    this.drops[reason]++;
+  }
+
+  resumed(complete: boolean): void {
+    this.resumes[complete ? "complete" : "incomplete"]++;
+  }
+
+  messageIn(): void {
+    this.messages.in++;
+  }
+
+  duplicate(): void {
+    this.messages.duplicate++;
+  }
+
+  messageOut(): void {
+    this.messages.out++;
+  }
+
+  storeError(): void {
+    this.messages.storeErrors++;
+  }
+
+  storeWritten(seconds: number): void {
+    this.storeWrite.observe(seconds);
+  }
+
+  broadcast(seconds: number): void {
+    this.broadcastLatency.observe(seconds);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,122 @@
+import type { DestinationStream } from "pino";
+import type { Broker } from "./broker/broker.ts";
+import type { ParleyConfig } from "./config.ts";
+import { createAdmin } from "./http/admin.ts";
+import type { HttpAppOptions } from "./http/app.ts";
+import { Metrics } from "./http/metrics.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
+import { Bans, Moderation } from "./service/moderation.ts";
+import { observeBroker, observeStore } from "./service/observed.ts";
+import { ConnectionWatch } from "./service/watch.ts";
+import type { HistoryStore } from "./store/history-store.ts";
+import type { Connection } from "./transport/connection.ts";
+import type { GatewayHandlers } from "./transport/gateway.ts";
+
+/** What the caller of `startParley` may supply besides the config. */
+export interface ParleyDeps {
+  /** Where JSON log lines go (default stdout); tests capture them here. */
+  logStream?: DestinationStream;
+  /** A history store to use instead of the configured one (its owner may close it). */
+  store?: HistoryStore;
+}
+
+const answers = (ping: () => Promise<void>): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 1000);
+  });
+  const pinged = Promise.resolve()
+    .then(ping)
+    .then(
+      () => true,
+      () => false,
+    );
+  return Promise.race([pinged, timeout]).finally(() => clearTimeout(timer));
+};
+
+/**
+ * The operations side of one Parley: logger, metrics, bans and the admin API, and the small
+ * hooks that attach them to the store, broker, service and gateway. `server.ts` wires it in.
+ */
+export class Ops {
+  readonly log: Logger;
+  readonly metrics = new Metrics();
+  readonly bans = new Bans(Date.now);
+  private readonly watch: ConnectionWatch;
+
+  constructor(
+    private readonly config: ParleyConfig,
+    deps: ParleyDeps = {},
+  ) {
+    this.log = createLogger(config.logLevel, deps.logStream);
+    this.watch = new ConnectionWatch(this.metrics, this.log);
+  }
+
+  store(store: HistoryStore): HistoryStore {
+    return observeStore(store, this.metrics, this.log);
+  }
+
+  broker(broker: Broker): Broker {
+    return observeBroker(broker, this.metrics, this.log);
+  }
+
+  /** Options for the chat service: nick bans, resume counts. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed"> {
+    return {
+      nickBanned: (nick) => this.bans.has("nick", nick),
+      resumed: (complete) => this.metrics.resumed(complete),
+    };
+  }
+
+  /** The gateway's handlers, with open/close logged and counted, and address bans refused (403). */
+  gatewayHandlers(handlers: GatewayHandlers): GatewayHandlers {
+    return {
+      ...handlers,
+      open: (conn) => {
+        this.watch.opened(conn);
+        handlers.open(conn);
+      },
+      close: (conn, code, reason) => {
+        handlers.close(conn, code, reason);
+        this.watch.closed(conn, code);
+      },
+      admit: (info) => {
+        const refusal = handlers.admit?.(info);
+        if (refusal) return refusal;
+        if (!this.bans.has("ip", info.ip)) return undefined;
+        return { status: 403, message: "This address is banned here for now.", reason: "banned" };
+      },
+      refused: (refusal) => {
+        handlers.refused?.(refusal);
+        this.metrics.refused(refusal.reason);
+        this.log.info({ event: "refused", status: refusal.status, reason: refusal.reason }, "upgrade refused");
+      },
+    };
+  }
+
+  /** `/metrics` and, when a token is configured, `/admin`. */
+  http(parts: {
+    service: ChatService;
+    store: HistoryStore;
+    broker: Broker;
+    connections: () => Iterable<Connection>;
+  }): Pick<HttpAppOptions, "metrics" | "admin"> {
+    const { service, store, broker } = parts;
+    this.metrics.watch({
+      rooms: () => service.hub.roomNames().length,
+      members: () => service.hub.memberCount,
+      storeUp: () => answers(() => store.ping()),
+      brokerUp: () => answers(() => broker.ping()),
+    });
+    if (this.config.adminToken === "") return { metrics: this.metrics };
+    const moderation = new Moderation({
+      hub: service.hub,
+      connections: parts.connections,
+      store,
+      broker,
+      bans: this.bans,
+    });
+    return { metrics: this.metrics, admin: createAdmin({ token: this.config.adminToken, moderation, log: this.log }) };
+  }
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { SETTINGS } from "../../src/config.ts";
+import { spawnParley } from "../helpers/child.ts";
+import { tempDir } from "../helpers/parley.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, ["bin/parley.js", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 20000,
+  });
+
+describe("the parley command: settings", () => {
+  test("--help lists every setting with its flag, environment variable and default", () => {
+    const result = bin(["--help"]);
+    assert.equal(result.status, 0);
+    for (const s of SETTINGS) {
+      const at = result.stdout.indexOf(`\n  --${s.flag} `);
+      assert.ok(at >= 0, `--help lists --${s.flag}`);
+      const entry = result.stdout.slice(at, result.stdout.indexOf("\n  --", at + 1));
+      assert.ok(entry.includes(s.env), `--${s.flag}: its env ${s.env}`);
+      assert.ok(entry.includes(`default ${s.default === "" ? "(none)" : s.default}`), `--${s.flag}: its default`);
+    }
+  });
+
+  test("a bad config file stops the start with the bad key named, exit code 2", () => {
+    const file = join(tempDir(), "parley.json");
+    writeFileSync(file, JSON.stringify({ port: 0, "max-romos": 5 }));
+    const unknown = bin([], { PARLEY_CONFIG: file }); // wrong types: test/unit/config.test.ts
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown key "max-romos"/);
+  });
+
+  test("a config file sets the server up; every stdout line is a JSON log line", async () => {
+    const file = join(tempDir(), "parley.json");
+    writeFileSync(file, JSON.stringify({ "data-dir": tempDir(), "log-level": "info", store: "memory" }));
+    const parley = await spawnParley(["--config", file]);
+    try {
+      const health = await fetch(`http://127.0.0.1:${parley.port}/readyz`);
+      assert.equal(health.status, 200);
+    } finally {
+      parley.child.kill("SIGTERM");
+      await parley.exited;
+    }
+    const lines = parley.output().trim().split("\n");
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(parsed.some((l) => l.event === "listening" && l.port === parley.port));
+    assert.ok(parsed.some((l) => l.event === "shutdown" && l.signal === "SIGTERM"));
+  });
+});
