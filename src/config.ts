@@ -16,6 +16,10 @@ export interface ParleyConfig {
   maxPayload: number;
   maxQueueBytes: number;
   maxRooms: number;
+  redis: string;
+  redisPrefix: string;
+  databaseUrl: string;
+  nodeTimeoutMs: number;
 }
 
 type Kind = "string" | "port" | "count";
@@ -28,6 +32,8 @@ interface Setting {
   default: string | number;
   help: string;
   choices?: readonly string[];
+  /** A well-known variable read when the PARLEY_ one is not set (REDIS_URL, DATABASE_URL). */
+  envAlias?: string;
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -68,8 +74,8 @@ export const SETTINGS: readonly Setting[] = [
     flag: "store",
     env: "PARLEY_STORE",
     kind: "string",
-    default: "sqlite",
-    help: "History store: sqlite or memory.",
+    default: "auto",
+    help: "History store: sqlite, memory or a postgres:// URL; auto: PostgreSQL when DATABASE_URL is set, else sqlite.",
   },
   {
     key: "sqliteSync",
@@ -136,6 +142,40 @@ export const SETTINGS: readonly Setting[] = [
     default: 50,
     help: "Rooms one connection may be in.",
   },
+  {
+    key: "redis",
+    flag: "redis",
+    env: "PARLEY_REDIS",
+    envAlias: "REDIS_URL",
+    kind: "string",
+    default: "",
+    help: "redis:// URL: fan-out and presence across nodes (needs a PostgreSQL store).",
+  },
+  {
+    key: "redisPrefix",
+    flag: "redis-prefix",
+    env: "PARLEY_REDIS_PREFIX",
+    kind: "string",
+    default: "parley:",
+    help: "Prefix of Parley's Redis keys and channels; one per cluster sharing a Redis.",
+  },
+  {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "PARLEY_DATABASE_URL",
+    envAlias: "DATABASE_URL",
+    kind: "string",
+    default: "",
+    help: "postgres:// URL of the shared history (same as --store postgres://…).",
+  },
+  {
+    key: "nodeTimeoutMs",
+    flag: "node-timeout-ms",
+    env: "PARLEY_NODE_TIMEOUT_MS",
+    kind: "count",
+    default: 10000,
+    help: "With --redis: a node silent this long is dead; its members are announced as left.",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -160,7 +200,7 @@ export const loadConfig = (argv: readonly string[], env: NodeJS.ProcessEnv): Par
   const config: Record<string, string | number> = {};
   for (const s of SETTINGS) config[s.key] = s.default;
   for (const s of SETTINGS) {
-    const raw = env[s.env];
+    const raw = env[s.env] || (s.envAlias ? env[s.envAlias] : undefined);
     if (raw !== undefined && raw !== "") config[s.key] = parseValue(s, raw, s.env);
   }
   for (let i = 0; i < argv.length; i++) {
@@ -180,7 +220,7 @@ export const helpText = (): string => {
   const rows = SETTINGS.map(
     (s) =>
       `  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`.padEnd(30) +
-      `${s.help}\n${" ".repeat(30)}env ${s.env}, default ${s.default}`,
+      `${s.help}\n${" ".repeat(30)}env ${s.env}${s.envAlias ? ` or ${s.envAlias}` : ""}, default ${s.default === "" ? "(none)" : s.default}`,
   );
   return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
 };

@@ -1,16 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import type { Broker } from "./broker/broker.ts";
-import { MemoryBroker } from "./broker/memory.ts";
 import type { ParleyConfig } from "./config.ts";
+import { createEngines } from "./engines.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame } from "./service/inbound.ts";
-import type { HistoryStore, Retention } from "./store/history-store.ts";
-import { MemoryStore } from "./store/memory.ts";
-import { SqliteStore } from "./store/sqlite.ts";
 import { Gateway } from "./transport/gateway.ts";
 
 export interface RunningParley {
@@ -21,31 +16,21 @@ export interface RunningParley {
   close(): Promise<void>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const createStore = (config: ParleyConfig): HistoryStore => {
-  const retention: Retention = {
-    maxMessagesPerRoom: config.retainMessages,
-    maxAgeMs: config.retainDays * DAY_MS,
-  };
-  if (config.store === "memory") return new MemoryStore(retention);
-  if (config.store === "sqlite") {
-    return new SqliteStore({
-      file: join(config.dataDir, "parley.db"),
-      retention,
-      synchronous: config.sqliteSync,
-    });
-  }
-  throw new Error(`Unknown store "${config.store}"; use sqlite or memory.`);
-};
+export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
 export const startParley = async (config: ParleyConfig): Promise<RunningParley> => {
-  const store = createStore(config);
-  const broker: Broker = new MemoryBroker();
+  const engines = createEngines(config);
+  const { store, broker } = engines;
+  await engines.ready().catch(async (error: unknown) => {
+    await engines.close().catch(() => {});
+    throw error;
+  });
   const service = new ChatService({
     store,
     broker,
+    presence: engines.presence,
+    nodeId: engines.nodeId,
     random: Math.random,
     now: Date.now,
     historyLimit: config.historyLimit,
@@ -68,7 +53,9 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     },
     service.fanout,
   );
-  const app = createHttpApp({ ready: async () => Promise.all([store.ping(), broker.ping()]).then(() => {}) });
+  const app = createHttpApp({
+    ready: async () => Promise.all([store.ping(), broker.ping(), engines.presence.ping()]).then(() => {}),
+  });
 
   const page = createServer(app);
   page.on("upgrade", (req, socket, head) => {
@@ -95,9 +82,10 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
         page.close();
         cookbook.close();
         gateway.closeAll(CLOSE.goingAway, "server shutting down: reconnect");
+        service.closeAll();
         service.fanout.flush();
-        await store.close();
-        await broker.close();
+        service.order.close();
+        await engines.close();
         page.closeAllConnections();
         cookbook.closeAllConnections();
       })();

@@ -2,13 +2,17 @@ import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
+import { MemoryPresence } from "../presence/memory.ts";
+import type { Presence } from "../presence/presence.ts";
 import { encodeEvent, encodeMessage, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { catchUp } from "./catch-up.ts";
+import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
 export interface ChatServiceOptions {
@@ -19,6 +23,12 @@ export interface ChatServiceOptions {
   historyLimit: number;
   maxHistoryLimit: number;
   maxRoomsPerMember: number;
+  /** Who is where across nodes; this node alone when not given. */
+  presence?: Presence;
+  /** This node's id in the cluster (owners of nicknames are `node:member`). */
+  nodeId?: string;
+  /** How long a gap in a room's seq may stay open before it is read from the store. */
+  gapWaitMs?: number;
 }
 
 /**
@@ -31,11 +41,32 @@ export class ChatService {
   private readonly sessions = new Map<Connection, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
   private readonly catchingUp = new Map<string, Set<RoomSub>>();
+  /** Puts messages from other nodes in seq order and fills gaps from the store. */
+  readonly order: RoomOrder;
+  readonly presence: Presence;
+  private readonly nodeId: string;
 
   constructor(private readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
+    this.presence = options.presence ?? new MemoryPresence();
+    this.nodeId = options.nodeId ?? "local";
+    this.order = new RoomOrder({
+      store: options.store,
+      ordered: options.broker.ordered,
+      gapWaitMs: options.gapWaitMs ?? 150,
+      emit: (message) => this.deliverMessage(message),
+    });
     options.broker.onEvent((room, event) => this.deliver(room, event));
+    options.broker.onResync(() => this.order.resync());
+    this.presence.onGone((events) => this.announce(events));
+    this.presence.setLocalMembers(() =>
+      [...this.sessions.values()].map((s) => ({
+        owner: this.owner(s),
+        nick: s.member.nick,
+        rooms: [...s.member.rooms],
+      })),
+    );
   }
 
   get connectionCount(): number {
@@ -43,9 +74,38 @@ export class ChatService {
   }
 
   open(conn: Connection): Session {
-    const session = { conn, subs: new Map() } as unknown as Session;
+    const session = { conn, subs: new Map(), inbox: [] } as unknown as Session;
     session.member = this.hub.add(conn.info.mode, session);
     this.sessions.set(conn, session);
+    void this.start(session);
+    return session;
+  }
+
+  /**
+   * Runs `work` once the session has its nickname and first room; true when it was queued.
+   * Frames that arrive before that wait here, in order.
+   */
+  defer(session: Session, work: () => void): boolean {
+    if (!session.inbox) return false;
+    session.inbox.push(work);
+    return true;
+  }
+
+  /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
+  private async start(session: Session): Promise<void> {
+    const { conn } = session;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (await this.presence.claimNick(session.member.nick, this.owner(session))) break;
+      try {
+        this.hub.rename(session.member, randomNick(this.options.random));
+      } catch {
+        // taken here too: draw again
+      }
+    }
+    if (!this.sessions.has(conn)) {
+      void this.presence.releaseNick(session.member.nick, this.owner(session));
+      return;
+    }
     if (conn.info.mode === "json") {
       this.reply(session, {
         type: "welcome",
@@ -54,8 +114,11 @@ export class ChatService {
         rooms: [conn.info.room],
       });
     }
-    void this.join(session, conn.info.room, undefined, undefined);
-    return session;
+    const joined = this.join(session, conn.info.room, undefined, undefined);
+    const inbox = session.inbox ?? [];
+    session.inbox = undefined;
+    for (const work of inbox) work();
+    await joined;
   }
 
   /** The connection is gone (any reason): remove the member first, then announce the leaves. */
@@ -66,8 +129,18 @@ export class ChatService {
     for (const [room, sub] of session.subs) this.catchingUp.get(room)?.delete(sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
+    const owner = this.owner(session);
     this.announce(this.hub.remove(session.member));
-    for (const room of rooms) this.unsubscribeIfEmpty(room);
+    for (const room of rooms) {
+      void this.presence.leave(room, owner);
+      this.unsubscribeIfEmpty(room);
+    }
+    void this.presence.releaseNick(session.member.nick, owner);
+  }
+
+  /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
+  closeAll(): void {
+    for (const conn of [...this.sessions.keys()]) this.close(conn);
   }
 
   say(session: Session, room: string, text: string, cid: string | undefined): void {
@@ -98,10 +171,26 @@ export class ChatService {
     );
   }
 
-  rename(session: Session, nick: string): void {
+  /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
+  async rename(session: Session, nick: string): Promise<void> {
+    const owner = this.owner(session);
+    const from = session.member.nick;
     try {
+      validateNick(nick);
+      if (nick !== from && this.hub.isNickTaken(nick) && nickKey(nick) !== nickKey(from)) {
+        throw new ParleyError("nick_taken", `The nickname ${nick} is taken.`);
+      }
+      if (nick !== from && !(await this.presence.claimNick(nick, owner))) {
+        throw new ParleyError("nick_taken", `The nickname ${nick} is taken.`);
+      }
+      if (!this.sessions.has(session.conn)) {
+        void this.presence.releaseNick(nick, owner);
+        return;
+      }
       const events = this.hub.rename(session.member, nick);
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
+      for (const room of session.member.rooms) await this.presence.join(room, owner, nick);
+      if (nickKey(nick) !== nickKey(from)) void this.presence.releaseNick(from, owner);
       this.announce(events);
     } catch (error) {
       this.fail(session, error, {});
@@ -116,6 +205,7 @@ export class ChatService {
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.trackCatchUp(room, sub);
+      await this.presence.join(room, this.owner(session), session.member.nick);
       this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
@@ -124,6 +214,12 @@ export class ChatService {
     }
     if (session.member.mode === "text") {
       // No history is pushed at a Cookbook client; only what arrived while subscribing.
+      try {
+        await this.order.ensureStarted(room);
+      } catch {
+        // the store is away: live messages of this room reach this node once it is back
+      }
+      if (session.subs.get(room) !== sub) return;
       this.fanout.flush();
       for (const message of sub.backlog) session.conn.send(textMessage(message.nick, message.text));
       this.goLive(room, sub);
@@ -135,9 +231,14 @@ export class ChatService {
         if (session.subs.get(room) === sub) this.reply(session, { type: "history", room, messages });
       });
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
+      // Messages up to lastSeq may still be on their way from other nodes: wait until this node
+      // has handed them on, so none reaches this member twice or after a later one.
+      await this.order.settle(room, result.lastSeq);
+      let lastSeq = await this.bridge(session, room, sub, result.lastSeq);
+      const members = await this.membersOf(room);
+      if (session.subs.get(room) !== sub) return;
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
-      let lastSeq = result.lastSeq;
-      this.reply(session, { type: "presence", room, action: "snapshot", members: this.hub.nicksIn(room) });
+      if (result.resume) result.resume.missed += lastSeq - result.lastSeq;
       this.reply(session, { type: "joined", room, lastSeq, resume: result.resume });
       for (const message of sub.backlog) {
         if (message.seq > lastSeq) {
@@ -153,6 +254,19 @@ export class ChatService {
     }
   }
 
+  /**
+   * When this node started the room from another member's later read, messages between this
+   * member's read and the room's position were handed on before it was listening: read them.
+   */
+  private async bridge(session: Session, room: string, sub: RoomSub, lastSeq: number): Promise<number> {
+    const position = this.order.position(room);
+    const next = sub.backlog.find((m) => m.seq > lastSeq)?.seq;
+    if (position <= lastSeq || next === lastSeq + 1) return lastSeq;
+    const messages = await this.options.store.after(room, lastSeq, position - lastSeq);
+    if (messages.length > 0 && session.subs.get(room) === sub) this.reply(session, { type: "history", room, messages });
+    return messages.at(-1)?.seq ?? lastSeq;
+  }
+
   leave(session: Session, room: string, confirm = true): void {
     try {
       const event = this.hub.leave(session.member, room);
@@ -160,6 +274,7 @@ export class ChatService {
       session.subs.delete(room);
       if (sub) this.catchingUp.get(room)?.delete(sub);
       if (confirm) this.reply(session, { type: "left", room });
+      void this.presence.leave(room, this.owner(session));
       this.announce([event]);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
@@ -167,8 +282,8 @@ export class ChatService {
     }
   }
 
-  who(session: Session, room: string): void {
-    const members = this.hub.nicksIn(room);
+  async who(session: Session, room: string): Promise<void> {
+    const members = await this.membersOf(room);
     if (session.member.mode === "text") session.conn.send(textWho(room, members));
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
   }
@@ -204,6 +319,19 @@ export class ChatService {
     return this.sessions.get(conn);
   }
 
+  /** Everyone in the room on every node; this node's view when the presence engine does not answer. */
+  private async membersOf(room: string): Promise<string[]> {
+    try {
+      return await this.presence.members(room);
+    } catch {
+      return this.hub.nicksIn(room);
+    }
+  }
+
+  private owner(session: Session): string {
+    return `${this.nodeId}:${session.member.id}`;
+  }
+
   private reply(session: Session, event: ServerEvent): void {
     session.conn.send(encodeEvent(event));
   }
@@ -215,7 +343,7 @@ export class ChatService {
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
     if (event.type === "message") {
-      this.deliverMessage(event.message);
+      this.order.offer(event.message);
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
@@ -256,6 +384,8 @@ export class ChatService {
   }
 
   private unsubscribeIfEmpty(room: string): void {
-    if (this.hub.membersOf(room).size === 0) void this.options.broker.unsubscribe(room);
+    if (this.hub.membersOf(room).size > 0) return;
+    this.order.drop(room);
+    void this.options.broker.unsubscribe(room);
   }
 }
