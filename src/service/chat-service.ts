@@ -234,11 +234,13 @@ export class ChatService {
       // Messages up to lastSeq may still be on their way from other nodes: wait until this node
       // has handed them on, so none reaches this member twice or after a later one.
       await this.order.settle(room, result.lastSeq);
-      let lastSeq = await this.bridge(session, room, sub, result.lastSeq);
+      const bridged = await this.bridge(session, room, sub, result.lastSeq);
+      let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
       const members = await this.membersOf(room);
       if (session.subs.get(room) !== sub) return;
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
-      if (result.resume) result.resume.missed += lastSeq - result.lastSeq;
+      if (result.resume) result.resume.missed += bridged.length;
+      this.reply(session, { type: "presence", room, action: "snapshot", members });
       this.reply(session, { type: "joined", room, lastSeq, resume: result.resume });
       for (const message of sub.backlog) {
         if (message.seq > lastSeq) {
@@ -258,13 +260,13 @@ export class ChatService {
    * When this node started the room from another member's later read, messages between this
    * member's read and the room's position were handed on before it was listening: read them.
    */
-  private async bridge(session: Session, room: string, sub: RoomSub, lastSeq: number): Promise<number> {
+  private async bridge(session: Session, room: string, sub: RoomSub, lastSeq: number): Promise<ChatMessage[]> {
     const position = this.order.position(room);
     const next = sub.backlog.find((m) => m.seq > lastSeq)?.seq;
-    if (position <= lastSeq || next === lastSeq + 1) return lastSeq;
+    if (position <= lastSeq || next === lastSeq + 1) return [];
     const messages = await this.options.store.after(room, lastSeq, position - lastSeq);
     if (messages.length > 0 && session.subs.get(room) === sub) this.reply(session, { type: "history", room, messages });
-    return messages.at(-1)?.seq ?? lastSeq;
+    return messages;
   }
 
   leave(session: Session, room: string, confirm = true): void {

@@ -75,6 +75,7 @@ export class PostgresStore implements HistoryStore {
     if (options.retention.maxAgeMs > 0) {
       this.ageTimer = setInterval(() => void this.pruneByAge(), Math.min(60_000, options.retention.maxAgeMs));
       this.ageTimer.unref();
+      void this.pruneByAge();
     }
   }
 
@@ -229,7 +230,7 @@ export class PostgresStore implements HistoryStore {
       const earlier = new Map<string, ChatMessage>();
       if (withCid.length > 0) {
         const found = await client.query<Row & { cid: string }>(
-          `SELECT ${COLUMNS}, m.cid FROM parley_messages m
+          `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.cid FROM parley_messages m
              JOIN unnest($1::text[], $2::text[]) AS k(room, cid) ON m.room = k.room AND m.cid = k.cid`,
           [withCid.map((m) => m.room), withCid.map((m) => m.cid)],
         );
