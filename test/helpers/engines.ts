@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, Socket, type Server } from "node:net";
+import { createServer, type Server, Socket } from "node:net";
 import { Redis } from "ioredis";
 import pg from "pg";
 

@@ -27,7 +27,14 @@ const record = (broker: Broker): Received[] => {
   return got;
 };
 
-const message = (room: string, seq: number): ChatMessage => ({ room, seq, id: `id-${seq}`, nick: "ann", text: `t${seq}`, ts: 1 });
+const message = (room: string, seq: number): ChatMessage => ({
+  room,
+  seq,
+  id: `id-${seq}`,
+  nick: "ann",
+  text: `t${seq}`,
+  ts: 1,
+});
 
 const until = async (probe: () => boolean, what: string, ms = 5000): Promise<void> => {
   const end = Date.now() + ms;
@@ -70,7 +77,9 @@ export const brokerSuite = (subject: BrokerSubject): void => {
       assert.ok(a.stats().published >= 3);
     });
 
-    test("every subscribed node gets every event of the room, intact", { skip: reason || (!subject.multiNode && "one node only") }, async () => {
+    test("every subscribed node gets every event of the room, intact", {
+      skip: reason || (!subject.multiNode && "one node only"),
+    }, async () => {
       const [a, b, c] = [node(), node(), node()];
       const [gotB, gotC] = [record(b), record(c)];
       record(a);
@@ -82,7 +91,10 @@ export const brokerSuite = (subject: BrokerSubject): void => {
       ];
       for (const event of events) await a.publish("shared", event);
       await until(() => gotB.length === 3, "b got all three");
-      assert.deepEqual(gotB, events.map((event) => ({ room: "shared", event })));
+      assert.deepEqual(
+        gotB,
+        events.map((event) => ({ room: "shared", event })),
+      );
       assert.deepEqual(gotC, [], "a node not in the room gets nothing");
       assert.ok(b.stats().received >= 3);
 
@@ -92,7 +104,9 @@ export const brokerSuite = (subject: BrokerSubject): void => {
       assert.equal(gotB.length, 3, "nothing after unsubscribe");
     });
 
-    test("after the server restarts, nodes resubscribe by themselves and ask for a re-read", { skip: reason || (!subject.restart && "no server to restart") }, async () => {
+    test("after the server restarts, nodes resubscribe by themselves and ask for a re-read", {
+      skip: reason || (!subject.restart && "no server to restart"),
+    }, async () => {
       const [a, b] = [node(), node()];
       const gotB = record(b);
       let resyncs = 0;

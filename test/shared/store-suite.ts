@@ -60,7 +60,9 @@ export const storeSuite = (subject: StoreSubject): void => {
       if (!reason) await storage.cleanup();
     });
 
-    test("concurrent appends get seq 1..n per room, no gap, no reuse, in each writer's order", { skip: reason }, async () => {
+    test("concurrent appends get seq 1..n per room, no gap, no reuse, in each writer's order", {
+      skip: reason,
+    }, async () => {
       const writers = subject.shared ? [await openStore(), await openStore()] : [await openStore()];
       const results = await Promise.all(
         range(1, 300).map((i) => {
@@ -77,7 +79,11 @@ export const storeSuite = (subject: StoreSubject): void => {
         );
         for (const writer of writers) {
           const own = mine.filter((x) => x.writer === writer).map((x) => x.r.message.seq);
-          assert.deepEqual(own, [...own].sort((a, b) => a - b), "one writer's appends keep their order");
+          assert.deepEqual(
+            own,
+            [...own].sort((a, b) => a - b),
+            "one writer's appends keep their order",
+          );
         }
         const stored = await (writers[0] as HistoryStore).after(room, 0, 1000);
         assert.deepEqual(seqs(stored), range(1, mine.length));
@@ -90,7 +96,10 @@ export const storeSuite = (subject: StoreSubject): void => {
     test("the same (room, cid) is one message, from any writer, in one turn or later", { skip: reason }, async () => {
       const a = await openStore();
       const b = subject.shared ? await openStore() : a;
-      const [first, again] = await Promise.all([say(a, "idem", "hello", { cid: "c1" }), say(b, "idem", "hello", { cid: "c1" })]);
+      const [first, again] = await Promise.all([
+        say(a, "idem", "hello", { cid: "c1" }),
+        say(b, "idem", "hello", { cid: "c1" }),
+      ]);
       assert.equal(first.message.seq, again.message.seq);
       assert.equal(first.message.id, again.message.id);
       assert.deepEqual([first.duplicate, again.duplicate].sort(), [false, true]);
@@ -146,7 +155,9 @@ export const storeSuite = (subject: StoreSubject): void => {
       await closeAll();
     });
 
-    test("seq and idempotency continue after a reopen", { skip: reason || (!subject.durable && "not durable") }, async () => {
+    test("seq and idempotency continue after a reopen", {
+      skip: reason || (!subject.durable && "not durable"),
+    }, async () => {
       let store = await openStore();
       for (const i of range(1, 3)) await say(store, "reopen", `x${i}`, { cid: `x${i}` });
       await closeAll();
