@@ -166,6 +166,7 @@ export class PostgresStore implements HistoryStore {
 
   private async migrate(): Promise<void> {
     const client = await this.pool.connect();
+    client.on("error", ignore);
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
@@ -179,6 +180,7 @@ export class PostgresStore implements HistoryStore {
       await client.query("ROLLBACK").catch(() => {});
       throw error;
     } finally {
+      client.off("error", ignore);
       client.release();
     }
   }
@@ -213,6 +215,7 @@ export class PostgresStore implements HistoryStore {
     await this.schema();
     const rooms = [...new Set(inputs.map((m) => m.room))].sort(); // one lock order on every node: no deadlock
     const client = await this.pool.connect();
+    client.on("error", ignore); // a link lost mid-transaction also fails the query in flight: handled there
     let broken = false;
     try {
       await client.query("BEGIN");
@@ -288,6 +291,7 @@ export class PostgresStore implements HistoryStore {
       await client.query("ROLLBACK").catch(() => {});
       throw error;
     } finally {
+      client.off("error", ignore);
       // A connection that failed mid-transaction is not reused.
       client.release(broken);
     }
@@ -316,6 +320,8 @@ export class PostgresStore implements HistoryStore {
     );
   }
 }
+
+const ignore = (): void => {};
 
 const cidKey = (room: string, cid: string): string => `${room}\u0000${cid}`;
 
