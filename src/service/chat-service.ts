@@ -345,7 +345,8 @@ export class ChatService {
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
     if (event.type === "message") {
-      this.order.offer(event.message);
+      // late events of a room nobody here is in any more would start its order again
+      if (this.hub.membersOf(room).size > 0) this.order.offer(event.message);
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
