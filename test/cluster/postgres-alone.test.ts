@@ -34,7 +34,7 @@ describe("PostgreSQL alone: one node, shared durable history, in-process fan-out
     const b = await joinedClient(second.port, "kept");
     const history = b.events().find((e) => e.type === "history");
     assert.deepEqual(
-      (history?.messages as Array<{ text: string }>).map((m) => m.text),
+      ((history?.messages ?? []) as Array<{ text: string }>).map((m) => m.text),
       ["m1", "m2", "m3"],
     );
     b.send({ type: "send", text: "m4", cid: "m4" });
