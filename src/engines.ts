@@ -86,9 +86,15 @@ export const createEngines = (config: ParleyConfig): Engines => {
           throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
         });
       }
-      await Promise.all([broker.ping(), presence.ping()]).catch((error: unknown) => {
-        throw new Error(`Redis at ${config.redis} is not reachable: ${String(error)}`);
-      });
+      // A few tries: at start the connections may still be opening.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await Promise.all([broker.ping(), presence.ping()]);
+          return;
+        } catch (error) {
+          if (attempt >= 5) throw new Error(`Redis at ${config.redis} is not reachable: ${String(error)}`);
+        }
+      }
     },
     close: async () => {
       await presence.close();

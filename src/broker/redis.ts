@@ -105,7 +105,12 @@ export class RedisBroker implements Broker {
   }
 
   ping(): Promise<void> {
-    const answer = Promise.all([this.pub.ping(), this.sub.status === "ready" ? Promise.resolve() : notReady()]);
+    const subscriber = (async () => {
+      const until = Date.now() + PING_TIMEOUT_MS;
+      while (this.sub.status !== "ready" && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      if (this.sub.status !== "ready") throw new Error("Redis subscriber is not connected");
+    })();
+    const answer = Promise.all([this.pub.ping(), subscriber]);
     return withTimeout(answer, PING_TIMEOUT_MS, "Redis is not answering").then(() => {});
   }
 
@@ -162,8 +167,6 @@ export class RedisBroker implements Broker {
     this.options.log?.("Redis link back");
   }
 }
-
-const notReady = (): Promise<void> => Promise.reject(new Error("Redis subscriber is not connected"));
 
 export const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   new Promise((resolve, reject) => {
