@@ -114,7 +114,7 @@ export class ChatService {
         rooms: [conn.info.room],
       });
     }
-    const joined = this.join(session, conn.info.room, undefined, undefined);
+    const joined = this.join(session, conn.info.room, conn.info.since, undefined);
     const inbox = session.inbox ?? [];
     session.inbox = undefined;
     for (const work of inbox) work();
