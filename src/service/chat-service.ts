@@ -2,7 +2,6 @@ import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
-import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
@@ -11,7 +10,8 @@ import { textError, textLeft, textMessage, textRenamed, textWho } from "../proto
 import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
-import { catchUp } from "./catch-up.ts";
+import { bridgeGap, catchUp } from "./catch-up.ts";
+import { Membership } from "./membership.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
@@ -43,14 +43,12 @@ export class ChatService {
   private readonly catchingUp = new Map<string, Set<RoomSub>>();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
-  readonly presence: Presence;
-  private readonly nodeId: string;
+  private readonly members: Membership<Session>;
 
   constructor(private readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
-    this.presence = options.presence ?? new MemoryPresence();
-    this.nodeId = options.nodeId ?? "local";
+    this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
     this.order = new RoomOrder({
       store: options.store,
       ordered: options.broker.ordered,
@@ -59,13 +57,9 @@ export class ChatService {
     });
     options.broker.onEvent((room, event) => this.deliver(room, event));
     options.broker.onResync(() => this.order.resync());
-    this.presence.onGone((events) => this.announce(events));
-    this.presence.setLocalMembers(() =>
-      [...this.sessions.values()].map((s) => ({
-        owner: this.owner(s),
-        nick: s.member.nick,
-        rooms: [...s.member.rooms],
-      })),
+    this.members.wire(
+      () => [...this.sessions.values()].map((s) => s.member),
+      (events) => this.announce(events),
     );
   }
 
@@ -94,16 +88,9 @@ export class ChatService {
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
   private async start(session: Session): Promise<void> {
     const { conn } = session;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      if (await this.presence.claimNick(session.member.nick, this.owner(session))) break;
-      try {
-        this.hub.rename(session.member, randomNick(this.options.random));
-      } catch {
-        // taken here too: draw again
-      }
-    }
+    await this.members.claimFirstNick(session.member, this.options.random);
     if (!this.sessions.has(conn)) {
-      void this.presence.releaseNick(session.member.nick, this.owner(session));
+      this.members.gone(session.member, []);
       return;
     }
     if (conn.info.mode === "json") {
@@ -129,13 +116,9 @@ export class ChatService {
     for (const [room, sub] of session.subs) this.catchingUp.get(room)?.delete(sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
-    const owner = this.owner(session);
     this.announce(this.hub.remove(session.member));
-    for (const room of rooms) {
-      void this.presence.leave(room, owner);
-      this.unsubscribeIfEmpty(room);
-    }
-    void this.presence.releaseNick(session.member.nick, owner);
+    this.members.gone(session.member, rooms);
+    for (const room of rooms) this.unsubscribeIfEmpty(room);
   }
 
   /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
@@ -173,24 +156,16 @@ export class ChatService {
 
   /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
   async rename(session: Session, nick: string): Promise<void> {
-    const owner = this.owner(session);
     const from = session.member.nick;
     try {
-      validateNick(nick);
-      if (nick !== from && this.hub.isNickTaken(nick) && nickKey(nick) !== nickKey(from)) {
-        throw new ParleyError("nick_taken", `The nickname ${nick} is taken.`);
-      }
-      if (nick !== from && !(await this.presence.claimNick(nick, owner))) {
-        throw new ParleyError("nick_taken", `The nickname ${nick} is taken.`);
-      }
+      await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
-        void this.presence.releaseNick(nick, owner);
+        this.members.gone(session.member, [], nick);
         return;
       }
       const events = this.hub.rename(session.member, nick);
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
-      for (const room of session.member.rooms) await this.presence.join(room, owner, nick);
-      if (nickKey(nick) !== nickKey(from)) void this.presence.releaseNick(from, owner);
+      await this.members.renamed(session.member, from);
       this.announce(events);
     } catch (error) {
       this.fail(session, error, {});
@@ -205,7 +180,7 @@ export class ChatService {
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.trackCatchUp(room, sub);
-      await this.presence.join(room, this.owner(session), session.member.nick);
+      await this.members.joined(session.member, room);
       this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
@@ -234,9 +209,12 @@ export class ChatService {
       // Messages up to lastSeq may still be on their way from other nodes: wait until this node
       // has handed them on, so none reaches this member twice or after a later one.
       await this.order.settle(room, result.lastSeq);
-      const bridged = await this.bridge(session, room, sub, result.lastSeq);
+      const bridged = await bridgeGap(this.options.store, this.order.position(room), room, sub, result.lastSeq);
+      if (bridged.length > 0 && session.subs.get(room) === sub) {
+        this.reply(session, { type: "history", room, messages: bridged });
+      }
       let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
-      const members = await this.membersOf(room);
+      const members = await this.members.members(room);
       if (session.subs.get(room) !== sub) return;
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
       if (result.resume) result.resume.missed += bridged.length;
@@ -256,19 +234,6 @@ export class ChatService {
     }
   }
 
-  /**
-   * When this node started the room from another member's later read, messages between this
-   * member's read and the room's position were handed on before it was listening: read them.
-   */
-  private async bridge(session: Session, room: string, sub: RoomSub, lastSeq: number): Promise<ChatMessage[]> {
-    const position = this.order.position(room);
-    const next = sub.backlog.find((m) => m.seq > lastSeq)?.seq;
-    if (position <= lastSeq || next === lastSeq + 1) return [];
-    const messages = await this.options.store.after(room, lastSeq, position - lastSeq);
-    if (messages.length > 0 && session.subs.get(room) === sub) this.reply(session, { type: "history", room, messages });
-    return messages;
-  }
-
   leave(session: Session, room: string, confirm = true): void {
     try {
       const event = this.hub.leave(session.member, room);
@@ -276,7 +241,7 @@ export class ChatService {
       session.subs.delete(room);
       if (sub) this.catchingUp.get(room)?.delete(sub);
       if (confirm) this.reply(session, { type: "left", room });
-      void this.presence.leave(room, this.owner(session));
+      this.members.left(session.member, room);
       this.announce([event]);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
@@ -285,7 +250,7 @@ export class ChatService {
   }
 
   async who(session: Session, room: string): Promise<void> {
-    const members = await this.membersOf(room);
+    const members = await this.members.members(room);
     if (session.member.mode === "text") session.conn.send(textWho(room, members));
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
   }
@@ -319,19 +284,6 @@ export class ChatService {
 
   sessionOf(conn: Connection): Session | undefined {
     return this.sessions.get(conn);
-  }
-
-  /** Everyone in the room on every node; this node's view when the presence engine does not answer. */
-  private async membersOf(room: string): Promise<string[]> {
-    try {
-      return await this.presence.members(room);
-    } catch {
-      return this.hub.nicksIn(room);
-    }
-  }
-
-  private owner(session: Session): string {
-    return `${this.nodeId}:${session.member.id}`;
   }
 
   private reply(session: Session, event: ServerEvent): void {
