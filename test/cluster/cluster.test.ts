@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
+import { connect } from "../helpers/client.ts";
 import { type JsonClient, joinedClient, jsonClient, range, startNodes, waitUntil } from "../helpers/cluster.ts";
 import {
   createTestDatabase,
@@ -105,10 +106,18 @@ describe("cluster: 3 nodes on Redis + PostgreSQL", async () => {
       .flatMap((e) => (e.messages as Array<{ seq: number; text: string }>).map((m) => m.seq));
     assert.deepEqual(history, range(since + 1, since + 20), "exactly the gap");
     assert.deepEqual(joined.resume, { since, complete: true, missed: 20 });
+    // the same by URL (`?since=`), on the third node
+    const byUrl = await jsonClient(port(2), `${room}?since=${since}`);
+    clients.push(byUrl);
+    const joinedByUrl = await byUrl.take((e) => e.type === "joined" && e.room === room);
+    assert.deepEqual(joinedByUrl.resume, { since, complete: true, missed: 20 });
     sender.send({ type: "send", text: "live", cid: "live-1" });
-    const live = await back.take((e) => e.type === "message" && e.room === room);
-    assert.equal(live.seq, since + 21);
-    assert.equal(live.text, "live");
+    for (const client of [back, byUrl]) {
+      const live = await client.take((e) => e.type === "message" && e.room === room);
+      assert.equal(live.seq, since + 21);
+      assert.equal(live.text, "live");
+    }
+    assert.deepEqual(byUrl.seqs(room), [since + 21], "history came as history, live once");
   });
 
   test("a send repeated with the same cid on another node is one message", { skip: reason }, async () => {
@@ -156,5 +165,24 @@ describe("cluster: 3 nodes on Redis + PostgreSQL", async () => {
       "zed",
       "a leaving member frees its nickname everywhere",
     );
+  });
+
+  test("Cookbook text clients on different nodes chat, and hear each other leave", { skip: reason }, async () => {
+    const [a, b] = [
+      await connect(`ws://127.0.0.1:${(nodes[0] as RunningParley).wsPort}/`),
+      await connect(`ws://127.0.0.1:${(nodes[1] as RunningParley).wsPort}/`),
+    ];
+    const probe = `hello-${Math.random()}`;
+    // b may still be joining when a speaks: repeat until b hears it (text mode has no history)
+    let heard = "";
+    for (let i = 0; i < 50 && !heard; i++) {
+      a.send(probe);
+      heard = await b.nextMatching((f) => f.endsWith(`: ${probe}`), 200).catch(() => "");
+    }
+    assert.match(heard, /^user-\d+: hello-/);
+    const nick = heard.slice(0, heard.indexOf(":"));
+    await a.close();
+    assert.equal(await b.nextMatching((f) => f.startsWith(" .... ")), ` .... ${nick} has left.`);
+    await b.close();
   });
 });
