@@ -1,14 +1,16 @@
 /**
  * What a second node costs: fan-out throughput of 1 node vs 2 nodes on this machine.
  *
- *   npm run bench:cluster [-- --messages 3000 --receivers 200 --senders 10]
+ *   npm run bench:cluster [-- --messages 3000 --receivers 200 --senders 10 --rounds 3]
  *
  * Each case starts its nodes as child processes (`src/cli.ts`) on loopback, on a fresh
  * PostgreSQL database and a fresh Redis key prefix, connects receivers and senders spread
  * evenly over the nodes, and sends `messages` messages in one room (each sender keeps at most
  * WINDOW unacknowledged). It measures from the first send until every client has every message:
  * messages/s stored and ordered, and deliveries/s (messages × clients), plus send→receive latency
- * seen by one receiver per node. Every case has a deadline; everything is stopped and dropped at the end.
+ * seen by one receiver per node. The cases run interleaved, `rounds` times, and the median round is
+ * reported (with the range): the machine is shared, so one run alone says little.
+ * Every case has a deadline; everything is stopped and dropped at the end.
  * Cases: 1 node with the in-process broker (PostgreSQL), 1 node with Redis, 2 nodes with Redis.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -25,6 +27,7 @@ const arg = (name: string, fallback: number): number => {
 const MESSAGES = arg("messages", 3000);
 const RECEIVERS = arg("receivers", 200);
 const SENDERS = arg("senders", 10);
+const ROUNDS = arg("rounds", 3);
 const WINDOW = 20;
 const CASE_DEADLINE_MS = 90_000;
 const PG_ADMIN = process.env.PARLEY_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -213,32 +216,42 @@ const withDatabase = async <T>(work: (url: string) => Promise<T>): Promise<T> =>
   }
 };
 
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 const main = async (): Promise<void> => {
   const cases: Array<[string, number, boolean]> = [
     ["1 node, in-process broker", 1, false],
     ["1 node, Redis", 1, true],
     ["2 nodes, Redis", 2, true],
   ];
-  const results: Result[] = [];
-  for (const [name, nodes, redis] of cases) {
-    results.push(await withDatabase((url) => runCase(name, nodes, redis, url)));
-    process.stderr.write(`bench: ${name} done\n`);
+  const runs = new Map<string, Result[]>(cases.map(([name]) => [name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, nodes, redis] of cases) {
+      const result = await withDatabase((url) => runCase(name, nodes, redis, url));
+      runs.get(name)?.push(result);
+      process.stderr.write(`bench: round ${round}, ${name}: ${Math.round(result.deliveriesPerSec)} deliveries/s\n`);
+    }
   }
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   console.log(
-    `\n${MESSAGES} messages, ${SENDERS} senders, ${RECEIVERS} receivers, one room, PostgreSQL store, loopback\n`,
+    `\n${MESSAGES} messages, ${SENDERS} senders, ${RECEIVERS} receivers, one room, PostgreSQL store, loopback; median of ${ROUNDS} rounds\n`,
   );
-  console.log("| case | seconds | messages/s | deliveries/s | latency p50 ms | p99 ms |");
-  console.log("| --- | --- | --- | --- | --- | --- |");
-  for (const r of results) {
+  console.log("| case | messages/s | deliveries/s (range) | latency p50 ms | p99 ms |");
+  console.log("| --- | --- | --- | --- | --- |");
+  const medians = new Map<string, number>();
+  for (const [name, results] of runs) {
+    const deliveries = results.map((r) => r.deliveriesPerSec);
+    medians.set(name, median(deliveries));
     console.log(
-      `| ${r.name} | ${r.seconds.toFixed(2)} | ${fmt(r.messagesPerSec)} | ${fmt(r.deliveriesPerSec)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`,
+      `| ${name} | ${fmt(median(results.map((r) => r.messagesPerSec)))} | ${fmt(median(deliveries))} (${fmt(Math.min(...deliveries))}–${fmt(Math.max(...deliveries))}) | ${median(results.map((r) => r.p50)).toFixed(1)} | ${median(results.map((r) => r.p99)).toFixed(1)} |`,
     );
   }
-  const [one, , two] = results;
-  if (one && two) {
-    console.log(`\n1 → 2 nodes: throughput × ${(two.deliveriesPerSec / one.deliveriesPerSec).toFixed(2)}`);
-  }
+  const one = medians.get("1 node, in-process broker") ?? 0;
+  const oneRedis = medians.get("1 node, Redis") ?? 0;
+  const two = medians.get("2 nodes, Redis") ?? 0;
+  console.log(
+    `\n2 nodes vs 1 node (in-process broker): × ${(two / one).toFixed(2)}; vs 1 node on Redis: × ${(two / oneRedis).toFixed(2)}`,
+  );
 };
 
 main().then(
