@@ -15,6 +15,9 @@ import { Membership } from "./membership.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
+/** Frames a connection may send before it has its nickname and first room (one presence round trip). */
+const MAX_EARLY_FRAMES = 100;
+
 export interface ChatServiceOptions {
   store: HistoryStore;
   broker: Broker;
@@ -81,7 +84,9 @@ export class ChatService {
    */
   defer(session: Session, work: () => void): boolean {
     if (!session.inbox) return false;
-    session.inbox.push(work);
+    // Bounded: a client that floods before its welcome loses the excess, and is told so.
+    if (session.inbox.length < MAX_EARLY_FRAMES) session.inbox.push(work);
+    else this.fail(session, new ParleyError("rate_limited", "Too many frames before the welcome."), {});
     return true;
   }
 
