@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ParleyConfig } from "./config.ts";
-import { createEngines } from "./engines.ts";
+import { createEngines, type Engines } from "./engines.ts";
 import { createHttpApp } from "./http/app.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
@@ -12,6 +12,8 @@ export interface RunningParley {
   readonly port: number;
   readonly wsPort: number;
   readonly service: ChatService;
+  /** Store, broker and presence; `engines.broker.stats()` and `service.order.stats` count cluster failures. */
+  readonly engines: Engines;
   /** Stops accepting, closes every client with 1001, flushes the store. */
   close(): Promise<void>;
 }
@@ -77,6 +79,7 @@ export const startParley = async (config: ParleyConfig): Promise<RunningParley> 
     port: (page.address() as AddressInfo).port,
     wsPort: (cookbook.address() as AddressInfo).port,
     service,
+    engines,
     close: () => {
       closing ??= (async () => {
         page.close();

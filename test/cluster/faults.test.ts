@@ -90,11 +90,12 @@ describe("cluster faults: Redis restarted, PostgreSQL cut off", async () => {
       30_000,
     );
     for (const client of everyone) assert.deepEqual(client.seqs(room), range(1, total));
-    const broker = nodes.map((n) => n.service.order.stats);
+    const order = nodes.map((n) => n.service.order.stats);
     assert.ok(
-      broker.some((s) => s.filledMessages > 0),
+      order.some((s) => s.filledMessages > 0),
       "some messages came from the store, not from Redis",
     );
+    for (const node of nodes) assert.ok(node.engines.broker.stats().reconnects >= 1, "the reconnect is counted");
     assert.equal(await readyz((nodes[0] as RunningParley).port), 200);
   });
 
