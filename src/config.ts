@@ -32,6 +32,10 @@ export interface ParleyConfig {
   config: string;
   logLevel: LogLevel;
   adminToken: string;
+  redis: string;
+  redisPrefix: string;
+  databaseUrl: string;
+  nodeTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -49,6 +53,8 @@ interface Setting {
   choices?: readonly string[];
   /** Never echoed back in error messages. */
   secret?: boolean;
+  /** A well-known variable read when the PARLEY_ one is not set (REDIS_URL, DATABASE_URL). */
+  envAlias?: string;
 }
 
 export const SETTINGS: readonly Setting[] = [
@@ -89,8 +95,8 @@ export const SETTINGS: readonly Setting[] = [
     flag: "store",
     env: "PARLEY_STORE",
     kind: "string",
-    default: "sqlite",
-    help: "History store: sqlite or memory.",
+    default: "auto",
+    help: "History store: sqlite, memory or a postgres:// URL; auto: PostgreSQL when DATABASE_URL is set, else sqlite.",
   },
   {
     key: "sqliteSync",
@@ -273,6 +279,40 @@ export const SETTINGS: readonly Setting[] = [
     secret: true,
     help: "Turns on /admin and /admin/api with this bearer token (16+ characters); prefer the env or the file to a flag.",
   },
+  {
+    key: "redis",
+    flag: "redis",
+    env: "PARLEY_REDIS",
+    envAlias: "REDIS_URL",
+    kind: "string",
+    default: "",
+    help: "redis:// URL: fan-out and presence across nodes (needs a PostgreSQL store).",
+  },
+  {
+    key: "redisPrefix",
+    flag: "redis-prefix",
+    env: "PARLEY_REDIS_PREFIX",
+    kind: "string",
+    default: "parley:",
+    help: "Prefix of Parley's Redis keys and channels; one per cluster sharing a Redis.",
+  },
+  {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "PARLEY_DATABASE_URL",
+    envAlias: "DATABASE_URL",
+    kind: "string",
+    default: "",
+    help: "postgres:// URL of the shared history (same as --store postgres://…).",
+  },
+  {
+    key: "nodeTimeoutMs",
+    flag: "node-timeout-ms",
+    env: "PARLEY_NODE_TIMEOUT_MS",
+    kind: "count",
+    default: 10000,
+    help: "With --redis: a node silent this long is dead; its members are announced as left.",
+  },
 ];
 
 export class ConfigError extends Error {}
@@ -364,7 +404,7 @@ export const loadConfig = (
   const file = flags.get(configSetting) ?? env[configSetting.env];
   if (file) Object.assign(config, readConfigFile(file, read), { config: file });
   for (const s of SETTINGS) {
-    const raw = env[s.env];
+    const raw = env[s.env] || (s.envAlias ? env[s.envAlias] : undefined);
     if (raw !== undefined && raw !== "") config[s.key] = parseValue(s, raw, s.env);
   }
   for (const [s, raw] of flags) config[s.key] = parseValue(s, raw, `--${s.flag}`);
@@ -383,7 +423,7 @@ export const helpText = (): string => {
   const rows = SETTINGS.map(
     (s) =>
       `  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`.padEnd(30) +
-      `${s.help}\n${" ".repeat(30)}env ${s.env}, default ${s.default === "" ? "(none)" : s.default}`,
+      `${s.help}\n${" ".repeat(30)}env ${s.env}${s.envAlias ? ` or ${s.envAlias}` : ""}, default ${s.default === "" ? "(none)" : s.default}`,
   );
   return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
 };

@@ -1,18 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type { Broker } from "./broker/broker.ts";
-import { MemoryBroker } from "./broker/memory.ts";
 import type { ParleyConfig } from "./config.ts";
+import { createEngines, type Engines } from "./engines.ts";
 import { createHttpApp } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
-import type { HistoryStore, Retention } from "./store/history-store.ts";
-import { MemoryStore } from "./store/memory.ts";
-import { SqliteStore } from "./store/sqlite.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 
@@ -21,37 +17,30 @@ export interface RunningParley {
   readonly wsPort: number;
   readonly service: ChatService;
   readonly log: Logger;
+  /** Store, broker and presence; `engines.broker.stats()` and `service.order.stats` count cluster failures. */
+  readonly engines: Engines;
   /** Stops accepting, closes every client with 1001, flushes the store. */
   close(): Promise<void>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const createStore = (config: ParleyConfig): HistoryStore => {
-  const retention: Retention = {
-    maxMessagesPerRoom: config.retainMessages,
-    maxAgeMs: config.retainDays * DAY_MS,
-  };
-  if (config.store === "memory") return new MemoryStore(retention);
-  if (config.store === "sqlite") {
-    return new SqliteStore({
-      file: join(config.dataDir, "parley.db"),
-      retention,
-      synchronous: config.sqliteSync,
-    });
-  }
-  throw new Error(`Unknown store "${config.store}"; use sqlite or memory.`);
-};
+export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
 export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
   const ops = new Ops(config, deps);
-  const store = ops.store(deps.store ?? createStore(config));
-  const broker: Broker = ops.broker(new MemoryBroker());
+  const engines = createEngines(config, deps.store);
+  await engines.ready().catch(async (error: unknown) => {
+    await engines.close().catch(() => {});
+    throw error;
+  });
+  const store = ops.store(engines.store);
+  const broker: Broker = ops.broker(engines.broker);
   const service = new ChatService({
     ...ops.serviceHooks,
     store,
     broker,
+    presence: engines.presence,
+    nodeId: engines.nodeId,
     random: Math.random,
     now: Date.now,
     historyLimit: config.historyLimit,
@@ -80,7 +69,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     service.fanout,
   );
   const app = createHttpApp({
-    ready: async () => Promise.all([store.ping(), broker.ping()]).then(() => {}),
+    ready: async () => Promise.all([store.ping(), broker.ping(), engines.presence.ping()]).then(() => {}),
     ...ops.http({ service, store, broker, connections: () => gateway.connections }),
   });
 
@@ -110,6 +99,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     wsPort: (cookbook.address() as AddressInfo).port,
     service,
     log: ops.log,
+    engines,
     close: () => {
       closing ??= (async () => {
         page.close(); // stop accepting; upgrades still in flight get 503
@@ -117,9 +107,12 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         // Appends already made commit and are acked before the clients are told to go.
         await new Promise((resolve) => setImmediate(resolve));
         service.fanout.flush();
-        await gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
-        await store.close();
-        await broker.close();
+        const closed = gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
+        service.closeAll();
+        service.fanout.flush();
+        await closed;
+        service.order.close();
+        await engines.close();
         page.closeAllConnections();
         cookbook.closeAllConnections();
       })();

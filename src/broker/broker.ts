@@ -15,12 +15,32 @@ export type RoomEventHandler = (room: string, event: RoomEvent) => void;
  * arrive out of `seq` order from different nodes; receivers order them by `seq`.
  */
 export interface Broker {
+  /**
+   * true when every message reaches this node once, in the order it was published, and none
+   * is lost (one process); false when receivers must order by `seq` and fill gaps from the store.
+   */
+  readonly ordered: boolean;
   onEvent(handler: RoomEventHandler): void;
+  /** `handler` runs when events may have been lost (the link came back): re-read from the store. */
+  onResync(handler: () => void): void;
   publish(room: string, event: RoomEvent): Promise<void>;
   /** Resolves once events of `room` published from now on will reach this node. */
   subscribe(room: string): Promise<void>;
   unsubscribe(room: string): Promise<void>;
   /** Resolves when the broker answers; for readiness checks. */
   ping(): Promise<void>;
+  /** Counters for health and metrics; failures are counted here, never swallowed silently. */
+  stats(): BrokerStats;
   close(): Promise<void>;
+}
+
+export interface BrokerStats {
+  published: number;
+  /** Publishes that did not reach the other nodes (they recover from the store). */
+  publishFailures: number;
+  /** Events received from other nodes. */
+  received: number;
+  /** Times the link to the broker came back after being lost. */
+  reconnects: number;
+  connected: boolean;
 }

@@ -1,6 +1,7 @@
 import type { ChatMessage } from "../chat/message.ts";
 import type { ResumeResult } from "../protocol/json.ts";
 import type { HistoryStore } from "../store/history-store.ts";
+import type { RoomSub } from "./session.ts";
 
 /** Messages per history event while resuming a gap. */
 export const RESUME_CHUNK = 500;
@@ -48,4 +49,21 @@ export const catchUp = async (
     if (chunk.length < RESUME_CHUNK) break;
   }
   return { lastSeq: cursor, resume: { since, complete: true, missed } };
+};
+
+/**
+ * When the node started the room from another member's later read, messages between this
+ * member's read (`lastSeq`) and the node's position were handed on before this member was
+ * listening (its backlog does not start right after `lastSeq`): they are read for it here.
+ */
+export const bridgeGap = async (
+  store: HistoryStore,
+  position: number,
+  room: string,
+  sub: RoomSub,
+  lastSeq: number,
+): Promise<ChatMessage[]> => {
+  if (position <= lastSeq) return [];
+  if (sub.backlog.find((m) => m.seq > lastSeq)?.seq === lastSeq + 1) return [];
+  return store.after(room, lastSeq, position - lastSeq);
 };

@@ -3,14 +3,21 @@ import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { validateRoomName } from "../chat/room-name.ts";
+import { MemoryPresence } from "../presence/memory.ts";
+import type { Presence } from "../presence/presence.ts";
 import { encodeEvent, encodeMessage, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
-import { catchUp } from "./catch-up.ts";
+import { bridgeGap, catchUp } from "./catch-up.ts";
+import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
+import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
+
+/** Frames a connection may send before it has its nickname and first room (one presence round trip). */
+const MAX_EARLY_FRAMES = 100;
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -24,6 +31,12 @@ export interface ChatServiceOptions {
   nickBanned?: (nick: string) => boolean;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
+  /** Who is where across nodes; this node alone when not given. */
+  presence?: Presence;
+  /** This node's id in the cluster (owners of nicknames are `node:member`). */
+  nodeId?: string;
+  /** How long a gap in a room's seq may stay open before it is read from the store. */
+  gapWaitMs?: number;
 }
 
 /**
@@ -36,11 +49,26 @@ export class ChatService {
   private readonly sessions = new Map<Connection, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
   private readonly catchingUp = new Map<string, Set<RoomSub>>();
+  /** Puts messages from other nodes in seq order and fills gaps from the store. */
+  readonly order: RoomOrder;
+  private readonly members: Membership<Session>;
 
   constructor(private readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
+    this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
+    this.order = new RoomOrder({
+      store: options.store,
+      ordered: options.broker.ordered,
+      gapWaitMs: options.gapWaitMs ?? 150,
+      emit: (message) => this.deliverMessage(message),
+    });
     options.broker.onEvent((room, event) => this.deliver(room, event));
+    options.broker.onResync(() => this.order.resync());
+    this.members.wire(
+      () => [...this.sessions.values()].map((s) => s.member),
+      (events) => this.announce(events),
+    );
   }
 
   get connectionCount(): number {
@@ -48,9 +76,33 @@ export class ChatService {
   }
 
   open(conn: Connection): Session {
-    const session = { conn, subs: new Map() } as unknown as Session;
+    const session = { conn, subs: new Map(), inbox: [] } as unknown as Session;
     session.member = this.hub.add(conn.info.mode, session);
     this.sessions.set(conn, session);
+    void this.start(session);
+    return session;
+  }
+
+  /**
+   * Runs `work` once the session has its nickname and first room; true when it was queued.
+   * Frames that arrive before that wait here, in order.
+   */
+  defer(session: Session, work: () => void): boolean {
+    if (!session.inbox) return false;
+    // Bounded: a client that floods before its welcome loses the excess, and is told so.
+    if (session.inbox.length < MAX_EARLY_FRAMES) session.inbox.push(work);
+    else this.fail(session, new ParleyError("rate_limited", "Too many frames before the welcome."), {});
+    return true;
+  }
+
+  /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
+  private async start(session: Session): Promise<void> {
+    const { conn } = session;
+    await this.members.claimFirstNick(session.member, this.options.random);
+    if (!this.sessions.has(conn)) {
+      this.members.gone(session.member, []);
+      return;
+    }
     if (conn.info.mode === "json") {
       this.reply(session, {
         type: "welcome",
@@ -59,8 +111,11 @@ export class ChatService {
         rooms: [conn.info.room],
       });
     }
-    void this.join(session, conn.info.room, conn.info.since, undefined);
-    return session;
+    const joined = this.join(session, conn.info.room, conn.info.since, undefined);
+    const inbox = session.inbox ?? [];
+    session.inbox = undefined;
+    for (const work of inbox) work();
+    await joined;
   }
 
   /** The connection is gone (any reason): remove the member first, then announce the leaves. */
@@ -72,7 +127,13 @@ export class ChatService {
     session.subs.clear();
     const rooms = [...session.member.rooms];
     this.announce(this.hub.remove(session.member));
+    this.members.gone(session.member, rooms);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
+  }
+
+  /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
+  closeAll(): void {
+    for (const conn of [...this.sessions.keys()]) this.close(conn);
   }
 
   say(session: Session, room: string, text: string, cid: string | undefined): void {
@@ -103,11 +164,19 @@ export class ChatService {
     );
   }
 
-  rename(session: Session, nick: string): void {
+  /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
+  async rename(session: Session, nick: string): Promise<void> {
+    const from = session.member.nick;
     try {
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
+      await this.members.claimRename(session.member, nick);
+      if (!this.sessions.has(session.conn)) {
+        this.members.gone(session.member, [], nick);
+        return;
+      }
       const events = this.hub.rename(session.member, nick);
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
+      await this.members.renamed(session.member, from);
       this.announce(events);
     } catch (error) {
       this.fail(session, error, {});
@@ -122,6 +191,7 @@ export class ChatService {
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.trackCatchUp(room, sub);
+      await this.members.joined(session.member, room);
       this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
@@ -130,6 +200,12 @@ export class ChatService {
     }
     if (session.member.mode === "text") {
       // No history is pushed at a Cookbook client; only what arrived while subscribing.
+      try {
+        await this.order.ensureStarted(room);
+      } catch {
+        // the store is away: live messages of this room reach this node once it is back
+      }
+      if (session.subs.get(room) !== sub) return;
       this.fanout.flush();
       for (const message of sub.backlog) session.conn.send(textMessage(message.nick, message.text));
       this.goLive(room, sub);
@@ -141,10 +217,20 @@ export class ChatService {
         sendHistory(session.conn, room, messages, () => session.subs.get(room) === sub),
       );
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
+      // Messages up to lastSeq may still be on their way from other nodes: wait until this node
+      // has handed them on, so none reaches this member twice or after a later one.
+      await this.order.settle(room, result.lastSeq);
+      const bridged = await bridgeGap(this.options.store, this.order.position(room), room, sub, result.lastSeq);
+      if (bridged.length > 0 && session.subs.get(room) === sub) {
+        this.reply(session, { type: "history", room, messages: bridged });
+      }
+      let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
+      const members = await this.members.members(room);
+      if (session.subs.get(room) !== sub) return;
       if (result.resume) this.options.resumed?.(result.resume.complete);
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
-      let lastSeq = result.lastSeq;
-      this.reply(session, { type: "presence", room, action: "snapshot", members: this.hub.nicksIn(room) });
+      if (result.resume) result.resume.missed += bridged.length;
+      this.reply(session, { type: "presence", room, action: "snapshot", members });
       this.reply(session, { type: "joined", room, lastSeq, resume: result.resume });
       for (const message of sub.backlog) {
         if (message.seq > lastSeq) {
@@ -167,6 +253,7 @@ export class ChatService {
       session.subs.delete(room);
       if (sub) this.catchingUp.get(room)?.delete(sub);
       if (confirm) this.reply(session, { type: "left", room });
+      this.members.left(session.member, room);
       this.announce([event]);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
@@ -174,8 +261,8 @@ export class ChatService {
     }
   }
 
-  who(session: Session, room: string): void {
-    const members = this.hub.nicksIn(room);
+  async who(session: Session, room: string): Promise<void> {
+    const members = await this.members.members(room);
     if (session.member.mode === "text") session.conn.send(textWho(room, members));
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
   }
@@ -223,7 +310,8 @@ export class ChatService {
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
     if (event.type === "message") {
-      this.deliverMessage(event.message);
+      // late events of a room nobody here is in any more would start its order again
+      if (this.hub.membersOf(room).size > 0) this.order.offer(event.message);
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
@@ -264,6 +352,8 @@ export class ChatService {
   }
 
   private unsubscribeIfEmpty(room: string): void {
-    if (this.hub.membersOf(room).size === 0) void this.options.broker.unsubscribe(room);
+    if (this.hub.membersOf(room).size > 0) return;
+    this.order.drop(room);
+    void this.options.broker.unsubscribe(room);
   }
 }

@@ -6,6 +6,7 @@ import type { Session } from "./session.ts";
 
 /** One text frame from a client, in either mode, turned into a service call. */
 export const handleFrame = (service: ChatService, session: Session, data: string): void => {
+  if (service.defer(session, () => handleFrame(service, session, data))) return;
   if (session.member.mode === "text") {
     handleTextLine(service, session, data);
     return;
@@ -23,7 +24,7 @@ export const handleFrame = (service: ChatService, session: Session, data: string
       service.say(session, frame.room ?? home, frame.text, frame.cid);
       return;
     case "nick":
-      service.rename(session, frame.nick);
+      void service.rename(session, frame.nick);
       return;
     case "join":
       void service.join(session, frame.room, frame.since, frame.limit);
@@ -32,7 +33,7 @@ export const handleFrame = (service: ChatService, session: Session, data: string
       service.leave(session, frame.room);
       return;
     case "who":
-      service.who(session, frame.room ?? home);
+      void service.who(session, frame.room ?? home);
       return;
     case "history":
       void service.history(session, frame.room, frame.before, frame.limit);
@@ -44,8 +45,8 @@ const handleTextLine = (service: ChatService, session: Session, line: string): v
   const command = parseTextLine(line);
   const room = session.conn.info.room;
   if (command.kind === "say") service.say(session, room, command.text, undefined);
-  else if (command.kind === "nick") service.rename(session, command.nick);
-  else service.who(session, room);
+  else if (command.kind === "nick") void service.rename(session, command.nick);
+  else void service.who(session, room);
 };
 
 export const binaryRefused = new ParleyError("binary_unsupported", "Binary frames are not supported; send text.");

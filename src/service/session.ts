@@ -14,4 +14,6 @@ export interface Session {
   readonly conn: Connection;
   member: Member<Session>;
   readonly subs: Map<string, RoomSub>;
+  /** Frames that arrived before the member had its nickname and first room; then undefined. */
+  inbox: Array<() => void> | undefined;
 }

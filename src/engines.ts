@@ -1,0 +1,105 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Broker } from "./broker/broker.ts";
+import { MemoryBroker } from "./broker/memory.ts";
+import { RedisBroker } from "./broker/redis.ts";
+import { ConfigError, type ParleyConfig } from "./config.ts";
+import { MemoryPresence } from "./presence/memory.ts";
+import type { Presence } from "./presence/presence.ts";
+import { RedisPresence } from "./presence/redis.ts";
+import type { HistoryStore, Retention } from "./store/history-store.ts";
+import { MemoryStore } from "./store/memory.ts";
+import { PostgresStore } from "./store/postgres.ts";
+import { SqliteStore } from "./store/sqlite.ts";
+
+/** The engines one node runs on: embedded by default, Redis and PostgreSQL for a cluster. */
+export interface Engines {
+  readonly nodeId: string;
+  readonly store: HistoryStore;
+  readonly broker: Broker;
+  readonly presence: Presence;
+  /** Resolves when every engine answered (schema migrated); rejects with a clear reason. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const isPostgresUrl = (value: string): boolean => /^postgres(ql)?:\/\//.test(value);
+
+/** `--store` resolved: `auto` is PostgreSQL when a database URL is given, SQLite otherwise. */
+export const storeKind = (config: ParleyConfig): { kind: "sqlite" | "memory" | "postgres"; url: string } => {
+  if (isPostgresUrl(config.store)) return { kind: "postgres", url: config.store };
+  if (config.store === "postgres") {
+    if (!config.databaseUrl) throw new ConfigError("--store postgres needs --database-url (or DATABASE_URL).");
+    return { kind: "postgres", url: config.databaseUrl };
+  }
+  if (config.store === "auto") return config.databaseUrl ? { kind: "postgres", url: config.databaseUrl } : sqlite;
+  if (config.store === "sqlite" || config.store === "memory") return { kind: config.store, url: "" };
+  throw new ConfigError(`Unknown store "${config.store}"; use sqlite, memory or a postgres:// URL.`);
+};
+const sqlite = { kind: "sqlite", url: "" } as const;
+
+const log = (line: string): void => {
+  process.stderr.write(`parley: ${line}\n`);
+};
+
+export const createStore = (config: ParleyConfig): HistoryStore => {
+  const retention: Retention = { maxMessagesPerRoom: config.retainMessages, maxAgeMs: config.retainDays * DAY_MS };
+  const { kind, url } = storeKind(config);
+  if (kind === "memory") return new MemoryStore(retention);
+  if (kind === "postgres") return new PostgresStore({ url, retention, log });
+  return new SqliteStore({ file: join(config.dataDir, "parley.db"), retention, synchronous: config.sqliteSync });
+};
+
+/**
+ * Picks and starts the engines. Redis makes sense only over a store every node shares: with
+ * SQLite or memory each node would number its rooms' messages on its own, so it is refused.
+ */
+export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore): Engines => {
+  const { kind } = storeKind(config);
+  if (config.redis && kind !== "postgres") {
+    throw new ConfigError(
+      "--redis runs several nodes, which must share their history: add --store postgres://… (or DATABASE_URL).",
+    );
+  }
+  const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const store = storeOverride ?? createStore(config);
+  let broker: Broker;
+  let presence: Presence;
+  if (config.redis) {
+    const common = { url: config.redis, prefix: config.redisPrefix, nodeId, log };
+    broker = new RedisBroker(common);
+    presence = new RedisPresence({ ...common, nodeTimeoutMs: config.nodeTimeoutMs });
+  } else {
+    broker = new MemoryBroker();
+    presence = new MemoryPresence();
+  }
+  return {
+    nodeId,
+    store,
+    broker,
+    presence,
+    ready: async () => {
+      if (store instanceof PostgresStore) {
+        await store.start().catch((error: unknown) => {
+          throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
+        });
+      }
+      // A few tries: at start the connections may still be opening.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await Promise.all([broker.ping(), presence.ping()]);
+          return;
+        } catch (error) {
+          if (attempt >= 5) throw new Error(`Redis at ${config.redis} is not reachable: ${String(error)}`);
+        }
+      }
+    },
+    close: async () => {
+      await presence.close();
+      await store.close();
+      await broker.close();
+    },
+  };
+};

@@ -1,0 +1,36 @@
+import type { PresenceEvent } from "../chat/hub.ts";
+
+/** A member as this node knows it, for re-registering after the presence engine lost its state. */
+export interface LocalMember {
+  /** `node:member`, unique across the cluster. */
+  owner: string;
+  nick: string;
+  rooms: readonly string[];
+}
+
+/**
+ * Who is where, and who holds which nickname, across every node. The hub keeps this node's
+ * members; this keeps everybody's. Nicknames are unique case-insensitively (`nickKey`).
+ * A memory implementation serves one node; the Redis one a cluster, where it also notices
+ * dead nodes and reports their members as gone.
+ */
+export interface Presence {
+  /** Takes `nick` for `owner`; false when another member holds it. Holding it already is true. */
+  claimNick(nick: string, owner: string): Promise<boolean>;
+  /** Gives `nick` up if `owner` holds it. */
+  releaseNick(nick: string, owner: string): Promise<void>;
+  /** Records `owner` in `room` as `nick` (again, after a rename). */
+  join(room: string, owner: string, nick: string): Promise<void>;
+  leave(room: string, owner: string): Promise<void>;
+  /** Every member's nickname in the room, from every node. */
+  members(room: string): Promise<string[]>;
+  /**
+   * `handler` gets the leaves of members whose node died, and the joins of members of a node
+   * that was taken for dead and came back; the caller announces them.
+   */
+  onGone(handler: (gone: PresenceEvent[]) => void): void;
+  /** Where this node's members come from when they must be registered again. */
+  setLocalMembers(list: () => LocalMember[]): void;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,206 @@
+import { Redis } from "ioredis";
+import { redisOptions, withTimeout } from "../broker/redis.ts";
+import type { PresenceEvent } from "../chat/hub.ts";
+import { nickKey } from "../chat/nick.ts";
+import type { LocalMember, Presence } from "./presence.ts";
+
+export interface RedisPresenceOptions {
+  url: string;
+  prefix: string;
+  nodeId: string;
+  /** A node silent this long is dead: its members are announced as left. */
+  nodeTimeoutMs: number;
+  log?: (line: string) => void;
+}
+
+/** A presence call waits this long for Redis; then the node carries on with what it knows. */
+const CALL_TIMEOUT_MS = 2000;
+
+// Deletes a key only when it still holds the given owner: a nickname is given up by its holder only.
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+
+/**
+ * Presence across nodes in Redis:
+ *   {p}members:{room}   hash  owner → nick        who is in the room, on every node
+ *   {p}nick:{key}       string owner               a nickname's holder (SET NX: one holder)
+ *   {p}alive:{node}     string, TTL nodeTimeout     the node's heartbeat, renewed every third of it
+ *   {p}nodes            set of node ids; {p}node-rooms:{node}, {p}node-nicks:{node}: what to clean
+ * Every node sweeps: a node whose heartbeat expired has its entries removed by the one survivor
+ * that wins `SET {p}sweep:{node} NX`, which reports the leaves for the service to announce.
+ * Owners are `node:member`, so everything a node held can be found and removed.
+ */
+export class RedisPresence implements Presence {
+  private readonly redis: Redis;
+  private readonly p: string;
+  private goneHandler: (gone: PresenceEvent[]) => void = () => {};
+  private localMembers: () => LocalMember[] = () => [];
+  private readonly timer: NodeJS.Timeout;
+  private readyOnce = false;
+  private closed = false;
+  /** Presence calls that failed (Redis away); the node served on from its own view. */
+  failures = 0;
+
+  constructor(private readonly options: RedisPresenceOptions) {
+    this.p = options.prefix;
+    this.redis = new Redis(options.url, redisOptions({ connectionName: `parley-presence-${options.nodeId}` }));
+    this.redis.on("error", () => {}); // the broker reports the link; calls here fail and are counted
+    this.redis.on("ready", () => void this.onReady());
+    const beat = Math.max(50, Math.floor(options.nodeTimeoutMs / 3));
+    this.timer = setInterval(() => void this.tick(), beat);
+    this.timer.unref();
+  }
+
+  claimNick(nick: string, owner: string): Promise<boolean> {
+    const key = `${this.p}nick:${nickKey(nick)}`;
+    return this.call(async () => {
+      const taken = await this.redis.set(key, owner, "NX");
+      if (taken !== "OK" && (await this.redis.get(key)) !== owner) return false;
+      await this.redis.sadd(`${this.p}node-nicks:${this.options.nodeId}`, nickKey(nick));
+      return true;
+    }, true);
+  }
+
+  releaseNick(nick: string, owner: string): Promise<void> {
+    return this.call(async () => {
+      await this.redis.eval(RELEASE, 1, `${this.p}nick:${nickKey(nick)}`, owner);
+      await this.redis.srem(`${this.p}node-nicks:${this.options.nodeId}`, nickKey(nick));
+    }, undefined);
+  }
+
+  join(room: string, owner: string, nick: string): Promise<void> {
+    return this.call(async () => {
+      await this.redis
+        .multi()
+        .hset(`${this.p}members:${room}`, owner, nick)
+        .sadd(`${this.p}node-rooms:${this.options.nodeId}`, room)
+        .exec();
+    }, undefined);
+  }
+
+  leave(room: string, owner: string): Promise<void> {
+    return this.call(async () => {
+      await this.redis.hdel(`${this.p}members:${room}`, owner);
+    }, undefined);
+  }
+
+  async members(room: string): Promise<string[]> {
+    return withTimeout(this.redis.hvals(`${this.p}members:${room}`), CALL_TIMEOUT_MS, "Redis presence");
+  }
+
+  onGone(handler: (gone: PresenceEvent[]) => void): void {
+    this.goneHandler = handler;
+  }
+
+  setLocalMembers(list: () => LocalMember[]): void {
+    this.localMembers = list;
+  }
+
+  async ping(): Promise<void> {
+    await withTimeout(this.redis.ping(), 1000, "Redis presence is not answering");
+  }
+
+  /** Leaves the cluster cleanly: this node's entries go now, not after the timeout. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      await withTimeout(this.removeNode(this.options.nodeId), 1000, "presence cleanup");
+      await withTimeout(this.redis.quit(), 1000, "quit");
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private async call<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await withTimeout(work(), CALL_TIMEOUT_MS, "Redis presence");
+    } catch {
+      this.failures++;
+      return fallback;
+    }
+  }
+
+  /** Connected (again): after a Redis restart its state is gone, so this node's members are registered anew. */
+  private async onReady(): Promise<void> {
+    const first = !this.readyOnce;
+    this.readyOnce = true;
+    await this.beat().catch(() => {});
+    if (!first) await this.reassert().catch(() => {});
+  }
+
+  /** Registers every local member again; if survivors swept this node meanwhile, announces them back. */
+  private async reassert(): Promise<void> {
+    const sweptKey = `${this.p}swept:${this.options.nodeId}`;
+    const swept = (await this.redis.del(sweptKey)) === 1;
+    const rejoined: PresenceEvent[] = [];
+    for (const member of this.localMembers()) {
+      await this.claimNick(member.nick, member.owner);
+      for (const room of member.rooms) {
+        await this.join(room, member.owner, member.nick);
+        if (swept) rejoined.push({ room, action: "join", nick: member.nick });
+      }
+    }
+    if (rejoined.length > 0) this.goneHandler(rejoined);
+  }
+
+  private async beat(): Promise<void> {
+    const node = this.options.nodeId;
+    await this.redis
+      .multi()
+      .set(`${this.p}alive:${node}`, String(Date.now()), "PX", this.options.nodeTimeoutMs)
+      .sadd(`${this.p}nodes`, node)
+      .exec();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed || this.redis.status !== "ready") return;
+    try {
+      await this.beat();
+      // Swept while alive (this process stalled past the timeout): come back.
+      if ((await this.redis.exists(`${this.p}swept:${this.options.nodeId}`)) === 1) await this.reassert();
+      const nodes = await this.redis.smembers(`${this.p}nodes`);
+      for (const node of nodes) {
+        if (node === this.options.nodeId) continue;
+        if ((await this.redis.exists(`${this.p}alive:${node}`)) === 1) continue;
+        const mine = await this.redis.set(
+          `${this.p}sweep:${node}`,
+          this.options.nodeId,
+          "PX",
+          this.options.nodeTimeoutMs,
+          "NX",
+        );
+        if (mine !== "OK") continue;
+        const gone = await this.removeNode(node);
+        await this.redis.set(`${this.p}swept:${node}`, "1", "PX", this.options.nodeTimeoutMs * 10);
+        if (gone.length > 0) this.goneHandler(gone);
+      }
+    } catch {
+      this.failures++;
+    }
+  }
+
+  /** Removes every entry a node held; returns one leave per member and room. */
+  private async removeNode(node: string): Promise<PresenceEvent[]> {
+    const tag = `${node}:`;
+    const gone: PresenceEvent[] = [];
+    const rooms = await this.redis.smembers(`${this.p}node-rooms:${node}`);
+    for (const room of rooms) {
+      const members = await this.redis.hgetall(`${this.p}members:${room}`);
+      const owners = Object.keys(members).filter((owner) => owner.startsWith(tag));
+      if (owners.length === 0) continue;
+      await this.redis.hdel(`${this.p}members:${room}`, ...owners);
+      for (const owner of owners) gone.push({ room, action: "leave", nick: members[owner] as string });
+    }
+    const nicks = await this.redis.smembers(`${this.p}node-nicks:${node}`);
+    for (const key of nicks) {
+      const holder = await this.redis.get(`${this.p}nick:${key}`);
+      if (holder?.startsWith(tag)) await this.redis.eval(RELEASE, 1, `${this.p}nick:${key}`, holder);
+    }
+    await this.redis
+      .multi()
+      .del(`${this.p}node-rooms:${node}`, `${this.p}node-nicks:${node}`, `${this.p}alive:${node}`)
+      .srem(`${this.p}nodes`, node)
+      .exec();
+    return gone;
+  }
+}

@@ -1,0 +1,335 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import type { ChatMessage, NewMessage } from "../chat/message.ts";
+import type { AppendResult, HistoryStore, Retention, RoomBounds } from "./history-store.ts";
+
+export interface PostgresStoreOptions {
+  url: string;
+  retention: Retention;
+  /** Connections in the pool; appends use one at a time, reads the rest. */
+  poolSize?: number;
+  log?: (line: string) => void;
+}
+
+interface Pending {
+  input: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Row {
+  room: string;
+  seq: string;
+  id: string;
+  nick: string;
+  text: string;
+  ts: string;
+}
+
+// Bumped with each change; every statement is idempotent, so nodes starting together are safe
+// (they also take an advisory lock, so only one runs it at a time).
+const SCHEMA_VERSION = 1;
+const MIGRATE_LOCK = 7_106_105; // any constant: the advisory lock key of Parley's migrations
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS parley_rooms (room TEXT PRIMARY KEY, last_seq BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS parley_messages (
+  room TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT NOT NULL, nick TEXT NOT NULL,
+  text TEXT NOT NULL, ts BIGINT NOT NULL, cid TEXT,
+  PRIMARY KEY (room, seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS parley_messages_room_cid ON parley_messages (room, cid) WHERE cid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS parley_messages_ts ON parley_messages (ts);
+`;
+
+const COLUMNS = "room, seq, id, nick, text, ts";
+
+/**
+ * Shared history for several nodes. The order is decided here: each room has a counter row
+ * (`parley_rooms.last_seq`) that an append transaction locks (`SELECT … FOR UPDATE`), so appends
+ * to one room from any number of nodes are serialised by PostgreSQL and get seq n+1, n+2… with no
+ * gap and no reuse; a rolled-back append leaves the counter untouched. Appends of one event-loop
+ * turn go in one transaction (group commit), and one transaction runs at a time per node, so
+ * a node's own appends keep their order and its acks come in seq order.
+ */
+export class PostgresStore implements HistoryStore {
+  private readonly pool: pg.Pool;
+  private pending: Pending[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private ready: Promise<void> | undefined;
+  private readonly prunedTo = new Map<string, number>();
+  private readonly ageTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 4,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      // A statement that hangs (the link is half dead) fails instead of holding acks forever.
+      query_timeout: 10_000,
+    });
+    // An idle connection that breaks emits here; without a listener it would crash the process.
+    this.pool.on("error", (error) => options.log?.(`PostgreSQL connection lost: ${error.message}`));
+    if (options.retention.maxAgeMs > 0) {
+      this.ageTimer = setInterval(() => void this.pruneByAge(), Math.min(60_000, options.retention.maxAgeMs));
+      this.ageTimer.unref();
+      void this.pruneByAge();
+    }
+  }
+
+  /** Resolves when the schema is in place; rejects with the reason it could not be. */
+  start(): Promise<void> {
+    return this.schema();
+  }
+
+  append(input: NewMessage): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  async latest(room: string, limit: number): Promise<ChatMessage[]> {
+    if (limit <= 0) return [];
+    const rows = await this.query<Row>(
+      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`,
+      [room, limit],
+    );
+    return rows.reverse().map(toMessage);
+  }
+
+  async after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.query<Row>(
+      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [room, after, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    if (limit <= 0) return [];
+    const rows = await this.query<Row>(
+      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+      [room, before, limit],
+    );
+    return rows.reverse().map(toMessage);
+  }
+
+  async bounds(room: string): Promise<RoomBounds> {
+    const rows = await this.query<{ first: string | null; last: string | null }>(
+      `SELECT (SELECT seq FROM parley_messages WHERE room = $1 ORDER BY seq LIMIT 1) AS first,
+              (SELECT last_seq FROM parley_rooms WHERE room = $1) AS last`,
+      [room],
+    );
+    const row = rows[0];
+    return { first: Number(row?.first ?? 0), last: Number(row?.last ?? 0) };
+  }
+
+  async delete(room: string, seq: number): Promise<boolean> {
+    const rows = await this.query("DELETE FROM parley_messages WHERE room = $1 AND seq = $2 RETURNING seq", [
+      room,
+      seq,
+    ]);
+    return rows.length > 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.query("SELECT 1", []);
+  }
+
+  async close(): Promise<void> {
+    if (this.ageTimer) clearInterval(this.ageTimer);
+    // Let what is queued be written (or fail) before the pool goes.
+    for (let i = 0; i < 100 && (this.flushing || this.pending.length > 0); i++) {
+      if (!this.flushing) void this.flush();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await this.pool.end();
+  }
+
+  /** The schema, migrated once; a failed attempt (PostgreSQL down) is tried again by the next caller. */
+  private schema(): Promise<void> {
+    this.ready ??= this.migrate().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  private async query<R>(sql: string, params: unknown[]): Promise<R[]> {
+    await this.schema();
+    const result = await this.pool.query(sql, params);
+    return result.rows as R[];
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    client.on("error", ignore);
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
+      await client.query(SCHEMA);
+      const { rows } = await client.query<{ version: number }>("SELECT max(version) AS version FROM parley_schema");
+      if ((rows[0]?.version ?? 0) < SCHEMA_VERSION) {
+        await client.query("INSERT INTO parley_schema (version) VALUES ($1)", [SCHEMA_VERSION]);
+      }
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.off("error", ignore);
+      client.release();
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** One transaction for everything queued; what queues meanwhile goes in the next one. */
+  private async flush(): Promise<void> {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const results = await this.writeBatch(batch.map((p) => p.input));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    } finally {
+      this.flushing = false;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  private async writeBatch(inputs: NewMessage[]): Promise<AppendResult[]> {
+    await this.schema();
+    const rooms = [...new Set(inputs.map((m) => m.room))].sort(); // one lock order on every node: no deadlock
+    const client = await this.pool.connect();
+    client.on("error", ignore); // a link lost mid-transaction also fails the query in flight: handled there
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      await client.query(
+        "INSERT INTO parley_rooms (room, last_seq) SELECT unnest($1::text[]), 0 ON CONFLICT (room) DO NOTHING",
+        [rooms],
+      );
+      const locked = await client.query<{ room: string; last_seq: string }>(
+        "SELECT room, last_seq FROM parley_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE",
+        [rooms],
+      );
+      const last = new Map(locked.rows.map((r) => [r.room, Number(r.last_seq)]));
+      // With the rooms locked no other node can insert into them: this cid check cannot race.
+      const withCid = inputs.filter((m) => m.cid !== undefined);
+      const earlier = new Map<string, ChatMessage>();
+      if (withCid.length > 0) {
+        const found = await client.query<Row & { cid: string }>(
+          `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.cid FROM parley_messages m
+             JOIN unnest($1::text[], $2::text[]) AS k(room, cid) ON m.room = k.room AND m.cid = k.cid`,
+          [withCid.map((m) => m.room), withCid.map((m) => m.cid)],
+        );
+        for (const row of found.rows) earlier.set(cidKey(row.room, row.cid), toMessage(row));
+      }
+      const results: AppendResult[] = [];
+      const fresh: Array<ChatMessage & { cid: string | null }> = [];
+      for (const input of inputs) {
+        const key = input.cid === undefined ? undefined : cidKey(input.room, input.cid);
+        const before = key === undefined ? undefined : earlier.get(key);
+        if (before) {
+          results.push({ message: before, duplicate: true });
+          continue;
+        }
+        const seq = (last.get(input.room) ?? 0) + 1;
+        last.set(input.room, seq);
+        const message: ChatMessage = {
+          room: input.room,
+          seq,
+          id: randomUUID(),
+          nick: input.nick,
+          text: input.text,
+          ts: input.ts,
+        };
+        if (key !== undefined) earlier.set(key, message); // a repeat within the batch is the same message
+        fresh.push({ ...message, cid: input.cid ?? null });
+        results.push({ message, duplicate: false });
+      }
+      if (fresh.length > 0) {
+        await client.query(
+          `INSERT INTO parley_messages (room, seq, id, nick, text, ts, cid)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
+          [
+            fresh.map((m) => m.room),
+            fresh.map((m) => m.seq),
+            fresh.map((m) => m.id),
+            fresh.map((m) => m.nick),
+            fresh.map((m) => m.text),
+            fresh.map((m) => m.ts),
+            fresh.map((m) => m.cid),
+          ],
+        );
+        const touched = [...new Set(fresh.map((m) => m.room))];
+        await client.query(
+          `UPDATE parley_rooms r SET last_seq = v.last
+             FROM unnest($1::text[], $2::bigint[]) AS v(room, last) WHERE r.room = v.room`,
+          [touched, touched.map((room) => last.get(room) ?? 0)],
+        );
+      }
+      await client.query("COMMIT");
+      this.pruneByCount(fresh);
+      return results;
+    } catch (error) {
+      broken = true;
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.off("error", ignore);
+      // A connection that failed mid-transaction is not reused.
+      client.release(broken);
+    }
+  }
+
+  private pruneByCount(fresh: ChatMessage[]): void {
+    const max = this.options.retention.maxMessagesPerRoom;
+    if (max <= 0 || fresh.length === 0) return;
+    const step = Math.max(1, Math.floor(max / 100)); // delete once per 1% of the limit, not per append
+    const top = new Map<string, number>();
+    for (const m of fresh) top.set(m.room, m.seq);
+    for (const [room, last] of top) {
+      const cutoff = last - max;
+      if (cutoff >= (this.prunedTo.get(room) ?? 0) + step) {
+        this.prunedTo.set(room, cutoff);
+        this.query("DELETE FROM parley_messages WHERE room = $1 AND seq <= $2", [room, cutoff]).catch(() => {
+          this.prunedTo.delete(room); // try again with a later append
+        });
+      }
+    }
+  }
+
+  private async pruneByAge(): Promise<void> {
+    await this.query("DELETE FROM parley_messages WHERE ts < $1", [Date.now() - this.options.retention.maxAgeMs]).catch(
+      () => {},
+    );
+  }
+}
+
+const ignore = (): void => {};
+
+const cidKey = (room: string, cid: string): string => `${room}\u0000${cid}`;
+
+const toMessage = (row: Row): ChatMessage => ({
+  room: row.room,
+  seq: Number(row.seq),
+  id: row.id,
+  nick: row.nick,
+  text: row.text,
+  ts: Number(row.ts),
+});
