@@ -51,10 +51,10 @@ export class ChatService {
         type: "welcome",
         protocol: SUBPROTOCOL_JSON,
         nick: session.member.nick,
-        rooms: [conn.info.room],
+        rooms: conn.info.autoJoin ? [conn.info.room] : [],
       });
     }
-    void this.join(session, conn.info.room, undefined, undefined);
+    if (conn.info.autoJoin) void this.join(session, conn.info.room, undefined, undefined);
     return session;
   }
 

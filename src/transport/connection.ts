@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   mode: Mode;
   /** The room the URL path chose. */
   room: string;
+  /** Join `room` on open; false when a JSON client asked `?autojoin=0` (it joins rooms itself). */
+  autoJoin: boolean;
   ip: string;
 }
 

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
-import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { Connection, type ConnectionInfo } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { refuseUpgrade } from "./refuse.ts";
@@ -67,9 +67,11 @@ export class Gateway {
     if (requested.length > 0 && !requested.includes(SUBPROTOCOL_JSON)) {
       throw new Error(`Unsupported subprotocol; this server speaks ${SUBPROTOCOL_JSON} or none.`);
     }
+    const mode = requested.length > 0 ? "json" : "text";
     return {
-      mode: requested.length > 0 ? "json" : "text",
+      mode,
       room: roomFromPath(req.url ?? "/"),
+      autoJoin: mode === "text" || wantsAutoJoin(req.url ?? "/"),
       ip: req.socket.remoteAddress ?? "",
     };
   }
