@@ -7,6 +7,7 @@
 export { CLOSE, RECONNECT_CODES, shouldReconnect } from "../protocol/close-codes.ts";
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { connect, ParleyClient } from "./client.ts";
+export { newCid } from "./outbox.ts";
 export type { JoinOptions, Room, RoomState } from "./room.ts";
 export {
   type Ack,

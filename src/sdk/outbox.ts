@@ -24,8 +24,11 @@ interface Entry {
   timer: unknown;
 }
 
-/** 128 random bits, so two clients never pick the same `cid` (the server de-duplicates by room and cid). */
-const randomId = (): string => {
+/**
+ * A fresh client message id: 128 random bits, so two clients never pick the same `cid` (the server
+ * de-duplicates by room and cid). Use it to keep a send across a page reload: `room.send(text, { cid })`.
+ */
+export const newCid = (): string => {
   const bytes = new Uint8Array(16);
   const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
   if (crypto) crypto.getRandomValues(bytes);
@@ -40,7 +43,7 @@ const randomId = (): string => {
  */
 export class Outbox {
   private readonly entries = new Map<string, Entry>();
-  private readonly prefix = randomId();
+  private readonly prefix = newCid();
   private count = 0;
 
   constructor(private readonly host: OutboxHost) {}

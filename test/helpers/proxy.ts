@@ -1,5 +1,5 @@
-import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createServer, type Socket } from "node:net";
 
 /** A loopback TCP proxy to a Parley port, for cutting connections the way a network does. */
 export interface TcpProxy {

@@ -1,6 +1,6 @@
 import WebSocket from "ws";
-import type { ChatMessage, ClientOptions, ParleyClient, Room, StateChange, Timers } from "../../src/sdk/index.ts";
 import type { Emitter } from "../../src/sdk/emitter.ts";
+import type { ChatMessage, ClientOptions, ParleyClient, Room, StateChange, Timers } from "../../src/sdk/index.ts";
 import { connect } from "../../src/sdk/index.ts";
 
 /** An SDK client on Node (the `ws` WebSocket) with short real backoff, for integration tests. */
@@ -28,12 +28,12 @@ export const nextEvent = <E extends object, K extends keyof E>(
   });
 
 export const stateReached = (client: ParleyClient, state: StateChange["state"], timeoutMs?: number) =>
-  client.state === state
-    ? Promise.resolve(undefined)
-    : nextEvent(client, "state", (s) => s.state === state, timeoutMs);
+  client.state === state ? Promise.resolve(undefined) : nextEvent(client, "state", (s) => s.state === state, timeoutMs);
 
 /** Records everything a room shows a user: history pages and messages, in arrival order. */
-export const recordRoom = (room: Room): { messages: ChatMessage[]; waitForSeq(seq: number, ms?: number): Promise<void> } => {
+export const recordRoom = (
+  room: Room,
+): { messages: ChatMessage[]; waitForSeq(seq: number, ms?: number): Promise<void> } => {
   const messages: ChatMessage[] = [];
   const waiters = new Set<() => void>();
   const wake = () => {

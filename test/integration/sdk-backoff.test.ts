@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { test } from "node:test";
 import { backoffDelay } from "../../src/sdk/index.ts";
 import { startTestParley } from "../helpers/parley.ts";
@@ -22,8 +22,14 @@ test("backoffDelay: uniform below an exponential ceiling capped at maxDelay (ful
     [1, 2, 3, 4, 5, 9].map((attempt) => backoffDelay(attempt, bounds, almostOne)),
     [99, 199, 399, 799, 999, 999],
   );
-  assert.equal(backoffDelay(7, bounds, () => 0), 0);
-  assert.equal(backoffDelay(3, bounds, () => 0.5), 200);
+  assert.equal(
+    backoffDelay(7, bounds, () => 0),
+    0,
+  );
+  assert.equal(
+    backoffDelay(3, bounds, () => 0.5),
+    200,
+  );
 });
 
 test("the client retries with the injected delays, and starts over once it got through", async () => {

@@ -21,7 +21,10 @@ describe("SDK against a real Parley", () => {
     const url = `ws://127.0.0.1:${port}/chat`;
     const reader = sdkClient(url);
     const writer = sdkClient(url);
-    cleanup.push(() => reader.close(), () => writer.close());
+    cleanup.push(
+      () => reader.close(),
+      () => writer.close(),
+    );
     const seen = recordRoom(reader.join("stream"));
     const out = writer.join("stream");
     await Promise.all([nextEvent(out, "joined"), stateReached(reader, "connected")]);
@@ -63,7 +66,10 @@ describe("SDK against a real Parley", () => {
     cleanup.push(() => proxy.close());
     const reader = sdkClient(`ws://127.0.0.1:${parley.port}/chat`);
     const writer = sdkClient(`ws://127.0.0.1:${proxy.port}/chat`);
-    cleanup.push(() => reader.close(), () => writer.close());
+    cleanup.push(
+      () => reader.close(),
+      () => writer.close(),
+    );
     const seen = recordRoom(reader.join("outbox"));
     const out = writer.join("outbox");
     await Promise.all([nextEvent(out, "joined"), stateReached(reader, "connected")]);
@@ -128,7 +134,10 @@ describe("SDK against a real Parley", () => {
     cleanup.push(() => proxy.close());
     const reader = sdkClient(`ws://127.0.0.1:${proxy.port}/chat`);
     const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`);
-    cleanup.push(() => reader.close(), () => writer.close());
+    cleanup.push(
+      () => reader.close(),
+      () => writer.close(),
+    );
     const room = reader.join("short");
     const out = writer.join("short");
     await Promise.all([nextEvent(room, "joined"), nextEvent(out, "joined")]);
