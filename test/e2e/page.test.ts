@@ -18,9 +18,9 @@ const shownTexts = (page: Page): Promise<string[]> =>
   page.locator(".messages:not([hidden]) .message .text").allTextContents();
 
 const shown = (page: Page, text: string) =>
-  page.locator(".messages:not([hidden]) .message .text").filter({ hasText: new RegExp(`^${escape(text)}$`) });
+  page.locator(".messages:not([hidden]) .message .text").filter({ hasText: new RegExp(`^${escapeRegExp(text)}$`) });
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const messageBox = (page: Page) => page.getByRole("textbox", { name: "Message" });
 
