@@ -58,6 +58,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private socket: SocketLike | undefined;
   private currentState: ConnectionState = "connecting";
   private currentNick: string | undefined;
+  /** The nickname last reported by a `nick` event (a reconnect's interim server-given name is not). */
+  private announcedNick: string | undefined;
   /** The nickname to hold: taken again on every reconnect. */
   private wantedNick: string | undefined;
   private pendingNick: { nick: string; resolve(nick: string): void; reject(error: Error): void } | undefined;
@@ -245,7 +247,9 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       case "welcome":
         this.attempt = 0;
         this.wantedNick ??= event.nick;
-        this.nickChanged(event.nick);
+        this.currentNick = event.nick;
+        // While our own name is being claimed back, the interim server-given one is not news.
+        if (this.nickRequests.length === 0) this.nickChanged(event.nick);
         this.setState({ state: "connected", attempt: 0, willReconnect: true });
         return;
       case "nick":
@@ -303,6 +307,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (NICK_ERRORS.has(error.code)) {
       const asked = this.nickRequests.shift();
       this.wantedNick = this.currentNick;
+      if (this.currentNick !== undefined) this.nickChanged(this.currentNick);
       if (this.pendingNick && this.pendingNick.nick === asked) {
         this.pendingNick.reject(error);
         this.pendingNick = undefined;
@@ -388,8 +393,9 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   }
 
   private nickChanged(nick: string): void {
-    const previous = this.currentNick;
+    const previous = this.announcedNick;
     this.currentNick = nick;
+    this.announcedNick = nick;
     if (previous !== nick) this.emit("nick", { nick, previous });
   }
 
