@@ -306,13 +306,15 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (error.cid !== undefined && this.outbox.failed(error)) return;
     if (NICK_ERRORS.has(error.code)) {
       const asked = this.nickRequests.shift();
-      this.wantedNick = this.currentNick;
       if (this.currentNick !== undefined) this.nickChanged(this.currentNick);
       if (this.pendingNick && this.pendingNick.nick === asked) {
+        this.wantedNick = this.currentNick; // a refused rename: keep the name we have
         this.pendingNick.reject(error);
         this.pendingNick = undefined;
       } else {
-        this.emit("error", error); // taking our nickname back after a reconnect failed
+        // Taking our name back after a reconnect failed (the old connection may still hold it): the
+        // interim name stays for now, and the claim is made again at the next reconnect.
+        this.emit("error", error);
       }
       return;
     }

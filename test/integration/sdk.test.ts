@@ -158,4 +158,36 @@ describe("SDK against a real Parley", () => {
     await out.send("live again");
     assert.equal((await live).seq, 14);
   });
+
+  test("the nickname is taken back on reconnect; if someone took it meanwhile, the client says so", async () => {
+    const parley = await startTestParley();
+    cleanup.push(() => parley.close());
+    const proxy = await startProxy(parley.port);
+    cleanup.push(() => proxy.close());
+    const sam = sdkClient(`ws://127.0.0.1:${proxy.port}/chat`, { nick: "sam" });
+    const other = sdkClient(`ws://127.0.0.1:${parley.port}/chat`);
+    cleanup.push(
+      () => sam.close(),
+      () => other.close(),
+    );
+    const room = sam.join("names");
+    await nextEvent(room, "joined");
+    assert.equal(sam.nick, "sam");
+
+    proxy.cutAll(); // a blip: sam comes back as sam
+    await nextEvent(room, "joined", (j) => j.resumed);
+    assert.equal(sam.nick, "sam");
+
+    proxy.refuse = true;
+    proxy.cutAll();
+    await stateReached(sam, "reconnecting");
+    await stateReached(other, "connected");
+    assert.equal(await other.setNick("sam"), "sam", "free once sam's connection is gone");
+    const refused = nextEvent(sam, "error");
+    const renamed = nextEvent(sam, "nick");
+    proxy.refuse = false;
+    assert.equal((await refused).code, "nick_taken");
+    assert.match((await renamed).nick, /^user-\d+$/);
+    assert.equal(sam.state, "connected", "still connected, under the server's name");
+  });
 });
