@@ -54,7 +54,7 @@ export class ChatService {
         rooms: conn.info.autoJoin ? [conn.info.room] : [],
       });
     }
-    if (conn.info.autoJoin) void this.join(session, conn.info.room, undefined, undefined);
+    if (conn.info.autoJoin) void this.join(session, conn.info.room, conn.info.since, undefined);
     return session;
   }
 

@@ -1,63 +1,47 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** A child process whose output is read line by line, like a person watching a terminal. */
-export interface Child {
-  readonly proc: ChildProcessWithoutNullStreams;
-  readonly stdout: string[];
-  readonly stderr: string[];
-  /** The `nth` line (counting from the start of the stream) matching `pattern`, waiting for it if needed. */
-  line(stream: "stdout" | "stderr", pattern: RegExp, nth?: number, timeoutMs?: number): Promise<string>;
-  write(line: string): void;
-  end(): void;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number | null>;
+export interface ChildParley {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly wsPort: number;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  output(): string;
 }
 
-/** Runs `node <args>` from the repository root. */
-export const runNode = (args: string[]): Child => {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
-  const lines = { stdout: [] as string[], stderr: [] as string[] };
-  const waiters = new Set<() => void>();
-  for (const stream of ["stdout", "stderr"] as const) {
-    let partial = "";
-    proc[stream].setEncoding("utf8");
-    proc[stream].on("data", (chunk: string) => {
-      const parts = (partial + chunk).split("\n");
-      partial = parts.pop() ?? "";
-      lines[stream].push(...parts);
-      for (const wake of [...waiters]) wake();
+/** Parley as a real separate process (for kill -9 and signal tests), on ephemeral ports. */
+export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildParley> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli.ts", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
+      { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const exited = new Promise<number | string>((done) => {
+      child.on("exit", (code, signal) => done(code ?? signal ?? -1));
     });
-  }
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
-  return {
-    proc,
-    stdout: lines.stdout,
-    stderr: lines.stderr,
-    exited,
-    write: (line) => proc.stdin.write(`${line}\n`),
-    end: () => proc.stdin.end(),
-    line: (stream, pattern, nth = 1, timeoutMs = 20_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines[stream].filter((l) => pattern.test(l))[nth - 1];
-          if (found === undefined) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(
-            new Error(
-              `no ${stream} line matching ${pattern}; stdout ${JSON.stringify(lines.stdout.slice(-8))}, stderr ${JSON.stringify(lines.stderr.slice(-8))}`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-  };
-};
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Parley did not start: ${out}`));
+    }, 15000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /page on http:\/\/[^:]+:(\d+)\/.*WebSocket on ws:\/\/[^:]+:(\d+)\//.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), wsPort: Number(match[2]), exited, output: () => out });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`Parley exited (${code}) before starting: ${out}`));
+    });
+  });

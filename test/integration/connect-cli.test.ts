@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
-import { type Child, runNode } from "../helpers/child.ts";
+import { type Child, runNode } from "../helpers/lines.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, recordRoom, sdkClient } from "../helpers/sdk.ts";
 

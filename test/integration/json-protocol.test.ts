@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
-import { connectJson, historyMessages, ofType } from "../helpers/json.ts";
+import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
 
 describe("JSON protocol v1", () => {

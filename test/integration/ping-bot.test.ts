@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runNode } from "../helpers/child.ts";
+import { runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
