@@ -1,9 +1,11 @@
 import { shouldReconnect } from "../protocol/close-codes.ts";
-import { AUTOJOIN_PARAM, type ClientFrame, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { type ClientFrame, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
+import { Nickname } from "./nickname.ts";
 import { Outbox } from "./outbox.ts";
 import { type JoinOptions, Room, type RoomHost } from "./room.ts";
+import { defaultTimers, dialUrl, OPEN, type SocketLike } from "./socket.ts";
 import {
   type Ack,
   type ClientEvents,
@@ -15,31 +17,8 @@ import {
   type WebSocketConstructor,
 } from "./types.ts";
 
-/** The part of a WebSocket the client uses (browser and `ws` both have it). */
-interface SocketLike {
-  readonly readyState: number;
-  readonly protocol: string;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
-}
-
-const OPEN = 1;
 /** Join errors after which joining again cannot help. */
 const JOIN_FATAL = new Set(["bad_room", "too_many_rooms", "forbidden", "bad_request"]);
-const NICK_ERRORS = new Set(["bad_nick", "nick_taken"]);
-
-const defaultTimers: Timers = {
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
-};
-
-/** The URL the client dials: the given one, told not to auto-join its path's room (the client joins explicitly). */
-const dialUrl = (url: string): string => {
-  const parsed = new URL(url);
-  parsed.searchParams.set(AUTOJOIN_PARAM, "0");
-  return parsed.toString();
-};
 
 /**
  * A Parley connection that keeps itself alive: it reconnects with backoff, rejoins every room from
@@ -57,14 +36,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly leaving = new Map<string, { room: Room; done(): void }>();
   private socket: SocketLike | undefined;
   private currentState: ConnectionState = "connecting";
-  private currentNick: string | undefined;
-  /** The nickname last reported by a `nick` event (a reconnect's interim server-given name is not). */
-  private announcedNick: string | undefined;
-  /** The nickname to hold: taken again on every reconnect. */
-  private wantedNick: string | undefined;
-  private pendingNick: { nick: string; resolve(nick: string): void; reject(error: Error): void } | undefined;
-  /** Nicknames asked for on this socket, oldest first: replies come in this order. */
-  private nickRequests: string[] = [];
+  private readonly nickname: Nickname;
   private attempt = 0;
   private retryTimer: unknown;
   private connectTimer: unknown;
@@ -85,7 +57,18 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       throw new RangeError("backoff needs 0 < minDelay ≤ maxDelay.");
     }
     this.connectTimeout = options.connectTimeout ?? 10_000;
-    this.wantedNick = options.nick;
+    this.nickname = new Nickname(
+      {
+        sendNick: (nick) => {
+          if (this.socket?.readyState !== OPEN) return false;
+          this.transmit({ type: "nick", nick });
+          return true;
+        },
+        changed: (nick, previous) => this.emit("nick", { nick, previous }),
+        unclaimed: (error) => this.emit("error", error),
+      },
+      options.nick,
+    );
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),
       canSend: (room) => this.socket?.readyState === OPEN && this.rooms.get(room.name) === room,
@@ -102,7 +85,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   /** Your nickname on the server, once welcomed. */
   get nick(): string | undefined {
-    return this.currentNick;
+    return this.nickname.nick;
   }
 
   /** Sends not yet acknowledged by the server. */
@@ -128,13 +111,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   /** Asks for a nickname; resolves with it when the server agrees, rejects with its error (e.g. `nick_taken`). */
   setNick(nick: string): Promise<string> {
     if (this.stopped) return Promise.reject(new Error("This client is closed."));
-    this.pendingNick?.reject(new Error(`Superseded by a request for ${nick}.`));
-    const promise = new Promise<string>((resolve, reject) => {
-      this.pendingNick = { nick, resolve, reject };
-    });
-    this.wantedNick = nick;
-    if (this.socket?.readyState === OPEN) this.requestNick(nick);
-    return promise;
+    return this.nickname.set(nick);
   }
 
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
@@ -230,7 +207,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       return;
     }
     // In this order: the nickname first (so joins announce it), then every room from its last seq, then the outbox.
-    if (this.wantedNick !== undefined) this.requestNick(this.wantedNick);
+    this.nickname.opened();
     for (const room of this.rooms.values()) this.transmit(room.joinFrame());
     this.outbox.resendAll();
   }
@@ -246,36 +223,18 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     switch (event.type) {
       case "welcome":
         this.attempt = 0;
-        this.wantedNick ??= event.nick;
-        this.currentNick = event.nick;
-        // While our own name is being claimed back, the interim server-given one is not news.
-        if (this.nickRequests.length === 0) this.nickChanged(event.nick);
+        this.nickname.welcomed(event.nick);
         this.setState({ state: "connected", attempt: 0, willReconnect: true });
         return;
       case "nick":
-        this.nickRequests.shift();
-        this.wantedNick = event.nick;
-        this.nickChanged(event.nick);
-        if (this.pendingNick?.nick === event.nick) {
-          this.pendingNick.resolve(event.nick);
-          this.pendingNick = undefined;
-        }
+        this.nickname.granted(event.nick);
         return;
       case "message":
-        room?.handleMessage({
-          room: event.room,
-          seq: event.seq,
-          id: event.id,
-          nick: event.nick,
-          text: event.text,
-          ts: event.ts,
-        });
-        return;
       case "history":
-        room?.handleHistory(event.messages);
-        return;
       case "joined":
-        room?.handleJoined(event.lastSeq, event.resume);
+      case "presence":
+      case "delete":
+        room?.handleEvent(event);
         return;
       case "left": {
         const leaving = this.leaving.get(event.room);
@@ -284,17 +243,11 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
         leaving?.done();
         return;
       }
-      case "presence":
-        room?.handlePresence(event.action, event);
-        return;
       case "ack":
         if (event.cid !== null) {
           const { cid, seq, id, ts, duplicate } = event;
           this.outbox.acked({ cid, room: event.room, seq, id, ts, duplicate });
         }
-        return;
-      case "delete":
-        room?.handleDelete(event.seq);
         return;
       case "error":
         this.serverError(new ParleyServerError(event.code, event.message, { room: event.room, cid: event.cid }));
@@ -304,20 +257,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   private serverError(error: ParleyServerError): void {
     if (error.cid !== undefined && this.outbox.failed(error)) return;
-    if (NICK_ERRORS.has(error.code)) {
-      const asked = this.nickRequests.shift();
-      if (this.currentNick !== undefined) this.nickChanged(this.currentNick);
-      if (this.pendingNick && this.pendingNick.nick === asked) {
-        this.wantedNick = this.currentNick; // a refused rename: keep the name we have
-        this.pendingNick.reject(error);
-        this.pendingNick = undefined;
-      } else {
-        // Taking our name back after a reconnect failed (the old connection may still hold it): the
-        // interim name stays for now, and the claim is made again at the next reconnect.
-        this.emit("error", error);
-      }
-      return;
-    }
+    if (this.nickname.refused(error)) return;
     const room = error.room !== undefined ? this.rooms.get(error.room) : undefined;
     if (!room) {
       this.emit("error", error);
@@ -362,7 +302,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   }
 
   private connectionLost(): void {
-    this.nickRequests = [];
+    this.nickname.lost();
     for (const room of this.rooms.values()) room.handleOffline();
     for (const { room, done } of this.leaving.values()) {
       room.handleLeft(); // the server forgets the membership with the connection
@@ -379,26 +319,13 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.timers.clearTimeout(this.connectTimer);
     const error = new Error(`Disconnected (${code}${reason ? `: ${reason}` : ""}); not reconnecting.`);
     this.outbox.failAll(error);
-    this.pendingNick?.reject(error);
-    this.pendingNick = undefined;
+    this.nickname.fail(error);
     this.setState({ state: "disconnected", code, reason, attempt: this.attempt, willReconnect: false });
   }
 
   private detach(): void {
     this.socket = undefined;
     this.timers.clearTimeout(this.connectTimer);
-  }
-
-  private requestNick(nick: string): void {
-    this.nickRequests.push(nick);
-    this.transmit({ type: "nick", nick });
-  }
-
-  private nickChanged(nick: string): void {
-    const previous = this.announcedNick;
-    this.currentNick = nick;
-    this.announcedNick = nick;
-    if (previous !== nick) this.emit("nick", { nick, previous });
   }
 
   private transmit(frame: ClientFrame): void {

@@ -1,6 +1,8 @@
-import type { ClientFrame, ResumeResult } from "../protocol/json.ts";
+import type { ClientFrame, ResumeResult, ServerEvent } from "../protocol/json.ts";
 import { Emitter } from "./emitter.ts";
 import type { Ack, ChatMessage, ParleyServerError, RoomEvents } from "./types.ts";
+
+type RoomServerEvent = Extract<ServerEvent, { type: "message" | "history" | "joined" | "presence" | "delete" }>;
 
 /** What a room needs from its client; the client implements it. */
 export interface RoomHost {
@@ -99,8 +101,30 @@ export class Room extends Emitter<RoomEvents> {
     this.failOlder(new Error("Disconnected before the history arrived."));
   }
 
-  /** @internal */
-  handleHistory(messages: ChatMessage[]): void {
+  /** @internal The events about this room's content, from the client's dispatch. */
+  handleEvent(event: RoomServerEvent): void {
+    switch (event.type) {
+      case "message": {
+        const { room, seq, id, nick, text, ts } = event;
+        this.handleMessage({ room, seq, id, nick, text, ts });
+        return;
+      }
+      case "history":
+        this.handleHistory(event.messages);
+        return;
+      case "joined":
+        this.handleJoined(event.lastSeq, event.resume);
+        return;
+      case "presence":
+        this.handlePresence(event.action, event);
+        return;
+      case "delete":
+        this.emit("delete", { room: this.name, seq: event.seq });
+        return;
+    }
+  }
+
+  private handleHistory(messages: ChatMessage[]): void {
     if (this.roomState === "joining") {
       this.catchUp.push(...messages);
       return;
@@ -111,8 +135,8 @@ export class Room extends Emitter<RoomEvents> {
     waiter?.resolve(messages);
   }
 
-  /** @internal End of catch-up: decide what the buffered history was, then go live. */
-  handleJoined(lastSeq: number, resume: ResumeResult | null): void {
+  /** End of catch-up: decide what the buffered history was, then go live. */
+  private handleJoined(lastSeq: number, resume: ResumeResult | null): void {
     const page = this.catchUp;
     this.catchUp = [];
     const first = this.seen === undefined;
@@ -135,15 +159,14 @@ export class Room extends Emitter<RoomEvents> {
     this.emit("joined", { room: this.name, lastSeq, resumed: !first });
   }
 
-  /** @internal Emits only what is newer than everything seen: the de-duplication by seq. */
-  handleMessage(message: ChatMessage): void {
+  /** Emits only what is newer than everything seen: the de-duplication by seq. */
+  private handleMessage(message: ChatMessage): void {
     if (this.seen !== undefined && message.seq <= this.seen) return;
     this.seen = message.seq;
     this.emit("message", message);
   }
 
-  /** @internal */
-  handlePresence(
+  private handlePresence(
     action: "snapshot" | "join" | "leave" | "nick",
     fields: { members?: string[]; nick?: string; from?: string },
   ): void {
@@ -154,11 +177,6 @@ export class Room extends Emitter<RoomEvents> {
     else if (action === "nick" && nick) this.memberList = this.memberList.map((m) => (m === from ? nick : m));
     const change = { room: this.name, action, members: this.memberList, ...(nick ? { nick } : {}) };
     this.emit("presence", from ? { ...change, from } : change);
-  }
-
-  /** @internal */
-  handleDelete(seq: number): void {
-    this.emit("delete", { room: this.name, seq });
   }
 
   /** @internal */

@@ -9,7 +9,7 @@ import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
-const WAIT = { timeout: 15_000 };
+const WAIT = { timeout: 20_000 };
 
 /** How far the conversation is from its bottom, in px. */
 const distanceFromBottom = (page: Page): Promise<number> =>

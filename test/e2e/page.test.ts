@@ -11,7 +11,7 @@ import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
-const WAIT = { timeout: 15_000 };
+const WAIT = { timeout: 20_000 };
 
 /** The texts of the messages shown in the room on screen, in order. */
 const shownTexts = (page: Page): Promise<string[]> =>

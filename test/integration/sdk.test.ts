@@ -57,6 +57,16 @@ describe("SDK against a real Parley", () => {
       sent.map((_, i) => i + 1),
     );
     assert.equal(writer.pending, 0);
+
+    // A newcomer gets the latest page, then older pages on request.
+    const late = sdkClient(url);
+    cleanup.push(() => late.close());
+    const lateRoom = late.join("stream", { limit: 10 });
+    const first = await nextEvent(lateRoom, "history");
+    assert.deepEqual([first.kind, first.messages[0]?.seq, first.messages.at(-1)?.seq], ["initial", 51, 60]);
+    assert.equal(lateRoom.state, "joined");
+    const older = await lateRoom.history({ limit: 20 });
+    assert.deepEqual(texts(older), sent.slice(30, 50));
   });
 
   test("sends made offline wait in the outbox and are delivered once; a lost ack is retried, not stored twice", async () => {
