@@ -39,6 +39,10 @@ const connectCommand = async (argv: string[]): Promise<void> => {
     process.stdout.write(CONNECT_USAGE);
     return;
   }
+  // Piped into `head` or the like: a closed stdout ends the client quietly, like other Unix tools.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+  });
   try {
     process.exitCode = await runConnect(argv, { input: process.stdin, output: process.stdout, errors: process.stderr });
   } catch (error) {
