@@ -72,3 +72,24 @@ test("the client retries with the injected delays, and starts over once it got t
   }
   assert.equal(timers.pending.size, 0);
 });
+
+test("an attempt that never opens is abandoned after connectTimeout and retried", async () => {
+  // A server that accepts TCP and then says nothing: no handshake ever completes.
+  const silent = createServer((socket) => socket.on("error", () => {}));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const { port } = silent.address() as AddressInfo;
+  const timers = new ManualTimers();
+  const client = sdkClient(`ws://127.0.0.1:${port}/chat`, { timers, connectTimeout: 7000, random: () => 0.5 });
+  try {
+    await nextEvent(client, "connecting");
+    const retry = nextEvent(client, "reconnecting");
+    timers.fire(7000);
+    const change = await retry;
+    assert.equal(change.code, 1006);
+    assert.match(change.reason ?? "", /no connection within 7000 ms/);
+    assert.equal(change.attempt, 1);
+  } finally {
+    await client.close();
+    silent.close();
+  }
+});
