@@ -28,6 +28,7 @@ const nickForm = byId<HTMLFormElement>("nick-form");
 const nickInput = byId<HTMLInputElement>("nick-input");
 const roomForm = byId<HTMLFormElement>("room-form");
 const roomInput = byId<HTMLInputElement>("room-input");
+const olderButton = byId<HTMLButtonElement>("older");
 
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 const client = connect(`${scheme}//${location.host}/chat`, { nick: savedNick() });
@@ -85,13 +86,22 @@ const renderRoomList = (): void => {
   );
 };
 
+/** "Load older messages" is offered while the room on screen has messages before the first one shown. */
+const renderOlder = (): void => {
+  const oldest = current?.oldestSeq;
+  olderButton.hidden = oldest === undefined || oldest <= 1;
+};
+
 const openRoom = (name: string): RoomView => {
   const existing = views.get(name);
   if (existing) return existing;
   const room = client.join(name);
   const view = new RoomView(room, scroller, () => client.nick);
   views.set(name, view);
-  room.on("history", (page) => view.addHistory(page.messages, page.kind));
+  room.on("history", (page) => {
+    view.addHistory(page.messages, page.kind);
+    if (view === current) renderOlder();
+  });
   room.on("message", (message) => {
     view.addMessage(message);
     if (view !== current) renderRoomList();
@@ -122,6 +132,7 @@ const show = (name: string): void => {
   document.title = `#${name} · Parley`;
   renderRoomList();
   renderMembers();
+  renderOlder();
 };
 
 const sendTo = (view: RoomView, text: string, cid: string): void => {
@@ -200,6 +211,10 @@ roomForm.addEventListener("submit", (event) => {
   roomInput.value = "";
   location.hash = encodeURIComponent(name);
   chatInput.focus();
+});
+
+olderButton.addEventListener("click", () => {
+  current?.room.history({ limit: 50 }).catch((error: Error) => say(`Older messages not loaded: ${error.message}`));
 });
 
 window.addEventListener("hashchange", () => show(roomFromHash()));

@@ -42,6 +42,12 @@ export class RoomView {
     this.pendingList.hidden = true;
   }
 
+  /** The lowest seq on screen, or undefined before any message. */
+  get oldestSeq(): number | undefined {
+    const first = this.list.querySelector<HTMLElement>("[data-seq]");
+    return first ? Number(first.dataset.seq) : undefined;
+  }
+
   get visible(): boolean {
     return !this.list.hidden;
   }

@@ -80,6 +80,27 @@ describe("phone viewport, accessibility, autoscroll; the SDK on a bare page", { 
     await context.close();
   });
 
+  test("a long room shows its latest page; older messages load on request, in order", async () => {
+    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`);
+    const room = writer.join("long");
+    await nextEvent(room, "joined");
+    const sent = Array.from({ length: 65 }, (_, i) => `long ${i + 1}`);
+    for (const text of sent) await room.send(text);
+    await writer.close();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    errors.push(watchErrors(page));
+    await page.goto(`http://127.0.0.1:${parley.port}/#long`);
+    const texts = page.locator(".messages:not([hidden]) .message .text");
+    await texts.filter({ hasText: /^long 65$/ }).waitFor(WAIT);
+    assert.deepEqual(await texts.allTextContents(), sent.slice(15), "the latest 50");
+    await page.getByRole("button", { name: "Load older messages" }).click();
+    await texts.filter({ hasText: /^long 1$/ }).waitFor(WAIT);
+    assert.deepEqual(await texts.allTextContents(), sent, "all 65, once each, in order");
+    await page.getByRole("button", { name: "Load older messages" }).waitFor({ state: "hidden", ...WAIT });
+    await context.close();
+  });
+
   test("a bare page loads the SDK as an ES module (no bundler) and chats with a Node client", async () => {
     const base = `http://127.0.0.1:${parley.port}`;
     const context = await browser.newContext();
