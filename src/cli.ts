@@ -3,8 +3,14 @@ import { startParley } from "./server.ts";
 
 const main = async (): Promise<void> => {
   const argv = process.argv.slice(2);
+  if (argv[0] === "connect") {
+    await connectCommand(argv.slice(1));
+    return;
+  }
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(helpText());
+    process.stdout.write(
+      `${helpText()}\nparley connect <ws-url> [--json]   a terminal client; see parley connect --help\n`,
+    );
     return;
   }
   const config = loadConfig(argv, process.env);
@@ -42,6 +48,26 @@ const main = async (): Promise<void> => {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+};
+
+/** `parley connect …`: the terminal client (src/terminal), loaded only when asked for. */
+const connectCommand = async (argv: string[]): Promise<void> => {
+  const { CONNECT_USAGE, runConnect, UsageError } = await import("./terminal/connect.ts");
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(CONNECT_USAGE);
+    return;
+  }
+  // Piped into `head` or the like: a closed stdout ends the client quietly, like other Unix tools.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+  });
+  try {
+    process.exitCode = await runConnect(argv, { input: process.stdin, output: process.stdout, errors: process.stderr });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`parley connect: ${error.message}\n\n${CONNECT_USAGE}`);
+    process.exitCode = 2;
+  }
 };
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Asset, clientAssets } from "./client-assets.ts";
 
 export interface HttpAppOptions {
   /** Resolves when store and broker answer; rejects when one does not. */
@@ -20,21 +20,10 @@ const SECURITY_HEADERS = {
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-interface Asset {
-  body: Buffer;
-  type: string;
-}
-
-const clientDir = new URL("../client/", import.meta.url);
-const asset = (name: string, type: string): Asset => ({ body: readFileSync(new URL(name, clientDir)), type });
-
 /** Plain HTTP: the page, its assets, health. WebSocket upgrades never reach this. */
 export const createHttpApp = (options: HttpAppOptions) => {
-  const assets = new Map<string, Asset>([
-    ["/", asset("index.html", "text/html; charset=utf-8")],
-    ["/app.js", asset("app.js", "text/javascript; charset=utf-8")],
-    ["/app.css", asset("app.css", "text/css; charset=utf-8")],
-  ]);
+  const assets = clientAssets();
+  assets.catch(() => {}); // reported on the request that needs them
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -71,15 +60,22 @@ export const createHttpApp = (options: HttpAppOptions) => {
       send(res, 426, "text/plain; charset=utf-8", "This is a WebSocket endpoint.\n", { Upgrade: "websocket" });
       return;
     }
-    const found = assets.get(path);
-    if (!found) {
-      send(res, 404, "text/plain; charset=utf-8", "Not found\n");
-      return;
-    }
-    const extra: Record<string, string> = { "Cache-Control": "no-cache" };
-    if (found.type.startsWith("text/html")) extra["Content-Security-Policy"] = PAGE_CSP;
-    send(res, 200, found.type, req.method === "HEAD" ? "" : found.body, extra);
+    assets.then(
+      (files) => serveAsset(req, res, files.get(path)),
+      (error: unknown) =>
+        send(res, 500, "text/plain; charset=utf-8", `The page could not be built: ${String(error)}\n`),
+    );
   };
+};
+
+const serveAsset = (req: IncomingMessage, res: ServerResponse, found: Asset | undefined): void => {
+  if (!found) {
+    send(res, 404, "text/plain; charset=utf-8", "Not found\n");
+    return;
+  }
+  const extra: Record<string, string> = { "Cache-Control": "no-cache", ...found.headers };
+  if (found.type.startsWith("text/html")) extra["Content-Security-Policy"] = PAGE_CSP;
+  send(res, 200, found.type, req.method === "HEAD" ? "" : found.body, extra);
 };
 
 const send = (

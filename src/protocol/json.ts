@@ -4,6 +4,18 @@ import type { ChatMessage } from "../chat/message.ts";
 /** The WebSocket subprotocol that selects JSON protocol v1. */
 export const SUBPROTOCOL_JSON = "parley.v1";
 
+/**
+ * Query parameter of the WebSocket URL: `?autojoin=0` asks a JSON client's connection not to join the
+ * room of its path; the client then joins rooms itself with `join` (the SDK does, with `since` on resume).
+ */
+export const AUTOJOIN_PARAM = "autojoin";
+
+/** False when the URL (path and query) says `autojoin=0`. Text mode ignores it: the Cookbook always joins. */
+export const wantsAutoJoin = (url: string): boolean => {
+  const query = url.split("?")[1];
+  return query === undefined || new URLSearchParams(query).get(AUTOJOIN_PARAM) !== "0";
+};
+
 // --- client → server ---
 
 export type ClientFrame =

@@ -108,10 +108,12 @@ export class ChatService {
         type: "welcome",
         protocol: SUBPROTOCOL_JSON,
         nick: session.member.nick,
-        rooms: [conn.info.room],
+        rooms: conn.info.autoJoin ? [conn.info.room] : [],
       });
     }
-    const joined = this.join(session, conn.info.room, conn.info.since, undefined);
+    const joined = conn.info.autoJoin
+      ? this.join(session, conn.info.room, conn.info.since, undefined)
+      : Promise.resolve();
     const inbox = session.inbox ?? [];
     session.inbox = undefined;
     for (const work of inbox) work();

@@ -11,6 +11,8 @@ export interface ConnectionInfo {
   mode: Mode;
   /** The room the URL path chose. */
   room: string;
+  /** Join `room` on open; false when a JSON client asked `?autojoin=0` (it joins rooms itself). */
+  autoJoin: boolean;
   /** `?since=N` on the URL: resume that room after seq N. */
   since?: number | undefined;
   ip: string;

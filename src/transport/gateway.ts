@@ -4,7 +4,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
-import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
 import { Connection, type ConnectionInfo, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
@@ -167,9 +167,11 @@ export class Gateway {
       throw new Error(`Unsupported subprotocol; this server speaks ${SUBPROTOCOL_JSON} or none.`);
     }
     const url = new URL(req.url ?? "/", "ws://parley");
+    const mode = requested.length > 0 ? "json" : "text";
     return {
-      mode: requested.length > 0 ? "json" : "text",
+      mode,
       room: roomFromPath(url.pathname),
+      autoJoin: mode === "text" || wantsAutoJoin(req.url ?? "/"),
       since: sinceFrom(url.searchParams.get("since")),
       ip: clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], this.options.trustedProxies),
     };

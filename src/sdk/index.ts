@@ -1,0 +1,27 @@
+/**
+ * @module parley/client
+ * The Parley client SDK: one typed client for the JSON protocol (parley.v1), for browsers and Node.
+ * It reconnects with backoff, resumes every room from its last seq, de-duplicates by seq, and keeps
+ * unacknowledged sends in an outbox until the server has them, once. See docs/sdk.md.
+ */
+export { CLOSE, RECONNECT_CODES, shouldReconnect } from "../protocol/close-codes.ts";
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+export { connect, ParleyClient } from "./client.ts";
+export { newCid } from "./outbox.ts";
+export type { JoinOptions, Room, RoomState } from "./room.ts";
+export {
+  type Ack,
+  type ChatMessage,
+  type ClientEvents,
+  type ClientOptions,
+  type ConnectionState,
+  type HistoryPage,
+  type JoinedInfo,
+  ParleyServerError,
+  type PresenceChange,
+  type ResumeIncomplete,
+  type RoomEvents,
+  type StateChange,
+  type Timers,
+  type WebSocketConstructor,
+} from "./types.ts";

@@ -1,0 +1,107 @@
+import type { ParleyServerError } from "./types.ts";
+
+const NICK_ERRORS = new Set(["bad_nick", "nick_taken"]);
+
+export interface NicknameHost {
+  /** Sends a `nick` frame if a socket is open; false if not. */
+  sendNick(nick: string): boolean;
+  /** Reports a change of the name shown to the user. */
+  changed(nick: string, previous: string | undefined): void;
+  /** Reports a failed claim nobody is awaiting (taking the name back after a reconnect). */
+  unclaimed(error: ParleyServerError): void;
+}
+
+/**
+ * The client's nickname across connections: the one to hold (claimed again on every reconnect, before
+ * any join, so presence shows the same person), the one the server has given, and `setNick` requests.
+ */
+export class Nickname {
+  private current: string | undefined;
+  /** The name last reported; a reconnect's interim server-given name is not reported while ours is reclaimed. */
+  private announced: string | undefined;
+  private wanted: string | undefined;
+  private pending: { nick: string; resolve(nick: string): void; reject(error: Error): void } | undefined;
+  /** Names asked for on this socket, oldest first: the server answers in this order. */
+  private requests: string[] = [];
+
+  constructor(
+    private readonly host: NicknameHost,
+    initial: string | undefined,
+  ) {
+    this.wanted = initial;
+  }
+
+  get nick(): string | undefined {
+    return this.current;
+  }
+
+  set(nick: string): Promise<string> {
+    this.pending?.reject(new Error(`Superseded by a request for ${nick}.`));
+    const promise = new Promise<string>((resolve, reject) => {
+      this.pending = { nick, resolve, reject };
+    });
+    this.wanted = nick;
+    this.ask(nick);
+    return promise;
+  }
+
+  /** A socket opened: claim the name to hold, if there is one. */
+  opened(): void {
+    if (this.wanted !== undefined) this.ask(this.wanted);
+  }
+
+  welcomed(nick: string): void {
+    this.wanted ??= nick;
+    this.current = nick;
+    if (this.requests.length === 0) this.report(nick);
+  }
+
+  /** The server's `nick` event: a request of ours succeeded. */
+  granted(nick: string): void {
+    this.requests.shift();
+    this.wanted = nick;
+    this.report(nick);
+    if (this.pending?.nick === nick) {
+      this.pending.resolve(nick);
+      this.pending = undefined;
+    }
+  }
+
+  /** Handles a nickname error; false if the error is about something else. */
+  refused(error: ParleyServerError): boolean {
+    if (!NICK_ERRORS.has(error.code)) return false;
+    const asked = this.requests.shift();
+    if (this.current !== undefined) this.report(this.current);
+    if (this.pending && this.pending.nick === asked) {
+      this.wanted = this.current; // a refused rename: keep the name we have
+      this.pending.reject(error);
+      this.pending = undefined;
+    } else {
+      // Taking our name back after a reconnect failed (the old connection may still hold it): the
+      // interim name stays for now, and the claim is made again at the next reconnect.
+      this.host.unclaimed(error);
+    }
+    return true;
+  }
+
+  /** The socket is gone: answers to what was asked on it will never come. */
+  lost(): void {
+    this.requests = [];
+  }
+
+  fail(error: Error): void {
+    this.pending?.reject(error);
+    this.pending = undefined;
+  }
+
+  private ask(nick: string): void {
+    if (this.host.sendNick(nick)) this.requests.push(nick);
+  }
+
+  private report(nick: string): void {
+    const previous = this.announced;
+    this.current = nick;
+    this.announced = nick;
+    if (previous !== nick) this.host.changed(nick, previous);
+  }
+}

@@ -1,0 +1,203 @@
+import type { ClientFrame, ResumeResult, ServerEvent } from "../protocol/json.ts";
+import { Emitter } from "./emitter.ts";
+import type { Ack, ChatMessage, ParleyServerError, RoomEvents } from "./types.ts";
+
+type RoomServerEvent = Extract<ServerEvent, { type: "message" | "history" | "joined" | "presence" | "delete" }>;
+
+/** What a room needs from its client; the client implements it. */
+export interface RoomHost {
+  send(room: Room, text: string, cid: string | undefined): Promise<Ack>;
+  leave(room: Room): Promise<void>;
+  requestHistory(room: Room, before: number, limit: number | undefined): void;
+}
+
+/**
+ * `joining`: the join is sent, history is arriving. `joined`: live. `offline`: the connection is down;
+ * the room is joined again, from its last seq, when it is back. `left`: for good.
+ */
+export type RoomState = "joining" | "joined" | "offline" | "left";
+
+export interface JoinOptions {
+  /** Resume after this seq (e.g. one you stored) instead of receiving the latest page. */
+  since?: number;
+  /** Size of the first page of history (the server caps it). */
+  limit?: number;
+}
+
+/**
+ * A room handle, like a phoenix.js channel or a centrifuge-js subscription. Its `message` events
+ * are de-duplicated by seq: each message is emitted once, in order, however many reconnects.
+ */
+export class Room extends Emitter<RoomEvents> {
+  private roomState: RoomState = "offline";
+  private seen: number | undefined;
+  private memberList: string[] = [];
+  /** The lowest seq received, where `history()` continues by default. */
+  private oldest: number | undefined;
+  /** History frames of the join in progress: what they mean is known only at `joined`. */
+  private catchUp: ChatMessage[] = [];
+  private readonly olderWaiters: Array<{ resolve(m: ChatMessage[]): void; reject(e: Error): void }> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly host: RoomHost,
+    private readonly options: JoinOptions = {},
+  ) {
+    super();
+    this.seen = options.since;
+  }
+
+  get state(): RoomState {
+    return this.roomState;
+  }
+
+  /** The highest seq seen in this room; undefined until the first join completes. */
+  get lastSeq(): number | undefined {
+    return this.seen;
+  }
+
+  /** Who is in the room, as of the last presence event. */
+  get members(): readonly string[] {
+    return this.memberList;
+  }
+
+  /**
+   * Sends a message; resolves with the server's ack (its `seq`) once it is stored. While offline it waits
+   * in the outbox and is sent after reconnecting; retried until acked, never stored twice. `cid` lets a
+   * caller that kept an unacked message (e.g. across a page reload) send it again safely.
+   */
+  send(text: string, options: { cid?: string } = {}): Promise<Ack> {
+    return this.host.send(this, text, options.cid);
+  }
+
+  /** Leaves the room; unacked sends to it are rejected. */
+  leave(): Promise<void> {
+    return this.host.leave(this);
+  }
+
+  /** Asks for up to `limit` messages before `before` (default: the oldest one seen); also emitted as `history`. */
+  history(options: { before?: number; limit?: number } = {}): Promise<ChatMessage[]> {
+    if (this.roomState !== "joined") return Promise.reject(new Error(`Room ${this.name} is not joined right now.`));
+    const before = options.before ?? this.oldest ?? (this.seen ?? 0) + 1;
+    return new Promise((resolve, reject) => {
+      this.olderWaiters.push({ resolve, reject });
+      this.host.requestHistory(this, before, options.limit);
+    });
+  }
+
+  // --- called by the client (internal) ---
+
+  /** @internal The join frame for the next (re)join: from the last seq seen, if any. */
+  joinFrame(): ClientFrame {
+    this.roomState = "joining";
+    this.catchUp = [];
+    return { type: "join", room: this.name, since: this.seen, limit: this.options.limit };
+  }
+
+  /** @internal */
+  handleOffline(): void {
+    if (this.roomState !== "left") this.roomState = "offline";
+    this.catchUp = [];
+    this.failOlder(new Error("Disconnected before the history arrived."));
+  }
+
+  /** @internal The events about this room's content, from the client's dispatch. */
+  handleEvent(event: RoomServerEvent): void {
+    switch (event.type) {
+      case "message": {
+        const { room, seq, id, nick, text, ts } = event;
+        this.handleMessage({ room, seq, id, nick, text, ts });
+        return;
+      }
+      case "history":
+        this.handleHistory(event.messages);
+        return;
+      case "joined":
+        this.handleJoined(event.lastSeq, event.resume);
+        return;
+      case "presence":
+        this.handlePresence(event.action, event);
+        return;
+      case "delete":
+        this.emit("delete", { room: this.name, seq: event.seq });
+        return;
+    }
+  }
+
+  private handleHistory(messages: ChatMessage[]): void {
+    if (this.roomState === "joining") {
+      this.catchUp.push(...messages);
+      return;
+    }
+    const waiter = this.olderWaiters.shift();
+    this.noteOldest(messages);
+    this.emit("history", { room: this.name, messages, kind: "older" });
+    waiter?.resolve(messages);
+  }
+
+  /** End of catch-up: decide what the buffered history was, then go live. */
+  private handleJoined(lastSeq: number, resume: ResumeResult | null): void {
+    const page = this.catchUp;
+    this.catchUp = [];
+    const first = this.seen === undefined;
+    this.roomState = "joined";
+    if (resume && !resume.complete) {
+      // Part of the gap is gone (retention) or the server's history is behind us: start over from its truth.
+      this.seen = lastSeq;
+      this.oldest = undefined;
+      this.emit("resume-incomplete", { room: this.name, since: resume.since, lastSeq });
+      this.noteOldest(page);
+      this.emit("history", { room: this.name, messages: page, kind: "reset" });
+    } else if (first) {
+      this.seen = lastSeq;
+      this.noteOldest(page);
+      this.emit("history", { room: this.name, messages: page, kind: "initial" });
+    } else {
+      for (const message of page) this.handleMessage(message);
+      this.seen = Math.max(this.seen ?? 0, lastSeq);
+    }
+    this.emit("joined", { room: this.name, lastSeq, resumed: !first });
+  }
+
+  /** Emits only what is newer than everything seen: the de-duplication by seq. */
+  private handleMessage(message: ChatMessage): void {
+    if (this.seen !== undefined && message.seq <= this.seen) return;
+    this.seen = message.seq;
+    this.emit("message", message);
+  }
+
+  private handlePresence(
+    action: "snapshot" | "join" | "leave" | "nick",
+    fields: { members?: string[]; nick?: string; from?: string },
+  ): void {
+    const { nick, from } = fields;
+    if (action === "snapshot") this.memberList = [...(fields.members ?? [])];
+    else if (action === "join" && nick && !this.memberList.includes(nick)) this.memberList = [...this.memberList, nick];
+    else if (action === "leave") this.memberList = this.memberList.filter((m) => m !== nick);
+    else if (action === "nick" && nick) this.memberList = this.memberList.map((m) => (m === from ? nick : m));
+    const change = { room: this.name, action, members: this.memberList, ...(nick ? { nick } : {}) };
+    this.emit("presence", from ? { ...change, from } : change);
+  }
+
+  /** @internal */
+  handleError(error: ParleyServerError): void {
+    this.emit("error", error);
+  }
+
+  /** @internal */
+  handleLeft(): void {
+    const wasLeft = this.roomState === "left";
+    this.roomState = "left";
+    this.failOlder(new Error(`Left ${this.name}.`));
+    if (!wasLeft) this.emit("left", { room: this.name });
+  }
+
+  private noteOldest(messages: ChatMessage[]): void {
+    const first = messages[0]?.seq;
+    if (first !== undefined && (this.oldest === undefined || first < this.oldest)) this.oldest = first;
+  }
+
+  private failOlder(error: Error): void {
+    for (const waiter of this.olderWaiters.splice(0)) waiter.reject(error);
+  }
+}

@@ -1,0 +1,26 @@
+import { AUTOJOIN_PARAM } from "../protocol/json.ts";
+import type { Timers } from "./types.ts";
+
+/** The part of a WebSocket the client uses (browsers' and `ws`'s both have it). */
+export interface SocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: string, listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+}
+
+/** `WebSocket.OPEN`, the same everywhere. */
+export const OPEN = 1;
+
+export const defaultTimers: Timers = {
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+};
+
+/** The URL the client dials: the given one, told not to auto-join its path's room (the client joins explicitly). */
+export const dialUrl = (url: string): string => {
+  const parsed = new URL(url);
+  parsed.searchParams.set(AUTOJOIN_PARAM, "0");
+  return parsed.toString();
+};

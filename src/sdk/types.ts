@@ -1,0 +1,133 @@
+import type { ChatMessage } from "../chat/message.ts";
+import type { BackoffOptions } from "./backoff.ts";
+
+export type { ChatMessage };
+
+/**
+ * Anything built like a WebSocket: the browser's `WebSocket`, or `WebSocket` from the `ws` package on Node.
+ * Typed loosely on purpose (the two differ in their listener types); the client checks its shape at run time.
+ */
+export type WebSocketConstructor = new (url: string, protocols: string[]) => object;
+
+/** Timers the client schedules reconnects and retries with; inject fake ones to test without sleeping. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ClientOptions {
+  /** The WebSocket class. Default: `globalThis.WebSocket` (browsers, Node ≥ 22); on Node 20 pass `ws`'s. */
+  WebSocket?: WebSocketConstructor;
+  /** The nickname to take on every (re)connect. Default: the one the server gives, kept across reconnects. */
+  nick?: string;
+  /** Reconnect delay bounds in ms (full jitter between 0 and the exponential ceiling). */
+  backoff?: Partial<BackoffOptions>;
+  /** Give up on a connection attempt that has not opened after this many ms (then retry). Default 10 000. */
+  connectTimeout?: number;
+  timers?: Timers;
+  /** Uniform in [0, 1); used for backoff jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+/** One step of the connection state machine. */
+export interface StateChange {
+  state: ConnectionState;
+  /** Close code of the connection that just ended (reconnecting, disconnected). */
+  code?: number;
+  reason?: string;
+  /** `connecting`, `reconnecting`: the number of this retry (0 for the first connection). */
+  attempt: number;
+  /** `reconnecting`: ms until the next attempt. */
+  delay?: number;
+  /** `disconnected`: false, the client will not try again by itself. */
+  willReconnect: boolean;
+}
+
+/** The server confirmed a message is stored: it has this `seq` in its room. */
+export interface Ack {
+  cid: string;
+  room: string;
+  seq: number;
+  id: string;
+  ts: number;
+  /** true: the server already had this `cid` (a retry after a lost ack); same seq, not stored twice. */
+  duplicate: boolean;
+}
+
+export interface PresenceChange {
+  room: string;
+  action: "snapshot" | "join" | "leave" | "nick";
+  /** join, leave, nick: who; nick: the new name. */
+  nick?: string;
+  /** nick: the old name. */
+  from?: string;
+  /** Everyone in the room after this change. */
+  members: readonly string[];
+}
+
+export interface HistoryPage {
+  room: string;
+  messages: ChatMessage[];
+  /**
+   * `initial`: the latest page on first joining the room.
+   * `reset`: the latest page after a resume the server could not complete (see `resume-incomplete`).
+   * `older`: a page asked for with `room.history()`.
+   */
+  kind: "initial" | "reset" | "older";
+}
+
+export interface ResumeIncomplete {
+  room: string;
+  /** The last seq this client had seen. */
+  since: number;
+  /** The room's last seq now; a `history` event with kind `reset` follows. */
+  lastSeq: number;
+}
+
+export interface JoinedInfo {
+  room: string;
+  lastSeq: number;
+  /** true when this join resumed an earlier one (after a reconnect). */
+  resumed: boolean;
+}
+
+export interface ClientEvents {
+  state: StateChange;
+  connecting: StateChange;
+  connected: StateChange;
+  reconnecting: StateChange;
+  disconnected: StateChange;
+  /** Your nickname changed (server-given on connect, or `setNick`). */
+  nick: { nick: string; previous: string | undefined };
+  /** An error from the server not tied to a room or a send. */
+  error: ParleyServerError;
+}
+
+export interface RoomEvents {
+  /** A message newer than any seen in this room: exactly once, in seq order, live or recovered after a reconnect. */
+  message: ChatMessage;
+  history: HistoryPage;
+  presence: PresenceChange;
+  joined: JoinedInfo;
+  "resume-incomplete": ResumeIncomplete;
+  /** A moderator removed the message with this seq. */
+  delete: { room: string; seq: number };
+  error: ParleyServerError;
+  left: { room: string };
+}
+
+/** An `error` event from the server, as an Error with its stable `code`. */
+export class ParleyServerError extends Error {
+  readonly code: string;
+  readonly room: string | undefined;
+  readonly cid: string | undefined;
+  constructor(code: string, message: string, context: { room?: string | undefined; cid?: string | undefined } = {}) {
+    super(message);
+    this.name = "ParleyServerError";
+    this.code = code;
+    this.room = context.room;
+    this.cid = context.cid;
+  }
+}

@@ -1,0 +1,34 @@
+import type { ChatMessage, PresenceChange, StateChange } from "../sdk/index.ts";
+
+/** How the terminal client shows things to a person (stdout: the conversation; stderr: the connection). */
+const clock = (ts: number): string => {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+};
+
+// Control characters from other people's text would move the cursor or recolour the terminal.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is exactly what this matches
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+export const clean = (text: string): string => text.replace(CONTROLS, "?");
+
+export const messageLine = (m: ChatMessage, showRoom: boolean): string =>
+  `[${clock(m.ts)}] ${showRoom ? `#${m.room} ` : ""}${clean(m.nick)}: ${clean(m.text)}`;
+
+export const presenceLine = (p: PresenceChange): string | undefined => {
+  const where = `#${p.room}`;
+  if (p.action === "join") return `* ${clean(p.nick ?? "")} joined ${where}`;
+  if (p.action === "leave") return `* ${clean(p.nick ?? "")} left ${where}`;
+  if (p.action === "nick") return `* ${clean(p.from ?? "")} is now known as ${clean(p.nick ?? "")}`;
+  return undefined;
+};
+
+export const stateLine = (s: StateChange, url: string): string | undefined => {
+  const why = s.code !== undefined ? ` (${s.code}${s.reason ? `: ${s.reason}` : ""})` : "";
+  if (s.state === "connected") return `* connected to ${url}`;
+  if (s.state === "reconnecting") return `* connection lost${why}; reconnecting in ${(s.delay ?? 0) / 1000} s`;
+  if (s.state === "disconnected") return `* disconnected${why}${s.willReconnect ? "" : "; not reconnecting"}`;
+  return undefined;
+};
+
+export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit; anything else is said in the current room.
+Start a line with // to say something that begins with /.`;

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import type { RunningParley } from "../../src/server.ts";
+import { type Child, runNode } from "../helpers/lines.ts";
+import { startTestParley, tempDir } from "../helpers/parley.ts";
+import { nextEvent, recordRoom, sdkClient } from "../helpers/sdk.ts";
+
+const parleyBin = (args: string[]): Child => runNode(["bin/parley.js", ...args]);
+
+describe("parley connect: the terminal client, driven through stdin and stdout", () => {
+  const cleanup: Array<() => unknown> = [];
+  after(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
+
+  test("history on join, both ways, /nick, and through a server restart: offline input sent once", async () => {
+    const dataDir = tempDir();
+    let parley: RunningParley = await startTestParley({ dataDir });
+    cleanup.push(() => parley.close());
+    const { port, wsPort } = parley;
+    const url = `ws://127.0.0.1:${port}/chat`;
+    const peer = sdkClient(url, { nick: "peer" });
+    cleanup.push(() => peer.close());
+    const room = peer.join("term");
+    const seen = recordRoom(room);
+    await nextEvent(room, "joined");
+    await room.send("earlier one");
+    await room.send("earlier two");
+
+    const cli = parleyBin(["connect", `${url}/term`, "--nick", "termie"]);
+    cleanup.push(() => cli.proc.kill());
+    await cli.line("stdout", /^\[\d\d:\d\d\] peer: earlier two$/);
+    assert.match(cli.stdout[0] ?? "", /^\[\d\d:\d\d\] peer: earlier one$/, "history first, in order");
+    await cli.line("stderr", /^\* you are termie$/);
+
+    cli.write("hello from the terminal");
+    await seen.waitForSeq(3);
+    assert.deepEqual(seen.messages.map((m) => [m.nick, m.text]).at(-1), ["termie", "hello from the terminal"]);
+    await room.send("hello back");
+    await cli.line("stdout", /^\[\d\d:\d\d\] peer: hello back$/);
+
+    cli.write("/nick renamed");
+    const renamed = await nextEvent(room, "presence", (p) => p.action === "nick");
+    assert.deepEqual([renamed.from, renamed.nick], ["termie", "renamed"]);
+
+    await parley.close();
+    await cli.line("stderr", /^\* connection lost \(1001/);
+    cli.write("typed while the server was down");
+    parley = await startTestParley({ dataDir, port, wsPort });
+    await cli.line("stderr", /^\* connected to ws:/, 2);
+    await seen.waitForSeq(5);
+    await room.send("after the restart");
+    await cli.line("stdout", /peer: after the restart$/);
+    const offline = seen.messages.filter((m) => m.text === "typed while the server was down");
+    assert.equal(offline.length, 1, "sent once");
+    assert.equal(offline[0]?.nick, "renamed", "under the nickname it had");
+    assert.equal(cli.stdout.filter((l) => l.endsWith("peer: hello back")).length, 1, "nothing shown twice");
+
+    assert.ok(!cli.stderr.some((l) => /^\* you are user-/.test(l)), "no interim server-given name shown");
+    cli.end();
+    assert.equal(await cli.exited, 0);
+  });
+
+  test("--json: one JSON event per line; input piped in is delivered before it exits", async () => {
+    const parley = await startTestParley();
+    cleanup.push(() => parley.close());
+    const cli = parleyBin(["connect", `ws://127.0.0.1:${parley.port}/chat/piped`, "--json"]);
+    cleanup.push(() => cli.proc.kill());
+    cli.write("first");
+    cli.write("second");
+    cli.end();
+    assert.equal(await cli.exited, 0);
+    const events = cli.stdout.filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const acks = events.filter((e) => e.event === "ack");
+    assert.deepEqual(
+      acks.map((a) => [a.room, a.seq, a.duplicate]),
+      [
+        ["piped", 1, false],
+        ["piped", 2, false],
+      ],
+    );
+    assert.ok(events.some((e) => e.event === "joined" && e.room === "piped"));
+    assert.ok(events.some((e) => e.event === "state" && e.state === "connected"));
+    const messages = events.filter((e) => e.event === "message").map((e) => e.text);
+    assert.deepEqual(messages, ["first", "second"]);
+  });
+
+  test("--text speaks the Cookbook's protocol to the Cookbook port", async () => {
+    const parley = await startTestParley();
+    cleanup.push(() => parley.close());
+    const cli = parleyBin(["connect", `ws://127.0.0.1:${parley.wsPort}/`, "--text"]);
+    cleanup.push(() => cli.proc.kill());
+    await cli.line("stderr", /Cookbook text mode/);
+    cli.write("plain hello");
+    const echoed = await cli.line("stdout", /: plain hello$/);
+    assert.match(echoed, /^user-\d+: plain hello$/);
+    cli.end();
+    assert.equal(await cli.exited, 0);
+  });
+});
