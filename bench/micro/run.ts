@@ -1,0 +1,8 @@
+/** `npm run bench:micro`: the hot paths, each timed in this process. */
+import { run as fanout } from "./fanout.ts";
+import { run as frame } from "./frame.ts";
+import { run as json } from "./json-decode.ts";
+
+await frame();
+await fanout();
+await json();
