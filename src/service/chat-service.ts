@@ -54,7 +54,7 @@ export class ChatService {
         rooms: [conn.info.room],
       });
     }
-    void this.join(session, conn.info.room, undefined, undefined);
+    void this.join(session, conn.info.room, conn.info.since, undefined);
     return session;
   }
 

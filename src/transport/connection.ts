@@ -9,6 +9,8 @@ export interface ConnectionInfo {
   mode: Mode;
   /** The room the URL path chose. */
   room: string;
+  /** `?since=N` on the URL: resume that room after seq N. */
+  since?: number | undefined;
   ip: string;
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { isParleyError } from "../chat/errors.ts";
+import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { Connection, type ConnectionInfo } from "./connection.ts";
@@ -67,9 +67,11 @@ export class Gateway {
     if (requested.length > 0 && !requested.includes(SUBPROTOCOL_JSON)) {
       throw new Error(`Unsupported subprotocol; this server speaks ${SUBPROTOCOL_JSON} or none.`);
     }
+    const url = new URL(req.url ?? "/", "ws://parley");
     return {
       mode: requested.length > 0 ? "json" : "text",
-      room: roomFromPath(req.url ?? "/"),
+      room: roomFromPath(url.pathname),
+      since: sinceFrom(url.searchParams.get("since")),
       ip: req.socket.remoteAddress ?? "",
     };
   }
@@ -92,3 +94,13 @@ export class Gateway {
     this.handlers.open(conn);
   }
 }
+
+/** `?since=N` resumes the URL's room from seq N (JSON mode). */
+const sinceFrom = (raw: string | null): number | undefined => {
+  if (raw === null) return undefined;
+  const since = Number(raw);
+  if (raw === "" || !Number.isSafeInteger(since) || since < 0) {
+    throw new ParleyError("bad_request", "since must be a whole number ≥ 0.");
+  }
+  return since;
+};

@@ -49,7 +49,10 @@ describe("Cookbook text mode, byte for byte", () => {
     for (const client of clients) {
       const got: string[] = [];
       for (let i = 0; i < sent.length + 1; i++) got.push(await client.next());
-      assert.deepEqual(got.filter((f) => f.startsWith(`${nickA}: `)), sent.map((t) => `${nickA}: ${t}`));
+      assert.deepEqual(
+        got.filter((f) => f.startsWith(`${nickA}: `)),
+        sent.map((t) => `${nickA}: ${t}`),
+      );
       assert.ok(got.includes(`${nickB}: from b`));
     }
     await Promise.all(clients.map((client) => client.close()));

@@ -37,10 +37,22 @@ describe("Hub", () => {
     const b = hub.add("text", null);
     hub.join(a, "lobby");
     assert.deepEqual(hub.rename(a, "Alice"), [{ room: "lobby", action: "nick", from: "user-10000", nick: "Alice" }]);
-    assert.throws(() => hub.rename(b, "alice"), (e: unknown) => e instanceof ParleyError && e.code === "nick_taken");
-    assert.throws(() => hub.rename(b, ""), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
-    assert.throws(() => hub.rename(b, "x".repeat(33)), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
-    assert.throws(() => hub.rename(b, "bad\nnick"), (e: unknown) => e instanceof ParleyError && e.code === "bad_nick");
+    assert.throws(
+      () => hub.rename(b, "alice"),
+      (e: unknown) => e instanceof ParleyError && e.code === "nick_taken",
+    );
+    assert.throws(
+      () => hub.rename(b, ""),
+      (e: unknown) => e instanceof ParleyError && e.code === "bad_nick",
+    );
+    assert.throws(
+      () => hub.rename(b, "x".repeat(33)),
+      (e: unknown) => e instanceof ParleyError && e.code === "bad_nick",
+    );
+    assert.throws(
+      () => hub.rename(b, "bad\nnick"),
+      (e: unknown) => e instanceof ParleyError && e.code === "bad_nick",
+    );
     assert.deepEqual(hub.rename(b, "user-10000"), [], "the old name is free again; b is in no room");
     assert.equal(b.nick, "user-10000");
   });
@@ -49,9 +61,18 @@ describe("Hub", () => {
     const hub = new Hub<null>({ random: sequence(0.3), maxRoomsPerMember: 2 });
     const a = hub.add("json", null);
     hub.join(a, "one");
-    assert.throws(() => hub.join(a, "one"), (e: unknown) => e instanceof ParleyError && e.code === "already_in_room");
+    assert.throws(
+      () => hub.join(a, "one"),
+      (e: unknown) => e instanceof ParleyError && e.code === "already_in_room",
+    );
     hub.join(a, "two");
-    assert.throws(() => hub.join(a, "three"), (e: unknown) => e instanceof ParleyError && e.code === "too_many_rooms");
-    assert.throws(() => hub.leave(a, "three"), (e: unknown) => e instanceof ParleyError && e.code === "not_in_room");
+    assert.throws(
+      () => hub.join(a, "three"),
+      (e: unknown) => e instanceof ParleyError && e.code === "too_many_rooms",
+    );
+    assert.throws(
+      () => hub.leave(a, "three"),
+      (e: unknown) => e instanceof ParleyError && e.code === "not_in_room",
+    );
   });
 });

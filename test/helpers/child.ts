@@ -1,0 +1,47 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface ChildParley {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly wsPort: number;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  output(): string;
+}
+
+/** Parley as a real separate process (for kill -9 and signal tests), on ephemeral ports. */
+export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildParley> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli.ts", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
+      { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const exited = new Promise<number | string>((done) => {
+      child.on("exit", (code, signal) => done(code ?? signal ?? -1));
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Parley did not start: ${out}`));
+    }, 15000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /page on http:\/\/[^:]+:(\d+)\/.*WebSocket on ws:\/\/[^:]+:(\d+)\//.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), wsPort: Number(match[2]), exited, output: () => out });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`Parley exited (${code}) before starting: ${out}`));
+    });
+  });

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { spawnParley } from "../helpers/child.ts";
+import { connect } from "../helpers/client.ts";
+import { tempDir } from "../helpers/parley.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const bin = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, ["bin/parley.js", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 20000,
+  });
+
+describe("the parley command", () => {
+  test("--help explains the ports, the bind address and their environment variables", () => {
+    const result = bin(["--help"]);
+    assert.equal(result.status, 0);
+    for (const word of [
+      "--port",
+      "--ws-port",
+      "--host",
+      "PARLEY_PORT",
+      "PARLEY_WS_PORT",
+      "PARLEY_HOST",
+      "12345",
+      "8080",
+    ]) {
+      assert.ok(result.stdout.includes(word), `--help mentions ${word}`);
+    }
+  });
+
+  test("a bad flag or value is refused with a message naming it, exit code 2", () => {
+    const unknown = bin(["--colour", "red"]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /--colour/);
+    const badPort = bin(["--port", "99999"]);
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /--port: "99999"/);
+    const badEnv = bin([], { PARLEY_WS_PORT: "twelve" });
+    assert.equal(badEnv.status, 2);
+    assert.match(badEnv.stderr, /PARLEY_WS_PORT/);
+  });
+
+  test("environment sets what flags do not; the server it starts chats", async () => {
+    const parley = await spawnParley(["--data-dir", tempDir()], { PARLEY_HISTORY: "5" });
+    try {
+      const client = await connect(`ws://127.0.0.1:${parley.wsPort}/`);
+      client.send("hello");
+      assert.match(await client.next(), /^user-\d+: hello$/);
+      await client.close();
+    } finally {
+      parley.child.kill("SIGKILL");
+      await parley.exited;
+    }
+  });
+});
