@@ -97,6 +97,15 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     (r) => r.fixed?.p99Ms ?? null,
   ),
   workload(
+    "fanout-cpu",
+    "server CPU µs per delivered message at 50,000 deliveries/s (efficiency; less swayed by a busy machine)",
+    "µs",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.fixed?.serverCpuUsPerDelivery ?? null,
+  ),
+  workload(
     "fanout-half-saturation",
     "p99 at half of the server's own highest passing rate (target ≤ 20 ms for Parley)",
     "ms",
@@ -113,6 +122,15 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     run.crowd,
     run.labels,
     (r) => r.rooms.ramp.maxDelivered,
+  ),
+  workload(
+    "many-rooms-fixed-rate",
+    "p99 end-to-end latency at 20,000 deliveries/s in 1,000 rooms (2,000 sends/s)",
+    "ms",
+    "lower",
+    run.crowd,
+    run.labels,
+    (r) => r.rooms.fixed?.p99Ms ?? null,
   ),
   workload(
     "idle-memory",
@@ -180,7 +198,11 @@ export const targets = (ws: Workload[]): Target[] => {
 };
 
 const fmt = (v: number | null, unit: string): string =>
-  v === null ? "n/a" : unit === "ms" || unit === "kB" ? v.toFixed(2) : Math.round(v).toLocaleString("en-US");
+  v === null
+    ? "n/a"
+    : unit === "ms" || unit === "kB" || unit === "µs"
+      ? v.toFixed(2)
+      : Math.round(v).toLocaleString("en-US");
 
 export const markdown = (ws: Workload[], ts: Target[]): string => {
   const servers = [...new Set(ws.flatMap((w) => w.entries.map((e) => e.server)))];

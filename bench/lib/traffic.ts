@@ -26,6 +26,8 @@ export interface StepResult {
   serverCpu: number;
   /** The generator's own CPU use in the window: near 1 would mean it, not the server, was the limit. */
   generatorCpu: number;
+  /** Server CPU microseconds per delivered message: an efficiency figure less swayed by a busy machine. */
+  serverCpuUsPerDelivery: number | null;
   /** Clients the server closed during the step (slow-consumer limits and such). */
   closedClients: number;
   pass: boolean;
@@ -90,6 +92,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
     p99Ms: round(p99Ms),
     serverCpu: Math.round(serverCpu * 100) / 100,
     generatorCpu: Math.round(generatorCpu * 100) / 100,
+    serverCpuUsPerDelivery: delivered > 0 && o.server ? Math.round((serverCpu / delivered) * 1e8) / 100 : null,
     closedClients,
     pass: delivered >= DELIVERY_FLOOR * offered && p99Ms !== null && p99Ms <= P99_LIMIT_MS && closedClients === 0,
   };

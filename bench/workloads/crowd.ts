@@ -54,13 +54,23 @@ export const runCrowd = async (
     };
     options.log(`idle RSS ${baselineRssKb} → ${rssKb} kB: ${idle.kbPerConnection} kB per connection`);
     const senders = clients.filter((c, i) => i % ROOM_SIZE === 0 && c.open);
+    const fixed = await runStep({
+      senders,
+      recorder,
+      server,
+      fanout: ROOM_SIZE,
+      sendRate: ROOMS_FIXED_RATE,
+      warmMs: 500,
+      measureMs: 2000,
+    });
+    options.log(`fixed rate ${stepLine(fixed)}`);
+    await sleep(300);
     const rampResult = await ramp(
       ROOMS_RATES,
       (rate) => runStep({ senders, recorder, server, fanout: ROOM_SIZE, sendRate: rate, warmMs: 500, measureMs: 1500 }),
       options.budgetMs,
       (s) => options.log(stepLine(s)),
     );
-    const fixed = rampResult.steps.find((s) => s.sendRate === ROOMS_FIXED_RATE) ?? null;
     return { connections: total, connect, idle, rooms: { ramp: rampResult, fixed } };
   } finally {
     await server.stop();

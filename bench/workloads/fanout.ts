@@ -53,15 +53,27 @@ export const runFanout = async (
   spec: ServerSpec,
   options: { budgetMs: number; half: boolean; log: (line: string) => void },
 ): Promise<FanoutResult> => {
-  const result = await withRoom(spec, (senders, recorder, server) =>
-    ramp(
+  // The common rate first, on its own: every server gets a figure there even if its ramp stops early.
+  const { fixed, result } = await withRoom(spec, async (senders, recorder, server) => {
+    const common = await runStep({
+      senders,
+      recorder,
+      server,
+      fanout: FANOUT_CLIENTS,
+      sendRate: FANOUT_FIXED_RATE,
+      warmMs: 500,
+      measureMs: 2000,
+    });
+    options.log(`fixed rate ${stepLine(common)}`);
+    await sleep(300);
+    const rampResult = await ramp(
       FANOUT_RATES,
       (rate) => runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: rate, ...STEP }),
       options.budgetMs,
       (s) => options.log(stepLine(s)),
-    ),
-  );
-  const fixed = result.steps.find((s) => s.sendRate === FANOUT_FIXED_RATE) ?? null;
+    );
+    return { fixed: common, result: rampResult };
+  });
   let half: StepResult | null = null;
   if (options.half && result.maxSendRate > 0) {
     const rate = Math.max(1, Math.round(result.maxSendRate / 2));
@@ -75,4 +87,4 @@ export const runFanout = async (
 
 export const stepLine = (s: StepResult): string =>
   `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
-  `cpu server ${s.serverCpu} gen ${s.generatorCpu}${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;
+  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu}${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;
