@@ -16,15 +16,28 @@ const commit = db.transaction((rows, seqs) => {
   for (const [room, seq] of seqs) setRoomSeq.run(room, seq);
 });
 
+// After a failed commit the batches already sent behind it were built on seqs that no longer
+// hold: they are dropped unread until the main thread, having taken those seqs back, says "reset".
+let failed = false;
+
 parentPort.on("message", (batch) => {
   if (batch === "close") {
     db.close();
     parentPort.postMessage({ closed: true });
     return;
   }
+  if (batch === "reset") {
+    failed = false;
+    return;
+  }
+  if (failed) {
+    parentPort.postMessage({ ok: false, error: "an earlier write failed" });
+    return;
+  }
   try {
     commit(batch.rows, batch.seqs);
   } catch (error) {
+    failed = true;
     parentPort.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
     return;
   }

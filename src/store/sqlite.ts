@@ -23,7 +23,10 @@ interface Pending {
 interface InFlight {
   batch: Pending[];
   results: AppendResult[];
-  touched: Map<string, number>;
+  /** `room\0cid` of its new messages: a repeat of one finds it here until it is committed. */
+  cids: string[];
+  /** Already rejected: an earlier batch failed, and the writer drops this one unread. */
+  aborted: boolean;
 }
 
 type Row = [string, number, string, string, string, number, string | null];
@@ -52,10 +55,12 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 /**
  * The default store: one SQLite file in WAL mode. Appends made during one event-loop turn
  * are committed together in one transaction (group commit), so durability costs one fsync
- * per batch, not one per message. The main thread orders the batch (seq, id, duplicate
- * cids) and a writer thread commits it, so the fsync never blocks the event loop; one batch
- * is in flight at a time, and what arrives meanwhile forms the next. Reads run on the main
- * thread's own connection and see committed rows only. One process owns the file.
+ * per batch, not one per message. The main thread orders each batch (seq, id, duplicate
+ * cids) and a writer thread commits the batches in order, so the fsync never blocks the event
+ * loop and the next batch need not wait for the last one's. Appends settle only after their
+ * commit. If a commit fails, it and every batch behind it are rejected and the seqs handed out
+ * are taken back, so no gap appears. Reads run on the main thread's own connection and see
+ * committed rows only. One process owns the file.
  */
 export class SqliteStore implements HistoryStore {
   private readonly db: Database.Database;
@@ -64,7 +69,8 @@ export class SqliteStore implements HistoryStore {
   private pending: Pending[] = [];
   private flushScheduled = false;
   private readonly writer: Worker;
-  private inFlight: InFlight | undefined;
+  private readonly inFlight: InFlight[] = [];
+  private readonly unsettledCids = new Map<string, ChatMessage>();
   private broken: Error | undefined;
   private idle: (() => void)[] = [];
   private closed = false;
@@ -91,6 +97,8 @@ export class SqliteStore implements HistoryStore {
     this.writer.on("error", (error) => {
       this.broken = error;
       this.settle(error);
+      for (const left of this.inFlight.splice(0)) for (const p of left.batch) p.reject(error);
+      this.notifyIdle();
     });
     const db = this.db;
     this.statements = {
@@ -132,44 +140,58 @@ export class SqliteStore implements HistoryStore {
   /** Orders the turn's appends and hands them to the writer; settled when it has committed. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.inFlight || this.pending.length === 0) return; // the next batch goes when this one is done
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    if (this.broken) {
+      for (const p of batch) p.reject(this.broken);
+      return;
+    }
     const touched = new Map<string, number>();
-    const fresh = new Map<string, ChatMessage>();
+    const cids: string[] = [];
     const rows: Row[] = [];
     let results: AppendResult[];
     try {
-      results = batch.map((p) => this.prepare(p.input, touched, fresh, rows));
+      results = batch.map((p) => this.prepare(p.input, touched, cids, rows));
     } catch (error) {
       for (const room of touched.keys()) this.lastSeq.delete(room);
+      for (const key of cids) this.unsettledCids.delete(key);
       for (const p of batch) p.reject(error);
       this.notifyIdle();
       return;
     }
-    this.inFlight = { batch, results, touched };
-    this.writer.ref();
+    this.inFlight.push({ batch, results, cids, aborted: false });
+    if (this.inFlight.length === 1) this.writer.ref();
     this.writer.postMessage({ rows, seqs: [...touched], prune: this.pruneByCount(touched) });
   }
 
+  /** The writer's answer for the oldest batch in flight. */
   private settle(error: Error | undefined): void {
-    const done = this.inFlight;
+    const done = this.inFlight.shift();
     if (!done) return;
-    this.inFlight = undefined;
-    this.writer.unref();
-    if (error) {
-      for (const room of done.touched.keys()) this.lastSeq.delete(room); // reread after the rollback
+    if (this.inFlight.length === 0) this.writer.unref();
+    if (done.aborted) {
+      // rejected when the batch before it failed
+    } else if (error) {
+      // Everything handed out after the last commit is taken back: the writer drops the batches
+      // behind this one until it reads "reset", and seqs are reread from the file.
       for (const p of done.batch) p.reject(error);
+      for (const later of this.inFlight) {
+        later.aborted = true;
+        for (const p of later.batch) p.reject(error);
+      }
+      this.lastSeq.clear();
+      this.unsettledCids.clear();
+      if (!this.broken) this.writer.postMessage("reset");
     } else {
+      for (const key of done.cids) this.unsettledCids.delete(key);
       for (const [i, p] of done.batch.entries()) p.resolve(done.results[i] as AppendResult);
     }
-    if (this.broken) for (const p of this.pending.splice(0)) p.reject(this.broken);
-    if (this.pending.length > 0) this.flush();
-    else this.notifyIdle();
+    this.notifyIdle();
   }
 
   private notifyIdle(): void {
-    if (this.inFlight || this.pending.length > 0) return;
+    if (this.inFlight.length > 0 || this.pending.length > 0) return;
     for (const done of this.idle.splice(0)) done();
   }
 
@@ -208,7 +230,7 @@ export class SqliteStore implements HistoryStore {
     this.flush();
     this.closed = true;
     if (this.ageTimer) clearInterval(this.ageTimer);
-    if (this.inFlight || this.pending.length > 0) await new Promise<void>((done) => this.idle.push(done));
+    if (this.inFlight.length > 0 || this.pending.length > 0) await new Promise<void>((done) => this.idle.push(done));
     if (!this.broken) {
       this.writer.ref();
       await new Promise<void>((done) => {
@@ -224,15 +246,11 @@ export class SqliteStore implements HistoryStore {
   }
 
   /** Gives an append its seq and id, or finds the message its cid already names. */
-  private prepare(
-    input: NewMessage,
-    touched: Map<string, number>,
-    fresh: Map<string, ChatMessage>,
-    rows: Row[],
-  ): AppendResult {
+  private prepare(input: NewMessage, touched: Map<string, number>, cids: string[], rows: Row[]): AppendResult {
     const key = input.cid === undefined ? undefined : `${input.room}\u0000${input.cid}`;
     if (key !== undefined) {
-      const earlier = fresh.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
+      const earlier =
+        this.unsettledCids.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
       if (earlier) return { message: earlier, duplicate: true };
     }
     const seq = this.seqOf(input.room) + 1;
@@ -245,7 +263,10 @@ export class SqliteStore implements HistoryStore {
       ts: input.ts,
     };
     rows.push([input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null]);
-    if (key !== undefined) fresh.set(key, message);
+    if (key !== undefined) {
+      this.unsettledCids.set(key, message);
+      cids.push(key);
+    }
     this.lastSeq.set(input.room, seq);
     touched.set(input.room, seq);
     return { message, duplicate: false };
