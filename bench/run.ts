@@ -4,13 +4,15 @@
  * server is started fresh per workload pinned to core 0.
  *
  * Options: --servers a,b  --workloads fanout,crowd,resume  --out DIR
+ *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { buildWorkloads, machine, markdown, type Outcome, type RunData, svgChart, targets } from "./lib/report.ts";
 import { ROOT, SERVERS, type ServerName } from "./lib/servers.ts";
+import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
 import { runFanout } from "./workloads/fanout.ts";
 import { runResume } from "./workloads/resume.ts";
@@ -46,6 +48,12 @@ const servers = option("servers", ORDER.join(","))
 const workloads = new Set(option("workloads", "fanout,crowd,resume").split(","));
 const outDir = option("out", join(ROOT, "bench/results"));
 const isParley = (s: ServerName) => s.startsWith("parley");
+const profileDir = join(ROOT, "bench/results/raw/profiles");
+if (process.argv.includes("--cpu-prof")) {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  process.env.BENCH_CPU_PROF = profileDir;
+}
 
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 /** The whole run stays under 10 minutes: past this, remaining workloads are skipped and say so. */
@@ -95,7 +103,7 @@ const main = async (): Promise<void> => {
     const sub = (line: string) => log(`   ${name} ${line}`);
     if (workloads.has("fanout")) {
       run.fanout[name] = await attempt(name, "fan-out", () =>
-        runFanout(spec, { budgetMs: 35_000, half: isParley(name), log: sub }),
+        runFanout(spec, { budgetMs: 40_000, half: isParley(name), log: sub }),
       );
     }
     if (workloads.has("crowd")) {
@@ -131,6 +139,16 @@ const main = async (): Promise<void> => {
   const title = `Parley vs peers, ${machine().cores} cores (${machine().cpu}), Node ${process.version}`;
   writeFileSync(join(outDir, "chart.svg"), svgChart(ws, title));
   process.stdout.write(`\n${md}\n`);
+  if (process.env.BENCH_CPU_PROF) {
+    const sections = readdirSync(profileDir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .sort()
+      .map((f) => `## ${f}\n\n\`\`\`\n${topFunctions(join(profileDir, f), 20)}\`\`\`\n`);
+    writeFileSync(
+      join(outDir, "profiles.md"),
+      `# Parley CPU profiles (self time)\n\n${run.note}\n\n${sections.join("\n")}`,
+    );
+  }
   log(`done in ${run.seconds} s; wrote ${join(outDir, "latest.json")}, latest.md, chart.svg`);
 };
 

@@ -3,7 +3,7 @@
  * (`taskset -c 0`) while the generator runs on core 1.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import type { Dialect } from "./raw-ws.ts";
@@ -49,6 +49,7 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
   command: (port, dataDir) => [
     process.execPath,
     ...TSX,
+    // `npm run bench -- --cpu-prof`: a V8 profile per Parley start (renamed for the workload on stop).
     ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
     join(ROOT, "src/cli.ts"),
     "--host",
@@ -136,8 +137,23 @@ export interface RunningServer {
 
 const CLOCK_TICKS = 100;
 
+/**
+ * V8 writes one profile per thread, named CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile; the
+ * main thread (0) is Parley, the others are tsx's loader. Keep the first, named for the workload.
+ */
+const keepMainThreadProfile = (pid: number, name: string): void => {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir || !existsSync(dir)) return;
+  for (const file of readdirSync(dir)) {
+    const match = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(file);
+    if (!match || Number(match[1]) !== pid) continue;
+    if (match[2] === "0") renameSync(join(dir, file), join(dir, `${name}.cpuprofile`));
+    else rmSync(join(dir, file));
+  }
+};
+
 /** Starts a server on core 0 and waits until its port answers (15 s at most). */
-export const startServer = async (spec: ServerSpec): Promise<RunningServer> => {
+export const startServer = async (spec: ServerSpec, tag = "run"): Promise<RunningServer> => {
   const port = await freePort();
   const dataDir = mkdtempSync(join(ROOT, "bench/results/raw/data-"));
   const [file, ...args] = spec.command(port, dataDir) as [string, ...string[]];
@@ -176,6 +192,7 @@ export const startServer = async (spec: ServerSpec): Promise<RunningServer> => {
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
       clearTimeout(timer);
+      keepMainThreadProfile(pid, `${spec.name}-${tag}`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -25,7 +25,7 @@ export const runCrowd = async (
   options: { budgetMs: number; log: (line: string) => void; connections?: number },
 ): Promise<CrowdResult> => {
   const total = options.connections ?? CROWD_CONNECTIONS;
-  const server = await startServer(spec);
+  const server = await startServer(spec, "crowd");
   const recorder = new Recorder();
   let clients: RawClient[] = [];
   try {

@@ -9,7 +9,7 @@ import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.
 export const FANOUT_CLIENTS = 1000;
 export const FANOUT_SENDERS = 4;
 /** Messages sent per second, all senders together; each is delivered to 1,000 clients. */
-export const FANOUT_RATES = [10, 25, 50, 100, 150, 200, 300, 400, 550, 750, 1000, 1400, 2000, 2800, 4000, 5600];
+export const FANOUT_RATES = [10, 25, 50, 100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600, 8000, 11000];
 /** The common rate every server is compared at: 50 sends/s = 50,000 deliveries/s. */
 export const FANOUT_FIXED_RATE = 50;
 
@@ -25,9 +25,10 @@ const STEP = { warmMs: 500, measureMs: 1500 };
 
 const withRoom = async <T>(
   spec: ServerSpec,
+  tag: string,
   run: (senders: RawClient[], recorder: Recorder, server: Awaited<ReturnType<typeof startServer>>) => Promise<T>,
 ): Promise<T> => {
-  const server = await startServer(spec);
+  const server = await startServer(spec, tag);
   const recorder = new Recorder();
   let clients: RawClient[] = [];
   try {
@@ -54,7 +55,7 @@ export const runFanout = async (
   options: { budgetMs: number; half: boolean; log: (line: string) => void },
 ): Promise<FanoutResult> => {
   // The common rate first, on its own: every server gets a figure there even if its ramp stops early.
-  const { fixed, result } = await withRoom(spec, async (senders, recorder, server) => {
+  const { fixed, result } = await withRoom(spec, "fanout", async (senders, recorder, server) => {
     const common = await runStep({
       senders,
       recorder,
@@ -77,7 +78,7 @@ export const runFanout = async (
   let half: StepResult | null = null;
   if (options.half && result.maxSendRate > 0) {
     const rate = Math.max(1, Math.round(result.maxSendRate / 2));
-    half = await withRoom(spec, (senders, recorder, server) =>
+    half = await withRoom(spec, "half", (senders, recorder, server) =>
       runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: rate, warmMs: 500, measureMs: 2000 }),
     );
     options.log(`half-saturation ${stepLine(half)}`);

@@ -64,7 +64,7 @@ const jsonClient = (port: number, path: string): JsonClient => {
 const json = (frame: object): Buffer => clientFrame(JSON.stringify(frame));
 
 export const runResume = async (spec: ServerSpec, log: (line: string) => void): Promise<ResumeResult> => {
-  const server = await startServer(spec);
+  const server = await startServer(spec, "resume");
   const open: RawClient[] = [];
   try {
     const writer = jsonClient(server.port, "/chat/gap");
