@@ -90,7 +90,8 @@ const main = async (): Promise<void> => {
     resume: {},
     loadAverage: { before: loadavg(), after: [] },
   };
-  log(`machine: ${JSON.stringify(machine())}; load average ${loadavg().map((l) => l.toFixed(2))}`);
+  const host = machine();
+  log(`machine: ${JSON.stringify(host)}; load average ${loadavg().map((l) => l.toFixed(2))}`);
   for (const name of servers) {
     const spec = SERVERS[name];
     run.labels[name] = spec.label;
@@ -119,12 +120,12 @@ const main = async (): Promise<void> => {
   run.loadAverage.after = loadavg();
   const loaded = Math.max(...run.loadAverage.before, ...run.loadAverage.after) > 1.5;
   run.note = loaded
-    ? `Measured on a loaded machine (load average up to ${Math.max(...run.loadAverage.before, ...run.loadAverage.after).toFixed(1)} on ${machine().cores} cores): absolute numbers are noisy, ratios less so.`
+    ? `Measured on a loaded machine (load average up to ${Math.max(...run.loadAverage.before, ...run.loadAverage.after).toFixed(1)} on ${host.cores} cores): absolute numbers are noisy, ratios less so.`
     : "Measured on a quiet machine.";
   const ws = buildWorkloads(run);
   const ts = targets(ws);
   const result = {
-    machine: machine(),
+    machine: host,
     startedAt: run.startedAt,
     seconds: run.seconds,
     note: run.note,
@@ -136,7 +137,7 @@ const main = async (): Promise<void> => {
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
   const md = markdown(ws, ts);
   writeFileSync(join(outDir, "latest.md"), `${run.note}\n\n${md}`);
-  const title = `Parley vs peers, ${machine().cores} cores (${machine().cpu}), Node ${process.version}`;
+  const title = `Parley vs peers, ${host.cores} cores (${host.cpu}), Node ${process.version}, ${run.startedAt.slice(0, 10)}`;
   writeFileSync(join(outDir, "chart.svg"), svgChart(ws, title));
   process.stdout.write(`\n${md}\n`);
   if (process.env.BENCH_CPU_PROF) {

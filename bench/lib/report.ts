@@ -2,11 +2,14 @@
  * Turns a run into `bench/results/latest.json` (one object per workload, one entry per
  * server, raw numbers and the Parley/peer ratios), a Markdown table and an SVG chart.
  */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { join } from "node:path";
 import type { CrowdResult } from "../workloads/crowd.ts";
 import type { FanoutResult } from "../workloads/fanout.ts";
 import type { ResumeResult } from "../workloads/resume.ts";
-import type { ServerName } from "./servers.ts";
+import { bunBinary, ROOT, type ServerName } from "./servers.ts";
 
 export type Outcome<T> = { ok: T } | { error: string };
 
@@ -69,13 +72,28 @@ const workload = <T>(
   return { workload: name, metric, unit, better, entries };
 };
 
-export const machine = (): Record<string, string | number> => ({
-  cores: cpus().length,
-  cpu: cpus()[0]?.model ?? "unknown",
-  node: process.version,
-  platform: `${process.platform} ${process.arch}`,
-  pinning: "server on core 0, generator on core 1 (taskset)",
-});
+const versionOf = (pkg: string): string => {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "not installed";
+  }
+};
+
+export const machine = (): Record<string, string | number> => {
+  const bun = bunBinary();
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    pinning: "server on core 0, generator on core 1 (taskset)",
+    ws: versionOf("ws"),
+    "socket.io": versionOf("socket.io"),
+    bun: bun ? spawnSync(bun, ["--version"], { encoding: "utf8" }).stdout.trim() : "not installed",
+  };
+};
 
 export const buildWorkloads = (run: RunData): Workload[] => [
   workload(
