@@ -105,6 +105,13 @@ export interface RampResult {
   /** Highest delivered msgs/s of a passing step (p99 ≤ 100 ms, ≥ 95% delivered). */
   maxDelivered: number;
   maxSendRate: number;
+  /**
+   * Why the ramp stopped: a failing step (`p99`: latency or deliveries), the last rate passed
+   * (`top`: the figure is a floor), or the time budget (`budget`: also a floor).
+   */
+  stoppedBy: "p99" | "top" | "budget";
+  /** The generator's CPU in the last step: near 1 means the generator, too, was at its limit. */
+  generatorCpuAtStop: number | null;
 }
 
 /**
@@ -121,8 +128,12 @@ export const ramp = async (
   let maxDelivered = 0;
   let maxSendRate = 0;
   const deadline = performance.now() + budgetMs;
+  let stoppedBy: RampResult["stoppedBy"] = "top";
   for (const rate of rates) {
-    if (performance.now() > deadline) break;
+    if (performance.now() > deadline) {
+      stoppedBy = "budget";
+      break;
+    }
     let result = await step(rate);
     log(result);
     steps.push(result);
@@ -132,12 +143,15 @@ export const ramp = async (
       log(result);
       steps.push(result);
     }
-    if (!result.pass) break;
+    if (!result.pass) {
+      stoppedBy = "p99";
+      break;
+    }
     if (result.delivered > maxDelivered) {
       maxDelivered = result.delivered;
       maxSendRate = rate;
     }
     await sleep(200);
   }
-  return { steps, maxDelivered, maxSendRate };
+  return { steps, maxDelivered, maxSendRate, stoppedBy, generatorCpuAtStop: steps.at(-1)?.generatorCpu ?? null };
 };
