@@ -29,6 +29,8 @@ interface Entry {
   server: string;
   label: string;
   value: number | null;
+  /** The value is a floor: the server passed the ramp's last rate or ran out of time, never failing. */
+  floor: boolean;
   /** Parley's value divided by this server's, for each Parley configuration. */
   ratio: Record<string, number | null>;
   raw: unknown;
@@ -52,12 +54,14 @@ const workload = <T>(
   data: Partial<Record<ServerName, Outcome<T>>>,
   labels: Record<string, string>,
   pick: (r: T) => number | null,
+  floor: (r: T) => boolean = () => false,
 ): Workload => {
   const values = new Map<string, number | null>();
   const entries: Entry[] = Object.entries(data).map(([server, outcome]) => {
     const value = outcome && "ok" in outcome ? pick(outcome.ok) : null;
     values.set(server, value);
-    return { server, label: labels[server] ?? server, value, ratio: {}, raw: outcome };
+    const isFloor = outcome !== undefined && "ok" in outcome && floor(outcome.ok);
+    return { server, label: labels[server] ?? server, value, floor: isFloor, ratio: {}, raw: outcome };
   });
   for (const entry of entries) {
     for (const parley of PARLEYS) {
@@ -104,6 +108,7 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     run.fanout,
     run.labels,
     (r) => r.ramp.maxDelivered,
+    (r) => r.ramp.stoppedBy !== "p99",
   ),
   workload(
     "fanout-fixed-rate",
@@ -140,6 +145,7 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     run.crowd,
     run.labels,
     (r) => r.rooms.ramp.maxDelivered,
+    (r) => r.rooms.ramp.stoppedBy !== "p99",
   ),
   workload(
     "many-rooms-fixed-rate",
@@ -229,7 +235,7 @@ export const markdown = (ws: Workload[], ts: Target[]): string => {
   const rows = ws.map((w) => {
     const cells = servers.map((s) => {
       const e = w.entries.find((x) => x.server === s);
-      return e ? fmt(e.value, w.unit) : "";
+      return e ? `${e.floor ? "≥ " : ""}${fmt(e.value, w.unit)}` : "";
     });
     return `| ${w.workload} (${w.unit}, ${w.better} is better) | ${cells.join(" | ")} |`;
   });
@@ -237,7 +243,7 @@ export const markdown = (ws: Workload[], ts: Target[]): string => {
     (t) =>
       `| ${t.what} | ${t.target} | ${t.measured ?? "n/a"} | ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"} |`,
   );
-  return `${head}\n${rows.join("\n")}\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
+  return `${head}\n${rows.join("\n")}\n\n"≥": the server passed the ramp's highest rate (or its time ran out) without failing, so the figure is a floor.\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
 };
 
 const COLORS: Record<string, string> = {
@@ -271,7 +277,7 @@ export const svgChart = (ws: Workload[], title: string): string => {
       panels.push(
         `<text x="200" y="${y + 13}" font-size="12" text-anchor="end">${esc(e.label)}</text>`,
         `<rect x="210" y="${y}" width="${len.toFixed(1)}" height="${barH - 4}" fill="${COLORS[e.server] ?? "#888"}"/>`,
-        `<text x="${(216 + len).toFixed(1)}" y="${y + 12}" font-size="12">${esc(fmt(v, w.unit))} ${esc(w.unit)}</text>`,
+        `<text x="${(216 + len).toFixed(1)}" y="${y + 12}" font-size="12">${e.floor ? "≥ " : ""}${esc(fmt(v, w.unit))} ${esc(w.unit)}</text>`,
       );
       y += barH;
     }
