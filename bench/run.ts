@@ -5,12 +5,22 @@
  *
  * Options: --servers a,b  --workloads fanout,crowd,resume  --out DIR
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
+ *          --rechart   (no run: redraws DIR/chart.svg and DIR/latest.md from DIR/latest.json)
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { buildWorkloads, machine, markdown, type Outcome, type RunData, svgChart, targets } from "./lib/report.ts";
+import {
+  buildWorkloads,
+  machine,
+  markdown,
+  type Outcome,
+  type RunData,
+  svgChart,
+  targets,
+  type Workload,
+} from "./lib/report.ts";
 import { ROOT, SERVERS, type ServerName } from "./lib/servers.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
@@ -153,4 +163,24 @@ const main = async (): Promise<void> => {
   log(`done in ${run.seconds} s; wrote ${join(outDir, "latest.json")}, latest.md, chart.svg`);
 };
 
-await main();
+/** Redraws the chart and table of a finished run, with the current labels. */
+const rechart = (): void => {
+  const saved = JSON.parse(readFileSync(join(outDir, "latest.json"), "utf8")) as {
+    machine: Record<string, string | number>;
+    startedAt: string;
+    note: string;
+    workloads: Workload[];
+  };
+  for (const w of saved.workloads) {
+    for (const e of w.entries) e.label = SERVERS[e.server as ServerName]?.label ?? e.label;
+  }
+  const md = markdown(saved.workloads, targets(saved.workloads));
+  writeFileSync(join(outDir, "latest.md"), `${saved.note}\n\n${md}`);
+  const m = saved.machine;
+  const title = `Parley vs peers, ${m.cores} cores (${m.cpu}), Node ${m.node}, ${saved.startedAt.slice(0, 10)}`;
+  writeFileSync(join(outDir, "chart.svg"), svgChart(saved.workloads, title));
+  log(`redrew ${join(outDir, "chart.svg")} and latest.md`);
+};
+
+if (process.argv.includes("--rechart")) rechart();
+else await main();

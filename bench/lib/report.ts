@@ -259,7 +259,7 @@ const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;"
 
 /** One panel per workload, a bar per server scaled to the panel's largest value. */
 export const svgChart = (ws: Workload[], title: string): string => {
-  const width = 760;
+  const width = 940;
   const barH = 18;
   const panels: string[] = [];
   let y = 50;

@@ -68,7 +68,7 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
 export const SERVERS: Record<ServerName, ServerSpec> = {
   sink: {
     name: "sink",
-    label: "trivial sink, 5 ms batches (generator check)",
+    label: "sink (generator check)",
     dialect: "ws",
     path: (room) => `/${room}`,
     unavailable: () => null,
