@@ -25,6 +25,8 @@ interface InFlight {
   results: AppendResult[];
   /** `room\0cid` of its new messages: a repeat of one finds it here until it is committed. */
   cids: string[];
+  /** Per room, the first seq this batch hands out. */
+  firstSeqs: Map<string, number>;
   /** Already rejected: an earlier batch failed, and the writer drops this one unread. */
   aborted: boolean;
 }
@@ -60,7 +62,7 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
  * loop and the next batch need not wait for the last one's. Appends settle only after their
  * commit. If a commit fails, it and every batch behind it are rejected and the seqs handed out
  * are taken back, so no gap appears. Reads run on the main thread's own connection and see
- * committed rows only. One process owns the file.
+ * settled rows only. One process owns the file.
  */
 export class SqliteStore implements HistoryStore {
   private readonly db: Database.Database;
@@ -71,6 +73,12 @@ export class SqliteStore implements HistoryStore {
   private readonly writer: Worker;
   private readonly inFlight: InFlight[] = [];
   private readonly unsettledCids = new Map<string, ChatMessage>();
+  /**
+   * Per room, the lowest seq handed out but not yet settled. Reads stop below it: a row the
+   * writer has committed is not history until its append has settled here (and so has been
+   * broadcast), or a joiner could get it from history and then again live.
+   */
+  private readonly unsettledFrom = new Map<string, number>();
   private broken: Error | undefined;
   private idle: (() => void)[] = [];
   private closed = false;
@@ -148,19 +156,23 @@ export class SqliteStore implements HistoryStore {
       return;
     }
     const touched = new Map<string, number>();
+    const firstSeqs = new Map<string, number>();
     const cids: string[] = [];
     const rows: Row[] = [];
     let results: AppendResult[];
     try {
-      results = batch.map((p) => this.prepare(p.input, touched, cids, rows));
+      results = batch.map((p) => this.prepare(p.input, touched, firstSeqs, cids, rows));
     } catch (error) {
-      for (const room of touched.keys()) this.lastSeq.delete(room);
+      for (const [room, first] of firstSeqs) {
+        this.lastSeq.set(room, first - 1); // batches still in flight keep theirs
+        if (this.unsettledFrom.get(room) === first) this.unsettledFrom.delete(room);
+      }
       for (const key of cids) this.unsettledCids.delete(key);
       for (const p of batch) p.reject(error);
       this.notifyIdle();
       return;
     }
-    this.inFlight.push({ batch, results, cids, aborted: false });
+    this.inFlight.push({ batch, results, cids, firstSeqs, aborted: false });
     if (this.inFlight.length === 1) this.writer.ref();
     this.writer.postMessage({ rows, seqs: [...touched], prune: this.pruneByCount(touched) });
   }
@@ -182,9 +194,15 @@ export class SqliteStore implements HistoryStore {
       }
       this.lastSeq.clear();
       this.unsettledCids.clear();
+      this.unsettledFrom.clear();
       if (!this.broken) this.writer.postMessage("reset");
     } else {
       for (const key of done.cids) this.unsettledCids.delete(key);
+      for (const room of done.firstSeqs.keys()) {
+        const next = this.inFlight.find((later) => later.firstSeqs.has(room))?.firstSeqs.get(room);
+        if (next === undefined) this.unsettledFrom.delete(room);
+        else this.unsettledFrom.set(room, next);
+      }
       for (const [i, p] of done.batch.entries()) p.resolve(done.results[i] as AppendResult);
     }
     this.notifyIdle();
@@ -196,22 +214,34 @@ export class SqliteStore implements HistoryStore {
   }
 
   latest(room: string, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.latest.all(room, limit).reverse().map(toMessage));
+    const floor = this.unsettledFrom.get(room);
+    const rows =
+      floor === undefined ? this.statements.latest.all(room, limit) : this.statements.before.all(room, floor, limit);
+    return Promise.resolve(rows.reverse().map(toMessage));
   }
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.after.all(room, after, limit).map(toMessage));
+    const floor = this.unsettledFrom.get(room) ?? Number.POSITIVE_INFINITY;
+    return Promise.resolve(
+      this.statements.after
+        .all(room, after, limit)
+        .filter((row) => row.seq < floor)
+        .map(toMessage),
+    );
   }
 
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.before.all(room, before, limit).reverse().map(toMessage));
+    const bound = Math.min(before, this.unsettledFrom.get(room) ?? before);
+    return Promise.resolve(this.statements.before.all(room, bound, limit).reverse().map(toMessage));
   }
 
-  /** Committed rows only: a seq handed out to a batch still being written is not yet `last`. */
+  /** Settled rows only: a seq handed out to a batch still being written is not yet `last`. */
   bounds(room: string): Promise<RoomBounds> {
+    const floor = this.unsettledFrom.get(room) ?? Number.POSITIVE_INFINITY;
+    const first = this.statements.first.get(room)?.seq ?? 0;
     return Promise.resolve({
-      first: this.statements.first.get(room)?.seq ?? 0,
-      last: this.statements.roomSeq.get(room)?.last_seq ?? 0,
+      first: first < floor ? first : 0,
+      last: Math.min(this.statements.roomSeq.get(room)?.last_seq ?? 0, floor - 1),
     });
   }
 
@@ -246,7 +276,13 @@ export class SqliteStore implements HistoryStore {
   }
 
   /** Gives an append its seq and id, or finds the message its cid already names. */
-  private prepare(input: NewMessage, touched: Map<string, number>, cids: string[], rows: Row[]): AppendResult {
+  private prepare(
+    input: NewMessage,
+    touched: Map<string, number>,
+    firstSeqs: Map<string, number>,
+    cids: string[],
+    rows: Row[],
+  ): AppendResult {
     const key = input.cid === undefined ? undefined : `${input.room}\u0000${input.cid}`;
     if (key !== undefined) {
       const earlier =
@@ -269,6 +305,8 @@ export class SqliteStore implements HistoryStore {
     }
     this.lastSeq.set(input.room, seq);
     touched.set(input.room, seq);
+    if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
+    if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
     return { message, duplicate: false };
   }
 

@@ -57,3 +57,33 @@ test("a failed commit rejects it and every batch behind it, and takes their seqs
   assert.deepEqual(await store.bounds("r"), { first: 1, last: 4 });
   await store.close();
 });
+
+test("a committed message is not history until its append has settled (so it is never sent twice)", async () => {
+  const file = join(tempDir(), "settle.db");
+  const store = open(file);
+  await say(store, "before");
+  const pending = say(store, "racing");
+  await nextTurn(); // the batch is with the writer now
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // the writer commits meanwhile
+  const other = new Database(file, { readonly: true });
+  const committed = other.prepare("SELECT count(*) AS n FROM messages").get() as { n: number };
+  other.close();
+  assert.equal(committed.n, 2, "the writer should have committed by now");
+  // Its answer has not been read yet (this thread was busy): reads still end before it.
+  assert.deepEqual(
+    (await store.latest("r", 10)).map((m) => m.text),
+    ["before"],
+  );
+  assert.deepEqual(
+    (await store.after("r", 0, 10)).map((m) => m.text),
+    ["before"],
+  );
+  assert.deepEqual(await store.bounds("r"), { first: 1, last: 1 });
+  assert.equal((await pending).message.seq, 2);
+  assert.deepEqual(
+    (await store.latest("r", 10)).map((m) => m.text),
+    ["before", "racing"],
+  );
+  assert.deepEqual(await store.bounds("r"), { first: 1, last: 2 });
+  await store.close();
+});
