@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import type { AppendResult, HistoryStore, Retention, RoomBounds } from "./history-store.ts";
@@ -18,7 +19,22 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-interface Row {
+/** A batch the writer thread is committing: settled, in order, when it answers. */
+interface InFlight {
+  batch: Pending[];
+  results: AppendResult[];
+  /** `room\0cid` of its new messages: a repeat of one finds it here until it is committed. */
+  cids: string[];
+  /** Per room, the first seq this batch hands out. */
+  firstSeqs: Map<string, number>;
+  /** Already rejected: an earlier batch failed, and the writer drops this one unread. */
+  aborted: boolean;
+}
+
+type Row = [string, number, string, string, string, number, string | null];
+type WriterReply = { ok: true } | { ok: false; error: string } | { closed: true };
+
+interface MessageRow {
   room: string;
   seq: number;
   id: string;
@@ -40,8 +56,13 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 
 /**
  * The default store: one SQLite file in WAL mode. Appends made during one event-loop turn
- * are committed together in one transaction (group commit), so durability costs one
- * fsync per turn, not one per message. One process owns the file.
+ * are committed together in one transaction (group commit), so durability costs one fsync
+ * per batch, not one per message. The main thread orders each batch (seq, id, duplicate
+ * cids) and a writer thread commits the batches in order, so the fsync never blocks the event
+ * loop and the next batch need not wait for the last one's. Appends settle only after their
+ * commit. If a commit fails, it and every batch behind it are rejected and the seqs handed out
+ * are taken back, so no gap appears. Reads run on the main thread's own connection and see
+ * settled rows only. One process owns the file.
  */
 export class SqliteStore implements HistoryStore {
   private readonly db: Database.Database;
@@ -49,39 +70,61 @@ export class SqliteStore implements HistoryStore {
   private readonly prunedTo = new Map<string, number>();
   private pending: Pending[] = [];
   private flushScheduled = false;
+  private readonly writer: Worker;
+  private readonly inFlight: InFlight[] = [];
+  private readonly unsettledCids = new Map<string, ChatMessage>();
+  /**
+   * Per room, the lowest seq handed out but not yet settled. Reads stop below it: a row the
+   * writer has committed is not history until its append has settled here (and so has been
+   * broadcast), or a joiner could get it from history and then again live.
+   */
+  private readonly unsettledFrom = new Map<string, number>();
+  private broken: Error | undefined;
+  private idle: (() => void)[] = [];
+  private closed = false;
   private readonly statements;
   private readonly ageTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SqliteStoreOptions) {
-    if (options.file !== ":memory:") mkdirSync(dirname(options.file), { recursive: true });
+    // The writer thread opens the same file: an in-memory database would be a different one.
+    if (options.file === ":memory:") throw new Error("The SQLite store needs a file; use the memory store.");
+    mkdirSync(dirname(options.file), { recursive: true });
     this.db = new Database(options.file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
     this.db.exec(SCHEMA);
+    this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
+      workerData: { file: options.file, synchronous: options.synchronous },
+      execArgv: [],
+    });
+    this.writer.unref(); // held only while a batch is in flight
+    this.writer.on("message", (reply: WriterReply) => {
+      if ("closed" in reply) return;
+      this.settle(reply.ok ? undefined : new Error(reply.error));
+    });
+    this.writer.on("error", (error) => {
+      this.broken = error;
+      this.settle(error);
+      for (const left of this.inFlight.splice(0)) for (const p of left.batch) p.reject(error);
+      this.notifyIdle();
+    });
     const db = this.db;
     this.statements = {
       roomSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM rooms WHERE room = ?"),
-      setRoomSeq: db.prepare<[string, number]>(
-        "INSERT INTO rooms (room, last_seq) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq",
-      ),
-      byCid: db.prepare<[string, string], Row>(
+      byCid: db.prepare<[string, string], MessageRow>(
         "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND cid = ?",
       ),
-      insert: db.prepare<[string, number, string, string, string, number, string | null]>(
-        "INSERT INTO messages (room, seq, id, nick, text, ts, cid) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
-      latest: db.prepare<[string, number], Row>(
+      latest: db.prepare<[string, number], MessageRow>(
         "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?",
       ),
-      after: db.prepare<[string, number, number], Row>(
+      after: db.prepare<[string, number, number], MessageRow>(
         "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
       ),
-      before: db.prepare<[string, number, number], Row>(
+      before: db.prepare<[string, number, number], MessageRow>(
         "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
       ),
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
       delete: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq = ?"),
-      pruneCount: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq <= ?"),
       pruneAge: db.prepare<[number]>("DELETE FROM messages WHERE ts < ?"),
     };
     if (options.retention.maxAgeMs > 0) {
@@ -92,6 +135,7 @@ export class SqliteStore implements HistoryStore {
   }
 
   append(input: NewMessage): Promise<AppendResult> {
+    if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
     return new Promise((resolve, reject) => {
       this.pending.push({ input, resolve, reject });
       if (!this.flushScheduled) {
@@ -101,39 +145,104 @@ export class SqliteStore implements HistoryStore {
     });
   }
 
-  /** Commits every append of the turn in one transaction, then settles their promises. */
+  /** Orders the turn's appends and hands them to the writer; settled when it has committed. */
   flush(): void {
     this.flushScheduled = false;
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const touched = new Map<string, number>();
-    let results: AppendResult[];
-    try {
-      results = this.db.transaction(() => batch.map((p) => this.write(p.input, touched)))();
-    } catch (error) {
-      for (const room of touched.keys()) this.lastSeq.delete(room); // reread after the rollback
-      for (const p of batch) p.reject(error);
+    if (this.broken) {
+      for (const p of batch) p.reject(this.broken);
       return;
     }
-    this.pruneByCount(touched);
-    for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
+    const touched = new Map<string, number>();
+    const firstSeqs = new Map<string, number>();
+    const cids: string[] = [];
+    const rows: Row[] = [];
+    let results: AppendResult[];
+    try {
+      results = batch.map((p) => this.prepare(p.input, touched, firstSeqs, cids, rows));
+    } catch (error) {
+      for (const [room, first] of firstSeqs) {
+        this.lastSeq.set(room, first - 1); // batches still in flight keep theirs
+        if (this.unsettledFrom.get(room) === first) this.unsettledFrom.delete(room);
+      }
+      for (const key of cids) this.unsettledCids.delete(key);
+      for (const p of batch) p.reject(error);
+      this.notifyIdle();
+      return;
+    }
+    this.inFlight.push({ batch, results, cids, firstSeqs, aborted: false });
+    if (this.inFlight.length === 1) this.writer.ref();
+    this.writer.postMessage({ rows, seqs: [...touched], prune: this.pruneByCount(touched) });
+  }
+
+  /** The writer's answer for the oldest batch in flight. */
+  private settle(error: Error | undefined): void {
+    const done = this.inFlight.shift();
+    if (!done) return;
+    if (this.inFlight.length === 0) this.writer.unref();
+    if (done.aborted) {
+      // rejected when the batch before it failed
+    } else if (error) {
+      // Everything handed out after the last commit is taken back: the writer drops the batches
+      // behind this one until it reads "reset", and seqs are reread from the file.
+      for (const p of done.batch) p.reject(error);
+      for (const later of this.inFlight) {
+        later.aborted = true;
+        for (const p of later.batch) p.reject(error);
+      }
+      this.lastSeq.clear();
+      this.unsettledCids.clear();
+      this.unsettledFrom.clear();
+      if (!this.broken) this.writer.postMessage("reset");
+    } else {
+      for (const key of done.cids) this.unsettledCids.delete(key);
+      for (const room of done.firstSeqs.keys()) {
+        const next = this.inFlight.find((later) => later.firstSeqs.has(room))?.firstSeqs.get(room);
+        if (next === undefined) this.unsettledFrom.delete(room);
+        else this.unsettledFrom.set(room, next);
+      }
+      for (const [i, p] of done.batch.entries()) p.resolve(done.results[i] as AppendResult);
+    }
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.inFlight.length > 0 || this.pending.length > 0) return;
+    for (const done of this.idle.splice(0)) done();
   }
 
   latest(room: string, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.latest.all(room, limit).reverse().map(toMessage));
+    const floor = this.unsettledFrom.get(room);
+    const rows =
+      floor === undefined ? this.statements.latest.all(room, limit) : this.statements.before.all(room, floor, limit);
+    return Promise.resolve(rows.reverse().map(toMessage));
   }
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.after.all(room, after, limit).map(toMessage));
+    const floor = this.unsettledFrom.get(room) ?? Number.POSITIVE_INFINITY;
+    return Promise.resolve(
+      this.statements.after
+        .all(room, after, limit)
+        .filter((row) => row.seq < floor)
+        .map(toMessage),
+    );
   }
 
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
-    return Promise.resolve(this.statements.before.all(room, before, limit).reverse().map(toMessage));
+    const bound = Math.min(before, this.unsettledFrom.get(room) ?? before);
+    return Promise.resolve(this.statements.before.all(room, bound, limit).reverse().map(toMessage));
   }
 
+  /** Settled rows only: a seq handed out to a batch still being written is not yet `last`. */
   bounds(room: string): Promise<RoomBounds> {
-    return Promise.resolve({ first: this.statements.first.get(room)?.seq ?? 0, last: this.seqOf(room) });
+    const floor = this.unsettledFrom.get(room) ?? Number.POSITIVE_INFINITY;
+    const first = this.statements.first.get(room)?.seq ?? 0;
+    return Promise.resolve({
+      first: first < floor ? first : 0,
+      last: Math.min(this.statements.roomSeq.get(room)?.last_seq ?? 0, floor - 1),
+    });
   }
 
   delete(room: string, seq: number): Promise<boolean> {
@@ -145,17 +254,40 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve();
   }
 
-  close(): Promise<void> {
+  /** Commits what is pending, then stops the writer and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.flush();
+    this.closed = true;
     if (this.ageTimer) clearInterval(this.ageTimer);
+    if (this.inFlight.length > 0 || this.pending.length > 0) await new Promise<void>((done) => this.idle.push(done));
+    if (!this.broken) {
+      this.writer.ref();
+      await new Promise<void>((done) => {
+        this.writer.on("message", (reply: WriterReply) => {
+          if ("closed" in reply) done();
+        });
+        this.writer.once("exit", () => done());
+        this.writer.postMessage("close");
+      });
+    }
+    await this.writer.terminate();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 
-  private write(input: NewMessage, touched: Map<string, number>): AppendResult {
-    if (input.cid !== undefined) {
-      const earlier = this.statements.byCid.get(input.room, input.cid);
-      if (earlier) return { message: toMessage(earlier), duplicate: true };
+  /** Gives an append its seq and id, or finds the message its cid already names. */
+  private prepare(
+    input: NewMessage,
+    touched: Map<string, number>,
+    firstSeqs: Map<string, number>,
+    cids: string[],
+    rows: Row[],
+  ): AppendResult {
+    const key = input.cid === undefined ? undefined : `${input.room}\u0000${input.cid}`;
+    if (key !== undefined) {
+      const earlier =
+        this.unsettledCids.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
+      if (earlier) return { message: earlier, duplicate: true };
     }
     const seq = this.seqOf(input.room) + 1;
     const message: ChatMessage = {
@@ -166,10 +298,15 @@ export class SqliteStore implements HistoryStore {
       text: input.text,
       ts: input.ts,
     };
-    this.statements.insert.run(input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null);
-    this.statements.setRoomSeq.run(input.room, seq);
+    rows.push([input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null]);
+    if (key !== undefined) {
+      this.unsettledCids.set(key, message);
+      cids.push(key);
+    }
     this.lastSeq.set(input.room, seq);
     touched.set(input.room, seq);
+    if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
+    if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
     return { message, duplicate: false };
   }
 
@@ -182,18 +319,21 @@ export class SqliteStore implements HistoryStore {
     return seq;
   }
 
-  private pruneByCount(touched: Map<string, number>): void {
+  /** The count-retention deletes to run after this batch: [room, delete up to seq]. */
+  private pruneByCount(touched: Map<string, number>): [string, number][] {
     const max = this.options.retention.maxMessagesPerRoom;
-    if (max <= 0) return;
+    if (max <= 0) return [];
     // Prune in steps of 1% of the limit, so the delete runs once per many appends, not on each.
     const step = Math.max(1, Math.floor(max / 100));
+    const prune: [string, number][] = [];
     for (const [room, last] of touched) {
       const cutoff = last - max;
       if (cutoff >= (this.prunedTo.get(room) ?? 0) + step) {
-        this.statements.pruneCount.run(room, cutoff);
+        prune.push([room, cutoff]);
         this.prunedTo.set(room, cutoff);
       }
     }
+    return prune;
   }
 
   private pruneByAge(now: number): void {
@@ -201,7 +341,9 @@ export class SqliteStore implements HistoryStore {
   }
 }
 
-const toMessage = (row: Row): ChatMessage => ({
+const rowToMessage = (row: MessageRow | undefined): ChatMessage | undefined => (row ? toMessage(row) : undefined);
+
+const toMessage = (row: MessageRow): ChatMessage => ({
   room: row.room,
   seq: row.seq,
   id: row.id,

@@ -1,0 +1,244 @@
+/**
+ * The load generator's WebSocket client: a raw `net` socket, a hand-written client handshake
+ * and a minimal frame parser that counts data frames and reads the send timestamp out of the
+ * payload. No per-message objects, no UTF-8 decoding unless asked, so one generator core can
+ * take more deliveries than any server here can make (shown against the sink server).
+ */
+import { type Socket, connect as tcpConnect } from "node:net";
+import { type Histogram, nowUs } from "./histogram.ts";
+
+/** `ws`: plain WebSocket text frames. `sio`: Engine.IO v4 / Socket.IO packets inside them. */
+export type Dialect = "ws" | "sio";
+
+/** Shared by all clients of a run: counts every delivered message, samples latency when on. */
+export class Recorder {
+  delivered = 0;
+  closed = 0;
+  histogram: Histogram | null = null;
+}
+
+export interface RawClientOptions {
+  port: number;
+  path: string;
+  dialect: Dialect;
+  recorder: Recorder;
+  /** Asks for this WebSocket subprotocol (Parley's JSON mode: `parley.v1`). */
+  protocol?: string;
+  /** Read the timestamp of every message this client gets into the recorder's histogram. */
+  sampleLatency?: boolean;
+  /** Gets every text frame as a string (JSON clients); off for load clients. */
+  onText?: (text: string) => void;
+}
+
+const HEADER_END = Buffer.from("\r\n\r\n");
+/** Every client reads into this one buffer; what a read leaves unparsed is copied out. */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const COLON_SPACE = 0x3a;
+
+/**
+ * A masked client frame. The mask key is four zero bytes: legal (RFC 6455 asks for an
+ * unpredictable key only to protect proxies), and it makes masking a copy.
+ */
+export const clientFrame = (payload: string, opcode = 0x1): Buffer => {
+  const length = Buffer.byteLength(payload);
+  const header = length < 126 ? 6 : length < 65536 ? 8 : 14;
+  const frame = Buffer.alloc(header + length);
+  frame[0] = 0x80 | opcode;
+  if (length < 126) frame[1] = 0x80 | length;
+  else if (length < 65536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(payload, header, "utf8");
+  return frame;
+};
+
+export class RawClient {
+  readonly socket: Socket;
+  /** Data messages this client got (Socket.IO: `42` event packets only). */
+  received = 0;
+  open = false;
+  closed = false;
+  readonly ready: Promise<void>;
+  private rest: Buffer | null = null;
+  private upgraded = false;
+  private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  constructor(private readonly options: RawClientOptions) {
+    this.ready = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    // `onread` reads into one shared buffer and skips the stream machinery: no Buffer and no
+    // 'data' event per read, which is most of a client's cost when a server writes often.
+    this.socket = tcpConnect({
+      host: "127.0.0.1",
+      port: options.port,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          this.onData(buf as Buffer, n);
+          return true;
+        },
+      },
+    });
+    this.socket.setNoDelay(true);
+    this.socket.on("connect", () => {
+      const protocol = options.protocol ? `Sec-WebSocket-Protocol: ${options.protocol}\r\n` : "";
+      this.socket.write(
+        `GET ${options.path} HTTP/1.1\r\nHost: 127.0.0.1:${options.port}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: cGFybGV5LWJlbmNoLWtleQ==\r\nSec-WebSocket-Version: 13\r\n${protocol}\r\n`,
+      );
+    });
+    this.socket.on("error", (error) => this.fail(error));
+    this.socket.on("close", () => {
+      if (!this.closed && this.open) options.recorder.closed++;
+      this.closed = true;
+      this.fail(new Error("connection closed before it was ready"));
+    });
+  }
+
+  /** Sends one chat line (Socket.IO: as the `msg` event). */
+  say(text: string): void {
+    this.socket.write(clientFrame(this.options.dialect === "sio" ? `42["msg",${JSON.stringify(text)}]` : text));
+  }
+
+  sendRaw(frame: Buffer): void {
+    this.socket.write(frame);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private fail(error: Error): void {
+    if (!this.settle) return;
+    this.settle.reject(error);
+    this.settle = undefined;
+  }
+
+  private becomeReady(): void {
+    this.open = true;
+    this.settle?.resolve();
+    this.settle = undefined;
+  }
+
+  private onData(shared: Buffer, bytes: number): void {
+    const chunk = shared.subarray(0, bytes);
+    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    this.rest = null;
+    if (!this.upgraded) {
+      const end = buf.indexOf(HEADER_END);
+      if (end === -1) {
+        this.rest = Buffer.from(buf);
+        return;
+      }
+      if (!buf.toString("latin1", 0, 12).startsWith("HTTP/1.1 101")) {
+        this.fail(new Error(`handshake refused: ${buf.toString("latin1", 0, end).split("\r\n")[0]}`));
+        this.socket.destroy();
+        return;
+      }
+      this.upgraded = true;
+      buf = buf.subarray(end + 4);
+      if (this.options.dialect === "ws") this.becomeReady();
+    }
+    // Everything in one chunk arrived at the same moment: one clock read per chunk.
+    const now = this.options.sampleLatency ? nowUs() : 0;
+    let off = 0;
+    const n = buf.length;
+    while (off + 2 <= n) {
+      const b1 = (buf[off + 1] as number) & 0x7f;
+      let length = b1;
+      let header = 2;
+      if (b1 === 126) {
+        if (off + 4 > n) break;
+        length = buf.readUInt16BE(off + 2);
+        header = 4;
+      } else if (b1 === 127) {
+        if (off + 10 > n) break;
+        length = buf.readUInt32BE(off + 2) * 2 ** 32 + buf.readUInt32BE(off + 6);
+        header = 10;
+      }
+      const end = off + header + length;
+      if (end > n) break;
+      this.onFrame((buf[off] as number) & 0x0f, buf, off + header, end, now);
+      off = end;
+    }
+    if (off < n) this.rest = Buffer.from(buf.subarray(off));
+  }
+
+  private onFrame(opcode: number, buf: Buffer, start: number, end: number, now: number): void {
+    if (opcode === 0x1) {
+      if (this.options.dialect === "sio") {
+        const first = buf[start];
+        const second = end - start > 1 ? buf[start + 1] : -1;
+        if (first === 0x34 && second === 0x32) {
+          this.message(buf, start, end, now); // 42[...] event
+        } else if (first === 0x30) {
+          this.socket.write(clientFrame("40")); // Engine.IO open: connect to the main namespace
+        } else if (first === 0x34 && second === 0x30) {
+          this.becomeReady(); // Socket.IO connect ack
+        } else if (first === 0x32) {
+          this.socket.write(clientFrame("3")); // Engine.IO ping → pong
+        }
+        return;
+      }
+      this.message(buf, start, end, now);
+    } else if (opcode === 0x9) {
+      this.socket.write(clientFrame(buf.toString("latin1", start, end), 0xa));
+    } else if (opcode === 0x8) {
+      this.socket.end();
+    }
+  }
+
+  private message(buf: Buffer, start: number, end: number, now: number): void {
+    this.received++;
+    const recorder = this.options.recorder;
+    recorder.delivered++;
+    if (this.options.onText) this.options.onText(buf.toString("utf8", start, end));
+    if (!this.options.sampleLatency || !recorder.histogram) return;
+    // Payloads read "<nick>: <send time in µs> …": the digits after the first ": ".
+    for (let i = start; i < end - 1; i++) {
+      if (buf[i] === COLON_SPACE && buf[i + 1] === 0x20) {
+        let sentUs = 0;
+        for (let j = i + 2; j < end; j++) {
+          const d = (buf[j] as number) - 0x30;
+          if (d < 0 || d > 9) break;
+          sentUs = sentUs * 10 + d;
+        }
+        if (sentUs > 0) recorder.histogram.record(now - sentUs);
+        return;
+      }
+    }
+  }
+}
+
+/** Opens `count` clients, at most `concurrency` handshakes at a time; returns them and the elapsed ms. */
+export const connectMany = async (
+  count: number,
+  concurrency: number,
+  make: (index: number) => RawClientOptions,
+): Promise<{ clients: RawClient[]; ms: number; failed: number }> => {
+  const clients: RawClient[] = new Array(count);
+  let next = 0;
+  let failed = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const client = new RawClient(make(i));
+      clients[i] = client;
+      try {
+        await client.ready;
+      } catch {
+        failed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return { clients, ms: performance.now() - started, failed };
+};

@@ -1,0 +1,291 @@
+/**
+ * Turns a run into `bench/results/latest.json` (one object per workload, one entry per
+ * server, raw numbers and the Parley/peer ratios), a Markdown table and an SVG chart.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { CrowdResult } from "../workloads/crowd.ts";
+import type { FanoutResult } from "../workloads/fanout.ts";
+import type { ResumeResult } from "../workloads/resume.ts";
+import { bunBinary, ROOT, type ServerName } from "./servers.ts";
+
+export type Outcome<T> = { ok: T } | { error: string };
+
+export interface RunData {
+  startedAt: string;
+  seconds: number;
+  note: string;
+  labels: Record<string, string>;
+  skipped: Record<string, string>;
+  fanout: Partial<Record<ServerName, Outcome<FanoutResult>>>;
+  crowd: Partial<Record<ServerName, Outcome<CrowdResult>>>;
+  resume: Partial<Record<ServerName, Outcome<ResumeResult>>>;
+  loadAverage: { before: number[]; after: number[] };
+}
+
+interface Entry {
+  server: string;
+  label: string;
+  value: number | null;
+  /** The value is a floor: the server passed the ramp's last rate or ran out of time, never failing. */
+  floor: boolean;
+  /** Parley's value divided by this server's, for each Parley configuration. */
+  ratio: Record<string, number | null>;
+  raw: unknown;
+}
+
+export interface Workload {
+  workload: string;
+  metric: string;
+  unit: string;
+  better: "higher" | "lower";
+  entries: Entry[];
+}
+
+const PARLEYS = ["parley-sqlite", "parley-memory"] as const;
+
+const workload = <T>(
+  name: string,
+  metric: string,
+  unit: string,
+  better: "higher" | "lower",
+  data: Partial<Record<ServerName, Outcome<T>>>,
+  labels: Record<string, string>,
+  pick: (r: T) => number | null,
+  floor: (r: T) => boolean = () => false,
+): Workload => {
+  const values = new Map<string, number | null>();
+  const entries: Entry[] = Object.entries(data).map(([server, outcome]) => {
+    const value = outcome && "ok" in outcome ? pick(outcome.ok) : null;
+    values.set(server, value);
+    const isFloor = outcome !== undefined && "ok" in outcome && floor(outcome.ok);
+    return { server, label: labels[server] ?? server, value, floor: isFloor, ratio: {}, raw: outcome };
+  });
+  for (const entry of entries) {
+    for (const parley of PARLEYS) {
+      const mine = values.get(parley);
+      if (mine === undefined) continue;
+      entry.ratio[parley] =
+        mine === null || entry.value === null || entry.value === 0
+          ? null
+          : Math.round((mine / entry.value) * 100) / 100;
+    }
+  }
+  return { workload: name, metric, unit, better, entries };
+};
+
+const versionOf = (pkg: string): string => {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
+      .version;
+  } catch {
+    return "not installed";
+  }
+};
+
+export const machine = (): Record<string, string | number> => {
+  const bun = bunBinary();
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    pinning: "server on core 0, generator on core 1 (taskset)",
+    ws: versionOf("ws"),
+    "socket.io": versionOf("socket.io"),
+    bun: bun ? spawnSync(bun, ["--version"], { encoding: "utf8" }).stdout.trim() : "not installed",
+  };
+};
+
+export const buildWorkloads = (run: RunData): Workload[] => [
+  workload(
+    "fanout",
+    "highest delivered msgs/s with p99 ≤ 100 ms (1,000 clients in one room, 4 senders)",
+    "msgs/s",
+    "higher",
+    run.fanout,
+    run.labels,
+    (r) => r.ramp.maxDelivered,
+    (r) => r.ramp.stoppedBy !== "p99",
+  ),
+  workload(
+    "fanout-fixed-rate",
+    "p99 end-to-end latency at 50,000 deliveries/s (50 sends/s × 1,000 clients)",
+    "ms",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.fixed?.p99Ms ?? null,
+  ),
+  workload(
+    "fanout-cpu",
+    "server CPU µs per delivered message at 50,000 deliveries/s (efficiency; less swayed by a busy machine)",
+    "µs",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.fixed?.serverCpuUsPerDelivery ?? null,
+  ),
+  workload(
+    "fanout-half-saturation",
+    "p99 at half of the server's own highest passing rate (target ≤ 20 ms for Parley)",
+    "ms",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.half?.p99Ms ?? null,
+  ),
+  workload(
+    "many-rooms",
+    "highest delivered msgs/s with p99 ≤ 100 ms (10,000 connections in 1,000 rooms of 10)",
+    "msgs/s",
+    "higher",
+    run.crowd,
+    run.labels,
+    (r) => r.rooms.ramp.maxDelivered,
+    (r) => r.rooms.ramp.stoppedBy !== "p99",
+  ),
+  workload(
+    "many-rooms-fixed-rate",
+    "p99 end-to-end latency at 20,000 deliveries/s in 1,000 rooms (2,000 sends/s)",
+    "ms",
+    "lower",
+    run.crowd,
+    run.labels,
+    (r) => r.rooms.fixed?.p99Ms ?? null,
+  ),
+  workload(
+    "idle-memory",
+    "server RSS per idle connection at 10,000 connections",
+    "kB",
+    "lower",
+    run.crowd,
+    run.labels,
+    (r) => r.idle.kbPerConnection,
+  ),
+  workload(
+    "connect-rate",
+    "WebSocket handshakes per second (10,000 clients, 100 in flight)",
+    "handshakes/s",
+    "higher",
+    run.crowd,
+    run.labels,
+    (r) => r.connect.perSecond,
+  ),
+  workload(
+    "resume",
+    "reconnect + join{room,since} until a 1,000-message gap is delivered (median of 10)",
+    "ms",
+    "lower",
+    run.resume,
+    run.labels,
+    (r) => r.medianMs,
+  ),
+];
+
+export interface Target {
+  what: string;
+  target: string;
+  measured: number | null;
+  met: boolean | null;
+}
+
+const metricOf = (ws: Workload[], name: string, server: string): number | null =>
+  ws.find((w) => w.workload === name)?.entries.find((e) => e.server === server)?.value ?? null;
+
+/** The issue's targets, for each Parley configuration. */
+export const targets = (ws: Workload[]): Target[] => {
+  const out: Target[] = [];
+  const ratio = (parley: string, name: string, peer: string, min: number, what: string, higher = true) => {
+    const mine = metricOf(ws, name, parley);
+    const theirs = metricOf(ws, name, peer);
+    const measured = mine === null || theirs === null || theirs === 0 ? null : Math.round((mine / theirs) * 100) / 100;
+    const met = measured === null ? null : higher ? measured >= min : measured <= min;
+    out.push({ what: `${parley}: ${what}`, target: `${higher ? "≥" : "≤"} ${min}`, measured, met });
+  };
+  for (const p of PARLEYS) {
+    ratio(p, "fanout", "ws-naive", 2, "fan-out throughput ÷ Cookbook port on ws");
+    ratio(p, "fanout", "socketio", 3, "fan-out throughput ÷ Socket.IO");
+    ratio(p, "fanout", "bun", 0.8, "fan-out throughput ÷ Bun pub/sub");
+    ratio(p, "idle-memory", "ws-naive", 1, "idle memory per connection ÷ Cookbook port on ws", false);
+    const half = metricOf(ws, "fanout-half-saturation", p);
+    out.push({
+      what: `${p}: p99 at half of its saturation (ms)`,
+      target: "≤ 20",
+      measured: half,
+      met: half === null ? null : half <= 20,
+    });
+  }
+  return out;
+};
+
+const fmt = (v: number | null, unit: string): string =>
+  v === null
+    ? "n/a"
+    : unit === "ms" || unit === "kB" || unit === "µs"
+      ? v.toFixed(2)
+      : Math.round(v).toLocaleString("en-US");
+
+export const markdown = (ws: Workload[], ts: Target[]): string => {
+  const servers = [...new Set(ws.flatMap((w) => w.entries.map((e) => e.server)))];
+  const label = (s: string) => ws.flatMap((w) => w.entries).find((e) => e.server === s)?.label ?? s;
+  const head = `| workload | ${servers.map(label).join(" | ")} |\n|---|${servers.map(() => "---:").join("|")}|`;
+  const rows = ws.map((w) => {
+    const cells = servers.map((s) => {
+      const e = w.entries.find((x) => x.server === s);
+      return e ? `${e.floor ? "≥ " : ""}${fmt(e.value, w.unit)}` : "";
+    });
+    return `| ${w.workload} (${w.unit}, ${w.better} is better) | ${cells.join(" | ")} |`;
+  });
+  const targetRows = ts.map(
+    (t) =>
+      `| ${t.what} | ${t.target} | ${t.measured ?? "n/a"} | ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"} |`,
+  );
+  return `${head}\n${rows.join("\n")}\n\n"≥": the server passed the ramp's highest rate (or its time ran out) without failing, so the figure is a floor.\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
+};
+
+const COLORS: Record<string, string> = {
+  "parley-sqlite": "#1f6feb",
+  "parley-memory": "#58a6ff",
+  "ws-naive": "#8b949e",
+  socketio: "#d29922",
+  bun: "#f778ba",
+  sink: "#3fb950",
+};
+
+const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** One panel per workload, a bar per server scaled to the panel's largest value. */
+export const svgChart = (ws: Workload[], title: string): string => {
+  const width = 940;
+  const barH = 18;
+  const panels: string[] = [];
+  let y = 50;
+  for (const w of ws) {
+    const entries = w.entries.filter((e) => e.value !== null);
+    if (entries.length === 0) continue;
+    const max = Math.max(...entries.map((e) => e.value as number));
+    panels.push(
+      `<text x="10" y="${y}" font-size="13" font-weight="bold">${esc(w.workload)}: ${esc(w.metric)} (${w.better} is better)</text>`,
+    );
+    y += 8;
+    for (const e of entries) {
+      const v = e.value as number;
+      const len = max > 0 ? Math.max(1, (v / max) * 420) : 1;
+      panels.push(
+        `<text x="200" y="${y + 13}" font-size="12" text-anchor="end">${esc(e.label)}</text>`,
+        `<rect x="210" y="${y}" width="${len.toFixed(1)}" height="${barH - 4}" fill="${COLORS[e.server] ?? "#888"}"/>`,
+        `<text x="${(216 + len).toFixed(1)}" y="${y + 12}" font-size="12">${e.floor ? "≥ " : ""}${esc(fmt(v, w.unit))} ${esc(w.unit)}</text>`,
+      );
+      y += barH;
+    }
+    y += 24;
+  }
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">\n` +
+    `<rect width="100%" height="100%" fill="white"/>\n<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>\n` +
+    `${panels.join("\n")}\n</svg>\n`
+  );
+};

@@ -1,0 +1,157 @@
+/**
+ * Offered load and what came back: senders post timestamped lines at a fixed total rate,
+ * the recorder counts every delivery and samples end-to-end latency.
+ */
+import { Histogram, nowUs } from "./histogram.ts";
+import type { RawClient, Recorder } from "./raw-ws.ts";
+import type { RunningServer } from "./servers.ts";
+import { sleep } from "./servers.ts";
+
+export const P99_LIMIT_MS = 100;
+/** A step passes when at least this share of the expected deliveries arrived in its window. */
+export const DELIVERY_FLOOR = 0.95;
+
+export interface StepResult {
+  /** Messages sent per second, all senders together. */
+  sendRate: number;
+  /** Messages sent in the whole step (warm-up included). */
+  sent: number;
+  /** Deliveries per second the offered load asks for (send rate × recipients per message). */
+  offered: number;
+  /** Deliveries per second counted in the measuring window. */
+  delivered: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  /** Server CPU use in the window, in cores (1 = one core busy). */
+  serverCpu: number;
+  /** The generator's own CPU use in the window: near 1 would mean it, not the server, was the limit. */
+  generatorCpu: number;
+  /** Server CPU microseconds per delivered message: an efficiency figure less swayed by a busy machine. */
+  serverCpuUsPerDelivery: number | null;
+  /** Clients the server closed during the step (slow-consumer limits and such). */
+  closedClients: number;
+  pass: boolean;
+}
+
+const PAD = "x".repeat(64);
+
+/** A 64-byte chat line starting with the send time in µs, which the receivers read back. */
+const line = (): string => `${Math.round(nowUs())} ${PAD}`.slice(0, 64);
+
+export interface StepOptions {
+  senders: RawClient[];
+  recorder: Recorder;
+  /** Recipients per message (the sender included, as in the Cookbook). */
+  fanout: number;
+  sendRate: number;
+  warmMs: number;
+  measureMs: number;
+  /** For the CPU columns; absent when the server runs in this process (the generator's test). */
+  server?: RunningServer;
+}
+
+/** Sends at `sendRate` for warm + measure, and measures the second part. */
+export const runStep = async (o: StepOptions): Promise<StepResult> => {
+  const started = performance.now();
+  let sent = 0;
+  let next = 0;
+  const maxBurst = Math.max(1, Math.ceil(o.sendRate * 0.02));
+  const timer = setInterval(() => {
+    const due = Math.min(maxBurst, Math.floor(((performance.now() - started) / 1000) * o.sendRate) - sent);
+    for (let i = 0; i < due; i++) {
+      const sender = o.senders[next++ % o.senders.length] as RawClient;
+      if (!sender.closed) sender.say(line());
+    }
+    if (due > 0) sent += due;
+  }, 1);
+  await sleep(o.warmMs);
+  const closedBefore = o.recorder.closed;
+  const histogram = new Histogram();
+  o.recorder.histogram = histogram;
+  const deliveredBefore = o.recorder.delivered;
+  const cpuBefore = o.server?.cpuSeconds() ?? 0;
+  const ownBefore = process.cpuUsage();
+  const windowStart = performance.now();
+  await sleep(o.measureMs);
+  const windowS = (performance.now() - windowStart) / 1000;
+  const delivered = (o.recorder.delivered - deliveredBefore) / windowS;
+  const serverCpu = ((o.server?.cpuSeconds() ?? 0) - cpuBefore) / windowS;
+  const own = process.cpuUsage(ownBefore);
+  const generatorCpu = (own.user + own.system) / 1e6 / windowS;
+  o.recorder.histogram = null;
+  clearInterval(timer);
+  const offered = o.sendRate * o.fanout;
+  const p99Ms = histogram.percentileMs(99);
+  const closedClients = o.recorder.closed - closedBefore;
+  return {
+    sendRate: o.sendRate,
+    sent,
+    offered,
+    delivered: Math.round(delivered),
+    p50Ms: round(histogram.percentileMs(50)),
+    p99Ms: round(p99Ms),
+    serverCpu: Math.round(serverCpu * 100) / 100,
+    generatorCpu: Math.round(generatorCpu * 100) / 100,
+    serverCpuUsPerDelivery: delivered > 0 && o.server ? Math.round((serverCpu / delivered) * 1e8) / 100 : null,
+    closedClients,
+    pass: delivered >= DELIVERY_FLOOR * offered && p99Ms !== null && p99Ms <= P99_LIMIT_MS && closedClients === 0,
+  };
+};
+
+const round = (ms: number | null): number | null => (ms === null ? null : Math.round(ms * 100) / 100);
+
+export interface RampResult {
+  steps: StepResult[];
+  /** Highest delivered msgs/s of a passing step (p99 ≤ 100 ms, ≥ 95% delivered). */
+  maxDelivered: number;
+  maxSendRate: number;
+  /**
+   * Why the ramp stopped: a failing step (`p99`: latency or deliveries), the last rate passed
+   * (`top`: the figure is a floor), or the time budget (`budget`: also a floor).
+   */
+  stoppedBy: "p99" | "top" | "budget";
+  /** The generator's CPU in the last step: near 1 means the generator, too, was at its limit. */
+  generatorCpuAtStop: number | null;
+}
+
+/**
+ * Raises the rate step by step until a step fails twice in a row (one retry absorbs a noisy
+ * moment on a shared machine), or the time budget is spent.
+ */
+export const ramp = async (
+  rates: readonly number[],
+  step: (rate: number) => Promise<StepResult>,
+  budgetMs: number,
+  log: (s: StepResult) => void,
+): Promise<RampResult> => {
+  const steps: StepResult[] = [];
+  let maxDelivered = 0;
+  let maxSendRate = 0;
+  const deadline = performance.now() + budgetMs;
+  let stoppedBy: RampResult["stoppedBy"] = "top";
+  for (const rate of rates) {
+    if (performance.now() > deadline) {
+      stoppedBy = "budget";
+      break;
+    }
+    let result = await step(rate);
+    log(result);
+    steps.push(result);
+    if (!result.pass && result.closedClients === 0 && performance.now() < deadline) {
+      await sleep(1000); // let the backlog drain, then try the same rate once more
+      result = await step(rate);
+      log(result);
+      steps.push(result);
+    }
+    if (!result.pass) {
+      stoppedBy = "p99";
+      break;
+    }
+    if (result.delivered > maxDelivered) {
+      maxDelivered = result.delivered;
+      maxSendRate = rate;
+    }
+    await sleep(200);
+  }
+  return { steps, maxDelivered, maxSendRate, stoppedBy, generatorCpuAtStop: steps.at(-1)?.generatorCpu ?? null };
+};

@@ -1,0 +1,10 @@
+/** `npm run bench:micro`: the hot paths, each timed in this process. */
+import { run as fanout } from "./fanout.ts";
+import { run as frame } from "./frame.ts";
+import { run as json } from "./json-decode.ts";
+import { run as store } from "./store.ts";
+
+await frame();
+await fanout();
+await json();
+await store();

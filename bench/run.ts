@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: every workload against Parley and its peers, on loopback, in one run.
+ * Re-executes itself under `ulimit -n` (10,000 sockets on each side) pinned to core 1; each
+ * server is started fresh per workload pinned to core 0.
+ *
+ * Options: --servers a,b  --workloads fanout,crowd,resume  --out DIR
+ *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
+ *          --rechart   (no run: redraws DIR/chart.svg and DIR/latest.md from DIR/latest.json)
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import {
+  buildWorkloads,
+  machine,
+  markdown,
+  type Outcome,
+  type RunData,
+  svgChart,
+  targets,
+  type Workload,
+} from "./lib/report.ts";
+import { ROOT, SERVERS, type ServerName } from "./lib/servers.ts";
+import { topFunctions } from "./tools/prof-top.ts";
+import { runCrowd } from "./workloads/crowd.ts";
+import { runFanout } from "./workloads/fanout.ts";
+import { runResume } from "./workloads/resume.ts";
+
+if (!process.env.PARLEY_BENCH_CHILD) {
+  // Raise the descriptor limit as far as allowed (10,000 sockets need ~10,100; a sandbox may cap
+  // the hard limit) and pin this process (the generator) to core 1, then run again.
+  const pin = spawnSync("sh", ["-c", "command -v taskset"]).status === 0 ? "taskset -c 1 " : "";
+  const args = process.argv
+    .slice(2)
+    .map((a) => `'${a.replace(/'/g, "")}'`)
+    .join(" ");
+  const child = spawnSync(
+    "bash",
+    [
+      "-c",
+      `(ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${pin}"${process.execPath}" --import tsx bench/run.ts ${args}`,
+    ],
+    { cwd: ROOT, stdio: "inherit", env: { ...process.env, PARLEY_BENCH_CHILD: "1" } },
+  );
+  process.exit(child.status ?? 1);
+}
+
+const option = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+};
+
+const ORDER: ServerName[] = ["sink", "parley-sqlite", "parley-memory", "ws-naive", "socketio", "bun"];
+const servers = option("servers", ORDER.join(","))
+  .split(",")
+  .filter((s): s is ServerName => s in SERVERS);
+const workloads = new Set(option("workloads", "fanout,crowd,resume").split(","));
+const outDir = option("out", join(ROOT, "bench/results"));
+const isParley = (s: ServerName) => s.startsWith("parley");
+const profileDir = join(ROOT, "bench/results/raw/profiles");
+if (process.argv.includes("--cpu-prof")) {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  process.env.BENCH_CPU_PROF = profileDir;
+}
+
+const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+/** The whole run stays under 10 minutes: past this, remaining workloads are skipped and say so. */
+const RUN_BUDGET_MS = 9 * 60_000;
+const runStarted = Date.now();
+
+const attempt = async <T>(name: string, what: string, run: () => Promise<T>): Promise<Outcome<T>> => {
+  if (Date.now() - runStarted > RUN_BUDGET_MS) {
+    log(`── ${name}: ${what} skipped, the run's time budget is spent`);
+    return { error: "skipped: the run's 9-minute budget was spent" };
+  }
+  log(`── ${name}: ${what}`);
+  try {
+    return { ok: await run() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`   ${name} ${what} failed: ${message}`);
+    return { error: message };
+  }
+};
+
+const main = async (): Promise<void> => {
+  mkdirSync(join(ROOT, "bench/results/raw"), { recursive: true });
+  mkdirSync(outDir, { recursive: true });
+  const started = Date.now();
+  const run: RunData = {
+    startedAt: new Date(started).toISOString(),
+    seconds: 0,
+    note: "",
+    labels: {},
+    skipped: {},
+    fanout: {},
+    crowd: {},
+    resume: {},
+    loadAverage: { before: loadavg(), after: [] },
+  };
+  const host = machine();
+  log(`machine: ${JSON.stringify(host)}; load average ${loadavg().map((l) => l.toFixed(2))}`);
+  for (const name of servers) {
+    const spec = SERVERS[name];
+    run.labels[name] = spec.label;
+    const why = spec.unavailable();
+    if (why) {
+      run.skipped[name] = why;
+      log(`── ${name}: skipped, ${why}`);
+      continue;
+    }
+    const sub = (line: string) => log(`   ${name} ${line}`);
+    if (workloads.has("fanout")) {
+      run.fanout[name] = await attempt(name, "fan-out", () =>
+        runFanout(spec, { budgetMs: 40_000, half: isParley(name), log: sub }),
+      );
+    }
+    if (workloads.has("crowd")) {
+      run.crowd[name] = await attempt(name, "10,000 connections: connect, idle, many rooms", () =>
+        runCrowd(spec, { budgetMs: 20_000, log: sub }),
+      );
+    }
+    if (workloads.has("resume") && isParley(name)) {
+      run.resume[name] = await attempt(name, "resume", () => runResume(spec, sub));
+    }
+  }
+  run.seconds = Math.round((Date.now() - started) / 1000);
+  run.loadAverage.after = loadavg();
+  const loaded = Math.max(...run.loadAverage.before, ...run.loadAverage.after) > 1.5;
+  run.note = loaded
+    ? `Measured on a loaded machine (load average up to ${Math.max(...run.loadAverage.before, ...run.loadAverage.after).toFixed(1)} on ${host.cores} cores): absolute numbers are noisy, ratios less so.`
+    : "Measured on a quiet machine.";
+  const ws = buildWorkloads(run);
+  const ts = targets(ws);
+  const result = {
+    machine: host,
+    startedAt: run.startedAt,
+    seconds: run.seconds,
+    note: run.note,
+    loadAverage: run.loadAverage,
+    skipped: run.skipped,
+    targets: ts,
+    workloads: ws,
+  };
+  writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const md = markdown(ws, ts);
+  writeFileSync(join(outDir, "latest.md"), `${run.note}\n\n${md}`);
+  const title = `Parley vs peers, ${host.cores} cores (${host.cpu}), Node ${process.version}, ${run.startedAt.slice(0, 10)}`;
+  writeFileSync(join(outDir, "chart.svg"), svgChart(ws, title));
+  process.stdout.write(`\n${md}\n`);
+  if (process.env.BENCH_CPU_PROF) {
+    const sections = readdirSync(profileDir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .sort()
+      .map((f) => `## ${f}\n\n\`\`\`\n${topFunctions(join(profileDir, f), 20)}\`\`\`\n`);
+    writeFileSync(
+      join(outDir, "profiles.md"),
+      `# Parley CPU profiles (self time)\n\n${run.note}\n\n${sections.join("\n")}`,
+    );
+  }
+  log(`done in ${run.seconds} s; wrote ${join(outDir, "latest.json")}, latest.md, chart.svg`);
+};
+
+/** Redraws the chart and table of a finished run, with the current labels. */
+const rechart = (): void => {
+  const saved = JSON.parse(readFileSync(join(outDir, "latest.json"), "utf8")) as {
+    machine: Record<string, string | number>;
+    startedAt: string;
+    note: string;
+    workloads: Workload[];
+  };
+  for (const w of saved.workloads) {
+    for (const e of w.entries) e.label = SERVERS[e.server as ServerName]?.label ?? e.label;
+  }
+  const md = markdown(saved.workloads, targets(saved.workloads));
+  writeFileSync(join(outDir, "latest.md"), `${saved.note}\n\n${md}`);
+  const m = saved.machine;
+  const title = `Parley vs peers, ${m.cores} cores (${m.cpu}), Node ${m.node}, ${saved.startedAt.slice(0, 10)}`;
+  writeFileSync(join(outDir, "chart.svg"), svgChart(saved.workloads, title));
+  log(`redrew ${join(outDir, "chart.svg")} and latest.md`);
+};
+
+if (process.argv.includes("--rechart")) rechart();
+else await main();

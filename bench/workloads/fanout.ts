@@ -1,0 +1,91 @@
+/**
+ * Fan-out: 1,000 clients in one room, four of them sending at rising total rates. Finds the
+ * highest delivered msgs/s with p99 ≤ 100 ms, and the latency at a fixed common rate.
+ */
+import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
+import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
+
+export const FANOUT_CLIENTS = 1000;
+export const FANOUT_SENDERS = 4;
+/** Messages sent per second, all senders together; each is delivered to 1,000 clients. */
+export const FANOUT_RATES = [10, 25, 50, 100, 200, 400, 700, 1000, 1400, 2000, 2800, 4000, 5600, 8000, 11000];
+/** The common rate every server is compared at: 50 sends/s = 50,000 deliveries/s. */
+export const FANOUT_FIXED_RATE = 50;
+
+export interface FanoutResult {
+  ramp: RampResult;
+  fixed: StepResult | null;
+  /** At half of this server's highest passing send rate, on a fresh server (Parley only). */
+  half: StepResult | null;
+  clients: number;
+}
+
+const STEP = { warmMs: 500, measureMs: 1500 };
+
+const withRoom = async <T>(
+  spec: ServerSpec,
+  tag: string,
+  run: (senders: RawClient[], recorder: Recorder, server: Awaited<ReturnType<typeof startServer>>) => Promise<T>,
+): Promise<T> => {
+  const server = await startServer(spec, tag);
+  const recorder = new Recorder();
+  let clients: RawClient[] = [];
+  try {
+    const opened = await connectMany(FANOUT_CLIENTS, 50, (i) => ({
+      port: server.port,
+      path: spec.path("fan"),
+      dialect: spec.dialect,
+      recorder,
+      sampleLatency: i % 10 === 5, // 100 of the 1,000 read timestamps; all are counted
+    }));
+    clients = opened.clients;
+    if (opened.failed > 0) throw new Error(`${opened.failed} of ${FANOUT_CLIENTS} clients could not connect`);
+    await sleep(500);
+    const senders = Array.from({ length: FANOUT_SENDERS }, (_, k) => clients[k * 250] as RawClient);
+    return await run(senders, recorder, server);
+  } finally {
+    await server.stop();
+    for (const c of clients) c?.destroy();
+  }
+};
+
+export const runFanout = async (
+  spec: ServerSpec,
+  options: { budgetMs: number; half: boolean; log: (line: string) => void },
+): Promise<FanoutResult> => {
+  // The common rate first, on its own: every server gets a figure there even if its ramp stops early.
+  const { fixed, result } = await withRoom(spec, "fanout", async (senders, recorder, server) => {
+    const common = await runStep({
+      senders,
+      recorder,
+      server,
+      fanout: FANOUT_CLIENTS,
+      sendRate: FANOUT_FIXED_RATE,
+      warmMs: 500,
+      measureMs: 2000,
+    });
+    options.log(`fixed rate ${stepLine(common)}`);
+    await sleep(300);
+    const rampResult = await ramp(
+      FANOUT_RATES,
+      (rate) => runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: rate, ...STEP }),
+      options.budgetMs,
+      (s) => options.log(stepLine(s)),
+    );
+    return { fixed: common, result: rampResult };
+  });
+  let half: StepResult | null = null;
+  if (options.half && result.maxSendRate > 0) {
+    const rate = Math.max(1, Math.round(result.maxSendRate / 2));
+    half = await withRoom(spec, "half", (senders, recorder, server) =>
+      runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: rate, warmMs: 500, measureMs: 2000 }),
+    );
+    options.log(`half-saturation ${stepLine(half)}`);
+  }
+  return { ramp: result, fixed, half, clients: FANOUT_CLIENTS };
+};
+
+export const stepLine = (s: StepResult): string =>
+  `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
+  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu}${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;
