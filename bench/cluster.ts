@@ -13,12 +13,14 @@
  * Every case has a deadline; everything is stopped and dropped at the end.
  * Cases: 1 node with the in-process broker (PostgreSQL), 1 node with Redis, 2 nodes with Redis.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import pg from "pg";
 import WebSocket from "ws";
+import { BENCH_LIMITS } from "./lib/servers.ts";
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -120,7 +122,7 @@ const percentile = (values: number[], p: number): number => {
 
 const runCase = async (name: string, nodeCount: number, redis: boolean, dbUrl: string): Promise<Result> => {
   const prefix = `parley-bench-${randomBytes(4).toString("hex")}:`;
-  const args = ["--store", dbUrl, ...(redis ? ["--redis", REDIS, "--redis-prefix", prefix] : [])];
+  const args = ["--store", dbUrl, ...BENCH_LIMITS, ...(redis ? ["--redis", REDIS, "--redis-prefix", prefix] : [])];
   const nodes: Node[] = [];
   const clients: Client[] = [];
   try {
