@@ -1,30 +1,19 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { RunningParley } from "../../src/server.ts";
+import { browserSkip, launchBrowser } from "../helpers/browser.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const TOKEN = "e2e-admin-token-abcdefghijklmnop";
 
-describe("the admin page in Chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, () => {
+describe("the admin page in Chromium", { skip: browserSkip() }, () => {
   let parley: RunningParley;
   let browser: Browser;
   before(async () => {
     parley = await startTestParley({ adminToken: TOKEN });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
