@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 
 export interface AppendResult {
@@ -44,3 +45,13 @@ export interface HistoryStore {
   /** Writes what is pending, then releases the store. */
   close(): Promise<void>;
 }
+
+/** The message a store keeps for `input` at `seq`, with a fresh server id. */
+export const storedMessage = (input: NewMessage, seq: number): ChatMessage => ({
+  room: input.room,
+  seq,
+  id: randomUUID(),
+  nick: input.nick,
+  text: input.text,
+  ts: input.ts,
+});

@@ -1,6 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
-import type { AppendResult, HistoryStore, Retention, RoomBounds } from "./history-store.ts";
+import {
+  type AppendResult,
+  type HistoryStore,
+  type Retention,
+  type RoomBounds,
+  storedMessage,
+} from "./history-store.ts";
 
 interface RoomLog {
   lastSeq: number;
@@ -20,14 +25,7 @@ export class MemoryStore implements HistoryStore {
     const earlier = input.cid === undefined ? undefined : log.byCid.get(input.cid);
     if (earlier) return Promise.resolve({ message: earlier, duplicate: true });
     log.lastSeq += 1;
-    const message: ChatMessage = {
-      room: input.room,
-      seq: log.lastSeq,
-      id: randomUUID(),
-      nick: input.nick,
-      text: input.text,
-      ts: input.ts,
-    };
+    const message = storedMessage(input, log.lastSeq);
     log.messages.push(message);
     if (input.cid !== undefined) {
       log.byCid.set(input.cid, message);

@@ -1,7 +1,12 @@
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
-import type { AppendResult, HistoryStore, Retention, RoomBounds } from "./history-store.ts";
+import {
+  type AppendResult,
+  type HistoryStore,
+  type Retention,
+  type RoomBounds,
+  storedMessage,
+} from "./history-store.ts";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -250,14 +255,7 @@ export class PostgresStore implements HistoryStore {
         }
         const seq = (last.get(input.room) ?? 0) + 1;
         last.set(input.room, seq);
-        const message: ChatMessage = {
-          room: input.room,
-          seq,
-          id: randomUUID(),
-          nick: input.nick,
-          text: input.text,
-          ts: input.ts,
-        };
+        const message = storedMessage(input, seq);
         if (key !== undefined) earlier.set(key, message); // a repeat within the batch is the same message
         fresh.push({ ...message, cid: input.cid ?? null });
         results.push({ message, duplicate: false });

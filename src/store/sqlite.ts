@@ -1,10 +1,15 @@
-import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
-import type { AppendResult, HistoryStore, Retention, RoomBounds } from "./history-store.ts";
+import {
+  type AppendResult,
+  type HistoryStore,
+  type Retention,
+  type RoomBounds,
+  storedMessage,
+} from "./history-store.ts";
 
 export interface SqliteStoreOptions {
   file: string;
@@ -290,14 +295,7 @@ export class SqliteStore implements HistoryStore {
       if (earlier) return { message: earlier, duplicate: true };
     }
     const seq = this.seqOf(input.room) + 1;
-    const message: ChatMessage = {
-      room: input.room,
-      seq,
-      id: randomUUID(),
-      nick: input.nick,
-      text: input.text,
-      ts: input.ts,
-    };
+    const message = storedMessage(input, seq);
     rows.push([input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null]);
     if (key !== undefined) {
       this.unsettledCids.set(key, message);
