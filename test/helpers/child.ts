@@ -1,7 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Runs `parley ARGS` (the package's bin) to the end, as a user would from a shell. */
+export const runParleyCommand = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, ["bin/parley.js", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 20000,
+  });
 
 export interface ChildParley {
   readonly child: ChildProcess;

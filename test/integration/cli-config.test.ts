@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { SETTINGS } from "../../src/config.ts";
-import { spawnParley } from "../helpers/child.ts";
+import { runParleyCommand, spawnParley } from "../helpers/child.ts";
 import { tempDir } from "../helpers/parley.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ["bin/parley.js", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    timeout: 20000,
-  });
+const bin = runParleyCommand;
 
 describe("the parley command: settings", () => {
   test("--help lists every setting with its flag, environment variable and default", () => {

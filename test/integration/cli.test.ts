@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { spawnParley } from "../helpers/child.ts";
+import { runParleyCommand, spawnParley } from "../helpers/child.ts";
 import { connect } from "../helpers/client.ts";
 import { tempDir } from "../helpers/parley.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ["bin/parley.js", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    timeout: 20000,
-  });
+const bin = runParleyCommand;
 
 describe("the parley command", () => {
   test("--help explains the ports, the bind address and their environment variables", () => {
