@@ -1,13 +1,17 @@
-import { shouldReconnect } from "../protocol/close-codes.ts";
-import { type ClientFrame, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { CLOSE, shouldReconnect } from "../protocol/close-codes.ts";
+import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { type Dialing, dialSocket } from "./dial.ts";
 import { Emitter } from "./emitter.ts";
+import { Identity } from "./identity.ts";
 import { Nickname } from "./nickname.ts";
 import { Outbox } from "./outbox.ts";
-import { type JoinOptions, Room, type RoomHost } from "./room.ts";
+import type { JoinOptions, Room, RoomHost } from "./room.ts";
+import { RoomSet } from "./rooms.ts";
 import { defaultTimers, dialUrl, OPEN, type SocketLike } from "./socket.ts";
 import {
   type Ack,
+  type AuthUser,
   type ClientEvents,
   type ClientOptions,
   type ConnectionState,
@@ -16,9 +20,7 @@ import {
   type Timers,
   type WebSocketConstructor,
 } from "./types.ts";
-
-/** Join errors after which joining again cannot help. */
-const JOIN_FATAL = new Set(["bad_room", "too_many_rooms", "forbidden", "bad_request"]);
+import type { SdkEvent, SdkFrame } from "./wire.ts";
 
 /**
  * A Parley connection that keeps itself alive: it reconnects with backoff, rejoins every room from
@@ -32,14 +34,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly backoff: BackoffOptions;
   private readonly connectTimeout: number;
   private readonly outbox: Outbox;
-  private readonly rooms = new Map<string, Room>();
-  private readonly leaving = new Map<string, { room: Room; done(): void }>();
+  private readonly rooms: RoomSet;
   private socket: SocketLike | undefined;
+  private dialing: Dialing | undefined;
   private currentState: ConnectionState = "connecting";
   private readonly nickname: Nickname;
+  private readonly identity: Identity;
   private attempt = 0;
   private retryTimer: unknown;
-  private connectTimer: unknown;
   private stopped = false;
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -59,20 +61,30 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.connectTimeout = options.connectTimeout ?? 10_000;
     this.nickname = new Nickname(
       {
-        sendNick: (nick) => {
-          if (this.socket?.readyState !== OPEN) return false;
-          this.transmit({ type: "nick", nick });
-          return true;
-        },
+        sendNick: (nick) => this.transmit({ type: "nick", nick }),
         changed: (nick, previous) => this.emit("nick", { nick, previous }),
         unclaimed: (error) => this.emit("error", error),
       },
       options.nick,
     );
+    this.identity = new Identity(options.getToken, {
+      transmit: (frame) => this.transmit(frame),
+      auth: (change) => this.emit("auth", change),
+      typing: (notice) => this.emit("typing", notice),
+      unread: (change) => this.emit("unread", change),
+      timers: this.timers,
+    });
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),
-      canSend: (room) => this.socket?.readyState === OPEN && this.rooms.get(room.name) === room,
+      canSend: (room) => this.online && this.rooms.has(room),
       retryDelay: (attempt) => backoffDelay(attempt, this.backoff, this.random),
+      timers: this.timers,
+    });
+    this.rooms = new RoomSet({
+      transmit: (frame) => this.transmit(frame),
+      connection: () => (this.online ? this.socket : undefined),
+      outbox: this.outbox,
+      retryDelay: () => backoffDelay(1, this.backoff, this.random),
       timers: this.timers,
     });
     // Dial on the next microtask, so listeners added right after connect() see `connecting`.
@@ -86,6 +98,11 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   /** Your nickname on the server, once welcomed. */
   get nick(): string | undefined {
     return this.nickname.nick;
+  }
+
+  /** The signed-in user (from `welcome`), with the current token's `exp`; undefined when anonymous or offline. */
+  get user(): AuthUser | undefined {
+    return this.identity.user;
   }
 
   /** Sends not yet acknowledged by the server. */
@@ -102,9 +119,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (this.stopped) throw new Error("This client is closed.");
     const existing = this.rooms.get(name);
     if (existing) return existing;
-    const room = new Room(name, this, options);
-    this.rooms.set(name, room);
-    if (this.socket?.readyState === OPEN) this.transmit(room.joinFrame());
+    const room = this.rooms.join(name, this, options, this.online);
+    this.identity.watch(room);
     return room;
   }
 
@@ -112,6 +128,29 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   setNick(nick: string): Promise<string> {
     if (this.stopped) return Promise.reject(new Error("This client is closed."));
     return this.nickname.set(nick);
+  }
+
+  /** Tells a joined room you are typing; sent at most once per 2.5 s per room (true when sent): call it on each keystroke. */
+  typing(room: string): boolean {
+    return this.identity.typing(this.rooms.get(room));
+  }
+
+  /**
+   * Marks a room read up to `seq` (default: the last message seen) for the signed-in user, on all their
+   * connections; sent at most once a second per room. False when anonymous (no read positions).
+   */
+  read(room: string, seq?: number): boolean {
+    return this.identity.read(room, this.rooms.get(room), seq);
+  }
+
+  /** A signed-in user's unread messages in `room`: from the server, counted on with each new message. */
+  unread(room: string): number | undefined {
+    return this.identity.unread(room);
+  }
+
+  /** Every unread count known, by room (rooms not joined too, from `welcome`). */
+  unreadCounts(): Record<string, number> {
+    return this.identity.unreadByRoom();
   }
 
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
@@ -137,22 +176,13 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   send(room: Room, text: string, cid: string | undefined): Promise<Ack> {
     if (this.stopped) return Promise.reject(new Error("This client is closed."));
-    if (this.rooms.get(room.name) !== room) return Promise.reject(new Error(`Not in ${room.name}; join it first.`));
+    if (!this.rooms.has(room)) return Promise.reject(new Error(`Not in ${room.name}; join it first.`));
     return this.outbox.add(room, text, cid);
   }
 
   leave(room: Room): Promise<void> {
-    if (this.rooms.get(room.name) !== room) return Promise.resolve();
-    this.rooms.delete(room.name);
-    this.outbox.failRoom(room, new Error(`Left ${room.name} before the message was acknowledged.`));
-    if (this.socket?.readyState !== OPEN || room.state === "offline") {
-      room.handleLeft();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.leaving.set(room.name, { room, done: resolve });
-      this.transmit({ type: "leave", room: room.name });
-    });
+    if (this.rooms.has(room)) this.identity.left(room.name);
+    return this.rooms.leave(room, this.online);
   }
 
   requestHistory(room: Room, before: number, limit: number | undefined): void {
@@ -164,41 +194,43 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private open(): void {
     if (this.stopped) return;
     this.setState({ state: "connecting", attempt: this.attempt, willReconnect: true });
-    let socket: SocketLike;
+    const protocols = this.identity.tokens.protocols();
+    if (Array.isArray(protocols)) {
+      this.dial(protocols);
+      return;
+    }
+    const attempt = this.attempt;
+    const current = () => !this.stopped && !this.socket && this.attempt === attempt && this.state === "connecting";
+    protocols.then(
+      (list) => {
+        if (current()) this.dial(list);
+      },
+      (error: unknown) => {
+        if (current()) this.dropped(1006, `no token: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+  }
+
+  private dial(protocols: string[]): void {
     try {
-      socket = new this.WebSocketClass(this.url, [SUBPROTOCOL_JSON]) as SocketLike;
+      this.dialing = dialSocket(this.WebSocketClass, this.url, protocols, this.timers, this.connectTimeout, {
+        opened: (socket) => this.opened(socket),
+        message: (data) => this.receive(data),
+        closed: (code, reason, refused) => {
+          this.detach();
+          if (refused) this.identity.tokens.handshakeFailed(refused.status);
+          this.dropped(code, reason);
+        },
+      });
+      this.socket = this.dialing.socket;
     } catch (error) {
       // A malformed URL does not get better by retrying.
       this.stop(1006, `Cannot open ${this.url}: ${error instanceof Error ? error.message : String(error)}`);
-      return;
     }
-    this.socket = socket;
-    this.connectTimer = this.timers.setTimeout(() => {
-      if (this.socket !== socket || socket.readyState === OPEN) return;
-      this.detach();
-      try {
-        socket.close();
-      } catch {
-        // already failing
-      }
-      this.dropped(1006, `no connection within ${this.connectTimeout} ms`);
-    }, this.connectTimeout);
-    socket.addEventListener("open", () => {
-      if (this.socket === socket) this.opened(socket);
-    });
-    socket.addEventListener("message", (event) => {
-      if (this.socket === socket && typeof event.data === "string") this.receive(event.data);
-    });
-    socket.addEventListener("close", (event) => {
-      if (this.socket !== socket) return;
-      this.detach();
-      this.dropped(event.code ?? 1006, event.reason ?? "");
-    });
-    socket.addEventListener("error", () => {}); // a close event follows
   }
 
   private opened(socket: SocketLike): void {
-    this.timers.clearTimeout(this.connectTimer);
+    this.dialing?.settle();
     if (socket.protocol !== SUBPROTOCOL_JSON) {
       this.detach();
       socket.close(1000, "wrong protocol");
@@ -207,19 +239,20 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       return;
     }
     // In this order: the nickname first (so joins announce it), then every room from its last seq, then the outbox.
-    this.nickname.opened();
-    for (const room of this.rooms.values()) this.transmit(room.joinFrame());
+    if (!this.identity.tokens.offered) this.nickname.opened(); // a signed-in user's name is their token's
+    this.rooms.rejoinAll();
     this.outbox.resendAll();
   }
 
   private receive(data: string): void {
-    let event: ServerEvent;
+    let event: SdkEvent;
     try {
-      event = JSON.parse(data) as ServerEvent;
+      event = JSON.parse(data) as SdkEvent;
     } catch {
       return; // not ours to judge; the server only sends JSON on parley.v1
     }
     const room = "room" in event && typeof event.room === "string" ? this.rooms.get(event.room) : undefined;
+    if (this.identity.receive(event, room)) return;
     switch (event.type) {
       case "welcome":
         this.attempt = 0;
@@ -234,15 +267,9 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       case "joined":
       case "presence":
       case "delete":
-        room?.handleEvent(event);
+      case "left":
+        this.rooms.handle(event);
         return;
-      case "left": {
-        const leaving = this.leaving.get(event.room);
-        this.leaving.delete(event.room);
-        leaving?.room.handleLeft();
-        leaving?.done();
-        return;
-      }
       case "ack":
         if (event.cid !== null) {
           const { cid, seq, id, ts, duplicate } = event;
@@ -258,30 +285,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private serverError(error: ParleyServerError): void {
     if (error.cid !== undefined && this.outbox.failed(error)) return;
     if (this.nickname.refused(error)) return;
-    const room = error.room !== undefined ? this.rooms.get(error.room) : undefined;
-    if (!room) {
-      this.emit("error", error);
-      return;
-    }
-    room.handleError(error);
-    if (room.state !== "joining") return;
-    if (JOIN_FATAL.has(error.code)) {
-      this.rooms.delete(room.name);
-      this.outbox.failRoom(room, error);
-      room.handleLeft();
-    } else {
-      // The server could not read the history and dropped the join: try again later on this connection.
-      const socket = this.socket;
-      this.timers.setTimeout(
-        () => {
-          if (this.socket === socket && socket?.readyState === OPEN && this.rooms.get(room.name) === room) {
-            this.transmit(room.joinFrame());
-            this.outbox.resendRoom(room);
-          }
-        },
-        backoffDelay(1, this.backoff, this.random),
-      );
-    }
+    if (!this.rooms.refused(error)) this.emit("error", error);
   }
 
   /** The connection ended: decide between trying again and stopping. */
@@ -292,8 +296,10 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       this.stop(code, reason);
       return;
     }
-    this.attempt += 1;
-    const delay = backoffDelay(this.attempt, this.backoff, this.random);
+    // An expired token is no failure: get a fresh one and come back at once (resuming from `since`).
+    const expired = code === CLOSE.tokenExpired;
+    if (!expired) this.attempt += 1;
+    const delay = expired ? 0 : backoffDelay(this.attempt, this.backoff, this.random);
     this.setState({ state: "reconnecting", code, reason, attempt: this.attempt, delay, willReconnect: true });
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
@@ -303,12 +309,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   private connectionLost(): void {
     this.nickname.lost();
-    for (const room of this.rooms.values()) room.handleOffline();
-    for (const { room, done } of this.leaving.values()) {
-      room.handleLeft(); // the server forgets the membership with the connection
-      done();
-    }
-    this.leaving.clear();
+    this.identity.lost();
+    this.rooms.offline();
     this.outbox.pause();
   }
 
@@ -316,20 +318,27 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private stop(code: number, reason: string): void {
     this.stopped = true;
     this.timers.clearTimeout(this.retryTimer);
-    this.timers.clearTimeout(this.connectTimer);
+    this.dialing?.abandon();
     const error = new Error(`Disconnected (${code}${reason ? `: ${reason}` : ""}); not reconnecting.`);
     this.outbox.failAll(error);
     this.nickname.fail(error);
     this.setState({ state: "disconnected", code, reason, attempt: this.attempt, willReconnect: false });
   }
 
-  private detach(): void {
-    this.socket = undefined;
-    this.timers.clearTimeout(this.connectTimer);
+  private get online(): boolean {
+    return this.socket?.readyState === OPEN;
   }
 
-  private transmit(frame: ClientFrame): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(frame));
+  private detach(): void {
+    this.socket = undefined;
+    this.dialing?.abandon();
+    this.dialing = undefined;
+  }
+
+  private transmit(frame: SdkFrame): boolean {
+    if (this.socket?.readyState !== OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
   }
 
   private setState(change: StateChange): void {

@@ -69,7 +69,9 @@ export class Nickname {
 
   /** Handles a nickname error; false if the error is about something else. */
   refused(error: ParleyServerError): boolean {
-    if (!NICK_ERRORS.has(error.code)) return false;
+    // A signed-in user's name is their token's: the server refuses `nick` with `forbidden` (no room).
+    const signedIn = error.code === "forbidden" && error.room === undefined && this.requests.length > 0;
+    if (!NICK_ERRORS.has(error.code) && !signedIn) return false;
     const asked = this.requests.shift();
     if (this.current !== undefined) this.report(this.current);
     if (this.pending && this.pending.nick === asked) {

@@ -179,6 +179,11 @@ export class Room extends Emitter<RoomEvents> {
     this.emit("presence", from ? { ...change, from } : change);
   }
 
+  /** @internal Someone else in the room is typing. */
+  handleTyping(nick: string): void {
+    this.emit("typing", { room: this.name, nick });
+  }
+
   /** @internal */
   handleError(error: ParleyServerError): void {
     this.emit("error", error);

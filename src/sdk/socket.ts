@@ -7,7 +7,10 @@ export interface SocketLike {
   readonly protocol: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
+  addEventListener(
+    type: string,
+    listener: (event: { data?: unknown; code?: number; reason?: string; message?: unknown }) => void,
+  ): void;
 }
 
 /** `WebSocket.OPEN`, the same everywhere. */
@@ -23,4 +26,10 @@ export const dialUrl = (url: string): string => {
   const parsed = new URL(url);
   parsed.searchParams.set(AUTOJOIN_PARAM, "0");
   return parsed.toString();
+};
+
+/** The HTTP status of a refused handshake, from an `error` event of Node's `ws` ("Unexpected server response: 401"). */
+export const handshakeStatus = (event: { message?: unknown }): number | undefined => {
+  const found = typeof event.message === "string" ? /Unexpected server response: (\d{3})/.exec(event.message) : null;
+  return found ? Number(found[1]) : undefined;
 };

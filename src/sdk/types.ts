@@ -1,7 +1,8 @@
 import type { ChatMessage } from "../chat/message.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import type { AuthUser } from "./wire.ts";
 
-export type { ChatMessage };
+export type { AuthUser, ChatMessage };
 
 /**
  * Anything built like a WebSocket: the browser's `WebSocket`, or `WebSocket` from the `ws` package on Node.
@@ -27,6 +28,39 @@ export interface ClientOptions {
   timers?: Timers;
   /** Uniform in [0, 1); used for backoff jitter. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Signs in: called before every connection and again a margin before the token's `exp` (refreshed on the
+   * open connection). Returns a JWT from your application backend; an empty string connects anonymously.
+   */
+  getToken?: () => string | Promise<string>;
+}
+
+/**
+ * Sign-in news. `signed-in`: the server's welcome named the user. `refreshed`: it took a fresh token.
+ * `refresh-failed`: a refresh was refused or `getToken()` failed; the old token holds until `exp`, then the
+ * client reconnects with a new one. `signed-out`: no usable token (refused at the handshake, expired, or
+ * `getToken()` failed); the client keeps retrying with backoff, calling `getToken()` each time.
+ */
+export interface AuthChange {
+  state: "signed-in" | "refreshed" | "refresh-failed" | "signed-out";
+  user?: AuthUser;
+  /** The token's expiry, seconds since the epoch. */
+  exp?: number;
+  reason?: string;
+  /** `signed-out` at the handshake: the HTTP status, when the WebSocket implementation reveals it (browsers do not). */
+  status?: number;
+}
+
+/** Someone else in a room is typing (the server relays at most one per person every few seconds). */
+export interface TypingNotice {
+  room: string;
+  nick: string;
+}
+
+/** A signed-in user's unread count for a room changed. */
+export interface UnreadChange {
+  room: string;
+  count: number;
 }
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -103,6 +137,9 @@ export interface ClientEvents {
   nick: { nick: string; previous: string | undefined };
   /** An error from the server not tied to a room or a send. */
   error: ParleyServerError;
+  auth: AuthChange;
+  typing: TypingNotice;
+  unread: UnreadChange;
 }
 
 export interface RoomEvents {
@@ -116,6 +153,7 @@ export interface RoomEvents {
   delete: { room: string; seq: number };
   error: ParleyServerError;
   left: { room: string };
+  typing: TypingNotice;
 }
 
 /** An `error` event from the server, as an Error with its stable `code`. */

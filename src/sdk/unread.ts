@@ -1,0 +1,103 @@
+import type { Timers } from "./types.ts";
+
+/** A room's `read` frames go out at most this often; in between, only the latest position is kept. */
+export const READ_SEND_INTERVAL_MS = 1000;
+
+interface Position {
+  /** Messages after the read position. */
+  count: number;
+  /** The read position, when known (from `joined` or `read`; `welcome` gives counts only). */
+  readSeq: number | undefined;
+}
+
+export interface UnreadHost {
+  sendRead(room: string, seq: number): boolean;
+  changed(room: string, count: number): void;
+  timers: Timers;
+}
+
+/**
+ * A signed-in user's unread counts: set by the server (`welcome`, `joined`, `read` from any of the
+ * user's connections), counted up locally for each new message after the read position.
+ */
+export class UnreadCounts {
+  private readonly rooms = new Map<string, Position>();
+  /** Per room: the highest seq sent in a `read`, the one waiting for the next window, and the window's timer. */
+  private readonly outgoing = new Map<string, { sent: number; waiting: number | undefined; timer: unknown }>();
+
+  constructor(private readonly host: UnreadHost) {}
+
+  get(room: string): number | undefined {
+    return this.rooms.get(room)?.count;
+  }
+
+  all(): Record<string, number> {
+    return Object.fromEntries([...this.rooms].map(([room, p]) => [room, p.count]));
+  }
+
+  welcomed(unread: Record<string, number> | undefined): void {
+    if (!unread) return;
+    for (const [room, count] of Object.entries(unread)) {
+      if (typeof count === "number") this.set(room, { count, readSeq: this.rooms.get(room)?.readSeq });
+    }
+  }
+
+  joined(room: string, lastSeq: number, count: number | undefined): void {
+    if (count === undefined) return;
+    this.set(room, { count, readSeq: Math.max(0, lastSeq - count) });
+  }
+
+  /** A new message (each once, from the room's de-duplicated stream). */
+  message(room: string, seq: number): void {
+    const position = this.rooms.get(room);
+    if (!position || (position.readSeq !== undefined && seq <= position.readSeq)) return;
+    this.set(room, { count: position.count + 1, readSeq: position.readSeq });
+  }
+
+  /** The server's `read`: the user's position moved (here or on another connection). */
+  read(room: string, seq: number, count: number): void {
+    const known = this.rooms.get(room)?.readSeq;
+    if (known !== undefined && seq < known) return; // an older answer overtaken by our own newer mark
+    this.set(room, { count, readSeq: seq });
+  }
+
+  /** Marks `room` read up to `seq` (whose room holds messages up to `lastSeq`); sent at most once a second. */
+  mark(room: string, seq: number, lastSeq: number): void {
+    const position = this.rooms.get(room);
+    if (position?.readSeq !== undefined && seq <= position.readSeq) return;
+    this.set(room, { count: Math.max(0, lastSeq - seq), readSeq: seq });
+    const out = this.outgoing.get(room);
+    if (!out) {
+      if (this.host.sendRead(room, seq)) this.openWindow(room, seq);
+      return;
+    }
+    out.waiting = Math.max(out.waiting ?? 0, seq);
+  }
+
+  /** The connection is gone: positions come again with the next `welcome` and `joined`. */
+  lost(): void {
+    for (const out of this.outgoing.values()) this.host.timers.clearTimeout(out.timer);
+    this.outgoing.clear();
+  }
+
+  forget(room: string): void {
+    this.rooms.delete(room);
+  }
+
+  private openWindow(room: string, sent: number): void {
+    const out = { sent, waiting: undefined as number | undefined, timer: undefined as unknown };
+    out.timer = this.host.timers.setTimeout(() => {
+      this.outgoing.delete(room);
+      if (out.waiting !== undefined && out.waiting > out.sent && this.host.sendRead(room, out.waiting)) {
+        this.openWindow(room, out.waiting);
+      }
+    }, READ_SEND_INTERVAL_MS);
+    this.outgoing.set(room, out);
+  }
+
+  private set(room: string, position: Position): void {
+    const before = this.rooms.get(room)?.count;
+    this.rooms.set(room, position);
+    if (before !== position.count) this.host.changed(room, position.count);
+  }
+}
