@@ -8,6 +8,8 @@ interface Position {
   count: number;
   /** The read position, when known (from `joined` or `read`; `welcome` gives counts only). */
   readSeq: number | undefined;
+  /** The count already includes every message up to this seq (a resume's catch-up is in `joined.unread`). */
+  countedTo: number | undefined;
 }
 
 export interface UnreadHost {
@@ -38,34 +40,39 @@ export class UnreadCounts {
   welcomed(unread: Record<string, number> | undefined): void {
     if (!unread) return;
     for (const [room, count] of Object.entries(unread)) {
-      if (typeof count === "number") this.set(room, { count, readSeq: this.rooms.get(room)?.readSeq });
+      const known = this.rooms.get(room);
+      if (typeof count === "number") this.set(room, { count, readSeq: known?.readSeq, countedTo: known?.countedTo });
     }
   }
 
   joined(room: string, lastSeq: number, count: number | undefined): void {
     if (count === undefined) return;
-    this.set(room, { count, readSeq: Math.max(0, lastSeq - count) });
+    this.set(room, { count, readSeq: Math.max(0, lastSeq - count), countedTo: lastSeq });
   }
 
   /** A new message (each once, from the room's de-duplicated stream). */
   message(room: string, seq: number): void {
     const position = this.rooms.get(room);
-    if (!position || (position.readSeq !== undefined && seq <= position.readSeq)) return;
-    this.set(room, { count: position.count + 1, readSeq: position.readSeq });
+    if (!position || seq <= Math.max(position.readSeq ?? 0, position.countedTo ?? 0)) return;
+    this.set(room, { count: position.count + 1, readSeq: position.readSeq, countedTo: seq });
   }
 
   /** The server's `read`: the user's position moved (here or on another connection). */
   read(room: string, seq: number, count: number): void {
-    const known = this.rooms.get(room)?.readSeq;
-    if (known !== undefined && seq < known) return; // an older answer overtaken by our own newer mark
-    this.set(room, { count, readSeq: seq });
+    const known = this.rooms.get(room);
+    if (known?.readSeq !== undefined && seq < known.readSeq) return; // an older answer overtaken by our own newer mark
+    this.set(room, { count, readSeq: seq, countedTo: known?.countedTo });
   }
 
   /** Marks `room` read up to `seq` (whose room holds messages up to `lastSeq`); sent at most once a second. */
   mark(room: string, seq: number, lastSeq: number): void {
     const position = this.rooms.get(room);
     if (position?.readSeq !== undefined && seq <= position.readSeq) return;
-    this.set(room, { count: Math.max(0, lastSeq - seq), readSeq: seq });
+    this.set(room, {
+      count: Math.max(0, lastSeq - seq),
+      readSeq: seq,
+      countedTo: Math.max(lastSeq, position?.countedTo ?? 0),
+    });
     const out = this.outgoing.get(room);
     if (!out) {
       if (this.host.sendRead(room, seq)) this.openWindow(room, seq);
