@@ -36,6 +36,7 @@ export interface ParleyConfig {
   redisPrefix: string;
   databaseUrl: string;
   nodeTimeoutMs: number;
+  authTokenUrl: string;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -312,6 +313,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "count",
     default: 10000,
     help: "With --redis: a node silent this long is dead; its members are announced as left.",
+  },
+  {
+    key: "authTokenUrl",
+    flag: "auth-token-url",
+    env: "PARLEY_AUTH_TOKEN_URL",
+    kind: "string",
+    default: "",
+    help: "Where Parley's page gets a sign-in token (your app's endpoint, fetched with its cookies); absolute or a /path.",
   },
 ];
 

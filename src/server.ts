@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Broker } from "./broker/broker.ts";
 import type { ParleyConfig } from "./config.ts";
 import { createEngines, type Engines } from "./engines.ts";
-import { createHttpApp } from "./http/app.ts";
+import { createHttpApp, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
@@ -27,6 +27,7 @@ export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
 export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
+  tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
   const engines = createEngines(config, deps.store);
   await engines.ready().catch(async (error: unknown) => {
@@ -71,6 +72,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   const app = createHttpApp({
     ready: async () => Promise.all([store.ping(), broker.ping(), engines.presence.ping()]).then(() => {}),
     ...ops.http({ service, store, broker, connections: () => gateway.connections }),
+    authTokenUrl: config.authTokenUrl,
   });
 
   const page = createServer(app);

@@ -4,7 +4,9 @@
  */
 import { connect, newCid, type StateChange } from "../sdk/index.ts";
 import { RoomView } from "./room-view.ts";
+import { pageToken, takeFragmentToken } from "./sign-in.ts";
 import { addPending, removePending, savedNick, savedPending, saveNick } from "./storage.ts";
+import { TypingLine } from "./typing-line.ts";
 
 const DEFAULT_ROOM = "lobby";
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -29,11 +31,20 @@ const nickInput = byId<HTMLInputElement>("nick-input");
 const roomForm = byId<HTMLFormElement>("room-form");
 const roomInput = byId<HTMLInputElement>("room-input");
 const olderButton = byId<HTMLButtonElement>("older");
+const typingNote = byId<HTMLParagraphElement>("typing");
+const whoAmI = byId<HTMLSpanElement>("signed-in");
 
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-const client = connect(`${scheme}//${location.host}/chat`, { nick: savedNick() });
+takeFragmentToken(); // before the room is read from the fragment
+const client = connect(`${scheme}//${location.host}/chat`, {
+  nick: savedNick(),
+  getToken: pageToken((text) => say(text, "info")),
+});
 const views = new Map<string, RoomView>();
 let current: RoomView | undefined;
+const typingLine = new TypingLine((room) => {
+  if (room === current?.room.name) renderTyping();
+});
 
 const say = (text: string, kind: "info" | "error" = "error"): void => {
   alertBox.dataset.kind = kind;
@@ -66,24 +77,37 @@ const renderMembers = (): void => {
   memberCount.textContent = `(${list.length})`;
 };
 
+/** Rooms open on this page, then rooms with unread messages the server told of (signed in), with their counts. */
 const renderRoomList = (): void => {
+  const names = new Set([...views.keys(), ...Object.keys(client.unreadCounts())]);
   roomList.replaceChildren(
-    ...[...views.values()].map((view) => {
+    ...[...names].map((name) => {
+      const view = views.get(name);
+      const unread = client.unread(name) ?? view?.unread ?? 0;
       const li = document.createElement("li");
       const link = document.createElement("a");
-      link.href = `#${encodeURIComponent(view.room.name)}`;
-      link.textContent = `#${view.room.name}`;
-      if (view === current) link.setAttribute("aria-current", "page");
+      link.href = `#${encodeURIComponent(name)}`;
+      link.textContent = `#${name}`;
+      if (view && view === current) link.setAttribute("aria-current", "page");
       li.append(link);
-      if (view.unread > 0) {
+      if (unread > 0 && view !== current) {
         const badge = document.createElement("span");
         badge.className = "unread";
-        badge.textContent = ` ${view.unread} new`;
+        badge.textContent = ` ${unread} new`;
         li.append(badge);
       }
       return li;
     }),
   );
+};
+
+const renderTyping = (): void => {
+  typingNote.textContent = current ? typingLine.text(current.room.name) : "";
+};
+
+/** The room on screen is read, while the page is looked at (signed in: on every device of the user). */
+const markRead = (view: RoomView | undefined): void => {
+  if (view && view === current && document.visibilityState === "visible") client.read(view.room.name);
 };
 
 /** "Load older messages" is offered while the room on screen has messages before the first one shown. */
@@ -104,11 +128,15 @@ const openRoom = (name: string): RoomView => {
   });
   room.on("message", (message) => {
     view.addMessage(message);
+    typingLine.stopped(name, message.nick);
     if (view !== current) renderRoomList();
+    markRead(view);
   });
+  room.on("joined", () => markRead(view));
   room.on("presence", (change) => {
     if (change.action === "join") view.addNotice(`${change.nick} joined`);
     else if (change.action === "leave") view.addNotice(`${change.nick} left`);
+    if (change.action === "leave" && change.nick) typingLine.stopped(name, change.nick);
     else if (change.action === "nick") view.addNotice(`${change.from} is now known as ${change.nick}`);
     if (view === current) renderMembers();
   });
@@ -133,6 +161,8 @@ const show = (name: string): void => {
   renderRoomList();
   renderMembers();
   renderOlder();
+  renderTyping();
+  markRead(view);
 };
 
 const sendTo = (view: RoomView, text: string, cid: string): void => {
@@ -170,12 +200,31 @@ client.on("state", (change) => {
 });
 
 client.on("nick", ({ nick }) => {
-  saveNick(nick);
+  if (!client.user) saveNick(nick); // a signed-in name is the token's, not one to claim when anonymous
   if (document.activeElement !== nickInput) nickInput.value = nick;
   renderMembers();
 });
 
 client.on("error", (error) => say(error.message));
+
+// Signed in: the name is the token's (no nickname form); signed out: say why, the SDK keeps trying.
+client.on("connected", () => {
+  const user = client.user;
+  whoAmI.hidden = !user;
+  whoAmI.textContent = user ? `Signed in as ${user.name}` : "";
+  nickForm.hidden = Boolean(user);
+});
+client.on("auth", (change) => {
+  if (change.state === "signed-out") say(`Signed out: ${change.reason ?? "the token was refused"}.`);
+});
+client.on("typing", ({ room, nick }) => {
+  if (nick !== client.nick) typingLine.typing(room, nick);
+});
+client.on("unread", () => renderRoomList());
+document.addEventListener("visibilitychange", () => markRead(current));
+chatInput.addEventListener("input", () => {
+  if (current && chatInput.value.trim() !== "") client.typing(current.room.name);
+});
 
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();

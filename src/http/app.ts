@@ -8,6 +8,8 @@ export interface HttpAppOptions {
   metrics?: { contentType: string; render(): Promise<string> };
   /** `/admin` and `/admin/api/...`; absent (404) unless an admin token is configured. */
   admin?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** `--auth-token-url`: where the page gets a sign-in token; told to it by `/parley-config.json`. */
+  authTokenUrl?: string;
 }
 
 const SECURITY_HEADERS = {
@@ -16,14 +18,32 @@ const SECURITY_HEADERS = {
   "X-Frame-Options": "DENY",
 } as const;
 
-// The page connects to its own origin only; no inline script, no third party.
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The page connects to its own origin only (and to the token endpoint, when one is set); no inline script.
+const pageCsp = (connect: string) =>
+  `default-src 'none'; script-src 'self'; style-src 'self'; connect-src ${connect}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+/** The origin the page may fetch a token from, besides its own; throws a clear error for a URL that cannot work. */
+export const tokenUrlOrigin = (authTokenUrl: string): string | undefined => {
+  if (authTokenUrl === "" || authTokenUrl.startsWith("/")) return undefined;
+  let url: URL;
+  try {
+    url = new URL(authTokenUrl);
+  } catch {
+    throw new Error(`--auth-token-url ${authTokenUrl}: not a URL (give https://… or a /path on Parley's origin).`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new Error(`--auth-token-url ${authTokenUrl}: must be http(s).`);
+  }
+  return url.origin;
+};
 
 /** Plain HTTP: the page, its assets, health. WebSocket upgrades never reach this. */
 export const createHttpApp = (options: HttpAppOptions) => {
   const assets = clientAssets();
   assets.catch(() => {}); // reported on the request that needs them
+  const tokenOrigin = tokenUrlOrigin(options.authTokenUrl ?? "");
+  const csp = pageCsp(tokenOrigin ? `'self' ${tokenOrigin}` : "'self'");
+  const pageConfig = `${JSON.stringify({ authTokenUrl: options.authTokenUrl || null })}\n`;
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -56,25 +76,29 @@ export const createHttpApp = (options: HttpAppOptions) => {
       );
       return;
     }
+    if (path === "/parley-config.json") {
+      send(res, 200, "application/json", req.method === "HEAD" ? "" : pageConfig, { "Cache-Control": "no-cache" });
+      return;
+    }
     if (path === "/chat" || path.startsWith("/chat/")) {
       send(res, 426, "text/plain; charset=utf-8", "This is a WebSocket endpoint.\n", { Upgrade: "websocket" });
       return;
     }
     assets.then(
-      (files) => serveAsset(req, res, files.get(path)),
+      (files) => serveAsset(req, res, files.get(path), csp),
       (error: unknown) =>
         send(res, 500, "text/plain; charset=utf-8", `The page could not be built: ${String(error)}\n`),
     );
   };
 };
 
-const serveAsset = (req: IncomingMessage, res: ServerResponse, found: Asset | undefined): void => {
+const serveAsset = (req: IncomingMessage, res: ServerResponse, found: Asset | undefined, csp: string): void => {
   if (!found) {
     send(res, 404, "text/plain; charset=utf-8", "Not found\n");
     return;
   }
   const extra: Record<string, string> = { "Cache-Control": "no-cache", ...found.headers };
-  if (found.type.startsWith("text/html")) extra["Content-Security-Policy"] = PAGE_CSP;
+  if (found.type.startsWith("text/html")) extra["Content-Security-Policy"] = csp;
   send(res, 200, found.type, req.method === "HEAD" ? "" : found.body, extra);
 };
 

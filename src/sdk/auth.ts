@@ -82,12 +82,16 @@ export class TokenKeeper {
    * The subprotocols for the next dial, after asking `getToken()` (an empty string: connect anonymously).
    * Rejects when `getToken()` fails; the client then backs off as for a failed connection.
    */
-  async protocols(): Promise<string[]> {
+  protocols(): string[] | Promise<string[]> {
     this.lost();
-    if (!this.getToken) return [SUBPROTOCOL_JSON];
+    // Without getToken, dial right away (no promise in between): anonymous, exactly as before.
+    return this.getToken ? this.fetchProtocols(this.getToken) : [SUBPROTOCOL_JSON];
+  }
+
+  private async fetchProtocols(getToken: GetToken): Promise<string[]> {
     let token: string;
     try {
-      token = await this.getToken();
+      token = await getToken();
     } catch (error) {
       this.token = "";
       this.host.changed({ state: "signed-out", reason: `getToken() failed: ${message(error)}` });
