@@ -4,11 +4,11 @@ import { refreshDelay, tokenExpiry } from "../../src/sdk/auth.ts";
 import { TypingThrottle } from "../../src/sdk/typing.ts";
 import { UnreadCounts } from "../../src/sdk/unread.ts";
 import { ManualTimers } from "../helpers/sdk.ts";
-import { testSecret, userToken } from "../helpers/sign-in.ts";
+import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 describe("SDK identity pieces", () => {
   test("tokenExpiry reads exp from a real JWT, and nothing from what is not one", async () => {
-    const token = await userToken(testSecret(), { sub: "u1", name: "Zoë ✓" }, 60_000);
+    const token = await hsToken(newSecret(), { sub: "u1", name: "Zoë ✓" }, 60);
     const exp = tokenExpiry(token);
     assert.ok(exp !== undefined && Math.abs(exp - (Date.now() + 60_000) / 1000) < 2, `exp ${exp}`);
     for (const bad of ["", "abc", "a.b.c", "a.!!!.c", `x.${Buffer.from('{"exp":"soon"}').toString("base64url")}.y`]) {
