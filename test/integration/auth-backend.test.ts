@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { ParleyClient } from "../../src/sdk/index.ts";
 import { startAuthBackend, stopAuthBackend } from "../helpers/auth-backend.ts";
 import { runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";
@@ -10,20 +11,19 @@ test("examples/auth-backend.ts: its tokens sign an SDK client in, with the priva
   const secret = newSecret();
   const parley = await startTestParley({ authSecret: secret, auth: "required", privateRooms: "team" });
   const { child, base } = await startAuthBackend({ PARLEY_AUTH_SECRET: secret });
-  let cookie = "";
-  const token = async (): Promise<string> => {
-    const response = await fetch(`${base}/token`, { headers: { cookie } });
-    assert.equal(response.status, 200);
-    return ((await response.json()) as { token: string }).token;
-  };
-  // What a Node app would write as its getToken; the page does the same with the browser's cookies.
-  const alice = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { getToken: token });
+  let alice: ParleyClient | undefined;
   try {
     assert.equal((await fetch(`${base}/token`)).status, 401, "no token before the app's login");
     const login = await fetch(`${base}/login?name=Alice`);
-    cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
     assert.match(cookie, /^demo_user=Alice$/);
-
+    // What a Node app would write as its getToken; the page does the same with the browser's cookies.
+    const getToken = async (): Promise<string> => {
+      const response = await fetch(`${base}/token`, { headers: { cookie } });
+      if (!response.ok) throw new Error(`token: ${response.status}`);
+      return ((await response.json()) as { token: string }).token;
+    };
+    alice = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { getToken });
     const team = alice.join("team");
     await nextEvent(team, "joined");
     assert.deepEqual(alice.user && { id: alice.user.id, name: alice.user.name }, { id: "demo:alice", name: "Alice" });
@@ -31,7 +31,7 @@ test("examples/auth-backend.ts: its tokens sign an SDK client in, with the priva
     assert.ok(exp > 9 * 60_000 && exp <= 10 * 60_000, `ten minutes (${exp} ms)`);
     assert.equal((await team.send("hello team")).room, "team");
   } finally {
-    await alice.close();
+    await alice?.close();
     assert.equal(await stopAuthBackend(child), 0);
     await parley.close();
   }
