@@ -222,6 +222,8 @@ client.on("typing", ({ room, nick }) => {
 });
 client.on("unread", () => renderRoomList());
 document.addEventListener("visibilitychange", () => markRead(current));
+// Closing the tab right after reading: the position held back by the once-a-second window still goes out.
+window.addEventListener("pagehide", () => client.sendPendingReads());
 chatInput.addEventListener("input", () => {
   if (current && chatInput.value.trim() !== "") client.typing(current.room.name);
 });

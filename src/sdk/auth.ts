@@ -79,13 +79,14 @@ export class TokenKeeper {
   }
 
   /**
-   * The subprotocols for the next dial, after asking `getToken()` (an empty string: connect anonymously).
-   * Rejects when `getToken()` fails; the client then backs off as for a failed connection.
+   * Calls `ready` with the subprotocols for the next dial, after asking `getToken()` (an empty string: connect
+   * anonymously), or `failed` when `getToken()` fails (the client then backs off as for a failed connection).
+   * Without `getToken`, `ready` is called at once (no promise in between): anonymous, exactly as before.
    */
-  protocols(): string[] | Promise<string[]> {
+  protocols(ready: (protocols: string[]) => void, failed: (reason: string) => void): void {
     this.lost();
-    // Without getToken, dial right away (no promise in between): anonymous, exactly as before.
-    return this.getToken ? this.fetchProtocols(this.getToken) : [SUBPROTOCOL_JSON];
+    if (!this.getToken) ready([SUBPROTOCOL_JSON]);
+    else this.fetchProtocols(this.getToken).then(ready, (error: unknown) => failed(`no token: ${message(error)}`));
   }
 
   private async fetchProtocols(getToken: GetToken): Promise<string[]> {

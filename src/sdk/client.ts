@@ -1,14 +1,15 @@
 import { CLOSE, shouldReconnect } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
 import { type Dialing, dialSocket } from "./dial.ts";
 import { Emitter } from "./emitter.ts";
 import { Identity } from "./identity.ts";
 import { Nickname } from "./nickname.ts";
+import { type Settings, settingsOf } from "./options.ts";
 import { Outbox } from "./outbox.ts";
 import type { JoinOptions, Room, RoomHost } from "./room.ts";
 import { RoomSet } from "./rooms.ts";
-import { defaultTimers, dialUrl, OPEN, type SocketLike } from "./socket.ts";
+import { dialUrl, OPEN, type SocketLike } from "./socket.ts";
 import {
   type Ack,
   type AuthUser,
@@ -18,7 +19,6 @@ import {
   ParleyServerError,
   type StateChange,
   type Timers,
-  type WebSocketConstructor,
 } from "./types.ts";
 import type { SdkEvent, SdkFrame } from "./wire.ts";
 
@@ -28,11 +28,8 @@ import type { SdkEvent, SdkFrame } from "./wire.ts";
  */
 export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   readonly url: string;
-  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly settings: Settings;
   private readonly timers: Timers;
-  private readonly random: () => number;
-  private readonly backoff: BackoffOptions;
-  private readonly connectTimeout: number;
   private readonly outbox: Outbox;
   private readonly rooms: RoomSet;
   private socket: SocketLike | undefined;
@@ -46,19 +43,9 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   constructor(url: string, options: ClientOptions = {}) {
     super();
-    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocketClass) {
-      throw new TypeError("No WebSocket here: pass one, e.g. connect(url, { WebSocket }) with WebSocket from 'ws'.");
-    }
+    this.settings = settingsOf(options);
+    this.timers = this.settings.timers;
     this.url = dialUrl(url);
-    this.WebSocketClass = WebSocketClass;
-    this.timers = options.timers ?? defaultTimers;
-    this.random = options.random ?? Math.random;
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    if (!(this.backoff.minDelay > 0 && this.backoff.maxDelay >= this.backoff.minDelay)) {
-      throw new RangeError("backoff needs 0 < minDelay ≤ maxDelay.");
-    }
-    this.connectTimeout = options.connectTimeout ?? 10_000;
     this.nickname = new Nickname(
       {
         sendNick: (nick) => this.transmit({ type: "nick", nick }),
@@ -77,14 +64,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),
       canSend: (room) => this.online && this.rooms.has(room),
-      retryDelay: (attempt) => backoffDelay(attempt, this.backoff, this.random),
+      retryDelay: (attempt) => this.delay(attempt),
       timers: this.timers,
     });
     this.rooms = new RoomSet({
       transmit: (frame) => this.transmit(frame),
       connection: () => (this.online ? this.socket : undefined),
       outbox: this.outbox,
-      retryDelay: () => backoffDelay(1, this.backoff, this.random),
+      retryDelay: () => this.delay(1),
       timers: this.timers,
     });
     // Dial on the next microtask, so listeners added right after connect() see `connecting`.
@@ -135,12 +122,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.identity.typing(this.rooms.get(room));
   }
 
-  /**
-   * Marks a room read up to `seq` (default: the last message seen) for the signed-in user, on all their
-   * connections; sent at most once a second per room. False when anonymous (no read positions).
-   */
+  /** Marks `room` read up to `seq` (default: the last seen) on all the user's connections; false when anonymous. */
   read(room: string, seq?: number): boolean {
     return this.identity.read(room, this.rooms.get(room), seq);
+  }
+
+  /** Sends read positions `read()` is holding back (at most one frame per second per room) now, e.g. as a page closes. */
+  sendPendingReads(): void {
+    this.identity.flush();
   }
 
   /** A signed-in user's unread messages in `room`: from the server, counted on with each new message. */
@@ -161,6 +150,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       if (!socket) resolve();
       else socket.addEventListener("close", () => resolve());
     });
+    this.identity.flush();
     this.detach();
     try {
       socket?.close(1000, "client closed");
@@ -194,26 +184,18 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private open(): void {
     if (this.stopped) return;
     this.setState({ state: "connecting", attempt: this.attempt, willReconnect: true });
-    const protocols = this.identity.tokens.protocols();
-    if (Array.isArray(protocols)) {
-      this.dial(protocols);
-      return;
-    }
     const attempt = this.attempt;
     const current = () => !this.stopped && !this.socket && this.attempt === attempt && this.state === "connecting";
-    protocols.then(
-      (list) => {
-        if (current()) this.dial(list);
-      },
-      (error: unknown) => {
-        if (current()) this.dropped(1006, `no token: ${error instanceof Error ? error.message : String(error)}`);
-      },
+    this.identity.tokens.protocols(
+      (list) => current() && this.dial(list),
+      (reason) => current() && this.dropped(1006, reason),
     );
   }
 
   private dial(protocols: string[]): void {
     try {
-      this.dialing = dialSocket(this.WebSocketClass, this.url, protocols, this.timers, this.connectTimeout, {
+      const { WebSocketClass, connectTimeout } = this.settings;
+      this.dialing = dialSocket(WebSocketClass, this.url, protocols, this.timers, connectTimeout, {
         opened: (socket) => this.opened(socket),
         message: (data) => this.receive(data),
         closed: (code, reason, refused) => {
@@ -299,7 +281,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     // An expired token is no failure: get a fresh one and come back at once (resuming from `since`).
     const expired = code === CLOSE.tokenExpired;
     if (!expired) this.attempt += 1;
-    const delay = expired ? 0 : backoffDelay(this.attempt, this.backoff, this.random);
+    const delay = expired ? 0 : this.delay(this.attempt);
     this.setState({ state: "reconnecting", code, reason, attempt: this.attempt, delay, willReconnect: true });
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
@@ -323,6 +305,10 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.outbox.failAll(error);
     this.nickname.fail(error);
     this.setState({ state: "disconnected", code, reason, attempt: this.attempt, willReconnect: false });
+  }
+
+  private delay(attempt: number): number {
+    return backoffDelay(attempt, this.settings.backoff, this.settings.random);
   }
 
   private get online(): boolean {

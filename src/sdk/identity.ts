@@ -98,6 +98,11 @@ export class Identity {
     this.typingThrottle.forget(room);
   }
 
+  /** Last words before a deliberate close: read positions still held back by the once-a-second window. */
+  flush(): void {
+    this.unreadCounts.flush();
+  }
+
   lost(): void {
     this.tokens.lost();
     this.unreadCounts.lost();

@@ -81,6 +81,15 @@ export class UnreadCounts {
     out.waiting = Math.max(out.waiting ?? 0, seq);
   }
 
+  /** Sends every position still waiting for its window (the client is closing). */
+  flush(): void {
+    for (const [room, out] of this.outgoing) {
+      this.host.timers.clearTimeout(out.timer);
+      if (out.waiting !== undefined && out.waiting > out.sent) this.host.sendRead(room, out.waiting);
+    }
+    this.outgoing.clear();
+  }
+
   /** The connection is gone: positions come again with the next `welcome` and `joined`. */
   lost(): void {
     for (const out of this.outgoing.values()) this.host.timers.clearTimeout(out.timer);

@@ -65,5 +65,14 @@ describe("SDK identity pieces", () => {
     assert.equal(unread.get("dev"), 1);
     assert.deepEqual(changes.at(-1), ["dev", 1]);
     assert.equal(unread.get("lobby"), undefined, "no position known: no count (e.g. anonymous)");
+
+    timers.fire(1000);
+    unread.mark("dev", 13, 13);
+    unread.message("dev", 14);
+    unread.mark("dev", 14, 14);
+    assert.deepEqual(frames.at(-1), ["dev", 13]);
+    unread.flush(); // closing: the held-back position goes out now, not never
+    assert.deepEqual(frames.at(-1), ["dev", 14]);
+    assert.equal(timers.pending.size, 0);
   });
 });
