@@ -1,5 +1,8 @@
 import type { PresenceEvent } from "../chat/hub.ts";
 
+/** Who holds a signed-in user's nickname in the presence: the user, from whichever node. */
+export const userOwner = (user: string): string => `u:${user}`;
+
 /** A member as this node knows it, for re-registering after the presence engine lost its state. */
 export interface LocalMember {
   /** `node:member`, unique across the cluster. */

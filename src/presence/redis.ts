@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { redisOptions, withTimeout } from "../broker/redis.ts";
 import type { PresenceEvent } from "../chat/hub.ts";
 import { nickKey } from "../chat/nick.ts";
-import type { LocalMember, Presence } from "./presence.ts";
+import { type LocalMember, type Presence, userOwner } from "./presence.ts";
 
 export interface RedisPresenceOptions {
   url: string;
@@ -174,7 +174,7 @@ export class RedisPresence implements Presence {
     const swept = (await this.redis.del(sweptKey)) === 1;
     const rejoined: PresenceEvent[] = [];
     for (const member of this.localMembers()) {
-      await this.claimNick(member.nick, member.owner);
+      await this.claimNick(member.nick, member.user === undefined ? member.owner : userOwner(member.user));
       for (const room of member.rooms) {
         const first = await this.join(room, member.owner, member.nick, member.user);
         if (swept && first) rejoined.push({ room, action: "join", nick: member.nick });

@@ -12,6 +12,7 @@ import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
+import { CatchingUp } from "./catching-up.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
@@ -51,7 +52,7 @@ export class ChatService {
   readonly fanout: Fanout;
   private readonly sessions = new Map<Connection, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
-  private readonly catchingUp = new Map<string, Set<RoomSub>>();
+  private readonly catchingUp = new CatchingUp();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
   readonly members: Membership<Session>;
@@ -124,7 +125,7 @@ export class ChatService {
     const session = this.sessions.get(conn);
     if (!session) return;
     this.sessions.delete(conn);
-    for (const [room, sub] of session.subs) this.catchingUp.get(room)?.delete(sub);
+    for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
     this.members.removed(session.member, this.hub.remove(session.member));
@@ -193,7 +194,7 @@ export class ChatService {
       this.accounts.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
-      this.trackCatchUp(room, sub);
+      this.catchingUp.track(room, sub);
       if (await this.members.joined(session.member, room)) this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
@@ -210,7 +211,7 @@ export class ChatService {
       if (session.subs.get(room) !== sub) return;
       this.fanout.flush();
       for (const message of sub.backlog) session.conn.send(textMessage(message.nick, message.text));
-      this.goLive(room, sub);
+      this.catchingUp.goLive(room, sub);
       return;
     }
     const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
@@ -233,21 +234,15 @@ export class ChatService {
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
       if (result.resume) result.resume.missed += bridged.length;
       this.reply(session, { type: "presence", room, action: "snapshot", members });
-      const unread = this.accounts.reads.joinedUnread(session, room, { first: result.first, last: lastSeq });
-      this.reply(session, {
-        type: "joined",
-        room,
-        lastSeq,
-        resume: result.resume,
-        ...(unread === undefined ? {} : { unread }),
-      });
+      const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
+      this.reply(session, this.accounts.reads.joined(session, joined, result.first));
       for (const message of sub.backlog) {
         if (message.seq > lastSeq) {
           session.conn.send(encodeMessage(message));
           lastSeq = message.seq;
         }
       }
-      this.goLive(room, sub);
+      this.catchingUp.goLive(room, sub);
     } catch {
       if (session.subs.get(room) !== sub) return;
       this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
@@ -260,7 +255,7 @@ export class ChatService {
       const event = this.hub.leave(session.member, room);
       const sub = session.subs.get(room);
       session.subs.delete(room);
-      if (sub) this.catchingUp.get(room)?.delete(sub);
+      if (sub) this.catchingUp.forget(room, sub);
       if (confirm) this.reply(session, { type: "left", room });
       this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
@@ -341,8 +336,7 @@ export class ChatService {
   }
 
   private deliverMessage(message: ChatMessage): void {
-    const waiting = this.catchingUp.get(message.room);
-    if (waiting) for (const sub of waiting) sub.backlog.push(message);
+    this.catchingUp.keep(message);
     this.fanout.toRoom(message.room, textMessage(message.nick, message.text), encodeMessage(message));
   }
 
@@ -351,23 +345,6 @@ export class ChatService {
       const session = member.conn;
       if (session.subs.get(room)?.live) visit(session.conn, member.mode);
     }
-  }
-
-  private trackCatchUp(room: string, sub: RoomSub): void {
-    let set = this.catchingUp.get(room);
-    if (!set) {
-      set = new Set();
-      this.catchingUp.set(room, set);
-    }
-    set.add(sub);
-  }
-
-  private goLive(room: string, sub: RoomSub): void {
-    sub.live = true;
-    sub.backlog = [];
-    const set = this.catchingUp.get(room);
-    set?.delete(sub);
-    if (set?.size === 0) this.catchingUp.delete(room);
   }
 
   private unsubscribeIfEmpty(room: string): void {

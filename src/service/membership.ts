@@ -1,10 +1,7 @@
 import { ParleyError } from "../chat/errors.ts";
 import type { Hub, Member, PresenceEvent } from "../chat/hub.ts";
 import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
-import type { Presence } from "../presence/presence.ts";
-
-/** Who holds a signed-in user's nickname in the presence: the user, from whichever node. */
-const userOwner = (user: string): string => `u:${user}`;
+import { type Presence, userOwner } from "../presence/presence.ts";
 
 /**
  * This node's members in the cluster-wide presence: each is owned as `node:member`, holds its

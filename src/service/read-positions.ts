@@ -1,11 +1,14 @@
 import { ParleyError } from "../chat/errors.ts";
 import type { RoomAccess } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
+import type { ServerEvent } from "../protocol/json.ts";
 import type { RoomBounds } from "../store/history-store.ts";
 import type { ReadPositions } from "../store/user-store.ts";
 import type { ChatService } from "./chat-service.ts";
 import type { Session } from "./session.ts";
 import { forbidden, unreadCount, userChannel } from "./users.ts";
+
+type JoinedEvent = Extract<ServerEvent, { type: "joined" }>;
 
 /**
  * Where each signed-in user stands in each room: `read` moves it (durably, in the history's
@@ -39,10 +42,11 @@ export class ReadPositionRelay {
     }
   }
 
-  /** The `joined` reply's unread count (signed in only): messages after the user's position. */
-  joinedUnread(session: Session, room: string, bounds: RoomBounds): number | undefined {
-    if (!session.identity) return undefined;
-    return unreadCount(bounds, session.reads?.get(room) ?? 0);
+  /** The `joined` reply, with the room's unread count for a signed-in user (`first`: the room's oldest seq). */
+  joined(session: Session, event: JoinedEvent, first: number): JoinedEvent {
+    if (!session.identity) return event;
+    const unread = unreadCount({ first, last: event.lastSeq }, session.reads?.get(event.room) ?? 0);
+    return { ...event, unread };
   }
 
   /** `{"type":"read","room","seq"}`: forward only, at most to the room's last seq. */
