@@ -174,7 +174,9 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
     const cleared = nextEvent(aliceSdk, "unread", (u) => u.room === "id-news" && u.count === 0);
     await roomLink(alice, "id-news").getByRole("link").click();
     await shows(alice, "n3");
-    await roomLink(alice, "id-news").filter({ hasNotText: /\d+ new/ }).waitFor(WAIT);
+    await roomLink(alice, "id-news")
+      .filter({ hasNotText: /\d+ new/ })
+      .waitFor(WAIT);
     await cleared;
 
     await news.send("n4"); // seen at once on the open room: stays read
