@@ -7,12 +7,11 @@
 import { createServer, type ServerResponse } from "node:http";
 import { SignJWT } from "jose";
 
-const secretText = process.env.PARLEY_AUTH_SECRET ?? "";
-if (Buffer.byteLength(secretText) < 32) {
+if (Buffer.byteLength(process.env.PARLEY_AUTH_SECRET ?? "") < 32) {
   console.error("Set PARLEY_AUTH_SECRET to the secret Parley is given (at least 32 bytes).");
   process.exit(2);
 }
-const secret = new TextEncoder().encode(secretText);
+const secret = new TextEncoder().encode(process.env.PARLEY_AUTH_SECRET);
 const parleyOrigin = process.env.PARLEY_ORIGIN ?? "http://localhost:8080";
 
 // The few lines that matter: who the user is, their display name, the private rooms they may enter, and a short life.

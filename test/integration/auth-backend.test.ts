@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { ParleyClient } from "../../src/sdk/index.ts";
 import { startAuthBackend, stopAuthBackend } from "../helpers/auth-backend.ts";
@@ -44,4 +45,20 @@ test("examples/auth-backend.ts refuses to start without a usable secret", async 
   process.env = saved;
   await child.line("stderr", /PARLEY_AUTH_SECRET.*at least 32 bytes/);
   assert.equal(await child.exited, 2);
+});
+
+test("the README's token-minting snippet is the example's code, line for line", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const example = readFileSync(new URL("../../examples/auth-backend.ts", import.meta.url), "utf8");
+  const block =
+    readme
+      .split("```ts\n")
+      .find((part) => part.includes("new SignJWT"))
+      ?.split("```")[0] ?? "";
+  const code = block
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("//"));
+  assert.ok(code.length >= 8, "the snippet is there");
+  for (const line of code) assert.ok(example.includes(line), `examples/auth-backend.ts has: ${line}`);
 });
