@@ -89,7 +89,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   const app = createHttpApp({
     ready: async () => Promise.all([store.ping(), broker.ping(), engines.presence.ping()]).then(() => {}),
     ...ops.http({ service, store, broker, connections: () => gateway.connections }),
-    authTokenUrl: config.authTokenUrl,
+    page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
 
   const page = createServer(app);

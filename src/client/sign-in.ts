@@ -12,6 +12,8 @@ const FRAGMENT_TOKEN = /(^|&)token=([^&]*)/;
 
 interface PageConfig {
   authTokenUrl: string | null;
+  /** Parley's `--auth` mode: with `required`, an anonymous page cannot get in. */
+  auth?: "off" | "optional" | "required";
 }
 
 const stored = (): string | null => {
@@ -64,19 +66,23 @@ export type Notice = (text: string) => void;
  */
 export const pageToken = (notice: Notice) => async (): Promise<string> => {
   const kept = stored();
+  let expired = "";
   if (kept) {
     const exp = tokenExpiry(kept);
     if (exp === undefined || exp * 1000 > Date.now()) return kept;
     store(null);
-    notice("Your sign-in link has expired.");
+    expired = "Your sign-in link has expired. ";
   }
-  const { authTokenUrl } = await pageConfig();
-  if (!authTokenUrl) return "";
-  const response = await fetch(authTokenUrl, { credentials: "include", cache: "no-store" });
-  if (response.status === 401 || response.status === 403) {
-    notice("Not signed in: chatting anonymously.");
+  const { authTokenUrl, auth } = await pageConfig();
+  const anonymous = (): string => {
+    const required = auth === "required";
+    const what = required ? "this chat is for signed-in users; sign in, then reload" : "chatting anonymously";
+    notice(`${expired}Not signed in: ${what}.`);
     return "";
-  }
+  };
+  if (!authTokenUrl) return auth === "required" || expired ? anonymous() : "";
+  const response = await fetch(authTokenUrl, { credentials: "include", cache: "no-store" });
+  if (response.status === 401 || response.status === 403) return anonymous();
   if (!response.ok) throw new Error(`${authTokenUrl} answered ${response.status}`);
   const type = response.headers.get("Content-Type") ?? "";
   const token: unknown = type.includes("json") ? ((await response.json()) as { token?: unknown }).token : undefined;

@@ -8,8 +8,8 @@ export interface HttpAppOptions {
   metrics?: { contentType: string; render(): Promise<string> };
   /** `/admin` and `/admin/api/...`; absent (404) unless an admin token is configured. */
   admin?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** `--auth-token-url`: where the page gets a sign-in token; told to it by `/parley-config.json`. */
-  authTokenUrl?: string;
+  /** What the page is told by `/parley-config.json`: where it gets a sign-in token, and whether it needs one. */
+  page?: { authTokenUrl: string; auth: "off" | "optional" | "required" };
 }
 
 const SECURITY_HEADERS = {
@@ -41,9 +41,9 @@ export const tokenUrlOrigin = (authTokenUrl: string): string | undefined => {
 export const createHttpApp = (options: HttpAppOptions) => {
   const assets = clientAssets();
   assets.catch(() => {}); // reported on the request that needs them
-  const tokenOrigin = tokenUrlOrigin(options.authTokenUrl ?? "");
+  const tokenOrigin = tokenUrlOrigin(options.page?.authTokenUrl ?? "");
   const csp = pageCsp(tokenOrigin ? `'self' ${tokenOrigin}` : "'self'");
-  const pageConfig = `${JSON.stringify({ authTokenUrl: options.authTokenUrl || null })}\n`;
+  const pageConfig = `${JSON.stringify({ authTokenUrl: options.page?.authTokenUrl || null, auth: options.page?.auth ?? "off" })}\n`;
 
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";

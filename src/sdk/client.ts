@@ -238,7 +238,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     switch (event.type) {
       case "welcome":
         this.attempt = 0;
-        this.nickname.welcomed(event.nick);
+        this.nickname.welcomed(event.nick, event.user !== undefined);
         this.setState({ state: "connected", attempt: 0, willReconnect: true });
         return;
       case "nick":

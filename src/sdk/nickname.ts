@@ -50,8 +50,9 @@ export class Nickname {
     if (this.wanted !== undefined) this.ask(this.wanted);
   }
 
-  welcomed(nick: string): void {
-    this.wanted ??= nick;
+  /** `signedIn`: the name is the token's, not one to claim again if a later connection is anonymous. */
+  welcomed(nick: string, signedIn = false): void {
+    if (!signedIn) this.wanted ??= nick;
     this.current = nick;
     if (this.requests.length === 0) this.report(nick);
   }
