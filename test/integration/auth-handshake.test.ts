@@ -94,6 +94,11 @@ describe("signed tokens at the handshake (HS256, --auth required)", () => {
     assert.equal((await handshake(`${base}/chat/vault`, offer(plain))).status, 403);
     assert.equal((await handshake(`${base}/chat/vault?since=0`, offer(plain))).status, 403);
     assert.equal((await handshake(`${base}/chat/vault?token=${plain}`)).status, 403, "text mode too");
+    assert.equal(
+      (await handshake(`${base}/chat/vault?autojoin=0`, offer(plain))).status,
+      101,
+      "?autojoin=0: the URL's room is not entered, so not checked",
+    );
     const granted = await hsToken(secret, { ...alice, rooms: ["vault"] });
     assert.equal((await handshake(`${base}/chat/vault`, offer(granted))).status, 101);
     const all = await hsToken(secret, { ...alice, rooms: ["*"] });

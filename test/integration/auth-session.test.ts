@@ -106,4 +106,15 @@ describe("reserved names", () => {
     await anon.close();
     await dave.close();
   });
+
+  test("a signed-in text client (token in the query) speaks under its name and cannot /nick", async () => {
+    const text = await connect(`${base}/chat/texts?token=${await hsToken(secret, { sub: "u-erin", name: "Erin" })}`);
+    text.send("/nick someone");
+    assert.match(await text.next(), /^ \.\.\.\. error: .*sign-in/);
+    text.send("hello");
+    assert.equal(await text.next(), "Erin: hello");
+    text.send("/who");
+    assert.equal(await text.next(), " .... in texts: Erin.");
+    await text.close();
+  });
 });
