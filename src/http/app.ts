@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { ConfigError } from "../config.ts";
 import { type Asset, clientAssets } from "./client-assets.ts";
 
 export interface HttpAppOptions {
@@ -29,10 +30,12 @@ export const tokenUrlOrigin = (authTokenUrl: string): string | undefined => {
   try {
     url = new URL(authTokenUrl);
   } catch {
-    throw new Error(`--auth-token-url ${authTokenUrl}: not a URL (give https://… or a /path on Parley's origin).`);
+    throw new ConfigError(
+      `--auth-token-url ${authTokenUrl}: not a URL (give https://… or a /path on Parley's origin).`,
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new Error(`--auth-token-url ${authTokenUrl}: must be http(s).`);
+    throw new ConfigError(`--auth-token-url ${authTokenUrl}: must be http(s).`);
   }
   return url.origin;
 };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ConfigError } from "../../src/config.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { newSecret } from "../helpers/tokens.ts";
 
@@ -37,6 +38,7 @@ test("a token URL the page could not use stops the start with a clear error", as
     ["ftp://app.example.com/token", /must be http\(s\)/],
   ] as const) {
     await assert.rejects(startTestParley({ authTokenUrl: url }), (error: Error) => {
+      assert.ok(error instanceof ConfigError, "a settings error: `parley` exits with 2");
       assert.match(error.message, /--auth-token-url/);
       assert.match(error.message, why);
       return true;
