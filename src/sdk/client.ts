@@ -39,6 +39,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly identity: Identity;
   private attempt = 0;
   private retryTimer: unknown;
+  /** A new connection's rejoins and resends wait for the answer to its name claim. */
+  private resumePending = false;
   private stopped = false;
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -63,7 +65,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     });
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),
-      canSend: (room) => this.online && this.rooms.has(room),
+      canSend: (room) => this.ready && this.rooms.has(room),
       retryDelay: (attempt) => this.delay(attempt),
       timers: this.timers,
     });
@@ -106,7 +108,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (this.stopped) throw new Error("This client is closed.");
     const existing = this.rooms.get(name);
     if (existing) return existing;
-    const room = this.rooms.join(name, this, options, this.online);
+    const room = this.rooms.join(name, this, options, this.ready);
     this.identity.watch(room);
     return room;
   }
@@ -220,8 +222,17 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       this.stop(1002, `The server did not agree to ${SUBPROTOCOL_JSON}; is this a Parley server?`);
       return;
     }
-    // In this order: the nickname first (so joins announce it), then every room from its last seq, then the outbox.
-    if (!this.identity.tokens.offered) this.nickname.opened(); // a signed-in user's name is their token's
+    // The nickname first, then every room from its last seq, then the outbox. The server may still be taking the
+    // name when the next frames arrive, so joins and sends wait for its answer: presence and messages show our name.
+    const claiming = !this.identity.tokens.offered && this.nickname.opened(); // signed in: the token's name
+    this.resumePending = true;
+    if (!claiming) this.resume();
+  }
+
+  /** After the name is settled on a new connection: rooms, then the outbox. */
+  private resume(): void {
+    if (!this.resumePending || !this.nickname.settled) return;
+    this.resumePending = false;
     this.rooms.rejoinAll();
     this.outbox.resendAll();
   }
@@ -243,6 +254,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
         return;
       case "nick":
         this.nickname.granted(event.nick);
+        this.resume();
         return;
       case "message":
       case "history":
@@ -266,7 +278,10 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   private serverError(error: ParleyServerError): void {
     if (error.cid !== undefined && this.outbox.failed(error)) return;
-    if (this.nickname.refused(error)) return;
+    if (this.nickname.refused(error)) {
+      this.resume();
+      return;
+    }
     if (!this.rooms.refused(error)) this.emit("error", error);
   }
 
@@ -290,6 +305,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   }
 
   private connectionLost(): void {
+    this.resumePending = false;
     this.nickname.lost();
     this.identity.lost();
     this.rooms.offline();
@@ -313,6 +329,11 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   private get online(): boolean {
     return this.socket?.readyState === OPEN;
+  }
+
+  /** Open, and done taking the name: rooms may be joined and messages sent. */
+  private get ready(): boolean {
+    return this.online && !this.resumePending;
   }
 
   private detach(): void {

@@ -46,8 +46,14 @@ export class Nickname {
   }
 
   /** A socket opened: claim the name to hold, if there is one. */
-  opened(): void {
+  opened(): boolean {
     if (this.wanted !== undefined) this.ask(this.wanted);
+    return this.requests.length > 0;
+  }
+
+  /** No answer about a name is awaited on this socket. */
+  get settled(): boolean {
+    return this.requests.length === 0;
   }
 
   /** `signedIn`: the name is the token's, not one to claim again if a later connection is anonymous. */
