@@ -1,7 +1,5 @@
-import { CLOSE, shouldReconnect } from "../protocol/close-codes.ts";
-import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type Dialing, dialSocket } from "./dial.ts";
+import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { Identity } from "./identity.ts";
 import { Nickname } from "./nickname.ts";
@@ -9,7 +7,7 @@ import { type Settings, settingsOf } from "./options.ts";
 import { Outbox } from "./outbox.ts";
 import type { JoinOptions, Room, RoomHost } from "./room.ts";
 import { RoomSet } from "./rooms.ts";
-import { dialUrl, OPEN, type SocketLike } from "./socket.ts";
+import { dialUrl } from "./socket.ts";
 import {
   type Ack,
   type AuthUser,
@@ -17,10 +15,8 @@ import {
   type ClientOptions,
   type ConnectionState,
   ParleyServerError,
-  type StateChange,
-  type Timers,
 } from "./types.ts";
-import type { SdkEvent, SdkFrame } from "./wire.ts";
+import type { SdkEvent } from "./wire.ts";
 
 /**
  * A Parley connection that keeps itself alive: it reconnects with backoff, rejoins every room from
@@ -29,59 +25,69 @@ import type { SdkEvent, SdkFrame } from "./wire.ts";
 export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   readonly url: string;
   private readonly settings: Settings;
-  private readonly timers: Timers;
+  private readonly connection: Connection;
   private readonly outbox: Outbox;
   private readonly rooms: RoomSet;
-  private socket: SocketLike | undefined;
-  private dialing: Dialing | undefined;
-  private currentState: ConnectionState = "connecting";
   private readonly nickname: Nickname;
   private readonly identity: Identity;
-  private attempt = 0;
-  private retryTimer: unknown;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
-  private stopped = false;
 
   constructor(url: string, options: ClientOptions = {}) {
     super();
     this.settings = settingsOf(options);
-    this.timers = this.settings.timers;
+    const { timers } = this.settings;
     this.url = dialUrl(url);
+    const transmit = (frame: Parameters<Connection["transmit"]>[0]) => this.connection.transmit(frame);
     this.nickname = new Nickname(
       {
-        sendNick: (nick) => this.transmit({ type: "nick", nick }),
+        sendNick: (nick) => transmit({ type: "nick", nick }),
         changed: (nick, previous) => this.emit("nick", { nick, previous }),
         unclaimed: (error) => this.emit("error", error),
       },
       options.nick,
     );
     this.identity = new Identity(options.getToken, {
-      transmit: (frame) => this.transmit(frame),
+      transmit,
       auth: (change) => this.emit("auth", change),
       typing: (notice) => this.emit("typing", notice),
       unread: (change) => this.emit("unread", change),
-      timers: this.timers,
+      timers,
     });
     this.outbox = new Outbox({
-      transmit: (frame) => this.transmit(frame),
+      transmit,
       canSend: (room) => this.ready && this.rooms.has(room),
       retryDelay: (attempt) => this.delay(attempt),
-      timers: this.timers,
+      timers,
     });
     this.rooms = new RoomSet({
-      transmit: (frame) => this.transmit(frame),
-      connection: () => (this.online ? this.socket : undefined),
+      transmit,
+      connection: () => this.connection.current,
       outbox: this.outbox,
       retryDelay: () => this.delay(1),
-      timers: this.timers,
+      timers,
+    });
+    this.connection = new Connection(this.url, this.settings, {
+      protocols: (ready, failed) => this.identity.tokens.protocols(ready, failed),
+      opened: () => this.opened(),
+      message: (data) => this.receive(data),
+      refused: (status) => this.identity.tokens.handshakeFailed(status),
+      lost: () => this.connectionLost(),
+      stopped: (error) => {
+        this.outbox.failAll(error);
+        this.nickname.fail(error);
+      },
+      state: (change) => {
+        this.emit("state", change);
+        this.emit(change.state, change);
+      },
     });
     // Dial on the next microtask, so listeners added right after connect() see `connecting`.
-    void Promise.resolve().then(() => this.open());
+    void Promise.resolve().then(() => this.connection.open());
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.connection.state;
   }
 
   /** Your nickname on the server, once welcomed. */
@@ -105,7 +111,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   /** Joins a room (again after every reconnect, resuming from its last seq) and returns its handle. */
   join(name: string, options: JoinOptions = {}): Room {
-    if (this.stopped) throw new Error("This client is closed.");
+    if (this.connection.stopped) throw new Error("This client is closed.");
     const existing = this.rooms.get(name);
     if (existing) return existing;
     const room = this.rooms.join(name, this, options, this.ready);
@@ -115,7 +121,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   /** Asks for a nickname; resolves with it when the server agrees, rejects with its error (e.g. `nick_taken`). */
   setNick(nick: string): Promise<string> {
-    if (this.stopped) return Promise.reject(new Error("This client is closed."));
+    if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
     return this.nickname.set(nick);
   }
 
@@ -146,82 +152,30 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
   close(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    const socket = this.socket;
-    const closed = new Promise<void>((resolve) => {
-      if (!socket) resolve();
-      else socket.addEventListener("close", () => resolve());
-    });
-    this.identity.flush();
-    this.detach();
-    try {
-      socket?.close(1000, "client closed");
-    } catch {
-      // a socket still connecting may refuse; it is dropped either way
-    }
-    this.connectionLost();
-    this.stop(1000, "closed by the client");
-    return closed;
+    if (!this.connection.stopped) this.identity.flush();
+    return this.connection.close();
   }
 
   // --- RoomHost ---
 
   send(room: Room, text: string, cid: string | undefined): Promise<Ack> {
-    if (this.stopped) return Promise.reject(new Error("This client is closed."));
+    if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
     if (!this.rooms.has(room)) return Promise.reject(new Error(`Not in ${room.name}; join it first.`));
     return this.outbox.add(room, text, cid);
   }
 
   leave(room: Room): Promise<void> {
     if (this.rooms.has(room)) this.identity.left(room.name);
-    return this.rooms.leave(room, this.online);
+    return this.rooms.leave(room, this.connection.online);
   }
 
   requestHistory(room: Room, before: number, limit: number | undefined): void {
-    this.transmit({ type: "history", room: room.name, before, limit });
+    this.connection.transmit({ type: "history", room: room.name, before, limit });
   }
 
-  // --- the connection state machine ---
+  // --- one connection's life ---
 
-  private open(): void {
-    if (this.stopped) return;
-    this.setState({ state: "connecting", attempt: this.attempt, willReconnect: true });
-    const attempt = this.attempt;
-    const current = () => !this.stopped && !this.socket && this.attempt === attempt && this.state === "connecting";
-    this.identity.tokens.protocols(
-      (list) => current() && this.dial(list),
-      (reason) => current() && this.dropped(1006, reason),
-    );
-  }
-
-  private dial(protocols: string[]): void {
-    try {
-      const { WebSocketClass, connectTimeout } = this.settings;
-      this.dialing = dialSocket(WebSocketClass, this.url, protocols, this.timers, connectTimeout, {
-        opened: (socket) => this.opened(socket),
-        message: (data) => this.receive(data),
-        closed: (code, reason, refused) => {
-          this.detach();
-          if (refused) this.identity.tokens.handshakeFailed(refused.status);
-          this.dropped(code, reason);
-        },
-      });
-      this.socket = this.dialing.socket;
-    } catch (error) {
-      // A malformed URL does not get better by retrying.
-      this.stop(1006, `Cannot open ${this.url}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-
-  private opened(socket: SocketLike): void {
-    this.dialing?.settle();
-    if (socket.protocol !== SUBPROTOCOL_JSON) {
-      this.detach();
-      socket.close(1000, "wrong protocol");
-      this.connectionLost();
-      this.stop(1002, `The server did not agree to ${SUBPROTOCOL_JSON}; is this a Parley server?`);
-      return;
-    }
+  private opened(): void {
     // The nickname first, then every room from its last seq, then the outbox. The server may still be taking the
     // name when the next frames arrive, so joins and sends wait for its answer: presence and messages show our name.
     const claiming = !this.identity.tokens.offered && this.nickname.opened(); // signed in: the token's name
@@ -248,9 +202,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (this.identity.receive(event, room)) return;
     switch (event.type) {
       case "welcome":
-        this.attempt = 0;
         this.nickname.welcomed(event.nick, event.user !== undefined);
-        this.setState({ state: "connected", attempt: 0, willReconnect: true });
+        this.connection.welcomed();
         return;
       case "nick":
         this.nickname.granted(event.nick);
@@ -285,25 +238,6 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (!this.rooms.refused(error)) this.emit("error", error);
   }
 
-  /** The connection ended: decide between trying again and stopping. */
-  private dropped(code: number, reason: string): void {
-    this.connectionLost();
-    if (this.stopped) return;
-    if (!shouldReconnect(code)) {
-      this.stop(code, reason);
-      return;
-    }
-    // An expired token is no failure: get a fresh one and come back at once (resuming from `since`).
-    const expired = code === CLOSE.tokenExpired;
-    if (!expired) this.attempt += 1;
-    const delay = expired ? 0 : this.delay(this.attempt);
-    this.setState({ state: "reconnecting", code, reason, attempt: this.attempt, delay, willReconnect: true });
-    this.retryTimer = this.timers.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.open();
-    }, delay);
-  }
-
   private connectionLost(): void {
     this.resumePending = false;
     this.nickname.lost();
@@ -312,46 +246,13 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.outbox.pause();
   }
 
-  /** Terminal: say why, fail what can no longer be delivered. */
-  private stop(code: number, reason: string): void {
-    this.stopped = true;
-    this.timers.clearTimeout(this.retryTimer);
-    this.dialing?.abandon();
-    const error = new Error(`Disconnected (${code}${reason ? `: ${reason}` : ""}); not reconnecting.`);
-    this.outbox.failAll(error);
-    this.nickname.fail(error);
-    this.setState({ state: "disconnected", code, reason, attempt: this.attempt, willReconnect: false });
-  }
-
   private delay(attempt: number): number {
     return backoffDelay(attempt, this.settings.backoff, this.settings.random);
   }
 
-  private get online(): boolean {
-    return this.socket?.readyState === OPEN;
-  }
-
   /** Open, and done taking the name: rooms may be joined and messages sent. */
   private get ready(): boolean {
-    return this.online && !this.resumePending;
-  }
-
-  private detach(): void {
-    this.socket = undefined;
-    this.dialing?.abandon();
-    this.dialing = undefined;
-  }
-
-  private transmit(frame: SdkFrame): boolean {
-    if (this.socket?.readyState !== OPEN) return false;
-    this.socket.send(JSON.stringify(frame));
-    return true;
-  }
-
-  private setState(change: StateChange): void {
-    this.currentState = change.state;
-    this.emit("state", change);
-    this.emit(change.state, change);
+    return this.connection.online && !this.resumePending;
   }
 }
 
