@@ -4,6 +4,7 @@
  * server is started fresh per workload pinned to core 0.
  *
  * Options: --servers a,b  --workloads fanout,crowd,resume  --out DIR
+ *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
  *          --rechart   (no run: redraws DIR/chart.svg and DIR/latest.md from DIR/latest.json)
  */
@@ -117,9 +118,12 @@ const main = async (): Promise<void> => {
         runFanout(spec, { budgetMs: 40_000, half: isParley(name), log: sub }),
       );
     }
-    if (workloads.has("crowd")) {
-      run.crowd[name] = await attempt(name, "10,000 connections: connect, idle, many rooms", () =>
-        runCrowd(spec, { budgetMs: 20_000, log: sub }),
+    if (workloads.has("crowd") || workloads.has("idle")) {
+      const idleOnly = !workloads.has("crowd");
+      run.crowd[name] = await attempt(
+        name,
+        idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
+        () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
       );
     }
     if (workloads.has("resume") && isParley(name)) {

@@ -28,11 +28,10 @@ export interface TransportStats {
   shedFrames: number;
 }
 
+/** The same for every connection of a gateway (one object, not one per connection). */
 export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
-  /** This connection's token bucket. */
-  rate: RateLimiter;
   stats: TransportStats;
 }
 
@@ -46,7 +45,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
-  private queue: Buffer[] = [];
+  /** Frames waiting for this turn's write; null when none (most connections, most of the time). */
+  private queue: Buffer[] | null = null;
   private queuedBytes = 0;
   private readonly socket: Duplex;
   closed = false;
@@ -60,6 +60,8 @@ export class Connection implements Outlet, Beating {
     readonly info: ConnectionInfo,
     private readonly fanout: Fanout,
     private readonly options: ConnectionOptions,
+    /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
+    readonly rate: RateLimiter,
   ) {
     this.socket = socketOf(ws);
   }
@@ -80,24 +82,22 @@ export class Connection implements Outlet, Beating {
       this.dropSlow();
       return;
     }
-    if (this.queue.length === 0) this.fanout.markDirty(this);
-    this.queue.push(frame);
+    if (this.queue === null) {
+      this.queue = [frame];
+      this.fanout.markDirty(this);
+    } else this.queue.push(frame);
     this.queuedBytes += frame.length;
   }
 
   flushWrites(): void {
     const queue = this.queue;
-    if (queue.length === 0) return;
-    this.queue = [];
+    if (queue === null) return;
+    this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
     const data = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
     this.options.stats.bytesOut += data.length;
     this.socket.write(data);
-  }
-
-  get rate(): RateLimiter {
-    return this.options.rate;
   }
 
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */
@@ -140,7 +140,7 @@ export class Connection implements Outlet, Beating {
   expire(): void {
     if (this.ws.readyState === this.ws.CLOSED) return;
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.heartbeatTimeout;
     if (this.ws.readyState === this.ws.OPEN)
@@ -155,7 +155,7 @@ export class Connection implements Outlet, Beating {
    */
   private dropSlow(): void {
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.tooSlow;
     this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
