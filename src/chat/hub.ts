@@ -1,5 +1,6 @@
 import { ParleyError } from "./errors.ts";
 import { nickKey, randomNick, validateNick } from "./nick.ts";
+import { SmallSet } from "./small-collections.ts";
 
 /** `text` is the Cookbook's plain-text wire; `json` is the structured protocol. */
 export type Mode = "text" | "json";
@@ -8,7 +9,7 @@ export interface Member<C> {
   readonly id: number;
   nick: string;
   readonly mode: Mode;
-  readonly rooms: Set<string>;
+  readonly rooms: SmallSet<string>;
   /** Whatever the caller keeps per member (the transport keeps its connection here). */
   readonly conn: C;
 }
@@ -37,7 +38,7 @@ export class Hub<C> {
 
   /** Registers a member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, conn: C): Member<C> {
-    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new Set(), conn };
+    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), conn };
     this.byId.set(member.id, member);
     this.byNick.set(nickKey(member.nick), member);
     return member;

@@ -1,5 +1,6 @@
 import type { Member } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import type { SmallMap } from "../chat/small-collections.ts";
 import type { Connection } from "../transport/connection.ts";
 
 /** A member's view of one room: catching up on history, or on the room's live stream. */
@@ -13,7 +14,7 @@ export interface RoomSub {
 export interface Session {
   readonly conn: Connection;
   member: Member<Session>;
-  readonly subs: Map<string, RoomSub>;
+  readonly subs: SmallMap<string, RoomSub>;
   /** Frames that arrived before the member had its nickname and first room; then undefined. */
   inbox: Array<() => void> | undefined;
 }
