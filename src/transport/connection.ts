@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { Mode } from "../chat/hub.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
@@ -37,7 +37,7 @@ export interface ConnectionOptions {
 
 // `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
 // its data frames straight to the socket so one write can carry many pre-built frames.
-const socketOf = (ws: WebSocket): Duplex => (ws as unknown as { _socket: Duplex })._socket;
+const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
 
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
@@ -48,10 +48,10 @@ export class Connection implements Outlet, Beating {
   /** Frames waiting for this turn's write; null when none (most connections, most of the time). */
   private queue: Buffer[] | null = null;
   private queuedBytes = 0;
-  private readonly socket: Duplex;
+  private readonly socket: Socket;
   closed = false;
-  /** Heartbeat: the peer answered (or said something) since the last ping. */
-  alive = true;
+  /** Heartbeat: the socket's bytesRead at the last beat (-1: none yet). */
+  private readAtBeat = -1;
   /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
   sentCloseCode: number | undefined;
 
@@ -130,6 +130,13 @@ export class Connection implements Outlet, Beating {
       };
       setTimeout(check, 5);
     });
+  }
+
+  heard(): boolean {
+    const read = this.socket.bytesRead;
+    if (read === this.readAtBeat) return false;
+    this.readAtBeat = read;
+    return true;
   }
 
   ping(): void {

@@ -4,7 +4,7 @@ import type { Connection } from "./connection.ts";
 
 /**
  * `ws`'s WebSocket with a slot for its Parley connection, so the listeners below can be the
- * same four functions for every socket (`this` is the socket) instead of four closures per
+ * same three functions for every socket (`this` is the socket) instead of closures per
  * connection: at 10,000 idle connections that is most of what Parley adds to `ws`'s own cost.
  */
 export class ParleySocket extends WebSocket {
@@ -23,7 +23,6 @@ export interface SocketEvents {
 
 export interface SocketListeners {
   message(this: WebSocket, data: RawData, isBinary: boolean): void;
-  pong(this: WebSocket): void;
   close(this: WebSocket, code: number, reason: Buffer): void;
   error(this: WebSocket, error: Error): void;
 }
@@ -32,9 +31,7 @@ export interface SocketListeners {
 export const socketListeners = (events: SocketEvents): SocketListeners => ({
   message(data, isBinary) {
     const conn = connOf(this);
-    if (!conn) return;
-    conn.alive = true;
-    if (conn.closed) return;
+    if (!conn || conn.closed) return;
     const verdict = conn.rate.take(Date.now());
     if (verdict === "abusive") {
       conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
@@ -55,10 +52,6 @@ export const socketListeners = (events: SocketEvents): SocketListeners => ({
       events.text(conn, (data as Buffer).toString("utf8"));
     }
   },
-  pong() {
-    const conn = connOf(this);
-    if (conn) conn.alive = true;
-  },
   close(code, reason) {
     const conn = connOf(this);
     if (!conn) return;
@@ -78,7 +71,6 @@ export const attach = (ws: WebSocket, conn: Connection, listeners: SocketListene
   const socket = ws as ParleySocket;
   socket.conn = conn;
   socket.on("message", listeners.message);
-  socket.on("pong", listeners.pong);
   socket.on("close", listeners.close);
   socket.on("error", listeners.error);
 };
