@@ -36,6 +36,14 @@ export interface ParleyConfig {
   redisPrefix: string;
   databaseUrl: string;
   nodeTimeoutMs: number;
+  auth: "auto" | "off" | "optional" | "required";
+  authSecret: string;
+  authPublicKey: string;
+  authAudience: string;
+  authIssuer: string;
+  authClockTolerance: number;
+  privateRooms: string;
+  typingIntervalMs: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -312,6 +320,72 @@ export const SETTINGS: readonly Setting[] = [
     kind: "count",
     default: 10000,
     help: "With --redis: a node silent this long is dead; its members are announced as left.",
+  },
+  {
+    key: "auth",
+    flag: "auth",
+    env: "PARLEY_AUTH",
+    kind: "string",
+    default: "auto",
+    choices: ["auto", "off", "optional", "required"],
+    help: "Signed tokens: off, optional (anonymous clients too) or required (401 without one); auto: optional when a key is set, else off.",
+  },
+  {
+    key: "authSecret",
+    flag: "auth-secret",
+    env: "PARLEY_AUTH_SECRET",
+    kind: "string",
+    default: "",
+    secret: true,
+    help: "HS256 secret (at least 32 bytes) that tokens are signed with; prefer the environment variable to the flag.",
+  },
+  {
+    key: "authPublicKey",
+    flag: "auth-public-key",
+    env: "PARLEY_AUTH_PUBLIC_KEY",
+    kind: "string",
+    default: "",
+    help: "Path to a PEM public key (RSA: RS256, EC P-256: ES256) that tokens are signed for.",
+  },
+  {
+    key: "authAudience",
+    flag: "auth-audience",
+    env: "PARLEY_AUTH_AUDIENCE",
+    kind: "string",
+    default: "",
+    help: "When set, a token's aud claim must name it.",
+  },
+  {
+    key: "authIssuer",
+    flag: "auth-issuer",
+    env: "PARLEY_AUTH_ISSUER",
+    kind: "string",
+    default: "",
+    help: "When set, a token's iss claim must be it.",
+  },
+  {
+    key: "authClockTolerance",
+    flag: "auth-clock-tolerance",
+    env: "PARLEY_AUTH_CLOCK_TOLERANCE",
+    kind: "count",
+    default: 5,
+    help: "Seconds of clock difference allowed when checking a token's exp (and nbf).",
+  },
+  {
+    key: "privateRooms",
+    flag: "private-rooms",
+    env: "PARLEY_PRIVATE_ROOMS",
+    kind: "string",
+    default: "",
+    help: "Comma-separated rooms only tokens granting them may join, read or watch; the admin API changes this at run time.",
+  },
+  {
+    key: "typingIntervalMs",
+    flag: "typing-interval-ms",
+    env: "PARLEY_TYPING_INTERVAL_MS",
+    kind: "count",
+    default: 3000,
+    help: "A user's typing notices in a room are relayed at most once per this many milliseconds.",
   },
 ];
 

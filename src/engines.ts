@@ -10,8 +10,12 @@ import type { Presence } from "./presence/presence.ts";
 import { RedisPresence } from "./presence/redis.ts";
 import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
+import { MemoryUserStore } from "./store/memory-users.ts";
 import { PostgresStore } from "./store/postgres.ts";
+import { PostgresUserStore } from "./store/postgres-users.ts";
 import { SqliteStore } from "./store/sqlite.ts";
+import { SqliteUserStore } from "./store/sqlite-users.ts";
+import type { UserStore } from "./store/user-store.ts";
 
 /** The engines one node runs on: embedded by default, Redis and PostgreSQL for a cluster. */
 export interface Engines {
@@ -19,6 +23,8 @@ export interface Engines {
   readonly store: HistoryStore;
   readonly broker: Broker;
   readonly presence: Presence;
+  /** Signed-in users' read positions and reserved names, and room privacy: in the history's database. */
+  readonly users: UserStore;
   /** Resolves when every engine answered (schema migrated); rejects with a clear reason. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -52,6 +58,14 @@ export const createStore = (config: ParleyConfig): HistoryStore => {
   return new SqliteStore({ file: join(config.dataDir, "parley.db"), retention, synchronous: config.sqliteSync });
 };
 
+/** Per-user state lives next to the history: the same SQLite file, the same PostgreSQL database. */
+export const createUserStore = (config: ParleyConfig): UserStore => {
+  const { kind, url } = storeKind(config);
+  if (kind === "memory") return new MemoryUserStore();
+  if (kind === "postgres") return new PostgresUserStore({ url, log });
+  return new SqliteUserStore(join(config.dataDir, "parley.db"), config.sqliteSync);
+};
+
 /**
  * Picks and starts the engines. Redis makes sense only over a store every node shares: with
  * SQLite or memory each node would number its rooms' messages on its own, so it is refused.
@@ -65,6 +79,7 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
   }
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const store = storeOverride ?? createStore(config);
+  const users = createUserStore(config);
   let broker: Broker;
   let presence: Presence;
   if (config.redis) {
@@ -80,12 +95,14 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     store,
     broker,
     presence,
+    users,
     ready: async () => {
       if (store instanceof PostgresStore) {
         await store.start().catch((error: unknown) => {
           throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
         });
       }
+      await users.start();
       // A few tries: at start the connections may still be opening.
       for (let attempt = 1; ; attempt++) {
         try {
@@ -99,6 +116,7 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     close: async () => {
       await presence.close();
       await store.close();
+      await users.close();
       await broker.close();
     },
   };

@@ -117,6 +117,13 @@ export class Ops {
       broker,
       bans: this.bans,
     });
-    return { metrics: this.metrics, admin: createAdmin({ token: this.config.adminToken, moderation, log: this.log }) };
+    const privacy = {
+      setRoomPrivate: (room: string, isPrivate: boolean) => service.accounts.setRoomPrivate(room, isPrivate),
+      privateRooms: () => service.accounts.options.access.list(),
+    };
+    return {
+      metrics: this.metrics,
+      admin: createAdmin({ token: this.config.adminToken, moderation, log: this.log, privacy }),
+    };
   }
 }

@@ -1,6 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdmission } from "./auth/handshake.ts";
+import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
+import { RoomAccess } from "./chat/identity.ts";
 import type { ParleyConfig } from "./config.ts";
 import { createEngines, type Engines } from "./engines.ts";
 import { createHttpApp } from "./http/app.ts";
@@ -9,6 +12,7 @@ import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
+import { ACCESS_CHANNEL } from "./service/users.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 
@@ -27,12 +31,16 @@ export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
 export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
+  const auth = authFromConfig(config);
   const ops = new Ops(config, deps);
   const engines = createEngines(config, deps.store);
   await engines.ready().catch(async (error: unknown) => {
     await engines.close().catch(() => {});
     throw error;
   });
+  // Private rooms: the settings' list, then what administrators changed at run time (stored).
+  const access = new RoomAccess(auth.privateRooms);
+  for (const [room, isPrivate] of await engines.users.roomPrivacy()) access.setPrivate(room, isPrivate);
   const store = ops.store(engines.store);
   const broker: Broker = ops.broker(engines.broker);
   const service = new ChatService({
@@ -46,9 +54,18 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     historyLimit: config.historyLimit,
     maxHistoryLimit: config.maxHistoryLimit,
     maxRoomsPerMember: config.maxRooms,
+    accounts: {
+      users: engines.users,
+      access,
+      verifyToken: auth.verify,
+      clockToleranceMs: auth.clockToleranceMs,
+      typingIntervalMs: config.typingIntervalMs,
+    },
   });
+  await broker.subscribe(ACCESS_CHANNEL);
+  const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   const gateway = new Gateway(
-    { ...gatewayOptions(config), stats: ops.metrics.transport },
+    { ...gatewayOptions(config), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
       open: (conn) => service.open(conn),
       text: (conn, data) => {

@@ -5,7 +5,13 @@ import type { ChatMessage } from "../chat/message.ts";
 export type RoomEvent =
   | { type: "message"; message: ChatMessage }
   | { type: "presence"; presence: PresenceEvent }
-  | { type: "delete"; room: string; seq: number };
+  | { type: "delete"; room: string; seq: number }
+  /** Someone in the room is typing: relayed to the room's other JSON members, never stored. */
+  | { type: "typing"; room: string; nick: string }
+  /** A signed-in user's read position moved; published on the user's channel (`userChannel`). */
+  | { type: "read"; user: string; room: string; seq: number; unread: number }
+  /** An administrator made a room private or public; published on `ACCESS_CHANNEL` to every node. */
+  | { type: "access"; room: string; private: boolean };
 
 export type RoomEventHandler = (room: string, event: RoomEvent) => void;
 

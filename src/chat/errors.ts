@@ -17,6 +17,7 @@ export type ErrorCode =
   | "rate_limited"
   | "store_unavailable"
   | "forbidden"
+  | "unauthorized"
   | "internal";
 
 export class ParleyError extends Error {

@@ -12,6 +12,8 @@ export interface Member<C> {
   readonly rooms: SmallSet<string>;
   /** Whatever the caller keeps per member (the transport keeps its connection here). */
   readonly conn: C;
+  /** The signed-in user this connection belongs to (the token's `sub`); undefined when anonymous. */
+  readonly user?: string | undefined;
 }
 
 export type PresenceEvent =
@@ -24,24 +26,79 @@ export interface HubOptions {
   maxRoomsPerMember: number;
 }
 
+/** A signed-in user as the hub needs them: stable id, display name. */
+export interface HubUser {
+  id: string;
+  name: string;
+}
+
+export interface AddedUser<C> {
+  member: Member<C>;
+  /** An anonymous member here who held the user's name and was given a fresh one, with its renames. */
+  bumped?: { member: Member<C>; from: string; events: PresenceEvent[] };
+}
+
 /**
- * Who is connected and where: two indexes (rooms → members, member → rooms) kept
- * in step, and the nickname registry. Pure: no I/O, no clock; randomness injected.
+ * Who is connected and where: two indexes (rooms → connections, connection → rooms) kept
+ * in step, and the nickname registry. A member is one connection. An anonymous connection is
+ * one person (the Cookbook's rule); a signed-in user's connections share one nickname.
+ * Pure: no I/O, no clock; randomness injected.
  */
 export class Hub<C> {
   private readonly byId = new Map<number, Member<C>>();
-  private readonly byNick = new Map<string, Member<C>>();
+  /** nickname key → holder: the member of an anonymous nick, the user's entry for a user's. */
+  private readonly byNick = new Map<string, Member<C> | UserEntry<C>>();
+  private readonly users = new Map<string, UserEntry<C>>();
   private readonly rooms = new Map<string, Set<Member<C>>>();
   private nextId = 1;
 
   constructor(private readonly options: HubOptions) {}
 
-  /** Registers a member under a fresh, unused `user-N` nickname. */
+  /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, conn: C): Member<C> {
     const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), conn };
     this.byId.set(member.id, member);
     this.byNick.set(nickKey(member.nick), member);
     return member;
+  }
+
+  /**
+   * Registers one more connection of a signed-in user. The first takes the user's name as
+   * nickname: an anonymous member holding it here is renamed (the name is the user's); another
+   * user holding it (two users, one display name) makes this one `name-2`, `name-3`…
+   */
+  addUser(mode: Mode, conn: C, user: HubUser): AddedUser<C> {
+    let entry = this.users.get(user.id);
+    let bumped: AddedUser<C>["bumped"];
+    if (!entry) {
+      const holder = this.byNick.get(nickKey(user.name));
+      if (holder && !isUserEntry(holder)) {
+        const from = holder.nick;
+        bumped = { member: holder, from, events: this.rename(holder, this.freeRandomNick()) };
+      }
+      entry = { id: user.id, name: user.name, nick: this.freeName(user.name, 1), members: new Set() };
+      this.users.set(user.id, entry);
+      this.byNick.set(nickKey(entry.nick), entry);
+    }
+    const member: Member<C> = { id: this.nextId++, nick: entry.nick, mode, rooms: new SmallSet(), conn, user: user.id };
+    this.byId.set(member.id, member);
+    entry.members.add(member);
+    return bumped ? { member, bumped } : { member };
+  }
+
+  /**
+   * The next free form of `name` from the `start`-th on (`name`, `name-2`, …), for a user whose
+   * name is held on another node. Only before the user's connections are in any room.
+   */
+  renameUser(user: string, start: number): string | undefined {
+    const entry = this.users.get(user);
+    if (!entry) return undefined;
+    const nick = this.freeName(entry.name, start);
+    if (this.byNick.get(nickKey(entry.nick)) === entry) this.byNick.delete(nickKey(entry.nick));
+    entry.nick = nick;
+    this.byNick.set(nickKey(nick), entry);
+    for (const member of entry.members) member.nick = nick;
+    return nick;
   }
 
   join(member: Member<C>, room: string): PresenceEvent {
@@ -74,12 +131,23 @@ export class Hub<C> {
   /** Removes the member everywhere first, then returns one leave per room it was in. */
   remove(member: Member<C>): PresenceEvent[] {
     if (!this.byId.delete(member.id)) return [];
-    if (this.byNick.get(nickKey(member.nick)) === member) this.byNick.delete(nickKey(member.nick));
+    const key = nickKey(member.nick);
+    const entry = member.user === undefined ? undefined : this.users.get(member.user);
+    if (entry) {
+      entry.members.delete(member);
+      if (entry.members.size === 0) {
+        this.users.delete(entry.id);
+        if (this.byNick.get(key) === entry) this.byNick.delete(key);
+      }
+    } else if (this.byNick.get(key) === member) this.byNick.delete(key);
     return [...member.rooms].map((room) => this.leave(member, room));
   }
 
-  /** Validates and takes `nick`; returns one `nick` event per room the member is in. */
+  /** Validates and takes `nick` for an anonymous member; returns one `nick` event per room it is in. */
   rename(member: Member<C>, nick: string): PresenceEvent[] {
+    if (member.user !== undefined) {
+      throw new ParleyError("forbidden", "Your name comes from your sign-in; it cannot be changed here.");
+    }
     validateNick(nick);
     if (nick === member.nick) return [];
     const key = nickKey(nick);
@@ -92,9 +160,21 @@ export class Hub<C> {
     return [...member.rooms].map((room) => ({ room, action: "nick", from, nick }));
   }
 
-  /** The member holding `nick` (case-insensitively), if any. */
+  /** A member holding `nick` (case-insensitively), if any: one of a signed-in user's connections. */
   find(nick: string): Member<C> | undefined {
-    return this.byNick.get(nickKey(nick));
+    return this.findAll(nick)[0];
+  }
+
+  /** Every connection holding `nick`: one anonymous member, or all of a signed-in user's. */
+  findAll(nick: string): Member<C>[] {
+    const holder = this.byNick.get(nickKey(nick));
+    if (!holder) return [];
+    return isUserEntry(holder) ? [...holder.members] : [holder];
+  }
+
+  /** A signed-in user's connections here. */
+  connectionsOf(user: string): ReadonlySet<Member<C>> {
+    return this.users.get(user)?.members ?? EMPTY;
   }
 
   isNickTaken(nick: string): boolean {
@@ -105,8 +185,9 @@ export class Hub<C> {
     return this.rooms.get(room) ?? EMPTY;
   }
 
+  /** The nicknames of the people in the room, each once (a user with three tabs there is one). */
   nicksIn(room: string): string[] {
-    return [...this.membersOf(room)].map((member) => member.nick);
+    return [...new Set([...this.membersOf(room)].map((member) => member.nick))];
   }
 
   get memberCount(): number {
@@ -115,6 +196,16 @@ export class Hub<C> {
 
   roomNames(): string[] {
     return [...this.rooms.keys()];
+  }
+
+  private freeName(name: string, start: number): string {
+    for (let n = Math.max(start, 1); ; n++) {
+      if (n === 1 && !this.byNick.has(nickKey(name))) return name;
+      if (n === 1) continue;
+      const suffix = `-${n}`;
+      const candidate = [...name].slice(0, 32 - suffix.length).join("") + suffix;
+      if (!this.byNick.has(nickKey(candidate))) return candidate;
+    }
   }
 
   private freeRandomNick(): string {
@@ -128,5 +219,15 @@ export class Hub<C> {
     return `user-${n}`;
   }
 }
+
+interface UserEntry<C> {
+  readonly id: string;
+  /** The token's name; `nick` is it, or `name-2`… when another user holds it. */
+  readonly name: string;
+  nick: string;
+  readonly members: Set<Member<C>>;
+}
+
+const isUserEntry = <C>(holder: Member<C> | UserEntry<C>): holder is UserEntry<C> => "members" in holder;
 
 const EMPTY: ReadonlySet<never> = new Set();

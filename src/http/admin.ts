@@ -10,6 +10,15 @@ export interface AdminOptions {
   token: string;
   moderation: Moderation;
   log: Logger;
+  /** Private rooms at run time; absent: the endpoints answer 404. */
+  privacy?: RoomPrivacyControl | undefined;
+}
+
+/** What the admin API may do with private rooms (the chat service's accounts do it, on every node). */
+export interface RoomPrivacyControl {
+  /** Makes `room` private (members it does not admit are put out) or public; resolves with the room's name. */
+  setRoomPrivate(room: string, isPrivate: boolean): Promise<string>;
+  privateRooms(): string[];
 }
 
 // The page asks for the token and keeps it in memory: no cookie, so no CSRF, and nothing inline.
@@ -52,6 +61,10 @@ export const createAdmin = (options: AdminOptions) => {
     [...PAGE_ASSETS].map(([path, a]) => [path, { ...a, body: readFileSync(new URL(a.file, pageDir)) }]),
   );
   const audit = (action: string, fields: object) => log.info({ event: "admin", action, ...fields }, `admin ${action}`);
+  const privacy = (): RoomPrivacyControl => {
+    if (!options.privacy) throw new HttpError(404, "No such admin endpoint.");
+    return options.privacy;
+  };
 
   const routes: Array<[string, RegExp, Route]> = [
     ["GET", /^\/rooms$/, async () => [200, { rooms: moderation.rooms() }]],
@@ -87,6 +100,25 @@ export const createAdmin = (options: AdminOptions) => {
         if (!moderation.kick(nick)) throw new HttpError(404, `Nobody is called ${nick}.`);
         audit("kick", { nick });
         return [200, { kicked: nick }];
+      },
+    ],
+    ["GET", /^\/private-rooms$/, async () => [200, { rooms: privacy().privateRooms() }]],
+    [
+      "PUT",
+      /^\/rooms\/([^/]+)\/private$/,
+      async (_req, [room]) => {
+        const name = await privacy().setRoomPrivate(room as string, true);
+        audit("private", { room: name });
+        return [200, { room: name, private: true }];
+      },
+    ],
+    [
+      "DELETE",
+      /^\/rooms\/([^/]+)\/private$/,
+      async (_req, [room]) => {
+        const name = await privacy().setRoomPrivate(room as string, false);
+        audit("public", { room: name });
+        return [200, { room: name, private: false }];
       },
     ],
     ["GET", /^\/bans$/, async () => [200, { bans: moderation.bans.list() }]],

@@ -4,7 +4,15 @@ import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
 import type { TransportStats } from "../transport/connection.ts";
 
 /** Why an upgrade was answered with an HTTP error instead of a WebSocket. */
-export const REFUSAL_REASONS = ["bad_request", "origin", "banned", "limit", "shutting_down"] as const;
+export const REFUSAL_REASONS = [
+  "bad_request",
+  "origin",
+  "banned",
+  "limit",
+  "shutting_down",
+  "unauthorized",
+  "forbidden",
+] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Frames not delivered while the connection stayed open. */

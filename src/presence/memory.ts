@@ -4,7 +4,10 @@ import type { Presence } from "./presence.ts";
 /** One node's presence, in memory: the default. Nobody else can be here, so nobody dies. */
 export class MemoryPresence implements Presence {
   private readonly nicks = new Map<string, string>();
+  /** room → person (owner, or `u:<user>`) → nick */
   private readonly rooms = new Map<string, Map<string, string>>();
+  /** room → user → the owners (connections) of that user there */
+  private readonly holders = new Map<string, Map<string, Set<string>>>();
 
   claimNick(nick: string, owner: string): Promise<boolean> {
     const key = nickKey(nick);
@@ -20,21 +23,48 @@ export class MemoryPresence implements Presence {
     return Promise.resolve();
   }
 
-  join(room: string, owner: string, nick: string): Promise<void> {
+  join(room: string, owner: string, nick: string, user?: string): Promise<boolean> {
     let members = this.rooms.get(room);
     if (!members) {
       members = new Map();
       this.rooms.set(room, members);
     }
-    members.set(owner, nick);
-    return Promise.resolve();
+    if (user === undefined) {
+      members.set(owner, nick);
+      return Promise.resolve(true);
+    }
+    members.set(`u:${user}`, nick);
+    let users = this.holders.get(room);
+    if (!users) {
+      users = new Map();
+      this.holders.set(room, users);
+    }
+    let owners = users.get(user);
+    if (!owners) {
+      owners = new Set();
+      users.set(user, owners);
+    }
+    const first = owners.size === 0;
+    owners.add(owner);
+    return Promise.resolve(first);
   }
 
-  leave(room: string, owner: string): Promise<void> {
+  leave(room: string, owner: string, user?: string): Promise<boolean> {
     const members = this.rooms.get(room);
-    members?.delete(owner);
+    let gone = true;
+    if (user === undefined) members?.delete(owner);
+    else {
+      const users = this.holders.get(room);
+      const owners = users?.get(user);
+      gone = owners?.delete(owner) === true && owners.size === 0;
+      if (gone) {
+        users?.delete(user);
+        if (users?.size === 0) this.holders.delete(room);
+        members?.delete(`u:${user}`);
+      }
+    }
     if (members?.size === 0) this.rooms.delete(room);
-    return Promise.resolve();
+    return Promise.resolve(gone);
   }
 
   members(room: string): Promise<string[]> {

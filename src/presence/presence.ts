@@ -1,11 +1,16 @@
 import type { PresenceEvent } from "../chat/hub.ts";
 
+/** Who holds a signed-in user's nickname in the presence: the user, from whichever node. */
+export const userOwner = (user: string): string => `u:${user}`;
+
 /** A member as this node knows it, for re-registering after the presence engine lost its state. */
 export interface LocalMember {
   /** `node:member`, unique across the cluster. */
   owner: string;
   nick: string;
   rooms: readonly string[];
+  /** The signed-in user (token `sub`) the member is a connection of. */
+  user?: string | undefined;
 }
 
 /**
@@ -19,10 +24,15 @@ export interface Presence {
   claimNick(nick: string, owner: string): Promise<boolean>;
   /** Gives `nick` up if `owner` holds it. */
   releaseNick(nick: string, owner: string): Promise<void>;
-  /** Records `owner` in `room` as `nick` (again, after a rename). */
-  join(room: string, owner: string, nick: string): Promise<void>;
-  leave(room: string, owner: string): Promise<void>;
-  /** Every member's nickname in the room, from every node. */
+  /**
+   * Records `owner` in `room` as `nick` (again, after a rename). A signed-in user's connections
+   * (`user`, on any node) are one person: true when this one made the person present (announce
+   * a join); an anonymous member is its own person (always true).
+   */
+  join(room: string, owner: string, nick: string, user?: string): Promise<boolean>;
+  /** true when the person left the room with this (the user's last connection there, on any node). */
+  leave(room: string, owner: string, user?: string): Promise<boolean>;
+  /** Every person's nickname in the room, from every node, each once. */
   members(room: string): Promise<string[]>;
   /**
    * `handler` gets the leaves of members whose node died, and the joins of members of a node

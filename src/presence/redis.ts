@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import { redisOptions, withTimeout } from "../broker/redis.ts";
 import type { PresenceEvent } from "../chat/hub.ts";
 import { nickKey } from "../chat/nick.ts";
-import type { LocalMember, Presence } from "./presence.ts";
+import { type LocalMember, type Presence, userOwner } from "./presence.ts";
 
 export interface RedisPresenceOptions {
   url: string;
@@ -19,9 +20,29 @@ const CALL_TIMEOUT_MS = 2000;
 // Deletes a key only when it still holds the given owner: a nickname is given up by its holder only.
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 
+// A signed-in user's connection enters a room: one person, however many connections (on any node).
+// Returns 1 when it is the person's first there (announce a join).
+const JOIN_USER = `
+local added = redis.call('sadd', KEYS[1], ARGV[1])
+redis.call('hset', KEYS[2], ARGV[2], ARGV[3])
+if added == 1 and redis.call('scard', KEYS[1]) == 1 then return 1 end
+return 0`;
+// Returns 1 when the user's last connection left the room (announce a leave).
+const LEAVE_USER = `
+if redis.call('srem', KEYS[1], ARGV[1]) == 1 and redis.call('scard', KEYS[1]) == 0 then
+  redis.call('hdel', KEYS[2], ARGV[2])
+  return 1
+end
+return 0`;
+
+/** A user id as it appears in keys: hashed, so no application id reaches Redis key names. */
+const userTag = (user: string): string => createHash("sha256").update(user).digest("hex").slice(0, 32);
+
 /**
  * Presence across nodes in Redis:
  *   {p}members:{room}   hash  owner → nick        who is in the room, on every node
+ *                                                 (a signed-in user: `u:{tag}` → nick, one field per person)
+ *   {p}holders:{room}:{tag} set of owners         a signed-in user's connections in the room, on every node
  *   {p}nick:{key}       string owner               a nickname's holder (SET NX: one holder)
  *   {p}alive:{node}     string, TTL nodeTimeout     the node's heartbeat, renewed every third of it
  *   {p}nodes            set of node ids; {p}node-rooms:{node}, {p}node-nicks:{node}: what to clean
@@ -67,20 +88,39 @@ export class RedisPresence implements Presence {
     }, undefined);
   }
 
-  join(room: string, owner: string, nick: string): Promise<void> {
+  join(room: string, owner: string, nick: string, user?: string): Promise<boolean> {
     return this.call(async () => {
-      await this.redis
-        .multi()
-        .hset(`${this.p}members:${room}`, owner, nick)
-        .sadd(`${this.p}node-rooms:${this.options.nodeId}`, room)
-        .exec();
-    }, undefined);
+      const members = `${this.p}members:${room}`;
+      await this.redis.sadd(`${this.p}node-rooms:${this.options.nodeId}`, room);
+      if (user === undefined) {
+        await this.redis.hset(members, owner, nick);
+        return true;
+      }
+      const tag = userTag(user);
+      const first = await this.redis.eval(
+        JOIN_USER,
+        2,
+        `${this.p}holders:${room}:${tag}`,
+        members,
+        owner,
+        `u:${tag}`,
+        nick,
+      );
+      return first === 1;
+    }, true);
   }
 
-  leave(room: string, owner: string): Promise<void> {
+  leave(room: string, owner: string, user?: string): Promise<boolean> {
     return this.call(async () => {
-      await this.redis.hdel(`${this.p}members:${room}`, owner);
-    }, undefined);
+      const members = `${this.p}members:${room}`;
+      if (user === undefined) {
+        await this.redis.hdel(members, owner);
+        return true;
+      }
+      const tag = userTag(user);
+      const last = await this.redis.eval(LEAVE_USER, 2, `${this.p}holders:${room}:${tag}`, members, owner, `u:${tag}`);
+      return last === 1;
+    }, true);
   }
 
   async members(room: string): Promise<string[]> {
@@ -134,10 +174,10 @@ export class RedisPresence implements Presence {
     const swept = (await this.redis.del(sweptKey)) === 1;
     const rejoined: PresenceEvent[] = [];
     for (const member of this.localMembers()) {
-      await this.claimNick(member.nick, member.owner);
+      await this.claimNick(member.nick, member.user === undefined ? member.owner : userOwner(member.user));
       for (const room of member.rooms) {
-        await this.join(room, member.owner, member.nick);
-        if (swept) rejoined.push({ room, action: "join", nick: member.nick });
+        const first = await this.join(room, member.owner, member.nick, member.user);
+        if (swept && first) rejoined.push({ room, action: "join", nick: member.nick });
       }
     }
     if (rejoined.length > 0) this.goneHandler(rejoined);
@@ -186,6 +226,15 @@ export class RedisPresence implements Presence {
     const rooms = await this.redis.smembers(`${this.p}node-rooms:${node}`);
     for (const room of rooms) {
       const members = await this.redis.hgetall(`${this.p}members:${room}`);
+      // Signed-in users: the node's connections go; the person leaves when none is left anywhere.
+      for (const field of Object.keys(members).filter((f) => f.startsWith("u:"))) {
+        const holders = `${this.p}holders:${room}:${field.slice(2)}`;
+        for (const owner of await this.redis.smembers(holders)) {
+          if (!owner.startsWith(tag)) continue;
+          const last = await this.redis.eval(LEAVE_USER, 2, holders, `${this.p}members:${room}`, owner, field);
+          if (last === 1) gone.push({ room, action: "leave", nick: members[field] as string });
+        }
+      }
       const owners = Object.keys(members).filter((owner) => owner.startsWith(tag));
       if (owners.length === 0) continue;
       await this.redis.hdel(`${this.p}members:${room}`, ...owners);

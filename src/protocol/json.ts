@@ -24,7 +24,10 @@ export type ClientFrame =
   | { type: "join"; room: string; since?: number | undefined; limit?: number | undefined }
   | { type: "leave"; room: string }
   | { type: "who"; room?: string | undefined }
-  | { type: "history"; room: string; before: number; limit?: number | undefined };
+  | { type: "history"; room: string; before: number; limit?: number | undefined }
+  | { type: "auth"; token: string }
+  | { type: "typing"; room?: string | undefined }
+  | { type: "read"; room: string; seq: number };
 
 // --- server → client ---
 
@@ -37,17 +40,29 @@ export interface ResumeResult {
 }
 
 export type ServerEvent =
-  | { type: "welcome"; protocol: string; nick: string; rooms: string[] }
+  | {
+      type: "welcome";
+      protocol: string;
+      nick: string;
+      rooms: string[];
+      /** Signed in: who, and until when (`exp`, seconds since the epoch, as in the token). */
+      user?: { id: string; name: string; exp: number };
+      /** Signed in: unread messages per room the user has a read position in. */
+      unread?: Record<string, number>;
+    }
   | ({ type: "message" } & ChatMessage)
   | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
   | { type: "history"; room: string; messages: ChatMessage[] }
-  | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null }
+  | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null; unread?: number }
   | { type: "left"; room: string }
   | { type: "nick"; nick: string }
   | { type: "presence"; room: string; action: "snapshot"; members: string[] }
   | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
   | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
   | { type: "delete"; room: string; seq: number }
+  | { type: "auth"; exp: number }
+  | { type: "typing"; room: string; nick: string }
+  | { type: "read"; room: string; seq: number; unread: number }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
@@ -59,6 +74,7 @@ export const encodeMessage = (m: ChatMessage): string =>
 // --- validation of every client frame ---
 
 const MAX_CID_LENGTH = 128;
+const MAX_TOKEN_LENGTH = 8192;
 
 type Json = Record<string, unknown>;
 
@@ -132,6 +148,16 @@ export const decodeClientFrame = (raw: string): ClientFrame => {
         room: requiredString(frame, "room"),
         before: optionalSeq(frame, "before") ?? fail('"before" is required.'),
         limit: optionalSeq(frame, "limit"),
+      };
+    case "auth":
+      return { type: "auth", token: requiredString(frame, "token", MAX_TOKEN_LENGTH) };
+    case "typing":
+      return { type: "typing", room: optionalString(frame, "room") };
+    case "read":
+      return {
+        type: "read",
+        room: requiredString(frame, "room"),
+        seq: optionalSeq(frame, "seq") ?? fail('"seq" is required.'),
       };
     default:
       throw new ParleyError("unknown_type", `Unknown frame type ${JSON.stringify(frame.type ?? null)}.`);

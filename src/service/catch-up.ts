@@ -9,6 +9,8 @@ export const RESUME_CHUNK = 500;
 export interface CatchUpResult {
   /** The highest seq sent; live messages above it follow. */
   lastSeq: number;
+  /** The oldest seq the room still holds (0: none), for unread counts. */
+  first: number;
   resume: ResumeResult | null;
 }
 
@@ -31,11 +33,11 @@ export const catchUp = async (
     if (page.length > 0) await send(page);
     return Math.max(bounds.last, page.at(-1)?.seq ?? 0);
   };
-  if (since === undefined) return { lastSeq: await latestPage(), resume: null };
+  if (since === undefined) return { lastSeq: await latestPage(), first: bounds.first, resume: null };
 
   const gapLost = since < bounds.last && (bounds.first === 0 || bounds.first > since + 1);
   if (since > bounds.last || gapLost) {
-    return { lastSeq: await latestPage(), resume: { since, complete: false, missed: 0 } };
+    return { lastSeq: await latestPage(), first: bounds.first, resume: { since, complete: false, missed: 0 } };
   }
   let cursor = since;
   let missed = 0;
@@ -48,7 +50,7 @@ export const catchUp = async (
     }
     if (chunk.length < RESUME_CHUNK) break;
   }
-  return { lastSeq: cursor, resume: { since, complete: true, missed } };
+  return { lastSeq: cursor, first: bounds.first, resume: { since, complete: true, missed } };
 };
 
 /**

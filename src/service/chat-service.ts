@@ -6,12 +6,14 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
-import { encodeEvent, encodeMessage, type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
+import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
+import { CatchingUp } from "./catching-up.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
@@ -38,6 +40,8 @@ export interface ChatServiceOptions {
   nodeId?: string;
   /** How long a gap in a room's seq may stay open before it is read from the store. */
   gapWaitMs?: number;
+  /** Signed-in users, private rooms, typing, read positions. */
+  accounts: AccountsOptions;
 }
 
 /**
@@ -49,15 +53,18 @@ export class ChatService {
   readonly fanout: Fanout;
   private readonly sessions = new Map<Connection, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
-  private readonly catchingUp = new Map<string, Set<RoomSub>>();
+  private readonly catchingUp = new CatchingUp();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
-  private readonly members: Membership<Session>;
+  readonly members: Membership<Session>;
+  /** Signed-in users: tokens, names, private rooms, typing, read positions. */
+  readonly accounts: Accounts;
 
-  constructor(private readonly options: ChatServiceOptions) {
+  constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
     this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
+    this.accounts = new Accounts(this, options.accounts);
     this.order = new RoomOrder({
       store: options.store,
       ordered: options.broker.ordered,
@@ -78,7 +85,7 @@ export class ChatService {
 
   open(conn: Connection): Session {
     const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
-    session.member = this.hub.add(conn.info.mode, session);
+    session.member = this.accounts.addMember(session);
     this.sessions.set(conn, session);
     void this.start(session);
     return session;
@@ -99,18 +106,11 @@ export class ChatService {
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
   private async start(session: Session): Promise<void> {
     const { conn } = session;
-    await this.members.claimFirstNick(session.member, this.options.random);
+    await this.accounts.claimName(session);
+    if (conn.info.mode === "json" && this.sessions.has(conn)) await this.accounts.welcome(session);
     if (!this.sessions.has(conn)) {
-      this.members.gone(session.member, []);
+      void this.members.gone(session.member, []);
       return;
-    }
-    if (conn.info.mode === "json") {
-      this.reply(session, {
-        type: "welcome",
-        protocol: SUBPROTOCOL_JSON,
-        nick: session.member.nick,
-        rooms: conn.info.autoJoin ? [conn.info.room] : [],
-      });
     }
     const joined = conn.info.autoJoin
       ? this.join(session, conn.info.room, conn.info.since, undefined)
@@ -126,12 +126,12 @@ export class ChatService {
     const session = this.sessions.get(conn);
     if (!session) return;
     this.sessions.delete(conn);
-    for (const [room, sub] of session.subs) this.catchingUp.get(room)?.delete(sub);
+    for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
-    this.announce(this.hub.remove(session.member));
-    this.members.gone(session.member, rooms);
+    this.members.removed(session.member, this.hub.remove(session.member));
     for (const room of rooms) this.unsubscribeIfEmpty(room);
+    this.accounts.closed(session);
   }
 
   /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
@@ -172,9 +172,10 @@ export class ChatService {
     const from = session.member.nick;
     try {
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
+      await this.accounts.checkRename(session, nick);
       await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
-        this.members.gone(session.member, [], nick);
+        void this.members.gone(session.member, [], nick);
         return;
       }
       const events = this.hub.rename(session.member, nick);
@@ -191,11 +192,11 @@ export class ChatService {
     const sub: RoomSub = { live: false, backlog: [] };
     try {
       room = validateRoomName(rawRoom);
+      this.accounts.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
-      this.trackCatchUp(room, sub);
-      await this.members.joined(session.member, room);
-      this.announce([event]);
+      this.catchingUp.track(room, sub);
+      if (await this.members.joined(session.member, room)) this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
       this.fail(session, error, { room: rawRoom });
@@ -211,7 +212,7 @@ export class ChatService {
       if (session.subs.get(room) !== sub) return;
       this.fanout.flush();
       for (const message of sub.backlog) session.conn.send(textMessage(message.nick, message.text));
-      this.goLive(room, sub);
+      this.catchingUp.goLive(room, sub);
       return;
     }
     const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
@@ -234,14 +235,15 @@ export class ChatService {
       this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
       if (result.resume) result.resume.missed += bridged.length;
       this.reply(session, { type: "presence", room, action: "snapshot", members });
-      this.reply(session, { type: "joined", room, lastSeq, resume: result.resume });
+      const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
+      this.reply(session, this.accounts.reads.joined(session, joined, result.first));
       for (const message of sub.backlog) {
         if (message.seq > lastSeq) {
           session.conn.send(encodeMessage(message));
           lastSeq = message.seq;
         }
       }
-      this.goLive(room, sub);
+      this.catchingUp.goLive(room, sub);
     } catch {
       if (session.subs.get(room) !== sub) return;
       this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
@@ -254,10 +256,9 @@ export class ChatService {
       const event = this.hub.leave(session.member, room);
       const sub = session.subs.get(room);
       session.subs.delete(room);
-      if (sub) this.catchingUp.get(room)?.delete(sub);
+      if (sub) this.catchingUp.forget(room, sub);
       if (confirm) this.reply(session, { type: "left", room });
-      this.members.left(session.member, room);
-      this.announce([event]);
+      this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
       this.fail(session, error, { room });
@@ -265,6 +266,7 @@ export class ChatService {
   }
 
   async who(session: Session, room: string): Promise<void> {
+    if (!this.accounts.mayWatch(session, room)) return;
     const members = await this.members.members(room);
     if (session.member.mode === "text") session.conn.send(textWho(room, members));
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
@@ -302,16 +304,26 @@ export class ChatService {
     return this.sessions.get(conn);
   }
 
-  private reply(session: Session, event: ServerEvent): void {
+  /** A signed-in user's connections on this node. */
+  sessionsOf(user: string): Session[] {
+    return [...this.hub.connectionsOf(user)].map((member) => member.conn);
+  }
+
+  isOpen(session: Session): boolean {
+    return this.sessions.has(session.conn);
+  }
+
+  reply(session: Session, event: ServerEvent): void {
     session.conn.send(encodeEvent(event));
   }
 
-  private announce(events: PresenceEvent[]): void {
+  announce(events: PresenceEvent[]): void {
     for (const presence of events) void this.options.broker.publish(presence.room, { type: "presence", presence });
   }
 
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
+    if (this.accounts.deliver(room, event)) return;
     if (event.type === "message") {
       // late events of a room nobody here is in any more would start its order again
       if (this.hub.membersOf(room).size > 0) this.order.offer(event.message);
@@ -319,14 +331,13 @@ export class ChatService {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
       this.fanout.toRoom(room, text, encodeEvent({ type: "presence", ...p }), true);
-    } else {
+    } else if (event.type === "delete") {
       this.fanout.toRoom(room, null, encodeEvent({ type: "delete", room, seq: event.seq }));
     }
   }
 
   private deliverMessage(message: ChatMessage): void {
-    const waiting = this.catchingUp.get(message.room);
-    if (waiting) for (const sub of waiting) sub.backlog.push(message);
+    this.catchingUp.keep(message);
     this.fanout.toRoom(message.room, textMessage(message.nick, message.text), encodeMessage(message));
   }
 
@@ -335,23 +346,6 @@ export class ChatService {
       const session = member.conn;
       if (session.subs.get(room)?.live) visit(session.conn, member.mode);
     }
-  }
-
-  private trackCatchUp(room: string, sub: RoomSub): void {
-    let set = this.catchingUp.get(room);
-    if (!set) {
-      set = new Set();
-      this.catchingUp.set(room, set);
-    }
-    set.add(sub);
-  }
-
-  private goLive(room: string, sub: RoomSub): void {
-    sub.live = true;
-    sub.backlog = [];
-    const set = this.catchingUp.get(room);
-    set?.delete(sub);
-    if (set?.size === 0) this.catchingUp.delete(room);
   }
 
   private unsubscribeIfEmpty(room: string): void {

@@ -38,6 +38,15 @@ export const handleFrame = (service: ChatService, session: Session, data: string
     case "history":
       void service.history(session, frame.room, frame.before, frame.limit);
       return;
+    case "auth":
+      void service.accounts.refresh(session, frame.token);
+      return;
+    case "typing":
+      service.accounts.typing.typing(session, frame.room ?? home);
+      return;
+    case "read":
+      void service.accounts.reads.read(session, frame.room, frame.seq);
+      return;
   }
 };
 

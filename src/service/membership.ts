@@ -1,7 +1,7 @@
 import { ParleyError } from "../chat/errors.ts";
 import type { Hub, Member, PresenceEvent } from "../chat/hub.ts";
 import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
-import type { Presence } from "../presence/presence.ts";
+import { type Presence, userOwner } from "../presence/presence.ts";
 
 /**
  * This node's members in the cluster-wide presence: each is owned as `node:member`, holds its
@@ -18,16 +18,27 @@ export class Membership<C> {
     return `${this.nodeId}:${member.id}`;
   }
 
+  private announce: (events: PresenceEvent[]) => void = () => {};
+
   /** Where this node's members and the leaves of dead nodes' members go. */
   wire(members: () => Iterable<Member<C>>, announce: (events: PresenceEvent[]) => void): void {
+    this.announce = announce;
     this.presence.onGone(announce);
     this.presence.setLocalMembers(() =>
-      [...members()].map((m) => ({ owner: this.owner(m), nick: m.nick, rooms: [...m.rooms] })),
+      [...members()].map((m) => ({ owner: this.owner(m), nick: m.nick, rooms: [...m.rooms], user: m.user })),
     );
   }
 
-  /** Takes the member's random `user-N` across the cluster, drawing another while it is held elsewhere. */
+  /**
+   * Takes the member's random `user-N` across the cluster, drawing another while it is held
+   * elsewhere. A signed-in user's first connection here takes the user's name (`name-2`… while
+   * another user holds it on another node).
+   */
   async claimFirstNick(member: Member<C>, random: () => number): Promise<void> {
+    if (member.user !== undefined) {
+      await this.claimUserNick(member, member.user);
+      return;
+    }
     for (let attempt = 0; attempt < 20; attempt++) {
       if (await this.presence.claimNick(member.nick, this.owner(member))) return;
       try {
@@ -36,6 +47,21 @@ export class Membership<C> {
         // taken here too: draw again
       }
     }
+  }
+
+  private async claimUserNick(member: Member<C>, user: string): Promise<void> {
+    if (this.hub.connectionsOf(user).size > 1) return; // settled by the user's first connection here
+    for (let n = 2; n < 22; n++) {
+      if (await this.presence.claimNick(member.nick, userOwner(user))) return;
+      if (!this.hub.connectionsOf(user).has(member)) return;
+      this.hub.renameUser(user, n);
+    }
+  }
+
+  /** An anonymous member here was renamed because a signed-in user arrived with its name. */
+  async bumped(member: Member<C>, from: string): Promise<void> {
+    await this.presence.claimNick(member.nick, this.owner(member));
+    await this.renamed(member, from);
   }
 
   /** Takes `nick` across the cluster for a rename; throws `bad_nick` or `nick_taken`. */
@@ -51,22 +77,48 @@ export class Membership<C> {
   /** After the hub renamed the member from `from`: its room entries carry the new nick, the old one is free. */
   async renamed(member: Member<C>, from: string): Promise<void> {
     const owner = this.owner(member);
-    for (const room of member.rooms) await this.presence.join(room, owner, member.nick);
+    for (const room of member.rooms) await this.presence.join(room, owner, member.nick, member.user);
     if (nickKey(member.nick) !== nickKey(from)) await this.presence.releaseNick(from, owner);
   }
 
-  joined(member: Member<C>, room: string): Promise<void> {
-    return this.presence.join(room, this.owner(member), member.nick);
+  /** true when the member's person is new to the room across the cluster (announce the join). */
+  joined(member: Member<C>, room: string): Promise<boolean> {
+    return this.presence.join(room, this.owner(member), member.nick, member.user);
   }
 
-  left(member: Member<C>, room: string): void {
-    void this.presence.leave(room, this.owner(member));
+  /** true when the member's person left the room across the cluster (announce the leave). */
+  left(member: Member<C>, room: string): Promise<boolean> {
+    return this.presence.leave(room, this.owner(member), member.user);
   }
 
-  /** The member is gone: out of its rooms, its nickname free. */
-  gone(member: Member<C>, rooms: readonly string[], nick = member.nick): void {
-    for (const room of rooms) this.left(member, room);
-    void this.presence.releaseNick(nick, this.owner(member));
+  /**
+   * The hub took the member out of a room: an anonymous member's leave is announced at once (as
+   * ever); a signed-in user's only when it was their last connection there, on any node.
+   */
+  leftRoom(member: Member<C>, event: PresenceEvent): void {
+    const left = this.left(member, event.room);
+    if (member.user === undefined) this.announce([event]);
+    else void left.then((last) => last && this.announce([event]));
+  }
+
+  /** The hub removed the member (`events`: its leaves): announced as `leftRoom` does. */
+  removed(member: Member<C>, events: PresenceEvent[]): void {
+    const gone = this.gone(
+      member,
+      events.map((e) => e.room),
+    );
+    if (member.user === undefined) this.announce(events);
+    else void gone.then((rooms) => this.announce(events.filter((e) => rooms.includes(e.room))));
+  }
+
+  /** The member is gone: out of its rooms, its nickname free; resolves with the rooms its person left. */
+  async gone(member: Member<C>, rooms: readonly string[], nick = member.nick): Promise<string[]> {
+    const left = await Promise.all(rooms.map((room) => this.left(member, room)));
+    if (member.user === undefined) void this.presence.releaseNick(nick, this.owner(member));
+    else if (this.hub.connectionsOf(member.user).size === 0) {
+      void this.presence.releaseNick(nick, userOwner(member.user));
+    }
+    return rooms.filter((_, i) => left[i]);
   }
 
   /** Everyone in the room on every node; this node's view when the presence engine does not answer. */

@@ -112,12 +112,11 @@ export class Moderation {
       .sort((a, b) => a.nick.localeCompare(b.nick));
   }
 
-  /** Closes the nick's connection with 4003 ("do not reconnect"); false when nobody holds it. */
+  /** Closes the nick's connections (all of a signed-in user's) with 4003 ("do not reconnect"); false when nobody holds it. */
   kick(nick: string): boolean {
-    const member = this.options.hub.find(nick);
-    if (!member) return false;
-    member.conn.conn.close(CLOSE.kicked, "kicked by an administrator");
-    return true;
+    const members = this.options.hub.findAll(nick);
+    for (const member of members) member.conn.conn.close(CLOSE.kicked, "kicked by an administrator");
+    return members.length > 0;
   }
 
   /** Bans for `minutes` and closes whoever it covers with 4004; returns the ban and how many were closed. */
@@ -125,8 +124,7 @@ export class Moderation {
     const ban = this.options.bans.add(kind, value, minutes);
     const targets: Connection[] = [];
     if (kind === "nick") {
-      const member = this.options.hub.find(value);
-      if (member) targets.push(member.conn.conn);
+      for (const member of this.options.hub.findAll(value)) targets.push(member.conn.conn);
     } else {
       for (const conn of this.options.connections()) if (normalizeIp(conn.info.ip) === ban.value) targets.push(conn);
     }

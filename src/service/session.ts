@@ -1,4 +1,5 @@
 import type { Member } from "../chat/hub.ts";
+import type { Identity } from "../chat/identity.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import type { SmallMap } from "../chat/small-collections.ts";
 import type { Connection } from "../transport/connection.ts";
@@ -17,4 +18,10 @@ export interface Session {
   readonly subs: SmallMap<string, RoomSub>;
   /** Frames that arrived before the member had its nickname and first room; then undefined. */
   inbox: Array<() => void> | undefined;
+  /** Signed in: the identity of the connection's current token (a refresh replaces it). */
+  identity?: Identity | undefined;
+  /** Signed in: the user's read position per room, kept current by `read` events. */
+  reads?: Map<string, number> | undefined;
+  /** Closes the connection with 4005 when the token expires unrefreshed. */
+  expiry?: NodeJS.Timeout | undefined;
 }

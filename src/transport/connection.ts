@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { Mode } from "../chat/hub.ts";
+import type { Identity } from "../chat/identity.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
 import type { Fanout, Outlet } from "./fanout.ts";
@@ -16,6 +17,8 @@ export interface ConnectionInfo {
   /** `?since=N` on the URL: resume that room after seq N. */
   since?: number | undefined;
   ip: string;
+  /** The signed-in user, when the handshake carried a valid token. */
+  identity?: Identity | undefined;
 }
 
 /**

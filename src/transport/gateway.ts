@@ -1,7 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
+import { isTokenProtocol, offeredProtocols } from "../auth/handshake.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
+import type { Identity } from "../chat/identity.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
@@ -26,14 +28,21 @@ export interface GatewayOptions {
   heartbeatMs: number;
   /** Where connections tally bytes written (for metrics). */
   stats: TransportStats;
+  /** Checks the handshake's token (auth on); absent: everyone is anonymous, no token is read. */
+  authenticate?: ((req: IncomingMessage, info: ConnectionInfo) => Promise<Authentication>) | undefined;
 }
+
+/** What `authenticate` decided: who the client is (undefined: anonymous), or a refusal with its headers. */
+export type Authentication =
+  | { ok: true; identity: Identity | undefined }
+  | { ok: false; refusal: Refusal; headers: Record<string, string> };
 
 /** An upgrade answered with an HTTP status instead of a WebSocket. */
 export interface Refusal {
   status: number;
   message: string;
-  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down. */
-  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down";
+  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down, unauthorized, forbidden. */
+  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down" | "unauthorized" | "forbidden";
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
@@ -133,11 +142,28 @@ export class Gateway {
     // The slot is held as long as the socket lives, whether or not the handshake completes.
     socket.once("close", admission.release);
     if (socket.destroyed) admission.release();
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // From here the connection's close releases the slot: one listener less on every socket.
-      socket.removeListener("close", admission.release);
-      this.accept(ws, info);
-    });
+    const upgrade = () =>
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // From here the connection's close releases the slot: one listener less on every socket.
+        socket.removeListener("close", admission.release);
+        this.accept(ws, info);
+      });
+    const authenticate = this.options.authenticate;
+    if (!authenticate) {
+      upgrade();
+      return;
+    }
+    // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
+    authenticate(req, info).then(
+      (verdict) => {
+        if (!verdict.ok) this.refuse(socket, verdict.refusal, verdict.headers);
+        else if (!socket.destroyed) {
+          info.identity = verdict.identity;
+          upgrade();
+        }
+      },
+      () => this.refuse(socket, { status: 503, message: "The token could not be checked.", reason: "unauthorized" }),
+    );
   }
 
   private refuse(socket: Duplex, refusal: Refusal, headers: Record<string, string> = {}): void {
@@ -177,10 +203,12 @@ export class Gateway {
   }
 
   private describe(req: IncomingMessage): ConnectionInfo {
-    const requested = (req.headers["sec-websocket-protocol"] ?? "")
-      .split(",")
-      .map((p) => p.trim())
-      .filter(Boolean);
+    // A token offered as a subprotocol is a credential, not a protocol: never chosen, never echoed.
+    const offered = offeredProtocols(req);
+    const requested = offered.filter((p) => !isTokenProtocol(p));
+    if (requested.length === 0 && offered.length > 0) {
+      throw new Error(`Offer ${SUBPROTOCOL_JSON} with the token; text-mode clients send it as ?token=.`);
+    }
     if (requested.length > 0 && !requested.includes(SUBPROTOCOL_JSON)) {
       throw new Error(`Unsupported subprotocol; this server speaks ${SUBPROTOCOL_JSON} or none.`);
     }

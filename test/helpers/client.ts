@@ -17,7 +17,11 @@ export interface TestClient {
 }
 
 /** Opens a real WebSocket and records what it receives, like crossws's test cursor. */
-export const connect = (url: string, protocol?: string, headers?: Record<string, string>): Promise<TestClient> =>
+export const connect = (
+  url: string,
+  protocol?: string | string[],
+  headers?: Record<string, string>,
+): Promise<TestClient> =>
   new Promise((resolve, reject) => {
     const ws = protocol ? new WebSocket(url, protocol, { headers }) : new WebSocket(url, { headers });
     const frames: string[] = [];

@@ -13,8 +13,9 @@ export interface JsonClient {
   close(): Promise<void>;
 }
 
-export const connectJson = async (url: string): Promise<JsonClient> => {
-  const raw = await connect(url, "parley.v1");
+/** `token` travels as the `parley.token.<jwt>` subprotocol, next to `parley.v1`. */
+export const connectJson = async (url: string, token?: string): Promise<JsonClient> => {
+  const raw = await connect(url, token === undefined ? "parley.v1" : ["parley.v1", `parley.token.${token}`]);
   const expect = async (match: (event: Event) => boolean, timeoutMs?: number) =>
     JSON.parse(await raw.nextMatching((f) => match(JSON.parse(f) as Event), timeoutMs)) as Event;
   return {

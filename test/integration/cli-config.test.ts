@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { SETTINGS } from "../../src/config.ts";
 import { runParleyCommand, spawnParley } from "../helpers/child.ts";
+import { handshake } from "../helpers/handshake.ts";
 import { tempDir } from "../helpers/parley.ts";
+import { hsToken } from "../helpers/tokens.ts";
 
 const bin = runParleyCommand;
 
@@ -44,5 +46,36 @@ describe("the parley command: settings", () => {
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(parsed.some((l) => l.event === "listening" && l.port === parley.port));
     assert.ok(parsed.some((l) => l.event === "shutdown" && l.signal === "SIGTERM"));
+  });
+  test("auth settings that cannot work together stop the start with the setting named, exit code 2", () => {
+    const noKey = bin(["--auth", "required", "--data-dir", tempDir()]);
+    assert.equal(noKey.status, 2);
+    assert.match(noKey.stderr, /--auth required needs --auth-secret/);
+    const shortSecret = bin(["--data-dir", tempDir()], { PARLEY_AUTH_SECRET: "too-short" });
+    assert.equal(shortSecret.status, 2);
+    assert.match(shortSecret.stderr, /at least 32 bytes/);
+    assert.ok(!shortSecret.stderr.includes("too-short"), "the secret is not echoed");
+    const privateWithoutAuth = bin(["--private-rooms", "ops", "--data-dir", tempDir()]);
+    assert.match(privateWithoutAuth.stderr, /--private-rooms needs signed tokens/);
+    const badMode = bin(["--auth", "maybe"]);
+    assert.equal(badMode.status, 2);
+    assert.match(badMode.stderr, /--auth: "maybe" is not one of auto, off, optional, required/);
+  });
+
+  test("private rooms and the auth secret from the config file", async () => {
+    const file = join(tempDir(), "parley.json");
+    const secret = "a-secret-of-at-least-32-bytes-0123456789";
+    writeFileSync(file, JSON.stringify({ "data-dir": tempDir(), "auth-secret": secret, "private-rooms": "ops, hr" }));
+    const parley = await spawnParley(["--config", file]);
+    try {
+      const page = `ws://127.0.0.1:${parley.port}`;
+      assert.equal((await handshake(`${page}/chat/ops`)).status, 401, "private: a token is needed");
+      assert.equal((await handshake(`${page}/chat/hr`)).status, 401);
+      assert.equal((await handshake(`${page}/chat/lobby`)).status, 101, "public rooms stay open (auth optional)");
+      const granted = await hsToken(secret, { sub: "u-1", name: "ann", rooms: ["ops"] });
+      assert.equal((await handshake(`${page}/chat/ops?token=${granted}`)).status, 101);
+    } finally {
+      parley.child.kill("SIGTERM");
+    }
   });
 });

@@ -75,4 +75,49 @@ describe("Hub", () => {
       (e: unknown) => e instanceof ParleyError && e.code === "not_in_room",
     );
   });
+  test("a user's connections share one nick; the room's nicknames list the person once", () => {
+    const hub = new Hub<null>({ random: sequence(0.1, 0.2), maxRoomsPerMember: 5 });
+    const alice = { id: "u-1", name: "Alice" };
+    const tab1 = hub.addUser("json", null, alice).member;
+    const tab2 = hub.addUser("json", null, alice).member;
+    const tab3 = hub.addUser("text", null, alice).member;
+    assert.deepEqual([tab1.nick, tab2.nick, tab3.nick], ["Alice", "Alice", "Alice"]);
+    for (const tab of [tab1, tab2, tab3]) hub.join(tab, "lobby");
+    const anon = hub.add("json", null);
+    hub.join(anon, "lobby");
+    assert.deepEqual(hub.nicksIn("lobby"), ["Alice", "user-10000"]);
+    assert.equal(hub.membersOf("lobby").size, 4, "every connection still gets the room's stream");
+    assert.deepEqual(hub.findAll("ALICE"), [tab1, tab2, tab3]);
+    hub.remove(tab2);
+    hub.remove(tab3);
+    assert.equal(hub.isNickTaken("alice"), true, "tab 1 is still connected");
+    hub.remove(tab1);
+    assert.equal(hub.isNickTaken("alice"), false, "the last connection gone frees the nick here");
+    assert.deepEqual(hub.nicksIn("lobby"), ["user-10000"]);
+  });
+
+  test("a signed-in name wins over an anonymous holder; two users of one name are told apart", () => {
+    const hub = new Hub<null>({ random: sequence(0.1, 0.2, 0.3), maxRoomsPerMember: 5 });
+    const anon = hub.add("text", null);
+    hub.join(anon, "lobby");
+    hub.rename(anon, "bob");
+    const added = hub.addUser("json", null, { id: "u-bob", name: "Bob" });
+    assert.equal(added.member.nick, "Bob");
+    assert.equal(added.bumped?.member, anon);
+    assert.equal(anon.nick, "user-20000");
+    assert.deepEqual(added.bumped?.events, [{ room: "lobby", action: "nick", from: "bob", nick: "user-20000" }]);
+    const other = hub.addUser("json", null, { id: "u-bob-2", name: "bob" });
+    assert.equal(other.member.nick, "bob-2");
+    assert.equal(other.bumped, undefined);
+    assert.equal(hub.renameUser("u-bob-2", 3), "bob-3", "held on another node: the next free form");
+    assert.equal(other.member.nick, "bob-3");
+    assert.throws(
+      () => hub.rename(anon, "BOB"),
+      (e: unknown) => e instanceof ParleyError && e.code === "nick_taken",
+    );
+    assert.throws(
+      () => hub.rename(added.member, "robert"),
+      (e: unknown) => e instanceof ParleyError && e.code === "forbidden",
+    );
+  });
 });

@@ -1,0 +1,84 @@
+import type { IncomingMessage } from "node:http";
+import type { Identity, RoomAccess } from "../chat/identity.ts";
+import type { ConnectionInfo } from "../transport/connection.ts";
+import type { Authentication } from "../transport/gateway.ts";
+import { TokenError, type VerifyToken } from "./tokens.ts";
+
+export type AuthMode = "off" | "optional" | "required";
+
+/**
+ * A browser cannot set headers on a WebSocket, so the token may travel three ways, read in
+ * this order: a subprotocol entry `parley.token.<jwt>` offered next to `parley.v1` (never
+ * echoed back; not in URLs or proxy logs), an `Authorization: Bearer <jwt>` header
+ * (non-browser clients), or `?token=<jwt>` on the URL (text-mode clients, which offer no
+ * subprotocol; it can end up in proxy access logs).
+ */
+export const TOKEN_PROTOCOL_PREFIX = "parley.token.";
+
+export const isTokenProtocol = (protocol: string): boolean => protocol.startsWith(TOKEN_PROTOCOL_PREFIX);
+
+export const offeredProtocols = (req: IncomingMessage): string[] =>
+  (req.headers["sec-websocket-protocol"] ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+/** The token a handshake presents, if any. */
+export const tokenOf = (req: IncomingMessage): string | undefined => {
+  const offered = offeredProtocols(req).find(isTokenProtocol);
+  if (offered !== undefined) return offered.slice(TOKEN_PROTOCOL_PREFIX.length);
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const query = new URL(req.url ?? "/", "ws://parley").searchParams.get("token");
+  return query ?? undefined;
+};
+
+export interface AdmissionOptions {
+  mode: AuthMode;
+  verify: VerifyToken;
+  access: RoomAccess;
+}
+
+const challenge = (error: string): Record<string, string> => ({
+  "WWW-Authenticate": `Bearer realm="parley", error="${error}"`,
+});
+
+const unauthorized = (message: string, error: string): Authentication => ({
+  ok: false,
+  refusal: { status: 401, message, reason: "unauthorized" },
+  headers: challenge(error),
+});
+
+/**
+ * Decides a handshake before the upgrade: 401 for a missing (when required), forged,
+ * expired or wrongly signed token; 403 when the URL's room is private and the token does
+ * not grant it. A client that does not join the URL's room (`?autojoin=0`) is not asked about it.
+ */
+export const createAdmission =
+  ({ mode, verify, access }: AdmissionOptions) =>
+  async (req: IncomingMessage, info: ConnectionInfo): Promise<Authentication> => {
+    const token = tokenOf(req);
+    let identity: Identity | undefined;
+    if (token === undefined || token === "") {
+      if (mode === "required") return unauthorized("A token is required.", "invalid_request");
+    } else {
+      try {
+        identity = await verify(token);
+      } catch (error) {
+        const message = error instanceof TokenError ? error.message : "The token is not valid.";
+        return unauthorized(message, "invalid_token");
+      }
+    }
+    if (info.autoJoin && !access.mayEnter(identity, info.room)) {
+      if (!identity) return unauthorized("This room needs a token.", "invalid_request");
+      return {
+        ok: false,
+        refusal: { status: 403, message: "Your token does not grant this room.", reason: "forbidden" },
+        headers: {},
+      };
+    }
+    return { ok: true, identity };
+  };

@@ -1,0 +1,218 @@
+import type { VerifyToken } from "../auth/tokens.ts";
+import type { RoomEvent } from "../broker/broker.ts";
+import { ParleyError } from "../chat/errors.ts";
+import type { AddedUser, Member } from "../chat/hub.ts";
+import type { Identity, RoomAccess } from "../chat/identity.ts";
+import { validateRoomName } from "../chat/room-name.ts";
+import { CLOSE } from "../protocol/close-codes.ts";
+import { type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import type { UserStore } from "../store/user-store.ts";
+import type { ChatService } from "./chat-service.ts";
+import { ReadPositionRelay } from "./read-positions.ts";
+import type { Session } from "./session.ts";
+import { TypingRelay } from "./typing-relay.ts";
+import { ACCESS_CHANNEL, forbidden, userChannel } from "./users.ts";
+
+export interface AccountsOptions {
+  /** Read positions, reserved names and room privacy of signed-in users. */
+  users: UserStore;
+  /** Which rooms are private (this node's copy; `~access` events keep every node's the same). */
+  access: RoomAccess;
+  /** Verifies tokens (handshake and refresh); absent when auth is off. */
+  verifyToken?: VerifyToken | undefined;
+  /** Grace after `exp` before an unrefreshed connection is closed (the verifier's clock tolerance). */
+  clockToleranceMs: number;
+  /** At most one relayed typing notice per person and room per this many milliseconds. */
+  typingIntervalMs: number;
+}
+
+// setTimeout holds at most 2^31-1 ms; a later expiry is re-armed in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const unauthorized = (message: string) => new ParleyError("unauthorized", message);
+
+/**
+ * What the chat does for signed-in users and private rooms beyond the hub: who a connection is,
+ * its reserved name, token expiry and refresh on the open connection, who may enter or watch a
+ * room, and the typing and read-position relays.
+ */
+export class Accounts {
+  readonly typing: TypingRelay;
+  readonly reads: ReadPositionRelay;
+  /** Anonymous members renamed because a signed-in user arrived with their name, until settled. */
+  private readonly bumps = new WeakMap<Session, NonNullable<AddedUser<Session>["bumped"]>>();
+
+  constructor(
+    private readonly service: ChatService,
+    readonly options: AccountsOptions,
+  ) {
+    this.typing = new TypingRelay(service, options.typingIntervalMs);
+    this.reads = new ReadPositionRelay(service, options.users, options.access);
+  }
+
+  /** A new connection's member: anonymous (`user-N`), or one more connection of a signed-in user. */
+  addMember(session: Session): Member<Session> {
+    const { mode, identity } = session.conn.info;
+    if (!identity) return this.service.hub.add(mode, session);
+    session.identity = identity;
+    const added = this.service.hub.addUser(mode, session, { id: identity.id, name: identity.name });
+    if (added.bumped) this.bumps.set(session, added.bumped);
+    return added.member;
+  }
+
+  /** Before the welcome: the nickname is settled across the cluster; a signed-in user's name is reserved. */
+  async claimName(session: Session): Promise<void> {
+    const { members, options } = this.service;
+    const bumped = this.bumps.get(session);
+    if (bumped) {
+      this.bumps.delete(session);
+      await members.bumped(bumped.member, bumped.from);
+      if (bumped.member.mode === "json")
+        this.service.reply(bumped.member.conn, { type: "nick", nick: bumped.member.nick });
+      this.service.announce(bumped.events);
+    }
+    await members.claimFirstNick(session.member, options.random);
+    const identity = session.identity;
+    if (!identity) return;
+    this.options.users.reserveName(identity.id, identity.name).catch(() => {
+      // held while the user is connected; reserved again on their next connection
+    });
+    this.armExpiry(session);
+    if (this.service.sessionsOf(identity.id).length === 1) await options.broker.subscribe(userChannel(identity.id));
+  }
+
+  /** The first frame: nick and room, and for a signed-in user who they are and what is unread. */
+  async welcome(session: Session): Promise<void> {
+    const { conn, member, identity } = session;
+    const event: ServerEvent = {
+      type: "welcome",
+      protocol: SUBPROTOCOL_JSON,
+      nick: member.nick,
+      rooms: conn.info.autoJoin ? [conn.info.room] : [],
+    };
+    if (identity) {
+      event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
+      const unread = await this.reads.unreadByRoom(session);
+      if (unread) event.unread = unread;
+    }
+    this.service.reply(session, event);
+  }
+
+  /** The connection is gone. */
+  closed(session: Session): void {
+    clearTimeout(session.expiry);
+    const user = session.member.user;
+    if (user !== undefined && this.service.sessionsOf(user).length === 0) {
+      void this.service.options.broker.unsubscribe(userChannel(user));
+    }
+  }
+
+  /** A signed-in user keeps their name; nobody else may take a name a signed-in user has used. */
+  async checkRename(session: Session, nick: string): Promise<void> {
+    if (session.identity)
+      throw new ParleyError("forbidden", "Your name comes from your sign-in; it cannot be changed.");
+    if (!this.options.verifyToken) return; // auth off: no one ever signed in
+    let owner: string | undefined;
+    try {
+      owner = await this.options.users.nameOwner(nick);
+    } catch {
+      throw new ParleyError("store_unavailable", "Names could not be checked; try again.");
+    }
+    if (owner !== undefined)
+      throw new ParleyError("nick_taken", `The nickname ${nick} is reserved for a signed-in user.`);
+  }
+
+  /** Throws `forbidden` unless the session's token grants the room (always, for a public room). */
+  checkEnter(session: Session, room: string): void {
+    if (!this.options.access.mayEnter(session.identity, room)) throw forbidden(room);
+  }
+
+  /** `who` of a private room the token does not grant: `forbidden`, and false. */
+  mayWatch(session: Session, room: string): boolean {
+    if (this.options.access.mayEnter(session.identity, room)) return true;
+    this.service.fail(session, forbidden(room), { room });
+    return false;
+  }
+
+  /** `{"type":"auth","token"}`: a fresh token for the same user extends the connection. */
+  async refresh(session: Session, token: string): Promise<void> {
+    const current = session.identity;
+    const verify = this.options.verifyToken;
+    if (!current || !verify) {
+      this.service.fail(session, unauthorized("This connection is anonymous; connect with a token to sign in."), {});
+      return;
+    }
+    let next: Identity;
+    try {
+      next = await verify(token);
+    } catch (error) {
+      this.service.fail(session, unauthorized((error as Error).message), {});
+      return;
+    }
+    if (next.id !== current.id) {
+      this.service.fail(session, unauthorized("The token is for another user."), {});
+      return;
+    }
+    if (!this.service.isOpen(session)) return;
+    // The nickname stays for the connection's life; a new name shows on the next connection.
+    session.identity = next;
+    this.armExpiry(session);
+    this.service.reply(session, { type: "auth", exp: Math.floor(next.expiresAt / 1000) });
+    for (const room of [...session.member.rooms]) this.evictIfDenied(session, room);
+  }
+
+  /**
+   * An administrator makes a room private (or public again): stored (it outlives restarts and
+   * reaches nodes that start later), then announced to every node on `~access`.
+   */
+  async setRoomPrivate(rawRoom: string, isPrivate: boolean): Promise<string> {
+    const room = validateRoomName(rawRoom);
+    if (isPrivate && !this.options.verifyToken) {
+      throw new ParleyError("bad_request", "Private rooms need signed tokens: start Parley with an auth key.");
+    }
+    await this.options.users.setRoomPrivacy(room, isPrivate);
+    await this.service.options.broker.publish(ACCESS_CHANNEL, { type: "access", room, private: isPrivate });
+    return room;
+  }
+
+  /** Events for signed-in users and private rooms; false for the room's own events. */
+  deliver(room: string, event: RoomEvent): boolean {
+    if (event.type === "typing") this.typing.deliver(room, event.nick);
+    else if (event.type === "read") this.reads.moved(event);
+    else if (event.type === "access") this.applyPrivacy(event.room, event.private);
+    else return false;
+    return true;
+  }
+
+  /** Members not granted a room made private are put out at once. */
+  applyPrivacy(room: string, isPrivate: boolean): void {
+    if (this.options.access.setPrivate(room, isPrivate) && isPrivate) {
+      for (const member of [...this.service.hub.membersOf(room)]) this.evictIfDenied(member.conn, room);
+    }
+  }
+
+  /** Puts the session out of `room` when its token does not (or no longer) grant it. */
+  private evictIfDenied(session: Session, room: string): void {
+    if (this.options.access.mayEnter(session.identity, room) || !session.member.rooms.has(room)) return;
+    if (session.member.mode === "text") {
+      session.conn.close(CLOSE.kicked, "this room is private now");
+      return;
+    }
+    this.service.fail(session, forbidden(room), { room });
+    this.service.leave(session, room);
+  }
+
+  /** Closes the connection with 4005 once its token is past `exp` (plus the clock tolerance). */
+  private armExpiry(session: Session): void {
+    clearTimeout(session.expiry);
+    const identity = session.identity;
+    if (!identity) return;
+    const wait = identity.expiresAt + this.options.clockToleranceMs - this.service.options.now();
+    if (wait <= 0) {
+      session.conn.close(CLOSE.tokenExpired, "token expired: refresh and reconnect");
+      return;
+    }
+    session.expiry = setTimeout(() => this.armExpiry(session), Math.min(wait, MAX_TIMER_MS));
+    session.expiry.unref();
+  }
+}

@@ -1,0 +1,90 @@
+import { ParleyError } from "../chat/errors.ts";
+import type { RoomAccess } from "../chat/identity.ts";
+import { validateRoomName } from "../chat/room-name.ts";
+import type { ServerEvent } from "../protocol/json.ts";
+import type { RoomBounds } from "../store/history-store.ts";
+import type { ReadPositions } from "../store/user-store.ts";
+import type { ChatService } from "./chat-service.ts";
+import type { Session } from "./session.ts";
+import { forbidden, unreadCount, userChannel } from "./users.ts";
+
+type JoinedEvent = Extract<ServerEvent, { type: "joined" }>;
+
+/**
+ * Where each signed-in user stands in each room: `read` moves it (durably, in the history's
+ * database), every connection of the user hears it on every node, and `welcome`/`joined` carry
+ * the unread counts it gives.
+ */
+export class ReadPositionRelay {
+  constructor(
+    private readonly service: ChatService,
+    private readonly positions: ReadPositions,
+    private readonly access: RoomAccess,
+  ) {}
+
+  /** For the welcome: unread counts of the rooms the user has a position in (and may enter). */
+  async unreadByRoom(session: Session): Promise<Record<string, number> | undefined> {
+    const identity = session.identity;
+    if (!identity) return undefined;
+    try {
+      const positions = await this.positions.readPositions(identity.id);
+      session.reads = positions;
+      const unread: Record<string, number> = {};
+      for (const [room, position] of positions) {
+        if (this.access.mayEnter(identity, room)) {
+          unread[room] = unreadCount(await this.service.options.store.bounds(room), position);
+        }
+      }
+      return unread;
+    } catch {
+      session.reads ??= new Map();
+      return undefined;
+    }
+  }
+
+  /** The `joined` reply, with the room's unread count for a signed-in user (`first`: the room's oldest seq). */
+  joined(session: Session, event: JoinedEvent, first: number): JoinedEvent {
+    if (!session.identity) return event;
+    const unread = unreadCount({ first, last: event.lastSeq }, session.reads?.get(event.room) ?? 0);
+    return { ...event, unread };
+  }
+
+  /** `{"type":"read","room","seq"}`: forward only, at most to the room's last seq. */
+  async read(session: Session, rawRoom: string, seq: number): Promise<void> {
+    const identity = session.identity;
+    if (!identity) {
+      const error = new ParleyError("unauthorized", "Read positions are kept for signed-in users.");
+      this.service.fail(session, error, { room: rawRoom });
+      return;
+    }
+    const { store, broker } = this.service.options;
+    try {
+      const room = validateRoomName(rawRoom);
+      if (!this.access.mayEnter(identity, room)) throw forbidden(room);
+      let bounds: RoomBounds;
+      let position: number;
+      try {
+        bounds = await store.bounds(room);
+        position = await this.positions.markRead(identity.id, room, Math.min(seq, bounds.last));
+      } catch {
+        throw new ParleyError("store_unavailable", "The read position could not be saved; send it again.");
+      }
+      const unread = unreadCount(bounds, position);
+      void broker.publish(userChannel(identity.id), { type: "read", user: identity.id, room, seq: position, unread });
+    } catch (error) {
+      this.service.fail(session, error, { room: rawRoom });
+    }
+  }
+
+  /** A read position moved (on any node): every connection of the user here hears it. */
+  moved(event: { user: string; room: string; seq: number; unread: number }): void {
+    for (const session of this.service.sessionsOf(event.user)) {
+      const reads = session.reads ?? new Map<string, number>();
+      session.reads = reads;
+      reads.set(event.room, Math.max(reads.get(event.room) ?? 0, event.seq));
+      // A connection whose own token does not grant a private room hears nothing of it.
+      if (session.member.mode !== "json" || !this.access.mayEnter(session.identity, event.room)) continue;
+      this.service.reply(session, { type: "read", room: event.room, seq: event.seq, unread: event.unread });
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { nickKey } from "../chat/nick.ts";
+import type { UserStore } from "./user-store.ts";
+
+/** Read positions, reserved names and room privacy in memory: with `--store memory`. */
+export class MemoryUserStore implements UserStore {
+  private readonly positions = new Map<string, Map<string, number>>();
+  private readonly names = new Map<string, string>();
+  private readonly privacy = new Map<string, boolean>();
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  roomPrivacy(): Promise<Map<string, boolean>> {
+    return Promise.resolve(new Map(this.privacy));
+  }
+
+  setRoomPrivacy(room: string, isPrivate: boolean): Promise<void> {
+    this.privacy.set(room, isPrivate);
+    return Promise.resolve();
+  }
+
+  readPositions(user: string): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.positions.get(user)));
+  }
+
+  markRead(user: string, room: string, seq: number): Promise<number> {
+    let rooms = this.positions.get(user);
+    if (!rooms) {
+      rooms = new Map();
+      this.positions.set(user, rooms);
+    }
+    const position = Math.max(rooms.get(room) ?? 0, seq);
+    rooms.set(room, position);
+    return Promise.resolve(position);
+  }
+
+  reserveName(user: string, name: string): Promise<void> {
+    this.names.set(nickKey(name), user);
+    return Promise.resolve();
+  }
+
+  nameOwner(name: string): Promise<string | undefined> {
+    return Promise.resolve(this.names.get(nickKey(name)));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,116 @@
+import pg from "pg";
+import { nickKey } from "../chat/nick.ts";
+import type { UserStore } from "./user-store.ts";
+
+// Idempotent: every node runs it at start, under the history's advisory lock key + 1.
+const MIGRATE_LOCK = 7_106_106;
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS parley_read_positions (
+  user_id TEXT NOT NULL, room TEXT NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY (user_id, room)
+);
+CREATE TABLE IF NOT EXISTS parley_reserved_names (name_key TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parley_room_privacy (room TEXT PRIMARY KEY, private BOOLEAN NOT NULL);
+`;
+
+export interface PostgresUserStoreOptions {
+  url: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Read positions, reserved names and room privacy in the shared PostgreSQL database, so every
+ * node of a cluster sees the same: a name reserved on one node is refused on all, a user's
+ * unread counts are the same whichever node they reach. Its own small pool, next to the history's.
+ */
+export class PostgresUserStore implements UserStore {
+  private readonly pool: pg.Pool;
+  private ready: Promise<void> | undefined;
+
+  constructor(options: PostgresUserStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      query_timeout: 10_000,
+    });
+    this.pool.on("error", (error) => options.log?.(`PostgreSQL connection lost: ${error.message}`));
+  }
+
+  start(): Promise<void> {
+    this.ready ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK]);
+        try {
+          await client.query(SCHEMA);
+        } finally {
+          await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    })();
+    this.ready.catch(() => {
+      this.ready = undefined; // tried again on the next call
+    });
+    return this.ready;
+  }
+
+  async readPositions(user: string): Promise<Map<string, number>> {
+    const rows = await this.query<{ room: string; seq: string }>(
+      "SELECT room, seq FROM parley_read_positions WHERE user_id = $1",
+      [user],
+    );
+    return new Map(rows.map((r) => [r.room, Number(r.seq)]));
+  }
+
+  async markRead(user: string, room: string, seq: number): Promise<number> {
+    const rows = await this.query<{ seq: string }>(
+      `INSERT INTO parley_read_positions (user_id, room, seq) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id, room) DO UPDATE SET seq = GREATEST(parley_read_positions.seq, excluded.seq)
+       RETURNING seq`,
+      [user, room, seq],
+    );
+    return Number(rows[0]?.seq ?? seq);
+  }
+
+  async reserveName(user: string, name: string): Promise<void> {
+    await this.query(
+      `INSERT INTO parley_reserved_names (name_key, user_id, name) VALUES ($1, $2, $3)
+       ON CONFLICT (name_key) DO UPDATE SET user_id = excluded.user_id, name = excluded.name`,
+      [nickKey(name), user, name],
+    );
+  }
+
+  async nameOwner(name: string): Promise<string | undefined> {
+    const rows = await this.query<{ user_id: string }>(
+      "SELECT user_id FROM parley_reserved_names WHERE name_key = $1",
+      [nickKey(name)],
+    );
+    return rows[0]?.user_id;
+  }
+
+  async roomPrivacy(): Promise<Map<string, boolean>> {
+    const rows = await this.query<{ room: string; private: boolean }>("SELECT room, private FROM parley_room_privacy");
+    return new Map(rows.map((r) => [r.room, r.private]));
+  }
+
+  async setRoomPrivacy(room: string, isPrivate: boolean): Promise<void> {
+    await this.query(
+      `INSERT INTO parley_room_privacy (room, private) VALUES ($1, $2)
+       ON CONFLICT (room) DO UPDATE SET private = excluded.private`,
+      [room, isPrivate],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {});
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    await this.start();
+    return (await this.pool.query<R>(text, values)).rows;
+  }
+}

@@ -1,0 +1,123 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { nickKey } from "../chat/nick.ts";
+import type { UserStore } from "./user-store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS read_positions (
+  user TEXT NOT NULL, room TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (user, room)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reserved_names (name_key TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS room_privacy (room TEXT PRIMARY KEY, private INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+interface PendingMark {
+  user: string;
+  room: string;
+  seq: number;
+  resolve: (position: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Read positions, reserved names and room privacy in the history's SQLite file (its own connection; WAL
+ * lets both share the file, and this process is the only writer). Marks of one event-loop
+ * turn are committed together, like the history's appends.
+ */
+export class SqliteUserStore implements UserStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private pending: PendingMark[] = [];
+  private flushScheduled = false;
+
+  constructor(file: string, synchronous: "full" | "normal") {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    this.db.pragma("busy_timeout = 5000");
+    this.db.exec(SCHEMA);
+    this.statements = {
+      positions: this.db.prepare<[string], { room: string; seq: number }>(
+        "SELECT room, seq FROM read_positions WHERE user = ?",
+      ),
+      mark: this.db.prepare<[string, string, number], { seq: number }>(
+        `INSERT INTO read_positions (user, room, seq) VALUES (?, ?, ?)
+         ON CONFLICT (user, room) DO UPDATE SET seq = max(seq, excluded.seq) RETURNING seq`,
+      ),
+      reserve: this.db.prepare<[string, string, string]>(
+        `INSERT INTO reserved_names (name_key, user, name) VALUES (?, ?, ?)
+         ON CONFLICT (name_key) DO UPDATE SET user = excluded.user, name = excluded.name`,
+      ),
+      owner: this.db.prepare<[string], { user: string }>("SELECT user FROM reserved_names WHERE name_key = ?"),
+      privacy: this.db.prepare<[], { room: string; private: number }>("SELECT room, private FROM room_privacy"),
+      setPrivacy: this.db.prepare<[string, number]>(
+        "INSERT INTO room_privacy (room, private) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET private = excluded.private",
+      ),
+    };
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  roomPrivacy(): Promise<Map<string, boolean>> {
+    return Promise.resolve(new Map(this.statements.privacy.all().map((r) => [r.room, r.private === 1])));
+  }
+
+  setRoomPrivacy(room: string, isPrivate: boolean): Promise<void> {
+    this.statements.setPrivacy.run(room, isPrivate ? 1 : 0);
+    return Promise.resolve();
+  }
+
+  readPositions(user: string): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.statements.positions.all(user).map((r) => [r.room, r.seq])));
+  }
+
+  markRead(user: string, room: string, seq: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ user, room, seq, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  reserveName(user: string, name: string): Promise<void> {
+    this.statements.reserve.run(nickKey(name), user, name);
+    return Promise.resolve();
+  }
+
+  nameOwner(name: string): Promise<string | undefined> {
+    return Promise.resolve(this.statements.owner.get(nickKey(name))?.user);
+  }
+
+  close(): Promise<void> {
+    this.flush();
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0 || !this.db.open) {
+      for (const mark of batch) mark.reject(new Error("The store is closed."));
+      return;
+    }
+    let positions: number[];
+    try {
+      positions = this.db.transaction(() =>
+        batch.map((m) => this.statements.mark.get(m.user, m.room, m.seq)?.seq ?? m.seq),
+      )();
+    } catch (error) {
+      for (const mark of batch) mark.reject(error);
+      return;
+    }
+    for (const [i, mark] of batch.entries()) mark.resolve(positions[i] as number);
+  }
+}

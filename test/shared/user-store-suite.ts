@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { UserStore } from "../../src/store/user-store.ts";
+
+/** One kind of user store as the suite sees it. */
+export interface UserStoreSubject {
+  name: string;
+  /** Why the suite cannot run here (loudly), or false. */
+  skip?: () => Promise<string | false>;
+  /** Fresh, empty storage for the suite; `open` gives a store on it (again after `close`: the same data). */
+  fresh(): Promise<{ open(): Promise<UserStore>; cleanup(): Promise<void> }>;
+  /** Data survives close and reopen. */
+  durable: boolean;
+  /** Several stores may be open on the same data at once (several nodes). */
+  shared: boolean;
+}
+
+/**
+ * The UserStore contract, run against every implementation: read positions only move forward
+ * and are kept per user and room, reserved names are case-insensitive and pass to the user who
+ * used the name last, room privacy set at run time is kept; durable ones keep it all across a
+ * reopen, shared ones show one node's writes to another.
+ */
+export const userStoreSuite = (subject: UserStoreSubject): void => {
+  describe(`UserStore contract: ${subject.name}`, async () => {
+    const reason = (await subject.skip?.()) ?? false;
+    let storage: Awaited<ReturnType<UserStoreSubject["fresh"]>>;
+    const open: UserStore[] = [];
+    const openStore = async () => {
+      const store = await storage.open();
+      await store.start();
+      open.push(store);
+      return store;
+    };
+    const closeAll = async () => {
+      for (const store of open.splice(0)) await store.close();
+    };
+    before(async () => {
+      if (!reason) storage = await subject.fresh();
+    });
+    after(async () => {
+      await closeAll();
+      if (!reason) await storage.cleanup();
+    });
+
+    test("read positions move forward only, per user and room", { skip: reason }, async () => {
+      const store = await openStore();
+      assert.deepEqual(await store.readPositions("ann"), new Map());
+      assert.equal(await store.markRead("ann", "dev", 5), 5);
+      assert.equal(await store.markRead("ann", "dev", 3), 5, "never back");
+      assert.equal(await store.markRead("ann", "ops", 2), 2);
+      assert.equal(await store.markRead("bob", "dev", 9), 9);
+      // Marks made at once: each is answered with a position at least its own, the highest wins.
+      const marks = await Promise.all([7, 6, 8].map((seq) => store.markRead("ann", "dev", seq)));
+      for (const [i, seq] of [7, 6, 8].entries()) assert.ok((marks[i] as number) >= seq, `mark ${seq}: ${marks[i]}`);
+      assert.deepEqual(
+        await store.readPositions("ann"),
+        new Map([
+          ["dev", 8],
+          ["ops", 2],
+        ]),
+      );
+      assert.deepEqual(await store.readPositions("bob"), new Map([["dev", 9]]));
+    });
+
+    test("reserved names: case-insensitive, the latest user of a name holds it", { skip: reason }, async () => {
+      const store = await openStore();
+      assert.equal(await store.nameOwner("Alice"), undefined);
+      await store.reserveName("u-1", "Alice");
+      assert.equal(await store.nameOwner("alice"), "u-1");
+      assert.equal(await store.nameOwner("ALICE"), "u-1");
+      await store.reserveName("u-1", "Alice"); // again, on the next connection
+      await store.reserveName("u-2", "alice");
+      assert.equal(await store.nameOwner("Alice"), "u-2");
+      assert.equal(await store.nameOwner("Bob"), undefined);
+    });
+
+    test("room privacy set at run time is kept, public again included", { skip: reason }, async () => {
+      const store = await openStore();
+      await store.setRoomPrivacy("vault", true);
+      await store.setRoomPrivacy("hall", true);
+      await store.setRoomPrivacy("hall", false);
+      assert.deepEqual(
+        await store.roomPrivacy(),
+        new Map([
+          ["vault", true],
+          ["hall", false],
+        ]),
+      );
+    });
+
+    test("durable: everything survives a reopen", { skip: reason || !subject.durable }, async () => {
+      const first = await openStore();
+      await first.markRead("carol", "dev", 41);
+      await first.reserveName("u-c", "Carol");
+      await first.setRoomPrivacy("cellar", true);
+      await closeAll();
+      const again = await openStore();
+      assert.deepEqual(await again.readPositions("carol"), new Map([["dev", 41]]));
+      assert.equal(await again.nameOwner("carol"), "u-c");
+      assert.equal((await again.roomPrivacy()).get("cellar"), true);
+    });
+
+    test("shared: one node's writes are seen by another", { skip: reason || !subject.shared }, async () => {
+      const [a, b] = [await openStore(), await openStore()];
+      await a.reserveName("u-d", "Dave");
+      assert.equal(await b.nameOwner("dave"), "u-d");
+      await a.markRead("dave", "dev", 3);
+      assert.equal(await b.markRead("dave", "dev", 2), 3, "b's older mark does not move a's back");
+      await b.setRoomPrivacy("attic", true);
+      assert.equal((await a.roomPrivacy()).get("attic"), true);
+    });
+  });
+};

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type Identity, RoomAccess } from "../../src/chat/identity.ts";
+import { TypingThrottle } from "../../src/chat/typing.ts";
+import { unreadCount } from "../../src/service/users.ts";
+
+const identity = (rooms: Identity["rooms"]): Identity => ({ id: "u", name: "U", rooms, expiresAt: 0 });
+
+describe("identity, access, typing throttle, unread", () => {
+  test("public rooms are open to all; a private room only to tokens granting it or '*'", () => {
+    const access = new RoomAccess(["secret"]);
+    assert.equal(access.mayEnter(undefined, "lobby"), true);
+    assert.equal(access.mayEnter(undefined, "secret"), false);
+    assert.equal(access.mayEnter(identity(new Set(["other"])), "secret"), false);
+    assert.equal(access.mayEnter(identity(new Set(["secret"])), "secret"), true);
+    assert.equal(access.mayEnter(identity("all"), "secret"), true);
+    assert.equal(access.setPrivate("secret", false), true);
+    assert.equal(access.mayEnter(undefined, "secret"), true);
+    assert.equal(access.setPrivate("secret", false), false, "no change");
+  });
+
+  test("typing: one relay per person and room per interval", () => {
+    const throttle = new TypingThrottle(3000);
+    assert.equal(throttle.allow("alice", "lobby", 1000), true);
+    assert.equal(throttle.allow("alice", "lobby", 3999), false);
+    assert.equal(throttle.allow("alice", "dev", 3999), true, "another room");
+    assert.equal(throttle.allow("bob", "lobby", 3999), true, "another person");
+    assert.equal(throttle.allow("alice", "lobby", 4000), true);
+    assert.equal(throttle.allow("carol", "lobby", 20000), true);
+    assert.equal(throttle.size, 1, "stale entries are swept");
+  });
+
+  test("unread: messages after the position that the room still holds", () => {
+    assert.equal(unreadCount({ first: 0, last: 0 }, 0), 0);
+    assert.equal(unreadCount({ first: 1, last: 10 }, 0), 10);
+    assert.equal(unreadCount({ first: 1, last: 10 }, 7), 3);
+    assert.equal(unreadCount({ first: 101, last: 150 }, 3), 50, "pruned messages are not unread");
+    assert.equal(unreadCount({ first: 1, last: 10 }, 12), 0);
+  });
+});
