@@ -4,6 +4,8 @@
  * server is started fresh per workload pinned to core 0.
  *
  * Options: --servers a,b  --workloads fanout,crowd,resume  --out DIR
+ *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server;
+ *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default half the ramp's top)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
  *          --rechart   (no run: redraws DIR/chart.svg and DIR/latest.md from DIR/latest.json)
  */
@@ -24,7 +26,7 @@ import {
 import { ROOT, SERVERS, type ServerName } from "./lib/servers.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
-import { runFanout } from "./workloads/fanout.ts";
+import { FANOUT_RATES, runFanout, runHalfOnly } from "./workloads/fanout.ts";
 import { runResume } from "./workloads/resume.ts";
 
 if (!process.env.PARLEY_BENCH_CHILD) {
@@ -117,9 +119,16 @@ const main = async (): Promise<void> => {
         runFanout(spec, { budgetMs: 40_000, half: isParley(name), log: sub }),
       );
     }
-    if (workloads.has("crowd")) {
-      run.crowd[name] = await attempt(name, "10,000 connections: connect, idle, many rooms", () =>
-        runCrowd(spec, { budgetMs: 20_000, log: sub }),
+    if (workloads.has("half") && !workloads.has("fanout")) {
+      const rate = Number(option("half-rate", String((FANOUT_RATES.at(-1) as number) / 2)));
+      run.fanout[name] = await attempt(name, `fan-out at ${rate} sends/s only`, () => runHalfOnly(spec, rate, sub));
+    }
+    if (workloads.has("crowd") || workloads.has("idle")) {
+      const idleOnly = !workloads.has("crowd");
+      run.crowd[name] = await attempt(
+        name,
+        idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
+        () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
       );
     }
     if (workloads.has("resume") && isParley(name)) {

@@ -144,8 +144,8 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     "higher",
     run.crowd,
     run.labels,
-    (r) => r.rooms.ramp.maxDelivered,
-    (r) => r.rooms.ramp.stoppedBy !== "p99",
+    (r) => r.rooms?.ramp.maxDelivered ?? null,
+    (r) => r.rooms !== null && r.rooms.ramp.stoppedBy !== "p99",
   ),
   workload(
     "many-rooms-fixed-rate",
@@ -154,7 +154,7 @@ export const buildWorkloads = (run: RunData): Workload[] => [
     "lower",
     run.crowd,
     run.labels,
-    (r) => r.rooms.fixed?.p99Ms ?? null,
+    (r) => r.rooms?.fixed?.p99Ms ?? null,
   ),
   workload(
     "idle-memory",

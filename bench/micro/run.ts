@@ -2,9 +2,11 @@
 import { run as fanout } from "./fanout.ts";
 import { run as frame } from "./frame.ts";
 import { run as json } from "./json-decode.ts";
+import { run as socketWrite } from "./socket-write.ts";
 import { run as store } from "./store.ts";
 
 await frame();
 await fanout();
 await json();
 await store();
+await socketWrite();

@@ -38,9 +38,17 @@ const startNaive = async (): Promise<{ port: number; close(): Promise<void> }> =
 const server =
   which === "naive"
     ? await startNaive()
-    : await startParley({ ...loadConfig([], {}), host: "127.0.0.1", port: 0, wsPort: 0, store: "memory" }).then(
-        (p) => ({ port: p.wsPort, close: () => p.close() }),
-      );
+    : await startParley({
+        ...loadConfig([], {}),
+        host: "127.0.0.1",
+        port: 0,
+        wsPort: 0,
+        store: "memory",
+        logLevel: "warn",
+        maxConnections: 0,
+        maxConnectionsPerIp: 0,
+        rateLimit: 0,
+      }).then((p) => ({ port: p.wsPort, close: () => p.close() }));
 
 type Kinds = Map<string, { count: number; bytes: number }>;
 const snapshot = (): Kinds => {
@@ -48,7 +56,8 @@ const snapshot = (): Kinds => {
   gc();
   const file = writeHeapSnapshot(join(tmpdir(), `parley-heap-${process.pid}-${Date.now()}.heapsnapshot`));
   const snap = JSON.parse(readFileSync(file, "utf8"));
-  rmSync(file);
+  if (process.env.KEEP_SNAPSHOTS) process.stderr.write(`snapshot ${file}\n`);
+  else rmSync(file);
   const fields = snap.snapshot.meta.node_fields as string[];
   const types = snap.snapshot.meta.node_types[0] as string[];
   const [width, type, name, size] = [

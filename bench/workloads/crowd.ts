@@ -17,12 +17,13 @@ export interface CrowdResult {
   connections: number;
   connect: { ms: number; perSecond: number; failed: number };
   idle: { baselineRssKb: number; rssKb: number; kbPerConnection: number };
-  rooms: { ramp: RampResult; fixed: StepResult | null };
+  /** Null when only the connect and idle parts ran (`--workloads idle`). */
+  rooms: { ramp: RampResult; fixed: StepResult | null } | null;
 }
 
 export const runCrowd = async (
   spec: ServerSpec,
-  options: { budgetMs: number; log: (line: string) => void; connections?: number },
+  options: { budgetMs: number; log: (line: string) => void; connections?: number; idleOnly?: boolean },
 ): Promise<CrowdResult> => {
   const total = options.connections ?? CROWD_CONNECTIONS;
   const server = await startServer(spec, "crowd");
@@ -53,6 +54,7 @@ export const runCrowd = async (
       kbPerConnection: Math.round(((rssKb - baselineRssKb) / (total - opened.failed)) * 100) / 100,
     };
     options.log(`idle RSS ${baselineRssKb} → ${rssKb} kB: ${idle.kbPerConnection} kB per connection`);
+    if (options.idleOnly) return { connections: total, connect, idle, rooms: null };
     const senders = clients.filter((c, i) => i % ROOM_SIZE === 0 && c.open);
     const fixed = await runStep({
       senders,

@@ -86,6 +86,26 @@ export const runFanout = async (
   return { ramp: result, fixed, half, clients: FANOUT_CLIENTS };
 };
 
+/** Only the half-saturation step, at `sendRate` (`--workloads half`: to work on that latency alone). */
+export const runHalfOnly = async (
+  spec: ServerSpec,
+  sendRate: number,
+  log: (line: string) => void,
+): Promise<FanoutResult> => {
+  const half = await withRoom(spec, "half", (senders, recorder, server) =>
+    runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate, warmMs: 500, measureMs: 2000 }),
+  );
+  log(`half-saturation ${stepLine(half)}`);
+  const ramp: RampResult = {
+    steps: [],
+    maxDelivered: 0,
+    maxSendRate: 0,
+    stoppedBy: "budget",
+    generatorCpuAtStop: null,
+  };
+  return { ramp, fixed: null, half, clients: FANOUT_CLIENTS };
+};
+
 export const stepLine = (s: StepResult): string =>
   `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
   `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu}${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;

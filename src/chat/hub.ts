@@ -1,5 +1,6 @@
 import { ParleyError } from "./errors.ts";
 import { nickKey, randomNick, validateNick } from "./nick.ts";
+import { SmallSet } from "./small-collections.ts";
 
 /** `text` is the Cookbook's plain-text wire; `json` is the structured protocol. */
 export type Mode = "text" | "json";
@@ -8,7 +9,7 @@ export interface Member<C> {
   readonly id: number;
   nick: string;
   readonly mode: Mode;
-  readonly rooms: Set<string>;
+  readonly rooms: SmallSet<string>;
   /** Whatever the caller keeps per member (the transport keeps its connection here). */
   readonly conn: C;
   /** The signed-in user this connection belongs to (the token's `sub`); undefined when anonymous. */
@@ -55,7 +56,7 @@ export class Hub<C> {
 
   /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, conn: C): Member<C> {
-    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new Set(), conn };
+    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), conn };
     this.byId.set(member.id, member);
     this.byNick.set(nickKey(member.nick), member);
     return member;
@@ -79,7 +80,7 @@ export class Hub<C> {
       this.users.set(user.id, entry);
       this.byNick.set(nickKey(entry.nick), entry);
     }
-    const member: Member<C> = { id: this.nextId++, nick: entry.nick, mode, rooms: new Set(), conn, user: user.id };
+    const member: Member<C> = { id: this.nextId++, nick: entry.nick, mode, rooms: new SmallSet(), conn, user: user.id };
     this.byId.set(member.id, member);
     entry.members.add(member);
     return bumped ? { member, bumped } : { member };

@@ -3,6 +3,7 @@ import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { validateRoomName } from "../chat/room-name.ts";
+import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
@@ -83,7 +84,7 @@ export class ChatService {
   }
 
   open(conn: Connection): Session {
-    const session = { conn, subs: new Map(), inbox: [] } as unknown as Session;
+    const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
     session.member = this.accounts.addMember(session);
     this.sessions.set(conn, session);
     void this.start(session);

@@ -1,6 +1,7 @@
 import type { Member } from "../chat/hub.ts";
 import type { Identity } from "../chat/identity.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import type { SmallMap } from "../chat/small-collections.ts";
 import type { Connection } from "../transport/connection.ts";
 
 /** A member's view of one room: catching up on history, or on the room's live stream. */
@@ -14,7 +15,7 @@ export interface RoomSub {
 export interface Session {
   readonly conn: Connection;
   member: Member<Session>;
-  readonly subs: Map<string, RoomSub>;
+  readonly subs: SmallMap<string, RoomSub>;
   /** Frames that arrived before the member had its nickname and first room; then undefined. */
   inbox: Array<() => void> | undefined;
   /** Signed in: the identity of the connection's current token (a refresh replaces it). */

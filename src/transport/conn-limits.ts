@@ -48,12 +48,20 @@ export class ConnectionLimits {
       release: () => {
         if (released) return;
         released = true;
-        this.total--;
-        const left = (this.perIp.get(ip) ?? 1) - 1;
-        if (left > 0) this.perIp.set(ip, left);
-        else this.perIp.delete(ip);
+        this.release(ip);
       },
     };
+  }
+
+  /**
+   * Gives back a slot `admit` handed out for `ip`. For a caller that takes over from the
+   * admission's own `release` (which it no longer calls): it must call this exactly once.
+   */
+  release(ip: string): void {
+    this.total--;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left > 0) this.perIp.set(ip, left);
+    else this.perIp.delete(ip);
   }
 }
 

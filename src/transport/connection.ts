@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { Mode } from "../chat/hub.ts";
 import type { Identity } from "../chat/identity.ts";
@@ -31,17 +31,16 @@ export interface TransportStats {
   shedFrames: number;
 }
 
+/** The same for every connection of a gateway (one object, not one per connection). */
 export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
-  /** This connection's token bucket. */
-  rate: RateLimiter;
   stats: TransportStats;
 }
 
 // `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
 // its data frames straight to the socket so one write can carry many pre-built frames.
-const socketOf = (ws: WebSocket): Duplex => (ws as unknown as { _socket: Duplex })._socket;
+const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
 
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
@@ -49,12 +48,13 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
-  private queue: Buffer[] = [];
+  /** Frames waiting for this turn's write; null when none (most connections, most of the time). */
+  private queue: Buffer[] | null = null;
   private queuedBytes = 0;
-  private readonly socket: Duplex;
+  private readonly socket: Socket;
   closed = false;
-  /** Heartbeat: the peer answered (or said something) since the last ping. */
-  alive = true;
+  /** Heartbeat: the socket's bytesRead at the last beat (-1: none yet). */
+  private readAtBeat = -1;
   /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
   sentCloseCode: number | undefined;
 
@@ -63,6 +63,8 @@ export class Connection implements Outlet, Beating {
     readonly info: ConnectionInfo,
     private readonly fanout: Fanout,
     private readonly options: ConnectionOptions,
+    /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
+    readonly rate: RateLimiter,
   ) {
     this.socket = socketOf(ws);
   }
@@ -83,24 +85,22 @@ export class Connection implements Outlet, Beating {
       this.dropSlow();
       return;
     }
-    if (this.queue.length === 0) this.fanout.markDirty(this);
-    this.queue.push(frame);
+    if (this.queue === null) {
+      this.queue = [frame];
+      this.fanout.markDirty(this);
+    } else this.queue.push(frame);
     this.queuedBytes += frame.length;
   }
 
   flushWrites(): void {
     const queue = this.queue;
-    if (queue.length === 0) return;
-    this.queue = [];
+    if (queue === null) return;
+    this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
     const data = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
     this.options.stats.bytesOut += data.length;
     this.socket.write(data);
-  }
-
-  get rate(): RateLimiter {
-    return this.options.rate;
   }
 
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */
@@ -135,6 +135,13 @@ export class Connection implements Outlet, Beating {
     });
   }
 
+  heard(): boolean {
+    const read = this.socket.bytesRead;
+    if (read === this.readAtBeat) return false;
+    this.readAtBeat = read;
+    return true;
+  }
+
   ping(): void {
     if (!this.closed) this.ws.ping();
   }
@@ -143,7 +150,7 @@ export class Connection implements Outlet, Beating {
   expire(): void {
     if (this.ws.readyState === this.ws.CLOSED) return;
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.heartbeatTimeout;
     if (this.ws.readyState === this.ws.OPEN)
@@ -158,7 +165,7 @@ export class Connection implements Outlet, Beating {
    */
   private dropSlow(): void {
     this.closed = true;
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.tooSlow;
     this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");

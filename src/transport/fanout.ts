@@ -25,7 +25,8 @@ interface RoomBatch {
  */
 export class Fanout {
   private readonly rooms = new Map<string, RoomBatch>();
-  private readonly dirty = new Set<Outlet>();
+  /** An array, not a Set: one push per recipient a turn, no hashing (this is the hot path). */
+  private readonly dirty: Outlet[] = [];
   private scheduled = false;
 
   constructor(private readonly recipients: RoomRecipients) {}
@@ -43,9 +44,12 @@ export class Fanout {
     this.schedule();
   }
 
-  /** Marks an outlet as having frames queued; it is written at the end of the turn. */
+  /**
+   * Marks an outlet as having frames queued; it is written at the end of the turn. Outlets
+   * call this only when their queue goes from empty to not, so each is listed once a turn.
+   */
   markDirty(outlet: Outlet): void {
-    this.dirty.add(outlet);
+    this.dirty.push(outlet);
     this.schedule();
   }
 
@@ -61,8 +65,11 @@ export class Fanout {
       });
     }
     this.rooms.clear();
-    for (const outlet of this.dirty) outlet.flushWrites();
-    this.dirty.clear();
+    // By index: an outlet marked while this loop runs (queued on by another's write) is
+    // written in this loop too. The array keeps its capacity from turn to turn.
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) (dirty[i] as Outlet).flushWrites();
+    dirty.length = 0;
     this.scheduled = false;
     if (this.rooms.size > 0) this.schedule();
   }

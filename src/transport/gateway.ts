@@ -5,15 +5,15 @@ import { isTokenProtocol, offeredProtocols } from "../auth/handshake.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import type { Identity } from "../chat/identity.ts";
 import { roomFromPath } from "../chat/room-name.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import { Connection, type ConnectionInfo, type TransportStats } from "./connection.ts";
+import { Connection, type ConnectionInfo, type ConnectionOptions, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
-import { RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
 import { refuseUpgrade } from "./refuse.ts";
+import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
@@ -64,6 +64,8 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
+  private readonly connOptions: ConnectionOptions;
+  private readonly listeners: SocketListeners;
   private accepting = true;
   readonly connections = new Set<Connection>();
 
@@ -77,11 +79,23 @@ export class Gateway {
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: ParleySocket,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
     });
     this.limits = new ConnectionLimits(options.limits);
     this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);
     this.heartbeat.start();
+    this.connOptions = { maxQueueBytes: options.maxQueueBytes, stats: options.stats };
+    this.listeners = socketListeners({
+      text: (conn, data) => handlers.text(conn, data),
+      binary: (conn) => handlers.binary(conn),
+      rateLimited: (conn, data) => handlers.rateLimited(conn, data),
+      close: (conn, code, reason) => {
+        this.connections.delete(conn);
+        this.limits.release(conn.info.ip);
+        handlers.close(conn, code, reason);
+      },
+    });
   }
 
   /** The port Parley's page is served on, once known: pages from there are same-site. */
@@ -128,9 +142,15 @@ export class Gateway {
     // The slot is held as long as the socket lives, whether or not the handshake completes.
     socket.once("close", admission.release);
     if (socket.destroyed) admission.release();
+    const upgrade = () =>
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // From here the connection's close releases the slot: one listener less on every socket.
+        socket.removeListener("close", admission.release);
+        this.accept(ws, info);
+      });
     const authenticate = this.options.authenticate;
     if (!authenticate) {
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
+      upgrade();
       return;
     }
     // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
@@ -139,7 +159,7 @@ export class Gateway {
         if (!verdict.ok) this.refuse(socket, verdict.refusal, verdict.headers);
         else if (!socket.destroyed) {
           info.identity = verdict.identity;
-          this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, info));
+          upgrade();
         }
       },
       () => this.refuse(socket, { status: 503, message: "The token could not be checked.", reason: "unauthorized" }),
@@ -204,59 +224,12 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new Connection(ws, info, this.fanout, {
-      maxQueueBytes: this.options.maxQueueBytes,
-      rate: new RateLimiter(this.options.rate, Date.now()),
-      stats: this.options.stats,
-    });
+    const conn = new Connection(ws, info, this.fanout, this.connOptions, rateLimiterFor(this.options.rate, Date.now()));
     this.connections.add(conn);
-    ws.on("message", (data, isBinary) => {
-      conn.alive = true;
-      if (conn.closed) return;
-      const verdict = conn.rate.take(Date.now());
-      if (verdict === "abusive") {
-        conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
-        ws.resume(); // to read the close handshake's answer
-      } else if (verdict === "refused" || verdict === "dropped") {
-        if (verdict === "refused")
-          this.handlers.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
-        // Stop reading this socket until its next token is due: a flood then waits in the
-        // kernel (TCP pushes back on the sender) instead of costing parsing for everyone.
-        if (!ws.isPaused) {
-          ws.pause();
-          setTimeout(() => {
-            if (!conn.closed) ws.resume();
-          }, conn.rate.msUntilToken);
-        }
-      } else if (isBinary) {
-        this.handlers.binary(conn);
-      } else {
-        this.handlers.text(conn, (data as Buffer).toString("utf8"));
-      }
-    });
-    ws.on("pong", () => {
-      conn.alive = true;
-    });
-    ws.on("close", (code, reason) => {
-      conn.closed = true;
-      this.connections.delete(conn);
-      this.handlers.close(conn, code, reason.toString());
-    });
-    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows,
-    // reporting 1006 as it stops reading: remember the code it sent.
-    ws.on("error", (error) => {
-      conn.sentCloseCode ??= closeCodeOfWsError(error);
-    });
+    attach(ws, conn, this.listeners);
     this.handlers.open(conn);
   }
 }
-
-/** The close code `ws` sent for a receiver error: it keeps it under its `status-code` symbol. */
-const closeCodeOfWsError = (error: Error): number | undefined => {
-  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
-  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
-  return typeof code === "number" ? code : undefined;
-};
 
 /** `?since=N` resumes the URL's room from seq N (JSON mode). */
 const sinceFrom = (raw: string | null): number | undefined => {

@@ -1,7 +1,10 @@
 /** What the heartbeat needs of a connection. */
 export interface Beating {
-  /** Set when the peer showed life (a pong or any message) since the last ping. */
-  alive: boolean;
+  /**
+   * Whether the peer showed life (a pong, a message, any byte) since the last call; the first
+   * call says yes. Read off the socket, so no listener and no write per message is needed.
+   */
+  heard(): boolean;
   ping(): void;
   /** The peer missed its deadline: drop it (its leave is announced by the usual close path). */
   expire(): void;
@@ -33,11 +36,10 @@ export class Heartbeat {
 
   private beat(): void {
     for (const peer of [...this.peers()]) {
-      if (!peer.alive) {
+      if (!peer.heard()) {
         peer.expire();
         continue;
       }
-      peer.alive = false;
       peer.ping();
     }
   }

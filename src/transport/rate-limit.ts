@@ -57,3 +57,10 @@ export class RateLimiter {
     return perSecond <= 0 ? 0 : Math.ceil(((1 - Math.min(1, this.tokens)) / perSecond) * 1000);
   }
 }
+
+/** No limit: `take` is always "ok" and changes nothing, so every connection can share this one. */
+const UNLIMITED = new RateLimiter({ perSecond: 0, burst: 0, strikes: 0 }, 0);
+
+/** A connection's bucket: its own under a limit, the shared unlimited one without. */
+export const rateLimiterFor = (options: RateLimitOptions, now: number): RateLimiter =>
+  options.perSecond <= 0 ? UNLIMITED : new RateLimiter(options, now);
