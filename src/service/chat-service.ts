@@ -21,6 +21,8 @@ import type { RoomSub, Session } from "./session.ts";
 
 /** Frames a connection may send before it has its nickname and first room (one presence round trip). */
 const MAX_EARLY_FRAMES = 100;
+/** Read through a call: a frame run in between may have set it, which narrowing cannot see. */
+const heldFrames = (session: Session): Session["inbox"] => session.inbox;
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -92,15 +94,33 @@ export class ChatService {
   }
 
   /**
-   * Runs `work` once the session has its nickname and first room; true when it was queued.
-   * Frames that arrive before that wait here, in order.
+   * Runs `work` once the session has its nickname and first room, and no rename is under way;
+   * true when it was queued. Frames that arrive meanwhile wait here, in order, so a message sent
+   * right after `nick` is stored under the new name.
    */
   defer(session: Session, work: () => void): boolean {
     if (!session.inbox) return false;
-    // Bounded: a client that floods before its welcome loses the excess, and is told so.
+    // Bounded: a client that floods while it waits loses the excess, and is told so.
     if (session.inbox.length < MAX_EARLY_FRAMES) session.inbox.push(work);
-    else this.fail(session, new ParleyError("rate_limited", "Too many frames before the welcome."), {});
+    else this.fail(session, new ParleyError("rate_limited", "Too many frames before the last one was handled."), {});
     return true;
+  }
+
+  /** Runs the frames that waited; stops where one of them (a rename) makes the rest wait again. */
+  private release(session: Session): void {
+    const waiting = session.inbox ?? [];
+    session.inbox = undefined;
+    // A connection gone meanwhile says nothing more: its last frames are not stored after its leave.
+    if (!this.sessions.has(session.conn)) return;
+    for (let next = waiting.shift(); next; next = waiting.shift()) {
+      next();
+      // A rename among them holds the session again (it sets a new inbox): the rest wait in it.
+      const held = heldFrames(session);
+      if (held) {
+        held.push(...waiting);
+        return;
+      }
+    }
   }
 
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
@@ -115,9 +135,7 @@ export class ChatService {
     const joined = conn.info.autoJoin
       ? this.join(session, conn.info.room, conn.info.since, undefined)
       : Promise.resolve();
-    const inbox = session.inbox ?? [];
-    session.inbox = undefined;
-    for (const work of inbox) work();
+    this.release(session);
     await joined;
   }
 
@@ -170,6 +188,7 @@ export class ChatService {
   /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
   async rename(session: Session, nick: string): Promise<void> {
     const from = session.member.nick;
+    session.inbox = [];
     try {
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
@@ -184,6 +203,8 @@ export class ChatService {
       this.announce(events);
     } catch (error) {
       this.fail(session, error, {});
+    } finally {
+      this.release(session);
     }
   }
 

@@ -121,6 +121,25 @@ describe("JSON protocol v1", () => {
     await c.close();
   });
 
+  test("a message sent right behind a rename goes out under the new name, in both modes", async () => {
+    const c = await connectJson(`${base}/chat/rename-order`);
+    await c.untilJoined("rename-order");
+    for (let i = 0; i < 8; i++) {
+      // Both frames leave in one write: the send must wait for the rename's cluster-wide claim.
+      c.send({ type: "nick", nick: `renamed-${i}` });
+      c.send({ type: "send", text: `after ${i}`, cid: `order-${i}` });
+      const message = await c.expect(ofType("message", { text: `after ${i}` }));
+      assert.equal(message.nick, `renamed-${i}`);
+    }
+    const text = await connect(`${base}/chat/rename-order`);
+    for (let i = 0; i < 4; i++) {
+      text.send(`/nick plain-${i}`);
+      text.send(`line ${i}`);
+      assert.equal(await text.nextMatching((f) => f.endsWith(`line ${i}`)), `plain-${i}: line ${i}`);
+    }
+    await Promise.all([c.close(), text.close()]);
+  });
+
   test("an upgrade to a bad room path or an unknown subprotocol is refused with 400", async () => {
     await assert.rejects(connect(`${base}/chat/bad%20room`), /400/);
     await assert.rejects(connect(`${base}/`, "mqtt"), /400/);
