@@ -9,13 +9,15 @@ import { roomFromPath } from "../chat/room-name.ts";
 import { connect, type Room } from "../sdk/index.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine } from "./format.ts";
 
-export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM]
+export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM] [--token JWT]
 
   Chat from a terminal. The URL's path picks the first room (/ and /chat: lobby, /chat/<room>).
   --json        print every event as one JSON object per line (for scripts)
   --text        speak the Cookbook's plain-text protocol instead (no history, no reconnect)
   --nick NAME   take this nickname on every (re)connect
   --room ROOM   start in ROOM instead of the URL's room
+  --token JWT   sign in with this token (or set PARLEY_TOKEN, which stays out of the process list);
+                you chat under the token's name. JSON mode sends it as a subprotocol, --text as ?token=
 
 ${HELP}
 When input ends (Ctrl-D or end of a pipe), unsent lines are delivered first, then it exits.
@@ -33,26 +35,30 @@ interface ConnectArgs {
   text: boolean;
   nick?: string;
   room?: string;
+  token?: string;
 }
 
 export class UsageError extends Error {}
 
-export const parseConnectArgs = (argv: readonly string[]): ConnectArgs => {
+export const parseConnectArgs = (argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConnectArgs => {
   const args: Partial<ConnectArgs> & { json: boolean; text: boolean } = { json: false, text: false };
+  if (env.PARLEY_TOKEN) args.token = env.PARLEY_TOKEN;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--json") args.json = true;
     else if (arg === "--text") args.text = true;
-    else if (arg === "--nick" || arg === "--room") {
+    else if (arg === "--nick" || arg === "--room" || arg === "--token") {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`${arg} needs a value.`);
-      args[arg === "--nick" ? "nick" : "room"] = value;
+      args[arg.slice(2) as "nick" | "room" | "token"] = value;
     } else if (arg.startsWith("--")) throw new UsageError(`Unknown option ${arg}.`);
     else if (args.url === undefined) args.url = arg;
     else throw new UsageError(`Unexpected argument "${arg}".`);
   }
   if (!args.url || !/^wss?:\/\//.test(args.url)) throw new UsageError("Give a ws:// or wss:// URL.");
   if (args.json && args.text) throw new UsageError("--json and --text do not go together.");
+  if (args.token && args.nick)
+    throw new UsageError("--nick and a token do not go together: you chat under the token's name.");
   return args as ConnectArgs;
 };
 
@@ -67,7 +73,9 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
     const print = (line: string) => io.output.write(`${line}\n`);
     const note = (line: string) => io.errors.write(`${line}\n`);
     const emit = (event: string, payload: object) => print(JSON.stringify({ event, ...payload }));
-    const client = connect(args.url, { WebSocket, nick: args.nick });
+    const { token } = args;
+    // A fixed token cannot be refreshed: when it expires (close 4005) the client reconnects with it and is refused.
+    const client = connect(args.url, { WebSocket, nick: args.nick, getToken: token ? () => token : undefined });
     const rooms = new Map<string, Room>();
     let current = args.room ?? roomFromPath(new URL(args.url).pathname);
     const sends = new Set<Promise<unknown>>();
@@ -116,6 +124,13 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         if (line) note(line);
       }
       if (s.state === "disconnected" && !finished) finish(1); // the server said stop
+    });
+    client.on("auth", (a) => {
+      if (args.json) emit("auth", a);
+      else if (a.state === "signed-in") note(`* signed in as ${clean(a.user?.name ?? "")}`);
+      else if (a.state === "signed-out") note(`! signed out: ${a.reason ?? "the token was refused"}`);
+      // A fixed token that was refused will not be accepted on a retry: stop rather than retry forever.
+      if (a.state === "signed-out" && !finished) finish(1);
     });
     client.on("nick", (n) => (args.json ? emit("nick", n) : note(`* you are ${clean(n.nick)}`)));
     client.on("error", (e) =>
@@ -174,7 +189,10 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
 
 const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
   new Promise((resolve) => {
-    const ws = new WebSocket(args.url);
+    // Text mode offers no subprotocol, so a token travels in the URL, as the server reads it there.
+    const url = new URL(args.url);
+    if (args.token) url.searchParams.set("token", args.token);
+    const ws = new WebSocket(url);
     const queued: string[] = [];
     let inputDone = false;
     ws.on("open", () => {

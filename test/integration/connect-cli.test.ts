@@ -4,6 +4,7 @@ import type { RunningParley } from "../../src/server.ts";
 import { type Child, runNode } from "../helpers/lines.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, recordRoom, sdkClient } from "../helpers/sdk.ts";
+import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 const parleyBin = (args: string[]): Child => runNode(["bin/parley.js", ...args]);
 
@@ -96,5 +97,33 @@ describe("parley connect: the terminal client, driven through stdin and stdout",
     assert.match(echoed, /^user-\d+: plain hello$/);
     cli.end();
     assert.equal(await cli.exited, 0);
+  });
+
+  test("--token signs in (JSON and --text); a refused token is said and ends the client", async () => {
+    const secret = newSecret();
+    const parley = await startTestParley({ authSecret: secret, auth: "required" });
+    cleanup.push(() => parley.close());
+    const token = await hsToken(secret, { sub: "u-dana", name: "dana" });
+    const json = parleyBin(["connect", `ws://127.0.0.1:${parley.port}/chat/signed`, "--token", token]);
+    cleanup.push(() => json.proc.kill());
+    await json.line("stderr", /^\* signed in as dana$/);
+    await json.line("stderr", /^\* in #signed$/);
+    json.write("hello as dana");
+    await json.line("stdout", /^\[\d\d:\d\d\] dana: hello as dana$/);
+    json.end();
+    assert.equal(await json.exited, 0);
+
+    const text = parleyBin(["connect", `ws://127.0.0.1:${parley.wsPort}/chat/signed`, "--text", "--token", token]);
+    cleanup.push(() => text.proc.kill());
+    await text.line("stderr", /Cookbook text mode/);
+    text.write("plain dana");
+    await text.line("stdout", /^dana: plain dana$/);
+    text.end();
+    assert.equal(await text.exited, 0);
+
+    const forged = parleyBin(["connect", `ws://127.0.0.1:${parley.port}/chat/signed`, "--token", `${token}x`]);
+    cleanup.push(() => forged.proc.kill());
+    await forged.line("stderr", /^! signed out: .*401/);
+    assert.equal(await forged.exited, 1);
   });
 });
