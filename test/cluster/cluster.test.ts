@@ -1,45 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
-import { type JsonClient, joinedClient, jsonClient, range, startNodes, waitUntil } from "../helpers/cluster.ts";
-import {
-  createTestDatabase,
-  postgresMissing,
-  REDIS_URL,
-  redisMissing,
-  redisPrefix,
-  skipReason,
-  type TestDatabase,
-} from "../helpers/engines.ts";
+import { clusterFixture, type JsonClient, joinedClient, jsonClient, range, waitUntil } from "../helpers/cluster.ts";
+import { postgresMissing, redisMissing, skipReason } from "../helpers/engines.ts";
 
 // Three nodes in this process on the shared Redis and PostgreSQL (own database, own key prefix).
 describe("cluster: 3 nodes on Redis + PostgreSQL", async () => {
   const reason = await skipReason(postgresMissing, redisMissing);
-  let db: TestDatabase;
-  let keys: ReturnType<typeof redisPrefix>;
-  let nodes: RunningParley[] = [];
-  const clients: JsonClient[] = [];
+  const { nodes, track } = clusterFixture(3, reason);
   const port = (i: number) => (nodes[i % nodes.length] as RunningParley).port;
-  const open = async (i: number, room: string) => {
-    const client = await joinedClient(port(i), room);
-    clients.push(client);
-    return client;
-  };
-
-  before(async () => {
-    if (reason) return;
-    db = await createTestDatabase();
-    keys = redisPrefix();
-    nodes = await startNodes(3, { store: db.url, redis: REDIS_URL, redisPrefix: keys.prefix });
-  });
-  after(async () => {
-    for (const client of clients) await client.close();
-    for (const node of nodes) await node.close();
-    if (reason) return;
-    await db.drop();
-    await keys.clean();
-  });
+  const open = async (i: number, room: string) => track(await joinedClient(port(i), room));
 
   test("10 senders, 1,000 messages: every client on every node logs seq 1..1000 in order", {
     skip: reason,
@@ -96,7 +67,7 @@ describe("cluster: 3 nodes on Redis + PostgreSQL", async () => {
     for (const n of range(1, 20)) await sender.take((e) => e.type === "ack" && e.cid === `g${n}`);
 
     const back = await jsonClient(port(1), "elsewhere");
-    clients.push(back);
+    track(back);
     await back.take((e) => e.type === "joined" && e.room === "elsewhere");
     back.send({ type: "join", room, since });
     const joined = await back.take((e) => e.type === "joined" && e.room === room);
@@ -108,7 +79,7 @@ describe("cluster: 3 nodes on Redis + PostgreSQL", async () => {
     assert.deepEqual(joined.resume, { since, complete: true, missed: 20 });
     // the same by URL (`?since=`), on the third node
     const byUrl = await jsonClient(port(2), `${room}?since=${since}`);
-    clients.push(byUrl);
+    track(byUrl);
     const joinedByUrl = await byUrl.take((e) => e.type === "joined" && e.room === room);
     assert.deepEqual(joinedByUrl.resume, { since, complete: true, missed: 20 });
     sender.send({ type: "send", text: "live", cid: "live-1" });

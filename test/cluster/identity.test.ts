@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { CLOSE } from "../../src/protocol/close-codes.ts";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
-import { startNodes } from "../helpers/cluster.ts";
-import {
-  createTestDatabase,
-  postgresMissing,
-  REDIS_URL,
-  redisMissing,
-  redisPrefix,
-  skipReason,
-  type TestDatabase,
-} from "../helpers/engines.ts";
+import { clusterFixture } from "../helpers/cluster.ts";
+import { postgresMissing, redisMissing, skipReason } from "../helpers/engines.ts";
 import { handshake } from "../helpers/handshake.ts";
-import { connectJson, type Event, type JsonClient, ofType } from "../helpers/json.ts";
+import { connectJson, type Event, ofType } from "../helpers/json.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
@@ -24,14 +16,7 @@ const ADMIN = "admin-token-for-tests-0123456789";
 describe("cluster: identity and access across nodes", async () => {
   const reason = await skipReason(postgresMissing, redisMissing);
   const secret = newSecret();
-  let db: TestDatabase;
-  let keys: ReturnType<typeof redisPrefix>;
-  let nodes: RunningParley[] = [];
-  const clients: JsonClient[] = [];
-  const config = () => ({
-    store: db.url,
-    redis: REDIS_URL,
-    redisPrefix: keys.prefix,
+  const { nodes, track, settings } = clusterFixture(2, reason, {
     authSecret: secret,
     privateRooms: "vault",
     adminToken: ADMIN,
@@ -39,26 +24,9 @@ describe("cluster: identity and access across nodes", async () => {
   });
   const url = (node: number, room: string, query = "") =>
     `ws://127.0.0.1:${(nodes[node] as RunningParley).port}/chat/${room}${query}`;
-  const open = async (node: number, room: string, token?: string, query = "") => {
-    const client = await connectJson(url(node, room, query), token);
-    clients.push(client);
-    return client;
-  };
+  const open = async (node: number, room: string, token?: string, query = "") =>
+    track(await connectJson(url(node, room, query), token));
   const token = (sub: string, name: string, rooms: string[] = []) => hsToken(secret, { sub, name, rooms });
-
-  before(async () => {
-    if (reason) return;
-    db = await createTestDatabase();
-    keys = redisPrefix();
-    nodes = await startNodes(2, config());
-  });
-  after(async () => {
-    for (const client of clients) await client.close();
-    for (const node of nodes) await node.close();
-    if (reason) return;
-    await db.drop();
-    await keys.clean();
-  });
 
   test("a signed-in user's name is refused to anonymous clients on the other node, even after they left", {
     skip: reason,
@@ -191,7 +159,7 @@ describe("cluster: identity and access across nodes", async () => {
     await member.expect(ofType("left", { room: "stage" }));
     assert.equal((await text.closed).code, CLOSE.kicked);
     assert.equal((await handshake(url(1, "stage"))).status, 401);
-    const late = await startTestParley({ ...config(), dataDir: tempDir() });
+    const late = await startTestParley({ ...settings(), dataDir: tempDir() });
     try {
       const port = late.port;
       assert.equal((await handshake(`ws://127.0.0.1:${port}/chat/stage`)).status, 401, "from the shared store");

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { after, before } from "node:test";
 import type { ParleyConfig } from "../../src/config.ts";
 import type { RunningParley } from "../../src/server.ts";
 import { connect, type TestClient } from "./client.ts";
+import { createTestDatabase, REDIS_URL, redisPrefix, type TestDatabase } from "./engines.ts";
 import { startTestParley, tempDir } from "./parley.ts";
 
 export type Event = Record<string, unknown> & { type: string };
@@ -114,4 +116,46 @@ export const startChildNode = async (
       await exited;
     },
   };
+};
+
+/** Anything a cluster test opens and must close at the end. */
+interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * `count` in-process nodes on the shared Redis and PostgreSQL, each test file with its own database and key
+ * prefix: made in `before` (unless `reason` says the engines are missing), torn down in `after` with the
+ * clients the test `track`ed. `extra` adds settings to every node's.
+ */
+export const clusterFixture = (
+  count: number,
+  reason: string | false,
+  extra: Partial<ParleyConfig> = {},
+): { nodes: RunningParley[]; track<T extends Closable>(client: T): T; settings(): Partial<ParleyConfig> } => {
+  let db: TestDatabase | undefined;
+  let keys: ReturnType<typeof redisPrefix> | undefined;
+  const clients: Closable[] = [];
+  const fixture = {
+    nodes: [] as RunningParley[],
+    track<T extends Closable>(client: T): T {
+      clients.push(client);
+      return client;
+    },
+    /** The nodes' settings, for one more node started later by the test. */
+    settings: (): Partial<ParleyConfig> => ({ store: db?.url, redis: REDIS_URL, redisPrefix: keys?.prefix, ...extra }),
+  };
+  before(async () => {
+    if (reason) return;
+    db = await createTestDatabase();
+    keys = redisPrefix();
+    fixture.nodes.push(...(await startNodes(count, fixture.settings())));
+  });
+  after(async () => {
+    for (const client of clients) await client.close();
+    for (const node of fixture.nodes) await node.close();
+    await db?.drop();
+    await keys?.clean();
+  });
+  return fixture;
 };
