@@ -4,19 +4,8 @@ import { describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
+import { captureLogs } from "../helpers/logs.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
-
-type Line = Record<string, unknown> & { level: number; msg: string };
-
-/** A pino destination that keeps every line, parsed (a line that is not JSON fails the test). */
-const capture = () => {
-  const raw: string[] = [];
-  return {
-    stream: { write: (line: string) => void raw.push(line) },
-    raw,
-    lines: (): Line[] => raw.map((line) => JSON.parse(line) as Line),
-  };
-};
 
 const until = async (check: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 250 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -25,7 +14,7 @@ const until = async (check: () => boolean, what: string): Promise<void> => {
 
 describe("structured logs", () => {
   test("one JSON line per open and close (with code and reason), one per error, never a message's text", async () => {
-    const log = capture();
+    const log = captureLogs();
     const dir = tempDir();
     const store = new SqliteStore({
       file: join(dir, "parley.db"),
@@ -87,7 +76,7 @@ describe("structured logs", () => {
   });
 
   test("--log-level warn leaves out the info lines", async () => {
-    const log = capture();
+    const log = captureLogs();
     const parley = await startTestParley({ logLevel: "warn" }, { logStream: log.stream });
     try {
       const client = await connect(`ws://127.0.0.1:${parley.wsPort}/`);

@@ -5,26 +5,15 @@ import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
 import { handshake } from "../helpers/handshake.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
+import { captureLogs } from "../helpers/logs.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 const ADMIN = "admin-token-for-tests-0123456789";
 
-type Line = Record<string, unknown>;
-
-/** Every pino line the server writes, kept as raw text (what an operator's log file would hold). */
-const capture = () => {
-  const raw: string[] = [];
-  return {
-    stream: { write: (line: string) => void raw.push(line) },
-    raw,
-    lines: (): Line[] => raw.map((line) => JSON.parse(line) as Line),
-  };
-};
-
 describe("private rooms at run time (admin API), metrics and logs", () => {
   const secret = newSecret();
-  const log = capture();
+  const log = captureLogs();
   let parley: RunningParley;
   let base: string;
   const admin = async (method: string, path: string, token = ADMIN) => {
