@@ -89,7 +89,11 @@ export const userStoreSuite = (subject: UserStoreSubject): void => {
       );
     });
 
-    test("durable: everything survives a reopen", { skip: reason || !subject.durable }, async () => {
+    // Cases that do not apply to an implementation (memory is not durable) are not registered, as in store-suite.ts.
+    const durable = subject.durable ? test : () => {};
+    const shared = subject.shared ? test : () => {};
+
+    durable("durable: everything survives a reopen", { skip: reason }, async () => {
       const first = await openStore();
       await first.markRead("carol", "dev", 41);
       await first.reserveName("u-c", "Carol");
@@ -101,7 +105,7 @@ export const userStoreSuite = (subject: UserStoreSubject): void => {
       assert.equal((await again.roomPrivacy()).get("cellar"), true);
     });
 
-    test("shared: one node's writes are seen by another", { skip: reason || !subject.shared }, async () => {
+    shared("shared: one node's writes are seen by another", { skip: reason }, async () => {
       const [a, b] = [await openStore(), await openStore()];
       await a.reserveName("u-d", "Dave");
       assert.equal(await b.nameOwner("dave"), "u-d");
