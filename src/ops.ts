@@ -1,6 +1,5 @@
 import type { DestinationStream } from "pino";
 import type { Broker } from "./broker/broker.ts";
-import type { ParleyConfig } from "./config.ts";
 import { createAdmin } from "./http/admin.ts";
 import type { HttpAppOptions } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
@@ -9,6 +8,7 @@ import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts"
 import { Bans, Moderation } from "./service/moderation.ts";
 import { observeBroker, observeStore } from "./service/observed.ts";
 import { ConnectionWatch } from "./service/watch.ts";
+import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
 import type { Connection } from "./transport/connection.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";

@@ -4,7 +4,6 @@ import { createAdmission } from "./auth/handshake.ts";
 import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
-import type { ParleyConfig } from "./config.ts";
 import { createEngines, type Engines } from "./engines.ts";
 import { createHttpApp, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
@@ -13,6 +12,7 @@ import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
 import { ACCESS_CHANNEL } from "./service/users.ts";
+import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 

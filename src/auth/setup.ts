@@ -1,5 +1,6 @@
 import { validateRoomName } from "../chat/room-name.ts";
-import { ConfigError, type ParleyConfig } from "../config.ts";
+import { ConfigError } from "../config.ts";
+import type { ParleyConfig } from "../settings.ts";
 import type { AuthMode } from "./handshake.ts";
 import { createVerifier, readPublicKey, type VerifyToken } from "./tokens.ts";
 

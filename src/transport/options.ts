@@ -1,4 +1,4 @@
-import type { ParleyConfig } from "../config.ts";
+import type { ParleyConfig } from "../settings.ts";
 import { parseIpList } from "./conn-limits.ts";
 import type { GatewayOptions } from "./gateway.ts";
 import { parseOriginList } from "./origin.ts";

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { after, before } from "node:test";
-import type { ParleyConfig } from "../../src/config.ts";
 import type { RunningParley } from "../../src/server.ts";
+import type { ParleyConfig } from "../../src/settings.ts";
 import { connect, type TestClient } from "./client.ts";
 import { createTestDatabase, REDIS_URL, redisPrefix, type TestDatabase } from "./engines.ts";
 import { startTestParley, tempDir } from "./parley.ts";

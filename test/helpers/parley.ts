@@ -1,9 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, type ParleyConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
 import type { ParleyDeps } from "../../src/ops.ts";
 import { type RunningParley, startParley } from "../../src/server.ts";
+import type { ParleyConfig } from "../../src/settings.ts";
 
 /** A fresh data directory under the system temp folder. */
 export const tempDir = (prefix = "parley-test-"): string => mkdtempSync(join(tmpdir(), prefix));

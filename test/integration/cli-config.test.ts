@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { SETTINGS } from "../../src/config.ts";
+import { SETTINGS } from "../../src/settings.ts";
 import { runParleyCommand, spawnParley } from "../helpers/child.ts";
 import { handshake } from "../helpers/handshake.ts";
 import { tempDir } from "../helpers/parley.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { ParleyConfig } from "../../src/config.ts";
 import type { RunningParley } from "../../src/server.ts";
+import type { ParleyConfig } from "../../src/settings.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { RawClient, type RawOptions } from "../helpers/raw.ts";
 

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, loadConfig, SETTINGS } from "../../src/config.ts";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+import { SETTINGS } from "../../src/settings.ts";
 import { tempDir } from "../helpers/parley.ts";
 
 const configFile = (content: unknown): string => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { SETTINGS } from "../../src/config.ts";
 import { CLOSE, shouldReconnect } from "../../src/protocol/close-codes.ts";
+import { SETTINGS } from "../../src/settings.ts";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 
