@@ -37,7 +37,8 @@ interface InFlight {
 }
 
 type Row = [string, number, string, string, string, number, string | null];
-type WriterReply = { ok: true } | { ok: false; error: string } | { closed: true };
+/** The writer answers for `batches` batches at once (those it committed in one transaction). */
+type WriterReply = { ok: true; batches: number } | { ok: false; error: string; batches: number } | { closed: true };
 
 interface MessageRow {
   room: string;
@@ -64,7 +65,9 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
  * are committed together in one transaction (group commit), so durability costs one fsync
  * per batch, not one per message. The main thread orders each batch (seq, id, duplicate
  * cids) and a writer thread commits the batches in order, so the fsync never blocks the event
- * loop and the next batch need not wait for the last one's. Appends settle only after their
+ * loop and the next batch need not wait for the last one's; batches that queued up during a
+ * commit are committed together in the next one, so under load there is one fsync per commit
+ * time, not one per event-loop turn. Appends settle only after their
  * commit. If a commit fails, it and every batch behind it are rejected and the seqs handed out
  * are taken back, so no gap appears. Reads run on the main thread's own connection and see
  * settled rows only. One process owns the file.
@@ -105,7 +108,8 @@ export class SqliteStore implements HistoryStore {
     this.writer.unref(); // held only while a batch is in flight
     this.writer.on("message", (reply: WriterReply) => {
       if ("closed" in reply) return;
-      this.settle(reply.ok ? undefined : new Error(reply.error));
+      const error = reply.ok ? undefined : new Error(reply.error);
+      for (let i = 0; i < reply.batches; i++) this.settle(error);
     });
     this.writer.on("error", (error) => {
       this.broken = error;
