@@ -36,9 +36,15 @@ interface InFlight {
   aborted: boolean;
 }
 
+/**
+ * Batches handed to the writer and not yet answered. Two: it commits one while the next waits
+ * in its queue (no pause between commits); what arrives meanwhile waits here and goes as one
+ * batch, so under load there is one postMessage and one fsync per commit time, not per turn.
+ */
+const MAX_IN_FLIGHT = 2;
+
 type Row = [string, number, string, string, string, number, string | null];
-/** The writer answers for `batches` batches at once (those it committed in one transaction). */
-type WriterReply = { ok: true; batches: number } | { ok: false; error: string; batches: number } | { closed: true };
+type WriterReply = { ok: true } | { ok: false; error: string } | { closed: true };
 
 interface MessageRow {
   room: string;
@@ -65,9 +71,9 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
  * are committed together in one transaction (group commit), so durability costs one fsync
  * per batch, not one per message. The main thread orders each batch (seq, id, duplicate
  * cids) and a writer thread commits the batches in order, so the fsync never blocks the event
- * loop and the next batch need not wait for the last one's; batches that queued up during a
- * commit are committed together in the next one, so under load there is one fsync per commit
- * time, not one per event-loop turn. Appends settle only after their
+ * loop and the next batch need not wait for the last one's. Under load, appends that arrive
+ * while two batches are with the writer wait and go as one batch, so there is one fsync per
+ * commit time, not one per event-loop turn. Appends settle only after their
  * commit. If a commit fails, it and every batch behind it are rejected and the seqs handed out
  * are taken back, so no gap appears. Reads run on the main thread's own connection and see
  * settled rows only. One process owns the file.
@@ -108,8 +114,7 @@ export class SqliteStore implements HistoryStore {
     this.writer.unref(); // held only while a batch is in flight
     this.writer.on("message", (reply: WriterReply) => {
       if ("closed" in reply) return;
-      const error = reply.ok ? undefined : new Error(reply.error);
-      for (let i = 0; i < reply.batches; i++) this.settle(error);
+      this.settle(reply.ok ? undefined : new Error(reply.error));
     });
     this.writer.on("error", (error) => {
       this.broken = error;
@@ -147,17 +152,18 @@ export class SqliteStore implements HistoryStore {
     if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
     return new Promise((resolve, reject) => {
       this.pending.push({ input, resolve, reject });
-      if (!this.flushScheduled) {
+      // With the writer's hands full, appends wait for its next answer (which flushes them).
+      if (!this.flushScheduled && this.inFlight.length < MAX_IN_FLIGHT) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
   }
 
-  /** Orders the turn's appends and hands them to the writer; settled when it has committed. */
+  /** Orders the waiting appends and hands them to the writer; settled when it has committed. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.inFlight.length >= MAX_IN_FLIGHT) return;
     const batch = this.pending;
     this.pending = [];
     if (this.broken) {
@@ -214,6 +220,7 @@ export class SqliteStore implements HistoryStore {
       }
       for (const [i, p] of done.batch.entries()) p.resolve(done.results[i] as AppendResult);
     }
+    this.flush(); // what waited for the writer: one batch
     this.notifyIdle();
   }
 

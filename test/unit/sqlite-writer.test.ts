@@ -88,7 +88,7 @@ test("a committed message is not history until its append has settled (so it is 
   await store.close();
 });
 
-test("batches that queue up during a slow commit are committed together, in order", async () => {
+test("appends that arrive while the writer is busy go as one batch, in order", async () => {
   const file = join(tempDir(), "group.db");
   const store = open(file);
   const other = new Database(file);
@@ -103,22 +103,22 @@ test("batches that queue up during a slow commit are committed together, in orde
   const turns = [say(store, "a")];
   await nextTurn();
   pause(100); // the writer has "a" and waits for the lock
-  for (const text of ["b", "c", "d"]) {
+  for (const text of ["b", "c", "d", "e"]) {
     turns.push(say(store, text));
-    await nextTurn(); // one batch per turn, posted while the writer waits
+    await nextTurn(); // one turn each: "b" goes to the writer's queue, the rest wait here
   }
   pause(100);
   other.exec("COMMIT");
   const results = await Promise.all(turns);
   assert.deepEqual(
     results.map((r) => r.message.seq),
-    [3, 4, 5, 6],
+    [3, 4, 5, 6, 7],
   );
-  // "a" in the commit that waited, then b, c and d in one: two commits, not four.
-  assert.equal(walFrames(), 2 * perCommit);
+  // "a" in the commit that waited, "b", then c, d and e in one: three commits, not five.
+  assert.equal(walFrames(), 3 * perCommit);
   assert.deepEqual(
     (await store.after("r", 0, 10)).map((m) => m.text),
-    ["first", "one commit", "a", "b", "c", "d"],
+    ["first", "one commit", "a", "b", "c", "d", "e"],
   );
   other.close();
   await store.close();
