@@ -47,3 +47,47 @@ export const run = async (): Promise<void> => {
       `event-loop delay p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms\n`,
   );
 };
+
+/**
+ * Appends at `rate`/s spread over 1,000 rooms (the many-rooms workload's shape), after a
+ * warm-up: CPU of the whole process (main and writer threads) per append, and ack latency.
+ * Past the rate one commit per turn can keep up with, batches must grow, or acks queue.
+ */
+export const runRate = async (rate: number, seconds = 3): Promise<void> => {
+  const dir = mkdtempSync(join(ROOT, "bench/results/raw/store-"));
+  const store = new SqliteStore({
+    file: join(dir, "bench.db"),
+    retention: { maxMessagesPerRoom: 100_000, maxAgeMs: 0 },
+    synchronous: "full",
+  });
+  const say = (i: number) => store.append({ room: `r${i % 1000}`, nick: "n", text: "x".repeat(64), ts: Date.now() });
+  for (let round = 0; round < 3; round++) await Promise.all(Array.from({ length: 1000 }, (_, i) => say(i)));
+  const total = rate * seconds;
+  const acks: number[] = [];
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await new Promise<void>((done) => {
+    let sent = 0;
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const at = performance.now();
+        void say(sent).then(() => {
+          acks.push(performance.now() - at);
+          if (acks.length === total) done();
+        });
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const used = process.cpuUsage(cpu);
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  acks.sort((a, b) => a - b);
+  const at = (p: number) => (acks[Math.min(acks.length - 1, Math.floor((p / 100) * acks.length))] ?? 0).toFixed(2);
+  process.stdout.write(
+    `store: ${rate} appends/s over 1,000 rooms, sync=full: ${((used.user + used.system) / total).toFixed(1)} µs CPU/append, ` +
+      `ack p50 ${at(50)} ms, p99 ${at(99)} ms\n`,
+  );
+};

@@ -351,15 +351,21 @@ export class ChatService {
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
-      this.fanout.toRoom(room, text, encodeEvent({ type: "presence", ...p }), true);
+      this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
     } else if (event.type === "delete") {
-      this.fanout.toRoom(room, null, encodeEvent({ type: "delete", room, seq: event.seq }));
+      const seq = event.seq;
+      this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
     }
   }
 
   private deliverMessage(message: ChatMessage): void {
     this.catchingUp.keep(message);
-    this.fanout.toRoom(message.room, textMessage(message.nick, message.text), encodeMessage(message));
+    // Encoded at flush, and only for modes someone in the room speaks.
+    this.fanout.toRoom(
+      message.room,
+      () => textMessage(message.nick, message.text),
+      () => encodeMessage(message),
+    );
   }
 
   private visitLive(room: string, visit: (outlet: Outlet, mode: "text" | "json") => void): void {

@@ -48,8 +48,11 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
-  /** Frames waiting for this turn's write; null when none (most connections, most of the time). */
-  private queue: Buffer[] | null = null;
+  /**
+   * Frames waiting for this turn's write: null when none (most connections, most of the time),
+   * the frame itself when one (the usual case in a busy turn: no array per recipient), else a list.
+   */
+  private queue: Buffer | Buffer[] | null = null;
   private queuedBytes = 0;
   private readonly socket: Socket;
   closed = false;
@@ -85,10 +88,12 @@ export class Connection implements Outlet, Beating {
       this.dropSlow();
       return;
     }
-    if (this.queue === null) {
-      this.queue = [frame];
+    const queue = this.queue;
+    if (queue === null) {
+      this.queue = frame;
       this.fanout.markDirty(this);
-    } else this.queue.push(frame);
+    } else if (Array.isArray(queue)) queue.push(frame);
+    else this.queue = [queue, frame];
     this.queuedBytes += frame.length;
   }
 
@@ -98,7 +103,7 @@ export class Connection implements Outlet, Beating {
     this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
-    const data = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
+    const data = Array.isArray(queue) ? Buffer.concat(queue) : queue;
     this.options.stats.bytesOut += data.length;
     this.socket.write(data);
   }

@@ -1,5 +1,5 @@
 import type { Mode } from "../chat/hub.ts";
-import { textFrame } from "../protocol/ws-frame.ts";
+import { textFrames } from "../protocol/ws-frame.ts";
 
 /** Something frames can be queued on: a connection. */
 export interface Outlet {
@@ -12,16 +12,23 @@ export interface Outlet {
 /** Calls `visit` for every outlet that should get the room's live stream right now. */
 export type RoomRecipients = (room: string, visit: (outlet: Outlet, mode: Mode) => void) => void;
 
+/**
+ * What one mode is told: the payload, or how to make it. A function is called only when the
+ * room has a recipient in that mode at flush (a room of Cookbook clients never pays for JSON).
+ */
+export type Payload = string | (() => string);
+
 interface RoomBatch {
-  text: Buffer[];
-  json: Buffer[];
+  text: Payload[];
+  json: Payload[];
   droppable: boolean;
 }
 
 /**
- * The fan-out writer. A room's events of one event-loop turn are framed once per mode,
- * joined into one buffer, and that same buffer is queued on every recipient; then every
- * outlet with something queued writes once. Per-recipient work is a pointer push.
+ * The fan-out writer. A room's events of one event-loop turn are framed once per mode (and
+ * only for modes someone in the room speaks), into one buffer, and that same buffer is queued
+ * on every recipient; then every outlet with something queued writes once. Per-recipient work
+ * is a pointer push.
  */
 export class Fanout {
   private readonly rooms = new Map<string, RoomBatch>();
@@ -32,14 +39,14 @@ export class Fanout {
   constructor(private readonly recipients: RoomRecipients) {}
 
   /** Queues one event for a room's members; `null` skips a mode (nothing to say to it). */
-  toRoom(room: string, text: string | null, json: string | null, droppable = false): void {
+  toRoom(room: string, text: Payload | null, json: Payload | null, droppable = false): void {
     let batch = this.rooms.get(room);
     if (!batch) {
       batch = { text: [], json: [], droppable: true };
       this.rooms.set(room, batch);
     }
-    if (text !== null) batch.text.push(textFrame(text));
-    if (json !== null) batch.json.push(textFrame(json));
+    if (text !== null) batch.text.push(text);
+    if (json !== null) batch.json.push(json);
     batch.droppable &&= droppable;
     this.schedule();
   }
@@ -57,10 +64,18 @@ export class Fanout {
   flush(): void {
     this.scheduled = true; // whatever is queued while flushing joins this flush
     for (const [room, batch] of this.rooms) {
-      const text = join(batch.text);
-      const json = join(batch.json);
+      // undefined: not framed yet (nobody in that mode seen so far); null: nothing to say to it
+      let text: Buffer | null | undefined;
+      let json: Buffer | null | undefined;
       this.recipients(room, (outlet, mode) => {
-        const frame = mode === "text" ? text : json;
+        let frame: Buffer | null;
+        if (mode === "text") {
+          if (text === undefined) text = framed(batch.text);
+          frame = text;
+        } else {
+          if (json === undefined) json = framed(batch.json);
+          frame = json;
+        }
         if (frame) outlet.enqueue(frame, batch.droppable);
       });
     }
@@ -81,5 +96,5 @@ export class Fanout {
   }
 }
 
-const join = (frames: Buffer[]): Buffer | null =>
-  frames.length === 0 ? null : frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames);
+const framed = (payloads: Payload[]): Buffer | null =>
+  payloads.length === 0 ? null : textFrames(payloads.map((p) => (typeof p === "string" ? p : p())));

@@ -139,20 +139,29 @@ export class Gateway {
       );
       return;
     }
-    // The slot is held as long as the socket lives, whether or not the handshake completes.
-    socket.once("close", admission.release);
-    if (socket.destroyed) admission.release();
+    // The slot is held as long as the socket lives, whether or not the handshake completes;
+    // once accepted, the connection's close releases it (one listener less on every socket).
+    const holdSlot = () => {
+      socket.once("close", admission.release);
+      if (socket.destroyed) admission.release();
+    };
+    const authenticate = this.options.authenticate;
+    if (!authenticate) {
+      // `ws` upgrades synchronously (no verifyClient): the slot needs a listener only if it did not.
+      let accepted = false;
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        accepted = true;
+        this.accept(ws, info);
+      });
+      if (!accepted) holdSlot();
+      return;
+    }
+    holdSlot();
     const upgrade = () =>
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        // From here the connection's close releases the slot: one listener less on every socket.
         socket.removeListener("close", admission.release);
         this.accept(ws, info);
       });
-    const authenticate = this.options.authenticate;
-    if (!authenticate) {
-      upgrade();
-      return;
-    }
     // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
     authenticate(req, info).then(
       (verdict) => {
@@ -212,13 +221,15 @@ export class Gateway {
     if (requested.length > 0 && !requested.includes(SUBPROTOCOL_JSON)) {
       throw new Error(`Unsupported subprotocol; this server speaks ${SUBPROTOCOL_JSON} or none.`);
     }
-    const url = new URL(req.url ?? "/", "ws://parley");
+    const raw = req.url ?? "/";
+    // The usual `/chat/room`: a plain path is its own pathname, with no query to read.
+    const url = PLAIN_PATH.test(raw) ? undefined : new URL(raw, "ws://parley");
     const mode = requested.length > 0 ? "json" : "text";
     return {
       mode,
-      room: roomFromPath(url.pathname),
-      autoJoin: mode === "text" || wantsAutoJoin(req.url ?? "/"),
-      since: sinceFrom(url.searchParams.get("since")),
+      room: roomFromPath(url ? url.pathname : raw),
+      autoJoin: mode === "text" || url === undefined || wantsAutoJoin(raw),
+      since: url ? sinceFrom(url.searchParams.get("since")) : undefined,
       ip: clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], this.options.trustedProxies),
     };
   }
@@ -230,6 +241,9 @@ export class Gateway {
     this.handlers.open(conn);
   }
 }
+
+/** A URL that `new URL` would leave as it is, with no query: no dots, escapes, `?` or leading `//`. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-/]*$/;
 
 /** `?since=N` resumes the URL's room from seq N (JSON mode). */
 const sinceFrom = (raw: string | null): number | undefined => {

@@ -10,6 +10,9 @@ export interface Beating {
   expire(): void;
 }
 
+/** Peers pinged per event-loop turn. */
+const BEAT_SLICE = 250;
+
 /**
  * Protocol-level pings at a fixed interval. A peer that has not answered the previous ping
  * (nor sent anything) when the next one is due is expired, so a half-open TCP connection is
@@ -34,13 +37,24 @@ export class Heartbeat {
     this.timer = undefined;
   }
 
+  /**
+   * Each ping is a socket write: 10,000 of them in one go would hold the event loop for tens of
+   * milliseconds, delaying every message meanwhile. They go in slices, one per loop turn, so
+   * fan-out turns run in between.
+   */
   private beat(): void {
-    for (const peer of [...this.peers()]) {
-      if (!peer.heard()) {
-        peer.expire();
-        continue;
+    const peers = [...this.peers()];
+    let next = 0;
+    const slice = () => {
+      if (!this.timer) return; // stopped meanwhile
+      const end = Math.min(next + BEAT_SLICE, peers.length);
+      for (; next < end; next++) {
+        const peer = peers[next] as Beating;
+        if (peer.heard()) peer.ping();
+        else peer.expire();
       }
-      peer.ping();
-    }
+      if (next < peers.length) setImmediate(slice);
+    };
+    slice();
   }
 }

@@ -112,6 +112,22 @@ describe("connection caps", { timeout: 30_000 }, () => {
     });
   });
 
+  test("a handshake that `ws` refuses (bad version) frees its slot", async () => {
+    await withParley({ maxConnectionsPerIp: 1 }, async (p) => {
+      const bad = await RawClient.open(p.wsPort, "/", { headers: { "Sec-WebSocket-Version": "99" } });
+      assert.equal(bad.status, 400);
+      bad.destroy();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 101; i++) {
+        const good = await RawClient.open(p.wsPort, "/");
+        status = good.status;
+        good.destroy();
+        if (status !== 101) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal(status, 101);
+    });
+  });
+
   test("X-Forwarded-For is ignored unless the peer is a trusted proxy", async () => {
     await withParley({ maxConnectionsPerIp: 1 }, async (p) => {
       const first = await RawClient.open(p.wsPort, "/", { headers: { "X-Forwarded-For": "10.0.0.1" } });

@@ -87,3 +87,39 @@ test("a committed message is not history until its append has settled (so it is 
   assert.deepEqual(await store.bounds("r"), { first: 1, last: 2 });
   await store.close();
 });
+
+test("appends that arrive while the writer is busy go as one batch, in order", async () => {
+  const file = join(tempDir(), "group.db");
+  const store = open(file);
+  const other = new Database(file);
+  // Frames in the WAL since the last checkpoint: each commit adds the pages it changed.
+  const walFrames = () => (other.pragma("wal_checkpoint(PASSIVE)") as { log: number }[])[0]?.log ?? 0;
+  await say(store, "first");
+  walFrames(); // checkpointed: the WAL starts again at the next commit
+  await say(store, "one commit");
+  const perCommit = walFrames();
+  other.exec("BEGIN IMMEDIATE"); // the writer's next commit waits for this lock
+  const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const turns = [say(store, "a")];
+  await nextTurn();
+  pause(100); // the writer has "a" and waits for the lock
+  for (const text of ["b", "c", "d", "e"]) {
+    turns.push(say(store, text));
+    await nextTurn(); // one turn each, all while the writer is busy with "a"
+  }
+  pause(100);
+  other.exec("COMMIT");
+  const results = await Promise.all(turns);
+  assert.deepEqual(
+    results.map((r) => r.message.seq),
+    [3, 4, 5, 6, 7],
+  );
+  // "a" in the commit that waited, then b, c, d and e in one: two commits, not five.
+  assert.equal(walFrames(), 2 * perCommit);
+  assert.deepEqual(
+    (await store.after("r", 0, 10)).map((m) => m.text),
+    ["first", "one commit", "a", "b", "c", "d", "e"],
+  );
+  other.close();
+  await store.close();
+});
