@@ -14,15 +14,11 @@ import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
 import { CatchingUp } from "./catching-up.ts";
+import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
-
-/** Frames a connection may send before it has its nickname and first room (one presence round trip). */
-const MAX_EARLY_FRAMES = 100;
-/** Read through a call: a frame run in between may have set it, which narrowing cannot see. */
-const heldFrames = (session: Session): Session["inbox"] => session.inbox;
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -93,34 +89,14 @@ export class ChatService {
     return session;
   }
 
-  /**
-   * Runs `work` once the session has its nickname and first room, and no rename is under way;
-   * true when it was queued. Frames that arrive meanwhile wait here, in order, so a message sent
-   * right after `nick` is stored under the new name.
-   */
+  /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued or refused. */
   defer(session: Session, work: () => void): boolean {
-    if (!session.inbox) return false;
+    const outcome = deferFrame(session, work);
     // Bounded: a client that floods while it waits loses the excess, and is told so.
-    if (session.inbox.length < MAX_EARLY_FRAMES) session.inbox.push(work);
-    else this.fail(session, new ParleyError("rate_limited", "Too many frames before the last one was handled."), {});
-    return true;
-  }
-
-  /** Runs the frames that waited; stops where one of them (a rename) makes the rest wait again. */
-  private release(session: Session): void {
-    const waiting = session.inbox ?? [];
-    session.inbox = undefined;
-    // A connection gone meanwhile says nothing more: its last frames are not stored after its leave.
-    if (!this.sessions.has(session.conn)) return;
-    for (let next = waiting.shift(); next; next = waiting.shift()) {
-      next();
-      // A rename among them holds the session again (it sets a new inbox): the rest wait in it.
-      const held = heldFrames(session);
-      if (held) {
-        held.push(...waiting);
-        return;
-      }
+    if (outcome === "full") {
+      this.fail(session, new ParleyError("rate_limited", "Too many frames before the last one was handled."), {});
     }
+    return outcome !== "run now";
   }
 
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
@@ -135,7 +111,7 @@ export class ChatService {
     const joined = conn.info.autoJoin
       ? this.join(session, conn.info.room, conn.info.since, undefined)
       : Promise.resolve();
-    this.release(session);
+    releaseFrames(session, this.sessions.has(conn));
     await joined;
   }
 
@@ -188,7 +164,7 @@ export class ChatService {
   /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
   async rename(session: Session, nick: string): Promise<void> {
     const from = session.member.nick;
-    session.inbox = [];
+    holdFrames(session);
     try {
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
@@ -204,7 +180,7 @@ export class ChatService {
     } catch (error) {
       this.fail(session, error, {});
     } finally {
-      this.release(session);
+      releaseFrames(session, this.sessions.has(session.conn));
     }
   }
 

@@ -16,7 +16,7 @@ export interface Session {
   readonly conn: Connection;
   member: Member<Session>;
   readonly subs: SmallMap<string, RoomSub>;
-  /** Frames that arrived before the member had its nickname and first room; then undefined. */
+  /** Frames waiting while the session is held (before its welcome, during a rename: held-frames.ts); else undefined. */
   inbox: Array<() => void> | undefined;
   /** Signed in: the identity of the connection's current token (a refresh replaces it). */
   identity?: Identity | undefined;
