@@ -32,8 +32,10 @@ export const tokenOf = (req: IncomingMessage): string | undefined => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match) return match[1];
   }
-  const query = new URL(req.url ?? "/", "ws://parley").searchParams.get("token");
-  return query ?? undefined;
+  const url = req.url ?? "/";
+  // Most handshakes have no query at all: no URL to parse for them.
+  if (!url.includes("?")) return undefined;
+  return new URL(url, "ws://parley").searchParams.get("token") ?? undefined;
 };
 
 export interface AdmissionOptions {

@@ -145,23 +145,22 @@ export class Gateway {
       socket.once("close", admission.release);
       if (socket.destroyed) admission.release();
     };
-    const authenticate = this.options.authenticate;
-    if (!authenticate) {
-      // `ws` upgrades synchronously (no verifyClient): the slot needs a listener only if it did not.
+    /** True when `ws` accepted at once (it does unless it refused the handshake itself). */
+    const upgrade = (): boolean => {
       let accepted = false;
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         accepted = true;
-        this.accept(ws, info);
-      });
-      if (!accepted) holdSlot();
-      return;
-    }
-    holdSlot();
-    const upgrade = () =>
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
         socket.removeListener("close", admission.release);
         this.accept(ws, info);
       });
+      return accepted;
+    };
+    const authenticate = this.options.authenticate;
+    if (!authenticate) {
+      if (!upgrade()) holdSlot();
+      return;
+    }
+    holdSlot();
     // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
     authenticate(req, info).then(
       (verdict) => {
