@@ -17,9 +17,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import pg from "pg";
 import WebSocket from "ws";
+import { deleteKeysUnder } from "./lib/redis-keys.ts";
 import { BENCH_LIMITS } from "./lib/servers.ts";
 
 const arg = (name: string, fallback: number): number => {
@@ -188,19 +188,8 @@ const runCase = async (name: string, nodeCount: number, redis: boolean, dbUrl: s
   } finally {
     for (const client of clients) client.close();
     for (const node of nodes) await stopNode(node);
-    if (redis) await cleanRedis(prefix);
+    if (redis) await deleteKeysUnder(REDIS, prefix);
   }
-};
-
-const cleanRedis = async (prefix: string): Promise<void> => {
-  const redis = new Redis(REDIS, { maxRetriesPerRequest: 1 });
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-  redis.disconnect();
 };
 
 const withDatabase = async <T>(work: (url: string) => Promise<T>): Promise<T> => {

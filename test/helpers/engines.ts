@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server, Socket } from "node:net";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { deleteKeysUnder } from "../../bench/lib/redis-keys.ts";
 
 /** The machine's shared services (CI starts them); tests make their own database and key prefix. */
 export const PG_ADMIN_URL = process.env.PARLEY_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -101,20 +102,7 @@ export const redisPrefix = (): { prefix: string; clean(url?: string): Promise<vo
   const prefix = `${uniqueName("parley-test")}:`;
   return {
     prefix,
-    clean: async (url = REDIS_URL) => {
-      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-      redis.on("error", () => {});
-      try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-          if (keys.length > 0) await redis.del(...keys);
-          cursor = next;
-        } while (cursor !== "0");
-      } finally {
-        redis.disconnect();
-      }
-    },
+    clean: (url = REDIS_URL) => deleteKeysUnder(url, prefix),
   };
 };
 
