@@ -199,9 +199,8 @@ export class Hub<C> {
   }
 
   private freeName(name: string, start: number): string {
-    for (let n = Math.max(start, 1); ; n++) {
-      if (n === 1 && !this.byNick.has(nickKey(name))) return name;
-      if (n === 1) continue;
+    if (start <= 1 && !this.byNick.has(nickKey(name))) return name;
+    for (let n = Math.max(start, 2); ; n++) {
       const suffix = `-${n}`;
       const candidate = [...name].slice(0, 32 - suffix.length).join("") + suffix;
       if (!this.byNick.has(nickKey(candidate))) return candidate;
