@@ -1,7 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { nickKey } from "../chat/nick.ts";
+import { openSqliteFile } from "./sqlite-file.ts";
 import type { UserStore } from "./user-store.ts";
 
 const SCHEMA = `
@@ -33,10 +32,7 @@ export class SqliteUserStore implements UserStore {
   private flushScheduled = false;
 
   constructor(file: string, synchronous: "full" | "normal") {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    this.db = openSqliteFile(file, synchronous);
     this.db.pragma("busy_timeout = 5000");
     this.db.exec(SCHEMA);
     this.statements = {

@@ -1,7 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
@@ -10,6 +8,7 @@ import {
   type RoomBounds,
   storedMessage,
 } from "./history-store.ts";
+import { openSqliteFile } from "./sqlite-file.ts";
 
 export interface SqliteStoreOptions {
   file: string;
@@ -104,10 +103,7 @@ export class SqliteStore implements HistoryStore {
   constructor(private readonly options: SqliteStoreOptions) {
     // The writer thread opens the same file: an in-memory database would be a different one.
     if (options.file === ":memory:") throw new Error("The SQLite store needs a file; use the memory store.");
-    mkdirSync(dirname(options.file), { recursive: true });
-    this.db = new Database(options.file);
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+    this.db = openSqliteFile(options.file, options.synchronous);
     this.db.exec(SCHEMA);
     this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
       workerData: { file: options.file, synchronous: options.synchronous },
