@@ -71,14 +71,24 @@ export class Accounts {
         this.service.reply(bumped.member.conn, { type: "nick", nick: bumped.member.nick });
       this.service.announce(bumped.events);
     }
-    await members.claimFirstNick(session.member, options.random);
     const identity = session.identity;
+    await members.claimFirstNick(session.member, options.random, (nick) => this.reserve(identity, nick));
     if (!identity) return;
-    this.options.users.reserveName(identity.id, identity.name).catch(() => {
-      // held while the user is connected; reserved again on their next connection
-    });
     this.armExpiry(session);
     if (this.service.sessionsOf(identity.id).length === 1) await options.broker.subscribe(userChannel(identity.id));
+  }
+
+  /**
+   * true when `nick` is (now) reserved for the signed-in user: a name belongs to the first user
+   * (`sub`) who had it, even while they are away; another user with the same name gets `name-2`.
+   */
+  private async reserve(identity: Identity | undefined, nick: string): Promise<boolean> {
+    if (!identity) return true;
+    try {
+      return (await this.options.users.reserveName(identity.id, nick)) === identity.id;
+    } catch {
+      return true; // the store is away: who is connected (the presence) decides alone, reserved on the next connection
+    }
   }
 
   /** The first frame: nick and room, and for a signed-in user who they are and what is unread. */

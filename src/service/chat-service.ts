@@ -2,6 +2,7 @@ import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
@@ -162,10 +163,11 @@ export class ChatService {
   }
 
   /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
-  async rename(session: Session, nick: string): Promise<void> {
+  async rename(session: Session, requested: string): Promise<void> {
     const from = session.member.nick;
     holdFrames(session);
     try {
+      const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
       await this.members.claimRename(session.member, nick);

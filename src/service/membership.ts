@@ -32,11 +32,15 @@ export class Membership<C> {
   /**
    * Takes the member's random `user-N` across the cluster, drawing another while it is held
    * elsewhere. A signed-in user's first connection here takes the user's name (`name-2`… while
-   * another user holds it on another node).
+   * another user holds it on another node, or `reserve` says it belongs to another user).
    */
-  async claimFirstNick(member: Member<C>, random: () => number): Promise<void> {
+  async claimFirstNick(
+    member: Member<C>,
+    random: () => number,
+    reserve: (nick: string) => Promise<boolean> = async () => true,
+  ): Promise<void> {
     if (member.user !== undefined) {
-      await this.claimUserNick(member, member.user);
+      await this.claimUserNick(member, member.user, reserve);
       return;
     }
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -49,10 +53,10 @@ export class Membership<C> {
     }
   }
 
-  private async claimUserNick(member: Member<C>, user: string): Promise<void> {
+  private async claimUserNick(member: Member<C>, user: string, reserve: (nick: string) => Promise<boolean>) {
     if (this.hub.connectionsOf(user).size > 1) return; // settled by the user's first connection here
     for (let n = 2; n < 22; n++) {
-      if (await this.presence.claimNick(member.nick, userOwner(user))) return;
+      if ((await reserve(member.nick)) && (await this.presence.claimNick(member.nick, userOwner(user)))) return;
       if (!this.hub.connectionsOf(user).has(member)) return;
       this.hub.renameUser(user, n);
     }
