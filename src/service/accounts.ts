@@ -100,6 +100,7 @@ export class Accounts {
       nick: member.nick,
       rooms: conn.info.autoJoin ? [conn.info.room] : [],
     };
+    if (session.reconnectKey !== undefined) event.reconnectKey = session.reconnectKey;
     if (identity) {
       event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
       const unread = await this.reads.unreadByRoom(session);

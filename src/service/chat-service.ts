@@ -7,6 +7,7 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
+import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
@@ -18,8 +19,10 @@ import { CatchingUp } from "./catching-up.ts";
 import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
+import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
+import { ACCESS_CHANNEL } from "./users.ts";
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -62,7 +65,12 @@ export class ChatService {
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
-    this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
+    this.members = new Membership(
+      options.presence ?? new MemoryPresence(),
+      options.nodeId ?? "local",
+      this.hub,
+      (member) => member.conn.keyHash,
+    );
     this.accounts = new Accounts(this, options.accounts);
     this.order = new RoomOrder({
       store: options.store,
@@ -85,6 +93,10 @@ export class ChatService {
   open(conn: Connection): Session {
     const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
     session.member = this.accounts.addMember(session);
+    if (conn.info.mode === "json" && !session.identity) {
+      session.reconnectKey = newReconnectKey();
+      session.keyHash = reconnectKeyHash(session.reconnectKey);
+    }
     this.sessions.set(conn, session);
     void this.start(session);
     return session;
@@ -162,15 +174,19 @@ export class ChatService {
     );
   }
 
-  /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
-  async rename(session: Session, requested: string): Promise<void> {
+  /**
+   * Takes the nickname across the cluster first, then here; announces it in every room of the member.
+   * With the `reconnectKey` of the client's previous connection, a name that connection still holds is taken back.
+   */
+  async rename(session: Session, requested: string, reconnectKey?: string): Promise<void> {
     const from = session.member.nick;
     holdFrames(session);
     try {
       const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
-      await this.members.claimRename(session.member, nick);
+      const reclaimed = reconnectKey !== undefined && (await this.reclaim(session, nick, reconnectKey));
+      if (!reclaimed) await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
         void this.members.gone(session.member, [], nick);
         return;
@@ -186,6 +202,43 @@ export class ChatService {
     }
   }
 
+  /**
+   * The same client, reconnected: its old connection (here, or on another node, dead or half-open) still
+   * holds `nick`. With the key of that connection's `welcome`, the name passes to this one and the old
+   * connection goes without a leave. false when the key does not prove it: the name is claimed as usual.
+   */
+  private async reclaim(session: Session, nick: string, key: string): Promise<boolean> {
+    const proof = reconnectKeyHash(key);
+    const holder = this.hub.find(nick);
+    const local = holder && holder !== session.member ? holder.conn : undefined;
+    if (local && local.keyHash !== proof) return false;
+    const reclaimed = await this.members.reclaim(session.member, nick, proof);
+    if (!reclaimed) return false;
+    const quiet = new Set(reclaimed.rooms);
+    if (local) {
+      for (const room of local.member.rooms) quiet.add(room);
+      this.replaced(local);
+    } else if (reclaimed.previous !== undefined) {
+      void this.options.broker.publish(ACCESS_CHANNEL, { type: "reclaimed", owner: reclaimed.previous });
+    }
+    session.quietRooms = quiet;
+    return true;
+  }
+
+  /** Its client took the name to a new connection: this old one is closed without a leave (the person is still here). */
+  private replaced(old: Session): void {
+    const { conn } = old;
+    if (!this.sessions.delete(conn)) return;
+    for (const [room, sub] of old.subs) this.catchingUp.forget(room, sub);
+    old.subs.clear();
+    const rooms = [...old.member.rooms];
+    this.hub.remove(old.member);
+    void this.members.gone(old.member, rooms); // its room entries; the name is no longer its own, so it stays
+    for (const room of rooms) this.unsubscribeIfEmpty(room);
+    this.accounts.closed(old);
+    conn.close(CLOSE.normal, "replaced by your new connection");
+  }
+
   async join(session: Session, rawRoom: string, since: number | undefined, limit: number | undefined): Promise<void> {
     let room: string;
     const sub: RoomSub = { live: false, backlog: [] };
@@ -195,7 +248,8 @@ export class ChatService {
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.catchingUp.track(room, sub);
-      if (await this.members.joined(session.member, room)) this.announce([event]);
+      const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
+      if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
       this.fail(session, error, { room: rawRoom });
@@ -330,6 +384,9 @@ export class ChatService {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
       this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
+    } else if (event.type === "reclaimed") {
+      const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
+      if (old) this.replaced(old);
     } else if (event.type === "delete") {
       const seq = event.seq;
       this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
