@@ -11,6 +11,8 @@ export interface LocalMember {
   rooms: readonly string[];
   /** The signed-in user (token `sub`) the member is a connection of. */
   user?: string | undefined;
+  /** The hash of its reconnect key, kept with its nickname. */
+  keyHash?: string | undefined;
 }
 
 /** A nickname taken back by a reconnected client: whose it was, and where that old connection still stood. */

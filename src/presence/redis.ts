@@ -219,7 +219,8 @@ export class RedisPresence implements Presence {
     const swept = (await this.redis.del(sweptKey)) === 1;
     const rejoined: PresenceEvent[] = [];
     for (const member of this.localMembers()) {
-      await this.claimNick(member.nick, member.user === undefined ? member.owner : userOwner(member.user));
+      const owner = member.user === undefined ? member.owner : userOwner(member.user);
+      await this.claimNick(member.nick, owner, member.keyHash);
       for (const room of member.rooms) {
         const first = await this.join(room, member.owner, member.nick, member.user);
         if (swept && first) rejoined.push({ room, action: "join", nick: member.nick });

@@ -7,7 +7,6 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
@@ -19,10 +18,10 @@ import { CatchingUp } from "./catching-up.ts";
 import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
+import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
-import { ACCESS_CHANNEL } from "./users.ts";
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -128,15 +127,21 @@ export class ChatService {
     await joined;
   }
 
-  /** The connection is gone (any reason): remove the member first, then announce the leaves. */
-  close(conn: Connection): void {
+  /**
+   * The connection is gone (any reason): remove the member first, then announce the leaves. `replaced`:
+   * its client took its name to a new connection (reclaim.ts), so the person is still here: no leave.
+   */
+  close(conn: Connection, replaced = false): void {
     const session = this.sessions.get(conn);
     if (!session) return;
     this.sessions.delete(conn);
     for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
-    this.members.removed(session.member, this.hub.remove(session.member));
+    const leaves = this.hub.remove(session.member);
+    if (replaced)
+      void this.members.gone(session.member, rooms); // its entries; the name is no longer its own
+    else this.members.removed(session.member, leaves);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
     this.accounts.closed(session);
   }
@@ -185,7 +190,7 @@ export class ChatService {
       const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
-      const reclaimed = reconnectKey !== undefined && (await this.reclaim(session, nick, reconnectKey));
+      const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
       if (!reclaimed) await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
         void this.members.gone(session.member, [], nick);
@@ -200,43 +205,6 @@ export class ChatService {
     } finally {
       releaseFrames(session, this.sessions.has(session.conn));
     }
-  }
-
-  /**
-   * The same client, reconnected: its old connection (here, or on another node, dead or half-open) still
-   * holds `nick`. With the key of that connection's `welcome`, the name passes to this one and the old
-   * connection goes without a leave. false when the key does not prove it: the name is claimed as usual.
-   */
-  private async reclaim(session: Session, nick: string, key: string): Promise<boolean> {
-    const proof = reconnectKeyHash(key);
-    const holder = this.hub.find(nick);
-    const local = holder && holder !== session.member ? holder.conn : undefined;
-    if (local && local.keyHash !== proof) return false;
-    const reclaimed = await this.members.reclaim(session.member, nick, proof);
-    if (!reclaimed) return false;
-    const quiet = new Set(reclaimed.rooms);
-    if (local) {
-      for (const room of local.member.rooms) quiet.add(room);
-      this.replaced(local);
-    } else if (reclaimed.previous !== undefined) {
-      void this.options.broker.publish(ACCESS_CHANNEL, { type: "reclaimed", owner: reclaimed.previous });
-    }
-    session.quietRooms = quiet;
-    return true;
-  }
-
-  /** Its client took the name to a new connection: this old one is closed without a leave (the person is still here). */
-  private replaced(old: Session): void {
-    const { conn } = old;
-    if (!this.sessions.delete(conn)) return;
-    for (const [room, sub] of old.subs) this.catchingUp.forget(room, sub);
-    old.subs.clear();
-    const rooms = [...old.member.rooms];
-    this.hub.remove(old.member);
-    void this.members.gone(old.member, rooms); // its room entries; the name is no longer its own, so it stays
-    for (const room of rooms) this.unsubscribeIfEmpty(room);
-    this.accounts.closed(old);
-    conn.close(CLOSE.normal, "replaced by your new connection");
   }
 
   async join(session: Session, rawRoom: string, since: number | undefined, limit: number | undefined): Promise<void> {
@@ -386,7 +354,7 @@ export class ChatService {
       this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
     } else if (event.type === "reclaimed") {
       const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
-      if (old) this.replaced(old);
+      if (old) replaceConnection(this, old);
     } else if (event.type === "delete") {
       const seq = event.seq;
       this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));

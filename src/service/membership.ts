@@ -27,7 +27,13 @@ export class Membership<C> {
     this.announce = announce;
     this.presence.onGone(announce);
     this.presence.setLocalMembers(() =>
-      [...members()].map((m) => ({ owner: this.owner(m), nick: m.nick, rooms: [...m.rooms], user: m.user })),
+      [...members()].map((m) => ({
+        owner: this.owner(m),
+        nick: m.nick,
+        rooms: [...m.rooms],
+        user: m.user,
+        keyHash: this.keyHashOf(m),
+      })),
     );
   }
 
