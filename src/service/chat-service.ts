@@ -33,6 +33,8 @@ export interface ChatServiceOptions {
   maxRoomsPerMember: number;
   /** true: the nickname is banned, and taking it is refused. */
   nickBanned?: (nick: string) => boolean;
+  /** Told how each rename ended: `changed`, `reclaimed`, or the refusal's error code (for metrics). */
+  nickRequested?: (result: string) => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
   /** Who is where across nodes; this node alone when not given. */
@@ -197,10 +199,12 @@ export class ChatService {
         return;
       }
       const events = this.hub.rename(session.member, nick);
+      this.options.nickRequested?.(reclaimed ? "reclaimed" : "changed");
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
       await this.members.renamed(session.member, from);
       this.announce(events);
     } catch (error) {
+      this.options.nickRequested?.(isParleyError(error) ? error.code : "internal");
       this.fail(session, error, {});
     } finally {
       releaseFrames(session, this.sessions.has(session.conn));

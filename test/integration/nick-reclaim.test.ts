@@ -5,6 +5,7 @@ import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, type Event, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 
 describe("a reconnect key takes a nickname back (one node)", () => {
   let parley: RunningParley;
@@ -48,6 +49,8 @@ describe("a reconnect key takes a nickname back (one node)", () => {
     watcher.send({ type: "who", room });
     const members = (await watcher.expect(ofType("presence", { action: "snapshot" }))).members as string[];
     assert.equal(members.filter((m) => m === "dora").length, 1);
+    const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text());
+    assert.equal(sampleValue(metrics, "parley_nick_requests_total", { result: "reclaimed" }), 1);
     await Promise.all([fresh.close(), watcher.close(), text.close()]);
   });
 

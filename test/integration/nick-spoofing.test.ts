@@ -4,6 +4,7 @@ import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 // The spoofs of issue 15, each as a client would type it.
@@ -30,6 +31,7 @@ describe("nicknames that cannot be faked", () => {
     assert.equal((await alice.expect(ofType("welcome"))).nick, "alice");
     const mallory = await connectJson(`${base}/chat/spoof`);
     await mallory.untilJoined("spoof");
+    const before = await nickRequests(parley.port);
     const tryAll = async () => {
       for (const [nick, codePoint] of INVISIBLE) {
         mallory.send({ type: "nick", nick });
@@ -48,6 +50,16 @@ describe("nicknames that cannot be faked", () => {
     await tryAll(); // reserved while she is away
     mallory.send({ type: "nick", nick: "\uff4d\uff41\uff4c" }); // fullwidth "mal": shown as NFKC
     assert.equal((await mallory.expect(ofType("nick"))).nick, "mal");
+    const counted = await nickRequests(parley.port);
+    assert.deepEqual(
+      {
+        bad_nick: counted.bad_nick - before.bad_nick,
+        nick_taken: counted.nick_taken - before.nick_taken,
+        changed: counted.changed - before.changed,
+      },
+      { bad_nick: 8, nick_taken: 8, changed: 1 },
+      "every refusal is counted in /metrics",
+    );
     await mallory.close();
   });
 
@@ -97,3 +109,9 @@ describe("nicknames that cannot be faked", () => {
     await Promise.all([back.close(), again.close()]);
   });
 });
+
+const nickRequests = async (port: number): Promise<Record<"bad_nick" | "nick_taken" | "changed", number>> => {
+  const families = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const count = (result: string) => sampleValue(families, "parley_nick_requests_total", { result });
+  return { bad_nick: count("bad_nick"), nick_taken: count("nick_taken"), changed: count("changed") };
+};
