@@ -26,6 +26,9 @@ export interface AccountsOptions {
   typingIntervalMs: number;
 }
 
+/** How long a signed-in connection's welcome waits for the user store to reserve its name. */
+const RESERVE_WAIT_MS = 1000;
+
 // setTimeout holds at most 2^31-1 ms; a later expiry is re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -84,10 +87,17 @@ export class Accounts {
    */
   private async reserve(identity: Identity | undefined, nick: string): Promise<boolean> {
     if (!identity) return true;
+    let timer: NodeJS.Timeout | undefined;
+    // The store is away or slow: who is connected (the presence) decides alone; reserved on the next connection.
+    const away = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(identity.id), RESERVE_WAIT_MS);
+    });
     try {
-      return (await this.options.users.reserveName(identity.id, nick)) === identity.id;
+      return (await Promise.race([this.options.users.reserveName(identity.id, nick), away])) === identity.id;
     } catch {
-      return true; // the store is away: who is connected (the presence) decides alone, reserved on the next connection
+      return true;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

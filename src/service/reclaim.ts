@@ -26,8 +26,18 @@ export const reclaimName = async (service: ChatService, session: Session, nick: 
     void service.options.broker.publish(ACCESS_CHANNEL, { type: "reclaimed", owner: reclaimed.previous });
   }
   session.quietRooms = quiet;
+  // A room the client does not come back to is left after all: the others are told then.
+  const shown = nick;
+  setTimeout(() => {
+    const left = [...(session.quietRooms ?? [])];
+    session.quietRooms = undefined;
+    service.announce(left.map((room) => ({ room, action: "leave", nick: shown })));
+  }, QUIET_REJOIN_MS).unref();
   return true;
 };
+
+/** How long the rooms of a name taken back wait for the client to rejoin them before its leave is announced. */
+const QUIET_REJOIN_MS = 10_000;
 
 /** Its client took the name to a new connection: this old one is closed without a leave (the person is still here). */
 export const replaceConnection = (service: ChatService, old: Session): void => {
