@@ -132,5 +132,13 @@ describe("cluster: a node killed with SIGKILL does not cost a client its nicknam
     assert.equal((await fresh.take((e) => e.type === "nick" || e.type === "error")).nick, "hana");
     const closed = await old.raw.closed;
     assert.deepEqual(closed, { code: CLOSE.normal, reason: "replaced by your new connection" });
+    // Held on node b, the name is held by its look on node a too.
+    const spoofer = await jsonClient(a.port, "halfopen");
+    closables.push(spoofer);
+    await spoofer.take((e) => e.type === "joined");
+    for (const lookalike of ["h\u0430na", "HANA"]) {
+      spoofer.send({ type: "nick", nick: lookalike });
+      assert.equal((await spoofer.take((e) => e.type === "error")).code, "nick_taken", lookalike);
+    }
   });
 });
