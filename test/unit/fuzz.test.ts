@@ -117,6 +117,28 @@ describe("fuzzing the decoders and the domain", () => {
     );
   });
 
+  test("room names: validateRoomName and roomFromPath give a valid name or bad_room, nothing else", () => {
+    const valid = (room: string) => room.length <= MAX_ROOM_LENGTH && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(room);
+    fc.assert(
+      fc.property(
+        fc.oneof(anyText, fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,70}$/)),
+        fc.oneof(
+          anyText,
+          anyText.map((s) => `/chat/${s}`),
+          fc.constantFrom("/", "/chat", "/chat/", "/chat/a/b"),
+        ),
+        (room, path) => {
+          const named = outcome(() => validateRoomName(room));
+          assert.deepEqual(named, valid(room) ? { value: room } : { code: "bad_room" });
+          const fromPath = outcome(() => roomFromPath(path));
+          if ("value" in fromPath) assert.ok(valid(fromPath.value), fromPath.value);
+          else assert.equal(fromPath.code, "bad_room");
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   test("Hub: any sequence of add, join, leave, rename and remove keeps both indexes and the nick registry consistent", () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("add" as const), json: fc.boolean() }),
