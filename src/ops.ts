@@ -61,11 +61,12 @@ export class Ops {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, resume counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed"> {
+  /** Options for the chat service: nick bans, resume and rename counts. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "nickRequested"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
       resumed: (complete) => this.metrics.resumed(complete),
+      nickRequested: (result) => this.metrics.nickRequested(result),
     };
   }
 

@@ -88,11 +88,12 @@ const algorithmOf = (key: KeyObject): string => {
 /** The claims Parley reads: `sub`, `name`, `exp`, `rooms` (private rooms granted; `"*"` for all). */
 const identityOf = (payload: JWTPayload): Identity => {
   const { sub, exp } = payload;
-  const name = payload.name;
+  const claimed = payload.name;
   if (typeof sub !== "string" || sub === "" || sub.length > 256) throw new TokenError("invalid", "sub is not valid.");
-  if (typeof name !== "string") throw new TokenError("invalid", "The token has no name claim.");
+  if (typeof claimed !== "string") throw new TokenError("invalid", "The token has no name claim.");
+  let name: string;
   try {
-    validateNick(name);
+    name = validateNick(claimed); // shown as NFKC, like any nickname
   } catch (error) {
     throw new TokenError("invalid", `The token's name is not a valid nickname: ${(error as Error).message}`);
   }

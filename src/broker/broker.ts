@@ -11,7 +11,12 @@ export type RoomEvent =
   /** A signed-in user's read position moved; published on the user's channel (`userChannel`). */
   | { type: "read"; user: string; room: string; seq: number; unread: number }
   /** An administrator made a room private or public; published on `ACCESS_CHANNEL` to every node. */
-  | { type: "access"; room: string; private: boolean };
+  | { type: "access"; room: string; private: boolean }
+  /**
+   * A client reconnected and took its nickname back with its reconnect key: the node of the old
+   * connection (`owner`, `node:member`) drops it without a leave. Published on `ACCESS_CHANNEL`.
+   */
+  | { type: "reclaimed"; owner: string };
 
 export type RoomEventHandler = (room: string, event: RoomEvent) => void;
 

@@ -143,12 +143,12 @@ export class Hub<C> {
     return [...member.rooms].map((room) => this.leave(member, room));
   }
 
-  /** Validates and takes `nick` for an anonymous member; returns one `nick` event per room it is in. */
-  rename(member: Member<C>, nick: string): PresenceEvent[] {
+  /** Validates and takes `requested` (as `validateNick` shows it) for an anonymous member; one `nick` event per room it is in. */
+  rename(member: Member<C>, requested: string): PresenceEvent[] {
     if (member.user !== undefined) {
       throw new ParleyError("forbidden", "Your name comes from your sign-in; it cannot be changed here.");
     }
-    validateNick(nick);
+    const nick = validateNick(requested);
     if (nick === member.nick) return [];
     const key = nickKey(nick);
     const holder = this.byNick.get(key);
@@ -160,7 +160,7 @@ export class Hub<C> {
     return [...member.rooms].map((room) => ({ room, action: "nick", from, nick }));
   }
 
-  /** A member holding `nick` (case-insensitively), if any: one of a signed-in user's connections. */
+  /** A member holding `nick` (or a lookalike: `nickKey`), if any: one of a signed-in user's connections. */
   find(nick: string): Member<C> | undefined {
     return this.findAll(nick)[0];
   }
@@ -214,7 +214,7 @@ export class Hub<C> {
     }
     // The Cookbook's space of 100,000 names is nearly full: widen it rather than fail.
     let n = 100000;
-    while (this.byNick.has(`user-${n}`)) n++;
+    while (this.byNick.has(nickKey(`user-${n}`))) n++;
     return `user-${n}`;
   }
 }

@@ -1,3 +1,4 @@
+import confusables from "unhomoglyph/data.json" with { type: "json" };
 import { ParleyError } from "./errors.ts";
 
 export const MAX_NICK_LENGTH = 32;
@@ -11,16 +12,54 @@ const isControl = (char: string): boolean => {
   return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
 };
 
-/** Throws a `bad_nick` error unless `nick` is 1–32 characters without controls or outer spaces. */
-export const validateNick = (nick: string): string => {
-  const length = [...nick].length;
-  if (length < 1 || length > MAX_NICK_LENGTH) {
+// Invisible (zero-width spaces and joiners, variation selectors, fillers) or reordering what follows
+// (RLO, isolates): a name with one can look like another, or like nothing at all.
+const HIDDEN = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/u;
+
+const codePoint = (char: string): string =>
+  `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * The nickname as it will be shown (NFKC: compatibility forms such as fullwidth letters folded), or
+ * a `bad_nick` error: 1–32 characters, no controls, no invisible or bidi control characters, no outer spaces.
+ */
+export const validateNick = (raw: string): string => {
+  const nick = raw.normalize("NFKC");
+  const chars = [...nick];
+  if (chars.length < 1 || chars.length > MAX_NICK_LENGTH) {
     throw new ParleyError("bad_nick", `A nickname has 1 to ${MAX_NICK_LENGTH} characters.`);
   }
-  if ([...nick].some(isControl)) throw new ParleyError("bad_nick", "A nickname has no control characters.");
+  if (chars.some(isControl)) throw new ParleyError("bad_nick", "A nickname has no control characters.");
+  const hidden = HIDDEN.exec(nick)?.[0];
+  if (hidden !== undefined) {
+    throw new ParleyError(
+      "bad_nick",
+      `A nickname has no invisible or text-direction characters (${codePoint(hidden)}).`,
+    );
+  }
   if (nick.trim() !== nick) throw new ParleyError("bad_nick", "A nickname does not start or end with a space.");
   return nick;
 };
 
-/** Nicknames are unique case-insensitively; this is the key they are unique by. */
-export const nickKey = (nick: string): string => nick.normalize("NFC").toLowerCase();
+// confusables.txt (Unicode's UTS #39 data) as unhomoglyph ships it: one code point → its prototype.
+const PROTOTYPES = new Map(Object.entries(confusables as Record<string, string>));
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * The UTS #39 skeleton: NFD, default-ignorable code points removed, each character replaced by its
+ * prototype, NFD again. Two strings that look alike have the same skeleton (`аlice`, `alice`).
+ * Never shown: it is a comparison key (`m` becomes `rn`).
+ */
+export const skeleton = (text: string): string => {
+  let mapped = "";
+  for (const char of text.normalize("NFD").replace(IGNORABLE, "")) mapped += PROTOTYPES.get(char) ?? char;
+  return mapped.normalize("NFD");
+};
+
+/**
+ * What nicknames are unique by: their look, whatever the case. The skeleton of the lower-case form
+ * catches lower-case lookalikes (`rn`/`m`, Cyrillic `а`), that of its upper case the upper-case
+ * ones (`I`/`l`, `O`/`0`); lowered last, so `Alice`, `ALICE`, `aIice` and `аlice` share one key.
+ */
+export const nickKey = (nick: string): string =>
+  skeleton(skeleton(nick.normalize("NFKC").toLowerCase()).toUpperCase()).toLowerCase();

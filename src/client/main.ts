@@ -199,8 +199,9 @@ client.on("state", (change) => {
   for (const view of views.values()) view.setOnline(change.state === "connected");
 });
 
-client.on("nick", ({ nick }) => {
-  if (!client.user) saveNick(nick); // a signed-in name is the token's, not one to claim when anonymous
+client.on("nick", ({ nick, interim }) => {
+  // A signed-in name is the token's, not one to claim when anonymous; an interim one stands in for ours.
+  if (!client.user && !interim) saveNick(nick);
   if (document.activeElement !== nickInput) nickInput.value = nick;
   renderMembers();
 });

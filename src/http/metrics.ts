@@ -19,6 +19,17 @@ export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 export const DROP_REASONS = ["rate", "slow"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
+/** How a rename (`nick`, `/nick`) ended: taken, taken back with a reconnect key, or refused with this error code. */
+export const NICK_RESULTS = [
+  "changed",
+  "reclaimed",
+  "bad_nick",
+  "nick_taken",
+  "forbidden",
+  "store_unavailable",
+] as const;
+export type NickResult = (typeof NICK_RESULTS)[number];
+
 /** What the metrics read at scrape time from the running parts. */
 export interface MetricSources {
   rooms(): number;
@@ -44,6 +55,7 @@ export class Metrics {
   private readonly refusals = tallies(REFUSAL_REASONS);
   private readonly drops = tallies(DROP_REASONS);
   private readonly resumes = { complete: 0, incomplete: 0 };
+  private readonly nickRequests = tallies(NICK_RESULTS);
   private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0 };
   private sources: MetricSources | undefined;
   private readonly storeWrite: Histogram;
@@ -110,6 +122,12 @@ export class Metrics {
       "Resumes from `since`: complete, or with part of the gap lost to retention.",
       "result",
       this.resumes,
+    );
+    labelled(
+      "parley_nick_requests_total",
+      "Renames asked for, by result: changed, reclaimed (with a reconnect key), or the refusal's error code.",
+      "result",
+      this.nickRequests,
     );
     new Gauge({
       name: "parley_rooms",
@@ -191,6 +209,10 @@ export class Metrics {
 
   resumed(complete: boolean): void {
     this.resumes[complete ? "complete" : "incomplete"]++;
+  }
+
+  nickRequested(result: string): void {
+    if (result in this.nickRequests) this.nickRequests[result as NickResult]++;
   }
 
   messageIn(): void {

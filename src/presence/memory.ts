@@ -1,25 +1,43 @@
 import { nickKey } from "../chat/nick.ts";
-import type { Presence } from "./presence.ts";
+import type { Presence, Reclaimed } from "./presence.ts";
 
 /** One node's presence, in memory: the default. Nobody else can be here, so nobody dies. */
 export class MemoryPresence implements Presence {
-  private readonly nicks = new Map<string, string>();
+  /** nickname key → its holder, and the hash of the holder's reconnect key */
+  private readonly nicks = new Map<string, { owner: string; keyHash: string | undefined }>();
   /** room → person (owner, or `u:<user>`) → nick */
   private readonly rooms = new Map<string, Map<string, string>>();
   /** room → user → the owners (connections) of that user there */
   private readonly holders = new Map<string, Map<string, Set<string>>>();
 
-  claimNick(nick: string, owner: string): Promise<boolean> {
+  claimNick(nick: string, owner: string, keyHash?: string): Promise<boolean> {
     const key = nickKey(nick);
     const holder = this.nicks.get(key);
-    if (holder !== undefined && holder !== owner) return Promise.resolve(false);
-    this.nicks.set(key, owner);
+    if (holder !== undefined && holder.owner !== owner) return Promise.resolve(false);
+    this.nicks.set(key, { owner, keyHash: keyHash ?? holder?.keyHash });
     return Promise.resolve(true);
+  }
+
+  reclaimNick(nick: string, owner: string, proof: string, keyHash: string): Promise<Reclaimed | undefined> {
+    const key = nickKey(nick);
+    const holder = this.nicks.get(key);
+    if (holder !== undefined && holder.owner !== owner && holder.keyHash !== proof) return Promise.resolve(undefined);
+    this.nicks.set(key, { owner, keyHash });
+    const previous = holder === undefined || holder.owner === owner ? undefined : holder.owner;
+    const rooms: string[] = [];
+    if (previous !== undefined) {
+      for (const [room, members] of this.rooms) {
+        if (!members.delete(previous)) continue;
+        rooms.push(room);
+        if (members.size === 0) this.rooms.delete(room);
+      }
+    }
+    return Promise.resolve({ previous, rooms });
   }
 
   releaseNick(nick: string, owner: string): Promise<void> {
     const key = nickKey(nick);
-    if (this.nicks.get(key) === owner) this.nicks.delete(key);
+    if (this.nicks.get(key)?.owner === owner) this.nicks.delete(key);
     return Promise.resolve();
   }
 

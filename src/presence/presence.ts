@@ -11,17 +11,37 @@ export interface LocalMember {
   rooms: readonly string[];
   /** The signed-in user (token `sub`) the member is a connection of. */
   user?: string | undefined;
+  /** The hash of its reconnect key, kept with its nickname. */
+  keyHash?: string | undefined;
+}
+
+/** A nickname taken back by a reconnected client: whose it was, and where that old connection still stood. */
+export interface Reclaimed {
+  /** The owner that held it (`node:member`), or undefined when nobody did. */
+  previous: string | undefined;
+  /** Rooms the previous owner's entries were removed from (the person is still there: no leave, no join). */
+  rooms: string[];
 }
 
 /**
  * Who is where, and who holds which nickname, across every node. The hub keeps this node's
- * members; this keeps everybody's. Nicknames are unique case-insensitively (`nickKey`).
+ * members; this keeps everybody's. Nicknames are unique by `nickKey` (look, whatever the case).
  * A memory implementation serves one node; the Redis one a cluster, where it also notices
  * dead nodes and reports their members as gone.
  */
 export interface Presence {
-  /** Takes `nick` for `owner`; false when another member holds it. Holding it already is true. */
-  claimNick(nick: string, owner: string): Promise<boolean>;
+  /**
+   * Takes `nick` for `owner`; false when another member holds it. Holding it already is true.
+   * `keyHash`: the hash of the owner's reconnect key, kept with the claim (see `reclaimNick`).
+   */
+  claimNick(nick: string, owner: string, keyHash?: string): Promise<boolean>;
+  /**
+   * The same client, reconnected (to any node) while its old connection still holds `nick` (its
+   * node crashed, or it is half-open): when `proof` is the key hash kept with the claim, the name
+   * passes to `owner` (with `keyHash`, the new connection's) and the old owner's room entries go.
+   * Undefined when refused (another key, no key, a signed-in user's name): claim as usual then.
+   */
+  reclaimNick(nick: string, owner: string, proof: string, keyHash: string): Promise<Reclaimed | undefined>;
   /** Gives `nick` up if `owner` holds it. */
   releaseNick(nick: string, owner: string): Promise<void>;
   /**

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { redisOptions, withTimeout } from "../broker/redis.ts";
 import type { PresenceEvent } from "../chat/hub.ts";
 import { nickKey } from "../chat/nick.ts";
-import { type LocalMember, type Presence, userOwner } from "./presence.ts";
+import { type LocalMember, type Presence, type Reclaimed, userOwner } from "./presence.ts";
 
 export interface RedisPresenceOptions {
   url: string;
@@ -17,8 +17,18 @@ export interface RedisPresenceOptions {
 /** A presence call waits this long for Redis; then the node carries on with what it knows. */
 const CALL_TIMEOUT_MS = 2000;
 
-// Deletes a key only when it still holds the given owner: a nickname is given up by its holder only.
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+// Deletes a nickname (and its reconnect key hash) only when it still holds the given owner: given up by its holder only.
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1], KEYS[2]) end return 0";
+
+// A reconnected client takes its nickname back: free, already its own, or held by an owner whose
+// reconnect key hash (KEYS[2]) is the proof. Returns {1, previous owner or ''}, or {0, ''} when refused.
+const RECLAIM = `
+local holder = redis.call('get', KEYS[1])
+if holder and holder ~= ARGV[1] and redis.call('get', KEYS[2]) ~= ARGV[2] then return {0, ''} end
+redis.call('set', KEYS[1], ARGV[1])
+redis.call('set', KEYS[2], ARGV[3])
+if holder and holder ~= ARGV[1] then return {1, holder} end
+return {1, ''}`;
 
 // A signed-in user's connection enters a room: one person, however many connections (on any node).
 // Returns 1 when it is the person's first there (announce a join).
@@ -44,6 +54,7 @@ const userTag = (user: string): string => createHash("sha256").update(user).dige
  *                                                 (a signed-in user: `u:{tag}` → nick, one field per person)
  *   {p}holders:{room}:{tag} set of owners         a signed-in user's connections in the room, on every node
  *   {p}nick:{key}       string owner               a nickname's holder (SET NX: one holder)
+ *   {p}nick-key:{key}   string sha256              the hash of that holder's reconnect key (anonymous JSON clients)
  *   {p}alive:{node}     string, TTL nodeTimeout     the node's heartbeat, renewed every third of it
  *   {p}nodes            set of node ids; {p}node-rooms:{node}, {p}node-nicks:{node}: what to clean
  * Every node sweeps: a node whose heartbeat expired has its entries removed by the one survivor
@@ -71,20 +82,54 @@ export class RedisPresence implements Presence {
     this.timer.unref();
   }
 
-  claimNick(nick: string, owner: string): Promise<boolean> {
-    const key = `${this.p}nick:${nickKey(nick)}`;
+  claimNick(nick: string, owner: string, keyHash?: string): Promise<boolean> {
+    const key = nickKey(nick);
+    const claim = `${this.p}nick:${key}`;
     return this.call(async () => {
-      const taken = await this.redis.set(key, owner, "NX");
-      if (taken !== "OK" && (await this.redis.get(key)) !== owner) return false;
-      await this.redis.sadd(`${this.p}node-nicks:${this.options.nodeId}`, nickKey(nick));
+      const taken = await this.redis.set(claim, owner, "NX");
+      if (taken !== "OK" && (await this.redis.get(claim)) !== owner) return false;
+      const noted = this.redis.multi().sadd(`${this.p}node-nicks:${this.options.nodeId}`, key);
+      if (keyHash !== undefined) noted.set(`${this.p}nick-key:${key}`, keyHash);
+      await noted.exec();
       return true;
     }, true);
   }
 
-  releaseNick(nick: string, owner: string): Promise<void> {
+  reclaimNick(nick: string, owner: string, proof: string, keyHash: string): Promise<Reclaimed | undefined> {
+    const key = nickKey(nick);
     return this.call(async () => {
-      await this.redis.eval(RELEASE, 1, `${this.p}nick:${nickKey(nick)}`, owner);
-      await this.redis.srem(`${this.p}node-nicks:${this.options.nodeId}`, nickKey(nick));
+      const [won, holder] = (await this.redis.eval(
+        RECLAIM,
+        2,
+        `${this.p}nick:${key}`,
+        `${this.p}nick-key:${key}`,
+        owner,
+        proof,
+        keyHash,
+      )) as [number, string];
+      if (won !== 1) return undefined;
+      await this.redis.sadd(`${this.p}node-nicks:${this.options.nodeId}`, key);
+      if (holder === "") return { previous: undefined, rooms: [] };
+      return { previous: holder, rooms: await this.removeEntries(holder) };
+    }, undefined);
+  }
+
+  /** Takes one owner out of every room its node had members in; returns the rooms it was in. */
+  private async removeEntries(owner: string): Promise<string[]> {
+    const node = owner.slice(0, owner.lastIndexOf(":"));
+    const rooms = await this.redis.smembers(`${this.p}node-rooms:${node}`);
+    if (rooms.length === 0) return [];
+    const removal = this.redis.multi();
+    for (const room of rooms) removal.hdel(`${this.p}members:${room}`, owner);
+    const results = (await removal.exec()) ?? [];
+    return rooms.filter((_, i) => results[i]?.[1] === 1);
+  }
+
+  releaseNick(nick: string, owner: string): Promise<void> {
+    const key = nickKey(nick);
+    return this.call(async () => {
+      await this.redis.eval(RELEASE, 2, `${this.p}nick:${key}`, `${this.p}nick-key:${key}`, owner);
+      await this.redis.srem(`${this.p}node-nicks:${this.options.nodeId}`, key);
     }, undefined);
   }
 
@@ -174,7 +219,8 @@ export class RedisPresence implements Presence {
     const swept = (await this.redis.del(sweptKey)) === 1;
     const rejoined: PresenceEvent[] = [];
     for (const member of this.localMembers()) {
-      await this.claimNick(member.nick, member.user === undefined ? member.owner : userOwner(member.user));
+      const owner = member.user === undefined ? member.owner : userOwner(member.user);
+      await this.claimNick(member.nick, owner, member.keyHash);
       for (const room of member.rooms) {
         const first = await this.join(room, member.owner, member.nick, member.user);
         if (swept && first) rejoined.push({ room, action: "join", nick: member.nick });
@@ -243,7 +289,9 @@ export class RedisPresence implements Presence {
     const nicks = await this.redis.smembers(`${this.p}node-nicks:${node}`);
     for (const key of nicks) {
       const holder = await this.redis.get(`${this.p}nick:${key}`);
-      if (holder?.startsWith(tag)) await this.redis.eval(RELEASE, 1, `${this.p}nick:${key}`, holder);
+      if (holder?.startsWith(tag)) {
+        await this.redis.eval(RELEASE, 2, `${this.p}nick:${key}`, `${this.p}nick-key:${key}`, holder);
+      }
     }
     await this.redis
       .multi()

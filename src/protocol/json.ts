@@ -20,7 +20,8 @@ export const wantsAutoJoin = (url: string): boolean => {
 
 export type ClientFrame =
   | { type: "send"; room?: string | undefined; text: string; cid?: string | undefined }
-  | { type: "nick"; nick: string }
+  /** `reconnectKey`: the key of this client's previous connection's `welcome`, to take its name back at once. */
+  | { type: "nick"; nick: string; reconnectKey?: string | undefined }
   | { type: "join"; room: string; since?: number | undefined; limit?: number | undefined }
   | { type: "leave"; room: string }
   | { type: "who"; room?: string | undefined }
@@ -49,6 +50,8 @@ export type ServerEvent =
       user?: { id: string; name: string; exp: number };
       /** Signed in: unread messages per room the user has a read position in. */
       unread?: Record<string, number>;
+      /** Anonymous: a secret proving, after a reconnect, that a `nick` comes from this same client. */
+      reconnectKey?: string;
     }
   | ({ type: "message" } & ChatMessage)
   | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
@@ -74,6 +77,8 @@ export const encodeMessage = (m: ChatMessage): string =>
 // --- validation of every client frame ---
 
 const MAX_CID_LENGTH = 128;
+/** A `welcome` reconnect key is 43 characters (32 random bytes, base64url); longer is not one. */
+const MAX_RECONNECT_KEY_LENGTH = 128;
 const MAX_TOKEN_LENGTH = 8192;
 
 type Json = Record<string, unknown>;
@@ -130,7 +135,11 @@ export const decodeClientFrame = (raw: string): ClientFrame => {
         cid: optionalString(frame, "cid", MAX_CID_LENGTH),
       };
     case "nick":
-      return { type: "nick", nick: requiredString(frame, "nick") };
+      return {
+        type: "nick",
+        nick: requiredString(frame, "nick"),
+        reconnectKey: optionalString(frame, "reconnectKey", MAX_RECONNECT_KEY_LENGTH),
+      };
     case "join":
       return {
         type: "join",

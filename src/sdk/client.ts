@@ -32,6 +32,8 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly identity: Identity;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
+  /** The last `welcome`'s reconnect key: sent with the name on the next connection, to take it back at once. */
+  private reconnectKey: string | undefined;
 
   constructor(url: string, options: ClientOptions = {}) {
     super();
@@ -41,8 +43,9 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     const transmit = (frame: Parameters<Connection["transmit"]>[0]) => this.connection.transmit(frame);
     this.nickname = new Nickname(
       {
-        sendNick: (nick) => transmit({ type: "nick", nick }),
-        changed: (nick, previous) => this.emit("nick", { nick, previous }),
+        sendNick: (nick, reclaiming) =>
+          transmit({ type: "nick", nick, reconnectKey: reclaiming ? this.reconnectKey : undefined }),
+        changed: (nick, previous, interim) => this.emit("nick", { nick, previous, interim }),
         unclaimed: (error) => this.emit("error", error),
       },
       options.nick,
@@ -202,6 +205,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     if (this.identity.receive(event, room)) return;
     switch (event.type) {
       case "welcome":
+        this.reconnectKey = event.reconnectKey;
         this.nickname.welcomed(event.nick, event.user !== undefined);
         this.connection.welcomed();
         return;

@@ -3,10 +3,13 @@ import type { ParleyServerError } from "./types.ts";
 const NICK_ERRORS = new Set(["bad_nick", "nick_taken"]);
 
 export interface NicknameHost {
-  /** Sends a `nick` frame if a socket is open; false if not. */
-  sendNick(nick: string): boolean;
-  /** Reports a change of the name shown to the user. */
-  changed(nick: string, previous: string | undefined): void;
+  /**
+   * Sends a `nick` frame if a socket is open; false if not. `reclaiming`: taking the name back on a new
+   * connection (with the previous connection's reconnect key), not a rename asked for by the user.
+   */
+  sendNick(nick: string, reclaiming: boolean): boolean;
+  /** Reports a change of the name shown to the user; `interim`: a stand-in while the name held is not ours again yet. */
+  changed(nick: string, previous: string | undefined, interim: boolean): void;
   /** Reports a failed claim nobody is awaiting (taking the name back after a reconnect). */
   unclaimed(error: ParleyServerError): void;
 }
@@ -41,13 +44,13 @@ export class Nickname {
       this.pending = { nick, resolve, reject };
     });
     this.wanted = nick;
-    this.ask(nick);
+    this.ask(nick, false);
     return promise;
   }
 
   /** A socket opened: claim the name to hold, if there is one. */
   opened(): boolean {
-    if (this.wanted !== undefined) this.ask(this.wanted);
+    if (this.wanted !== undefined) this.ask(this.wanted, true);
     return this.requests.length > 0;
   }
 
@@ -80,8 +83,9 @@ export class Nickname {
     const signedIn = error.code === "forbidden" && error.room === undefined && this.requests.length > 0;
     if (!NICK_ERRORS.has(error.code) && !signedIn) return false;
     const asked = this.requests.shift();
-    if (this.current !== undefined) this.report(this.current);
-    if (this.pending && this.pending.nick === asked) {
+    const renaming = this.pending !== undefined && this.pending.nick === asked;
+    if (this.current !== undefined) this.report(this.current, !renaming && this.current !== this.wanted);
+    if (this.pending && renaming) {
       this.wanted = this.current; // a refused rename: keep the name we have
       this.pending.reject(error);
       this.pending = undefined;
@@ -103,14 +107,14 @@ export class Nickname {
     this.pending = undefined;
   }
 
-  private ask(nick: string): void {
-    if (this.host.sendNick(nick)) this.requests.push(nick);
+  private ask(nick: string, reclaiming: boolean): void {
+    if (this.host.sendNick(nick, reclaiming)) this.requests.push(nick);
   }
 
-  private report(nick: string): void {
+  private report(nick: string, interim = false): void {
     const previous = this.announced;
     this.current = nick;
     this.announced = nick;
-    if (previous !== nick) this.host.changed(nick, previous);
+    if (previous !== nick) this.host.changed(nick, previous, interim);
   }
 }

@@ -133,8 +133,12 @@ export interface ClientEvents {
   connected: StateChange;
   reconnecting: StateChange;
   disconnected: StateChange;
-  /** Your nickname changed (server-given on connect, or `setNick`). */
-  nick: { nick: string; previous: string | undefined };
+  /**
+   * Your nickname changed (server-given on connect, or `setNick`). `interim`: after a reconnect your name
+   * could not be taken back (someone else holds it); this one stands in, and yours is asked for again on
+   * the next reconnect: do not remember it as the user's choice.
+   */
+  nick: { nick: string; previous: string | undefined; interim: boolean };
   /** An error from the server not tied to a room or a send. */
   error: ParleyServerError;
   auth: AuthChange;

@@ -26,6 +26,9 @@ export interface AccountsOptions {
   typingIntervalMs: number;
 }
 
+/** How long a signed-in connection's welcome waits for the user store to reserve its name. */
+const RESERVE_WAIT_MS = 1000;
+
 // setTimeout holds at most 2^31-1 ms; a later expiry is re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -71,14 +74,31 @@ export class Accounts {
         this.service.reply(bumped.member.conn, { type: "nick", nick: bumped.member.nick });
       this.service.announce(bumped.events);
     }
-    await members.claimFirstNick(session.member, options.random);
     const identity = session.identity;
+    await members.claimFirstNick(session.member, options.random, (nick) => this.reserve(identity, nick));
     if (!identity) return;
-    this.options.users.reserveName(identity.id, identity.name).catch(() => {
-      // held while the user is connected; reserved again on their next connection
-    });
     this.armExpiry(session);
     if (this.service.sessionsOf(identity.id).length === 1) await options.broker.subscribe(userChannel(identity.id));
+  }
+
+  /**
+   * true when `nick` is (now) reserved for the signed-in user: a name belongs to the first user
+   * (`sub`) who had it, even while they are away; another user with the same name gets `name-2`.
+   */
+  private async reserve(identity: Identity | undefined, nick: string): Promise<boolean> {
+    if (!identity) return true;
+    let timer: NodeJS.Timeout | undefined;
+    // The store is away or slow: who is connected (the presence) decides alone; reserved on the next connection.
+    const away = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(identity.id), RESERVE_WAIT_MS);
+    });
+    try {
+      return (await Promise.race([this.options.users.reserveName(identity.id, nick), away])) === identity.id;
+    } catch {
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The first frame: nick and room, and for a signed-in user who they are and what is unread. */
@@ -90,6 +110,7 @@ export class Accounts {
       nick: member.nick,
       rooms: conn.info.autoJoin ? [conn.info.room] : [],
     };
+    if (session.reconnectKey !== undefined) event.reconnectKey = session.reconnectKey;
     if (identity) {
       event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
       const unread = await this.reads.unreadByRoom(session);

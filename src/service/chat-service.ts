@@ -2,6 +2,7 @@ import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
@@ -17,6 +18,8 @@ import { CatchingUp } from "./catching-up.ts";
 import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
+import { reclaimName, replaceConnection } from "./reclaim.ts";
+import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
@@ -30,6 +33,8 @@ export interface ChatServiceOptions {
   maxRoomsPerMember: number;
   /** true: the nickname is banned, and taking it is refused. */
   nickBanned?: (nick: string) => boolean;
+  /** Told how each rename ended: `changed`, `reclaimed`, or the refusal's error code (for metrics). */
+  nickRequested?: (result: string) => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
   /** Who is where across nodes; this node alone when not given. */
@@ -61,7 +66,12 @@ export class ChatService {
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
-    this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
+    this.members = new Membership(
+      options.presence ?? new MemoryPresence(),
+      options.nodeId ?? "local",
+      this.hub,
+      (member) => member.conn.keyHash,
+    );
     this.accounts = new Accounts(this, options.accounts);
     this.order = new RoomOrder({
       store: options.store,
@@ -84,6 +94,10 @@ export class ChatService {
   open(conn: Connection): Session {
     const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
     session.member = this.accounts.addMember(session);
+    if (conn.info.mode === "json" && !session.identity) {
+      session.reconnectKey = newReconnectKey();
+      session.keyHash = reconnectKeyHash(session.reconnectKey);
+    }
     this.sessions.set(conn, session);
     void this.start(session);
     return session;
@@ -115,15 +129,21 @@ export class ChatService {
     await joined;
   }
 
-  /** The connection is gone (any reason): remove the member first, then announce the leaves. */
-  close(conn: Connection): void {
+  /**
+   * The connection is gone (any reason): remove the member first, then announce the leaves. `replaced`:
+   * its client took its name to a new connection (reclaim.ts), so the person is still here: no leave.
+   */
+  close(conn: Connection, replaced = false): void {
     const session = this.sessions.get(conn);
     if (!session) return;
     this.sessions.delete(conn);
     for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
-    this.members.removed(session.member, this.hub.remove(session.member));
+    const leaves = this.hub.remove(session.member);
+    if (replaced)
+      void this.members.gone(session.member, rooms); // its entries; the name is no longer its own
+    else this.members.removed(session.member, leaves);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
     this.accounts.closed(session);
   }
@@ -161,23 +181,30 @@ export class ChatService {
     );
   }
 
-  /** Takes the nickname across the cluster first, then here; announces it in every room of the member. */
-  async rename(session: Session, nick: string): Promise<void> {
+  /**
+   * Takes the nickname across the cluster first, then here; announces it in every room of the member.
+   * With the `reconnectKey` of the client's previous connection, a name that connection still holds is taken back.
+   */
+  async rename(session: Session, requested: string, reconnectKey?: string): Promise<void> {
     const from = session.member.nick;
     holdFrames(session);
     try {
+      const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
       await this.accounts.checkRename(session, nick);
-      await this.members.claimRename(session.member, nick);
+      const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
+      if (!reclaimed) await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
         void this.members.gone(session.member, [], nick);
         return;
       }
       const events = this.hub.rename(session.member, nick);
+      this.options.nickRequested?.(reclaimed ? "reclaimed" : "changed");
       if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
       await this.members.renamed(session.member, from);
       this.announce(events);
     } catch (error) {
+      this.options.nickRequested?.(isParleyError(error) ? error.code : "internal");
       this.fail(session, error, {});
     } finally {
       releaseFrames(session, this.sessions.has(session.conn));
@@ -193,7 +220,8 @@ export class ChatService {
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.catchingUp.track(room, sub);
-      if (await this.members.joined(session.member, room)) this.announce([event]);
+      const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
+      if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
       await this.options.broker.subscribe(room);
     } catch (error) {
       this.fail(session, error, { room: rawRoom });
@@ -328,6 +356,9 @@ export class ChatService {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
       this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
+    } else if (event.type === "reclaimed") {
+      const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
+      if (old) replaceConnection(this, old);
     } else if (event.type === "delete") {
       const seq = event.seq;
       this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));

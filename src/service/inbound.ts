@@ -24,7 +24,7 @@ export const handleFrame = (service: ChatService, session: Session, data: string
       service.say(session, frame.room ?? home, frame.text, frame.cid);
       return;
     case "nick":
-      void service.rename(session, frame.nick);
+      void service.rename(session, frame.nick, frame.reconnectKey);
       return;
     case "join":
       void service.join(session, frame.room, frame.since, frame.limit);

@@ -1,7 +1,7 @@
 import { ParleyError } from "../chat/errors.ts";
 import type { Hub, Member, PresenceEvent } from "../chat/hub.ts";
 import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
-import { type Presence, userOwner } from "../presence/presence.ts";
+import { type Presence, type Reclaimed, userOwner } from "../presence/presence.ts";
 
 /**
  * This node's members in the cluster-wide presence: each is owned as `node:member`, holds its
@@ -12,6 +12,8 @@ export class Membership<C> {
     readonly presence: Presence,
     private readonly nodeId: string,
     private readonly hub: Hub<C>,
+    /** The hash of an anonymous member's reconnect key, kept with each nickname it claims. */
+    private readonly keyHashOf: (member: Member<C>) => string | undefined = () => undefined,
   ) {}
 
   owner(member: Member<C>): string {
@@ -25,22 +27,32 @@ export class Membership<C> {
     this.announce = announce;
     this.presence.onGone(announce);
     this.presence.setLocalMembers(() =>
-      [...members()].map((m) => ({ owner: this.owner(m), nick: m.nick, rooms: [...m.rooms], user: m.user })),
+      [...members()].map((m) => ({
+        owner: this.owner(m),
+        nick: m.nick,
+        rooms: [...m.rooms],
+        user: m.user,
+        keyHash: this.keyHashOf(m),
+      })),
     );
   }
 
   /**
    * Takes the member's random `user-N` across the cluster, drawing another while it is held
    * elsewhere. A signed-in user's first connection here takes the user's name (`name-2`… while
-   * another user holds it on another node).
+   * another user holds it on another node, or `reserve` says it belongs to another user).
    */
-  async claimFirstNick(member: Member<C>, random: () => number): Promise<void> {
+  async claimFirstNick(
+    member: Member<C>,
+    random: () => number,
+    reserve: (nick: string) => Promise<boolean> = async () => true,
+  ): Promise<void> {
     if (member.user !== undefined) {
-      await this.claimUserNick(member, member.user);
+      await this.claimUserNick(member, member.user, reserve);
       return;
     }
     for (let attempt = 0; attempt < 20; attempt++) {
-      if (await this.presence.claimNick(member.nick, this.owner(member))) return;
+      if (await this.presence.claimNick(member.nick, this.owner(member), this.keyHashOf(member))) return;
       try {
         this.hub.rename(member, randomNick(random));
       } catch {
@@ -49,10 +61,10 @@ export class Membership<C> {
     }
   }
 
-  private async claimUserNick(member: Member<C>, user: string): Promise<void> {
+  private async claimUserNick(member: Member<C>, user: string, reserve: (nick: string) => Promise<boolean>) {
     if (this.hub.connectionsOf(user).size > 1) return; // settled by the user's first connection here
     for (let n = 2; n < 22; n++) {
-      if (await this.presence.claimNick(member.nick, userOwner(user))) return;
+      if ((await reserve(member.nick)) && (await this.presence.claimNick(member.nick, userOwner(user)))) return;
       if (!this.hub.connectionsOf(user).has(member)) return;
       this.hub.renameUser(user, n);
     }
@@ -60,7 +72,7 @@ export class Membership<C> {
 
   /** An anonymous member here was renamed because a signed-in user arrived with its name. */
   async bumped(member: Member<C>, from: string): Promise<void> {
-    await this.presence.claimNick(member.nick, this.owner(member));
+    await this.presence.claimNick(member.nick, this.owner(member), this.keyHashOf(member));
     await this.renamed(member, from);
   }
 
@@ -69,9 +81,19 @@ export class Membership<C> {
     validateNick(nick);
     if (nick === member.nick) return;
     const sameMember = nickKey(nick) === nickKey(member.nick);
-    if ((!sameMember && this.hub.isNickTaken(nick)) || !(await this.presence.claimNick(nick, this.owner(member)))) {
+    if (
+      (!sameMember && this.hub.isNickTaken(nick)) ||
+      !(await this.presence.claimNick(nick, this.owner(member), this.keyHashOf(member)))
+    ) {
       throw new ParleyError("nick_taken", `The nickname ${nick} is taken.`);
     }
+  }
+
+  /** Takes `nick` back across the cluster with the hash of an old connection's reconnect key; undefined when refused. */
+  reclaim(member: Member<C>, nick: string, proof: string): Promise<Reclaimed | undefined> {
+    const keyHash = this.keyHashOf(member);
+    if (keyHash === undefined) return Promise.resolve(undefined);
+    return this.presence.reclaimNick(nick, this.owner(member), proof, keyHash);
   }
 
   /** After the hub renamed the member from `from`: its room entries carry the new nick, the old one is free. */

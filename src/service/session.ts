@@ -22,6 +22,11 @@ export interface Session {
   identity?: Identity | undefined;
   /** Signed in: the user's read position per room, kept current by `read` events. */
   reads?: Map<string, number> | undefined;
+  /** Anonymous JSON: the reconnect key its `welcome` carries (reconnect-key.ts), and the hash kept with its nickname. */
+  reconnectKey?: string | undefined;
+  keyHash?: string | undefined;
+  /** Rooms the old connection of a name taken back was in: rejoining them is no news (the person never left). */
+  quietRooms?: Set<string> | undefined;
   /** Closes the connection with 4005 when the token expires unrefreshed. */
   expiry?: NodeJS.Timeout | undefined;
 }

@@ -17,7 +17,7 @@ export const userChannel = (user: string): string =>
 export const unreadCount = (bounds: RoomBounds, position: number): number =>
   bounds.first === 0 ? 0 : Math.max(0, bounds.last - Math.max(position, bounds.first - 1));
 
-/** The channel every node listens on for rooms made private or public at run time. */
+/** The channel every node listens on: rooms made private or public at run time, nicknames taken back. */
 export const ACCESS_CHANNEL = "~access";
 
 export const forbidden = (room: string): ParleyError =>

@@ -35,9 +35,11 @@ export class MemoryUserStore implements UserStore {
     return Promise.resolve(position);
   }
 
-  reserveName(user: string, name: string): Promise<void> {
-    this.names.set(nickKey(name), user);
-    return Promise.resolve();
+  reserveName(user: string, name: string): Promise<string> {
+    const key = nickKey(name);
+    const owner = this.names.get(key) ?? user;
+    this.names.set(key, owner);
+    return Promise.resolve(owner);
   }
 
   nameOwner(name: string): Promise<string | undefined> {

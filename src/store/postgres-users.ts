@@ -1,6 +1,6 @@
 import pg from "pg";
 import { nickKey } from "../chat/nick.ts";
-import type { UserStore } from "./user-store.ts";
+import { staleNameKeys, type UserStore } from "./user-store.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 1.
 const MIGRATE_LOCK = 7_106_106;
@@ -45,6 +45,7 @@ export class PostgresUserStore implements UserStore {
         await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK]);
         try {
           await client.query(SCHEMA);
+          await rekeyNames(client);
         } finally {
           await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK]);
         }
@@ -76,12 +77,15 @@ export class PostgresUserStore implements UserStore {
     return Number(rows[0]?.seq ?? seq);
   }
 
-  async reserveName(user: string, name: string): Promise<void> {
+  async reserveName(user: string, name: string): Promise<string> {
+    const key = nickKey(name);
     await this.query(
       `INSERT INTO parley_reserved_names (name_key, user_id, name) VALUES ($1, $2, $3)
-       ON CONFLICT (name_key) DO UPDATE SET user_id = excluded.user_id, name = excluded.name`,
-      [nickKey(name), user, name],
+       ON CONFLICT (name_key) DO NOTHING`,
+      [key, user, name],
     );
+    // A statement of its own: it sees a reservation another node committed meanwhile.
+    return (await this.nameOwner(name)) ?? user;
   }
 
   async nameOwner(name: string): Promise<string | undefined> {
@@ -114,3 +118,18 @@ export class PostgresUserStore implements UserStore {
     return (await this.pool.query<R>(text, values)).rows;
   }
 }
+
+/** Reservations stored under an older definition of `nickKey` get today's key (of two that now share a key, the first in key order keeps it). */
+const rekeyNames = async (client: pg.PoolClient): Promise<void> => {
+  const { rows } = await client.query<{ name_key: string; name: string }>(
+    `SELECT name_key, name FROM parley_reserved_names ORDER BY name_key COLLATE "C"`,
+  );
+  for (const { oldKey, newKey } of staleNameKeys(rows, nickKey)) {
+    await client.query(
+      `UPDATE parley_reserved_names SET name_key = $1 WHERE name_key = $2
+       AND NOT EXISTS (SELECT 1 FROM parley_reserved_names WHERE name_key = $1)`,
+      [newKey, oldKey],
+    );
+    await client.query("DELETE FROM parley_reserved_names WHERE name_key = $1", [oldKey]);
+  }
+};

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { nickKey } from "../chat/nick.ts";
 import { openSqliteFile } from "./sqlite-file.ts";
-import type { UserStore } from "./user-store.ts";
+import { staleNameKeys, type UserStore } from "./user-store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS read_positions (
@@ -44,8 +44,7 @@ export class SqliteUserStore implements UserStore {
          ON CONFLICT (user, room) DO UPDATE SET seq = max(seq, excluded.seq) RETURNING seq`,
       ),
       reserve: this.db.prepare<[string, string, string]>(
-        `INSERT INTO reserved_names (name_key, user, name) VALUES (?, ?, ?)
-         ON CONFLICT (name_key) DO UPDATE SET user = excluded.user, name = excluded.name`,
+        "INSERT INTO reserved_names (name_key, user, name) VALUES (?, ?, ?) ON CONFLICT (name_key) DO NOTHING",
       ),
       owner: this.db.prepare<[string], { user: string }>("SELECT user FROM reserved_names WHERE name_key = ?"),
       privacy: this.db.prepare<[], { room: string; private: number }>("SELECT room, private FROM room_privacy"),
@@ -53,6 +52,23 @@ export class SqliteUserStore implements UserStore {
         "INSERT INTO room_privacy (room, private) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET private = excluded.private",
       ),
     };
+    this.rekeyNames();
+  }
+
+  /** Reservations stored under an older definition of `nickKey` get today's key (of two that now share a key, the first in key order keeps it). */
+  private rekeyNames(): void {
+    const rows = this.db.prepare<[], { name_key: string; name: string }>(
+      "SELECT name_key, name FROM reserved_names ORDER BY name_key",
+    );
+    const stale = staleNameKeys(rows.all(), nickKey);
+    if (stale.length === 0) return;
+    const move = this.db.prepare<[string, string]>(
+      "UPDATE OR IGNORE reserved_names SET name_key = ? WHERE name_key = ?",
+    );
+    const drop = this.db.prepare<[string]>("DELETE FROM reserved_names WHERE name_key = ?");
+    this.db.transaction(() => {
+      for (const { oldKey, newKey } of stale) if (move.run(newKey, oldKey).changes === 0) drop.run(oldKey);
+    })();
   }
 
   start(): Promise<void> {
@@ -82,9 +98,10 @@ export class SqliteUserStore implements UserStore {
     });
   }
 
-  reserveName(user: string, name: string): Promise<void> {
-    this.statements.reserve.run(nickKey(name), user, name);
-    return Promise.resolve();
+  reserveName(user: string, name: string): Promise<string> {
+    const key = nickKey(name);
+    this.statements.reserve.run(key, user, name);
+    return Promise.resolve(this.statements.owner.get(key)?.user ?? user);
   }
 
   nameOwner(name: string): Promise<string | undefined> {

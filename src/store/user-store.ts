@@ -10,15 +10,35 @@ export interface ReadPositions {
 }
 
 /**
- * Display names of signed-in users, reserved for them (case-insensitively, by `nickKey`)
- * even while they are away, so no anonymous client can take one by `/nick`.
+ * Display names of signed-in users, reserved for them even while they are away, so no anonymous
+ * client can take one by `/nick` and no other user can sign in under it. Names are compared by
+ * `nickKey` (their look, whatever the case: `Alice`, `аlice` and `aIice` are one name).
  */
 export interface NameReservations {
-  /** Records `name` as `user`'s; a name last used by another user passes to this one. */
-  reserveName(user: string, name: string): Promise<void>;
-  /** The user a name is reserved for, if any. */
+  /**
+   * Reserves `name` for `user` unless another user holds it (a name belongs to the first user,
+   * their token's `sub`, for good); resolves with the user the name is reserved for.
+   */
+  reserveName(user: string, name: string): Promise<string>;
+  /** The user a name (or a lookalike) is reserved for, if any. */
   nameOwner(name: string): Promise<string | undefined>;
 }
+
+/** A reservation whose stored key is no longer `nickKey(name)` (the key's definition changed), keyed anew. */
+export interface StaleNameKey {
+  oldKey: string;
+  newKey: string;
+}
+
+/** The stored reservations whose key must be recomputed. */
+export const staleNameKeys = (
+  rows: Iterable<{ name_key: string; name: string }>,
+  key: (name: string) => string,
+): StaleNameKey[] =>
+  [...rows].flatMap((row) => {
+    const newKey = key(row.name);
+    return newKey === row.name_key ? [] : [{ oldKey: row.name_key, newKey }];
+  });
 
 /**
  * Rooms an administrator made private or public at run time; they override `--private-rooms`

@@ -65,6 +65,7 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
     return page;
   };
 
+  /** A signed-in SDK client; the same person as a page signed in through the backend when `sub` is `demo:<name>`. */
   const sdkUser = (sub: string, name: string) => {
     const client = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, {
       getToken: () => hsToken(secret, { sub, name }),
@@ -101,7 +102,7 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
   test("signed in through the app backend: the name is the token's, no nickname form", async () => {
     const alice = await tab(await person("alice"), "id-hello", "alice");
     assert.equal(await alice.getByRole("textbox", { name: "Your nickname" }).isVisible(), false);
-    const bob = sdkUser("u-bob", "bob");
+    const bob = sdkUser("demo:bob", "bob");
     const room = bob.join("id-hello");
     await nextEvent(room, "joined");
     const heard = nextEvent(room, "message", (m) => m.text === "hi from the page");
@@ -157,7 +158,7 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
     const alice = await tab(await person("alice"), "id-news", "alice");
     await alice.goto(`${base}/#id-lobby`);
     await roomLink(alice, "id-news").waitFor(WAIT);
-    const bob = sdkUser("u-bob", "bob");
+    const bob = sdkUser("demo:bob", "bob");
     const news = bob.join("id-news");
     await nextEvent(news, "joined");
     for (const text of ["n1", "n2", "n3"]) await news.send(text);

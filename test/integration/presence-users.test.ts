@@ -22,6 +22,51 @@ const onePersonScenario = async (nodeA: Presence, nodeB: Presence): Promise<void
   assert.equal(await nodeA.leave("team", "a:3"), true);
 };
 
+/** A nickname passes to a reconnected client only with the hash kept with its claim; its old entries go. */
+const reclaimScenario = async (nodeA: Presence, nodeB: Presence): Promise<void> => {
+  assert.equal(await nodeA.claimNick("Ivy", "a:1", "hash-1"), true);
+  await nodeA.join("den", "a:1", "Ivy");
+  await nodeA.join("den", "a:2", "user-2");
+  assert.equal(await nodeB.claimNick("\u0399vy", "b:1", "hash-x"), false, "a lookalike (Greek Ι) is the same name");
+  assert.equal(await nodeB.reclaimNick("ivy", "b:1", "hash-wrong", "hash-2"), undefined, "a wrong key: refused");
+  assert.deepEqual(await nodeB.reclaimNick("ivy", "b:1", "hash-1", "hash-2"), { previous: "a:1", rooms: ["den"] });
+  assert.deepEqual(await nodeA.members("den"), ["user-2"], "the old connection's entry is gone: no leave to sweep");
+  assert.equal(await nodeA.claimNick("Ivy", "a:3"), false, "the name is b:1's now");
+  assert.equal(await nodeA.reclaimNick("Ivy", "a:3", "hash-1", "hash-3"), undefined, "a key works once");
+  await nodeA.releaseNick("Ivy", "a:1"); // the old connection finally closes: not its name any more
+  assert.equal(await nodeA.claimNick("Ivy", "a:3"), false);
+  assert.equal(await nodeA.claimNick("Bob", "a:4"), true); // held without a key (a text client, a user)
+  assert.equal(await nodeB.reclaimNick("Bob", "b:2", "hash-1", "hash-4"), undefined, "no key, no reclaim");
+  await nodeB.releaseNick("Ivy", "b:1");
+  assert.deepEqual(await nodeA.reclaimNick("Ivy", "a:5", "anything", "hash-5"), { previous: undefined, rooms: [] });
+};
+
+describe("Presence: reconnect keys", () => {
+  test("memory (one node)", async () => {
+    const presence = new MemoryPresence();
+    await reclaimScenario(presence, presence);
+  });
+
+  describe("Redis (two nodes)", async () => {
+    const reason = await skipReason(redisMissing);
+    const keys = redisPrefix();
+    const made: RedisPresence[] = [];
+    after(async () => {
+      for (const presence of made) await presence.close();
+      if (!reason) await keys.clean();
+    });
+    test("a name passes between nodes with its key only", { skip: reason }, async () => {
+      const [a, b] = ["a", "b"].map((nodeId) => {
+        const presence = new RedisPresence({ url: REDIS_URL, prefix: keys.prefix, nodeId, nodeTimeoutMs: 10_000 });
+        made.push(presence);
+        return presence;
+      }) as [RedisPresence, RedisPresence];
+      await Promise.all([a.ping(), b.ping()]);
+      await reclaimScenario(a, b);
+    });
+  });
+});
+
 describe("Presence: one person per signed-in user", () => {
   test("memory (one node)", async () => {
     const presence = new MemoryPresence();

@@ -197,7 +197,9 @@ describe("SDK against a real Parley", () => {
     const renamed = nextEvent(sam, "nick");
     proxy.refuse = false;
     assert.equal((await refused).code, "nick_taken");
-    assert.match((await renamed).nick, /^user-\d+$/);
+    const standIn = await renamed;
+    assert.match(standIn.nick, /^user-\d+$/);
+    assert.equal(standIn.interim, true, "a stand-in: the page does not store it as the user's choice");
     assert.equal(sam.state, "connected", "still connected, under the server's name");
   });
 });
