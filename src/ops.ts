@@ -61,10 +61,11 @@ export class Ops {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, resume counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed"> {
+  /** Options for the chat service: nick bans, refusal and resume counts. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "refused"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
+      refused: (code) => this.metrics.errorSent(code),
       resumed: (complete) => this.metrics.resumed(complete),
     };
   }

@@ -57,6 +57,7 @@ export const observeStore = (inner: HistoryStore, observer: FlowObserver, log: E
       const start = performance.now();
       return attempt(() => inner.append(message)).then(
         (result) => {
+          if (result.conflict) return result; // refused by the service, and counted there
           if (result.duplicate) observer.duplicate();
           else observer.storeWritten(seconds(start));
           return result;

@@ -5,6 +5,8 @@ import {
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  repeatOf,
+  stored,
   storedMessage,
 } from "./history-store.ts";
 
@@ -250,7 +252,7 @@ export class PostgresStore implements HistoryStore {
         const key = input.cid === undefined ? undefined : cidKey(input.room, input.cid);
         const before = key === undefined ? undefined : earlier.get(key);
         if (before) {
-          results.push({ message: before, duplicate: true });
+          results.push(repeatOf(before, input));
           continue;
         }
         const seq = (last.get(input.room) ?? 0) + 1;
@@ -258,7 +260,7 @@ export class PostgresStore implements HistoryStore {
         const message = storedMessage(input, seq);
         if (key !== undefined) earlier.set(key, message); // a repeat within the batch is the same message
         fresh.push({ ...message, cid: input.cid ?? null });
-        results.push({ message, duplicate: false });
+        results.push(stored(message));
       }
       if (fresh.length > 0) {
         await client.query(

@@ -6,6 +6,8 @@ import {
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  repeatOf,
+  stored,
   storedMessage,
 } from "./history-store.ts";
 import { openSqliteFile } from "./sqlite-file.ts";
@@ -301,7 +303,7 @@ export class SqliteStore implements HistoryStore {
     if (key !== undefined) {
       const earlier =
         this.unsettledCids.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
-      if (earlier) return { message: earlier, duplicate: true };
+      if (earlier) return repeatOf(earlier, input);
     }
     const seq = this.seqOf(input.room) + 1;
     const message = storedMessage(input, seq);
@@ -314,7 +316,7 @@ export class SqliteStore implements HistoryStore {
     touched.set(input.room, seq);
     if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
     if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
-    return { message, duplicate: false };
+    return stored(message);
   }
 
   private seqOf(room: string): number {
