@@ -6,7 +6,7 @@ import { Metrics } from "./http/metrics.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
 import { Bans, Moderation } from "./service/moderation.ts";
-import { observeBroker, observeStore } from "./service/observed.ts";
+import { observeBroker, observeStore, WriteHealth } from "./service/observed.ts";
 import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
@@ -43,6 +43,8 @@ export class Ops {
   readonly log: Logger;
   readonly metrics = new Metrics();
   readonly bans = new Bans(Date.now);
+  /** Whether the history store's writes work (for `/readyz`). */
+  readonly storeWrites = new WriteHealth();
   private readonly watch: ConnectionWatch;
 
   constructor(
@@ -54,7 +56,7 @@ export class Ops {
   }
 
   store(store: HistoryStore): HistoryStore {
-    return observeStore(store, this.metrics, this.log);
+    return observeStore(store, this.metrics, this.log, this.storeWrites);
   }
 
   broker(broker: Broker): Broker {

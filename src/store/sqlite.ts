@@ -10,7 +10,7 @@ import {
   stored,
   storedMessage,
 } from "./history-store.ts";
-import { openSqliteFile } from "./sqlite-file.ts";
+import { checkSqliteFile, openSqliteFile } from "./sqlite-file.ts";
 
 export interface SqliteStoreOptions {
   file: string;
@@ -106,7 +106,13 @@ export class SqliteStore implements HistoryStore {
     // The writer thread opens the same file: an in-memory database would be a different one.
     if (options.file === ":memory:") throw new Error("The SQLite store needs a file; use the memory store.");
     this.db = openSqliteFile(options.file, options.synchronous);
-    this.db.exec(SCHEMA);
+    try {
+      checkSqliteFile(this.db, options.file);
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
       workerData: { file: options.file, synchronous: options.synchronous },
       execArgv: [],
