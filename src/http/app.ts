@@ -35,19 +35,17 @@ export class NotReady extends Error {
 }
 
 /** Runs every part's check at once; rejects with the first part that fails, named. */
-export const readiness =
-  (checks: Record<string, () => Promise<void>>) =>
-  async (): Promise<void> => {
-    await Promise.all(
-      Object.entries(checks).map(([part, check]) =>
-        Promise.resolve()
-          .then(check)
-          .catch((error: unknown) => {
-            throw new NotReady(part, error);
-          }),
-      ),
-    );
-  };
+export const readiness = (checks: Record<string, () => Promise<void>>) => async (): Promise<void> => {
+  await Promise.all(
+    Object.entries(checks).map(([part, check]) =>
+      Promise.resolve()
+        .then(check)
+        .catch((error: unknown) => {
+          throw new NotReady(part, error);
+        }),
+    ),
+  );
+};
 
 /** The origin the page may fetch a token from, besides its own; throws a clear error for a URL that cannot work. */
 export const tokenUrlOrigin = (authTokenUrl: string): string | undefined => {
