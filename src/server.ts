@@ -90,7 +90,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     ready: readiness({
       store: async () => {
         await store.ping();
-        ops.storeWrites.check();
+        await ops.storeWrites.check(() => store.probeWrite());
       },
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),

@@ -41,13 +41,16 @@ const overriding = <T extends object>(inner: T, overrides: Partial<T>): T =>
     },
   });
 
+const PROBE_INTERVAL_MS = 1000;
+
 /**
  * Whether the store's writes work, from the appends themselves: a store can answer reads and
  * pings while every write fails (disk full, a damaged file), and that must show in `/readyz`.
- * The last append decides: a failure stands until an append succeeds again.
+ * The last append decides: a failure stands until an append (or a probe write) succeeds again.
  */
 export class WriteHealth {
   private failure: { error: string; since: number } | undefined;
+  private probedAt = 0;
 
   failed(error: unknown, now = Date.now()): void {
     this.failure = { error: error instanceof Error ? error.message : String(error), since: this.failure?.since ?? now };
@@ -57,9 +60,23 @@ export class WriteHealth {
     this.failure = undefined;
   }
 
-  /** Throws why writes fail, while they do. */
-  check(): void {
+  /**
+   * Rejects with why writes fail, while they do. A failure is tried again with `probe` (at most
+   * once a second), so readiness comes back even when nobody sends.
+   */
+  async check(probe: () => Promise<void>, now = Date.now()): Promise<void> {
     if (!this.failure) return;
+    if (now - this.probedAt >= PROBE_INTERVAL_MS) {
+      this.probedAt = now;
+      try {
+        await probe();
+        this.succeeded();
+        return;
+      } catch {
+        // still failing: the append's error says why
+      }
+    }
+    if (!this.failure) return; // an append succeeded meanwhile
     const since = new Date(this.failure.since).toISOString();
     throw new Error(`writes have failed since ${since} (until one succeeds): ${this.failure.error}`);
   }

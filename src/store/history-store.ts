@@ -48,6 +48,11 @@ export interface HistoryStore {
   delete(room: string, seq: number): Promise<boolean>;
   /** Resolves when the store answers; for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Makes one tiny durable write outside the history; rejects when writing fails. Readiness uses
+   * it after failed appends, so a node nobody sends to still notices that writes work again.
+   */
+  probeWrite(): Promise<void>;
   /** Writes what is pending, then releases the store. */
   close(): Promise<void>;
 }

@@ -70,6 +70,10 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve();
   }
 
+  probeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

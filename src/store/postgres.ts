@@ -35,7 +35,7 @@ interface Row {
 
 // Bumped with each change; every statement is idempotent, so nodes starting together are safe
 // (they also take an advisory lock, so only one runs it at a time).
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const MIGRATE_LOCK = 7_106_105; // any constant: the advisory lock key of Parley's migrations
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL);
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS parley_messages (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS parley_messages_room_cid ON parley_messages (room, cid) WHERE cid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS parley_messages_ts ON parley_messages (ts);
+CREATE TABLE IF NOT EXISTS parley_write_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
 `;
 
 const COLUMNS = "room, seq, id, nick, text, ts";
@@ -144,6 +145,13 @@ export class PostgresStore implements HistoryStore {
 
   async ping(): Promise<void> {
     await this.query("SELECT 1", []);
+  }
+
+  async probeWrite(): Promise<void> {
+    await this.query(
+      "INSERT INTO parley_write_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+      [Date.now()],
+    );
   }
 
   async close(): Promise<void> {

@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_cid ON messages (room, cid) WHERE cid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 /**
@@ -146,6 +147,7 @@ export class SqliteStore implements HistoryStore {
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
       delete: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq = ?"),
       pruneAge: db.prepare<[number]>("DELETE FROM messages WHERE ts < ?"),
+      probe: db.prepare<[number]>("INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)"),
     };
     if (options.retention.maxAgeMs > 0) {
       this.ageTimer = setInterval(() => this.pruneByAge(Date.now()), Math.min(60_000, options.retention.maxAgeMs));
@@ -273,6 +275,17 @@ export class SqliteStore implements HistoryStore {
 
   ping(): Promise<void> {
     this.db.prepare("SELECT 1").get();
+    return Promise.resolve();
+  }
+
+  /**
+   * On this thread's connection, and only while the writer is idle (so it holds no lock to wait
+   * for): one small commit, a few ms of fsync, at most once a second while writes are failing.
+   */
+  probeWrite(): Promise<void> {
+    if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
+    if (this.inFlight.length > 0) return Promise.reject(new Error("appends are being written; their outcome decides"));
+    this.statements.probe.run(Date.now());
     return Promise.resolve();
   }
 

@@ -45,7 +45,7 @@ describe("storage faults: a real full disk under a running Parley", async () => 
     rmSync(mountPoint, { recursive: true, force: true });
   });
 
-  test("while writes fail: sends are refused (JSON error, text error line), never broadcast; /readyz is 503 and says why, 200 again after a write succeeds", {
+  test("while writes fail: sends are refused (JSON error, text error line), never broadcast; /readyz is 503 and says why, 200 again once a write succeeds", {
     skip: reason,
   }, async () => {
     const parley = await startTestParley({ dataDir: join(mountPoint, "data") });
@@ -89,11 +89,17 @@ describe("storage faults: a real full disk under a running Parley", async () => 
       );
 
       unlinkSync(filler);
+      // Nobody has sent since: readiness comes back by a probe write (tried at most once a second).
+      let ready = await readyz(parley.port);
+      for (let i = 0; i < 30 && ready.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ready = await readyz(parley.port);
+      }
+      assert.equal(ready.status, 200, "ready again once writes work, before anyone sends");
       textSender.send("after the fault");
       sender.send({ type: "send", text: `${big}${refusedCid.slice(1)}`, cid: refusedCid });
       const resent = await sender.expect((e) => e.cid === refusedCid);
       assert.deepEqual([resent.type, resent.duplicate], ["ack", false], "stored once the disk has room");
-      assert.equal((await readyz(parley.port)).status, 200, "ready again after a write succeeded");
 
       await textWatcher.nextMatching((f) => f.endsWith(": after the fault"));
       assert.ok(!textWatcher.frames.some((f) => f.includes("lost line")), "a text client never saw the unsaved line");

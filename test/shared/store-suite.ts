@@ -158,6 +158,8 @@ export const storeSuite = (subject: StoreSubject): void => {
       assert.deepEqual(await store.bounds("reads"), { first: 1, last: 10 }, "last counts deleted seqs");
       assert.equal((await say(store, "reads", "r11")).message.seq, 11, "a deleted seq is never reused");
       await store.ping();
+      await store.probeWrite();
+      assert.deepEqual(seqs(await store.after("reads", 0, 100)).length, 9, "a probe write is not history");
       await closeAll();
     });
 
