@@ -6,14 +6,10 @@ import { connectJson, type Event, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 
-const errorsSent = async (port: number, code: string): Promise<number> =>
-  sampleValue(
-    parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()),
-    "parley_errors_sent_total",
-    {
-      code,
-    },
-  );
+const errorsSent = async (port: number, code: string): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return sampleValue(parsePrometheus(text), "parley_errors_sent_total", { code });
+};
 
 /** What a sender and a watcher see of client ids, the same on every store. */
 const clientIds = (
@@ -102,12 +98,11 @@ const clientIds = (
 
 clientIds("memory", async () => ({ store: "memory", drop: async () => {} }));
 clientIds("SQLite", async () => ({ store: "sqlite", drop: async () => {} }));
-let database: TestDatabase | undefined;
 clientIds(
   "PostgreSQL",
   async () => {
-    database = await createTestDatabase();
-    return { store: database.url, drop: () => (database as TestDatabase).drop() };
+    const database: TestDatabase = await createTestDatabase();
+    return { store: database.url, drop: () => database.drop() };
   },
   () => skipReason(postgresMissing),
 );
