@@ -9,6 +9,7 @@ import { MemoryPresence } from "./presence/memory.ts";
 import type { Presence } from "./presence/presence.ts";
 import { RedisPresence } from "./presence/redis.ts";
 import type { ParleyConfig } from "./settings.ts";
+import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
 import { MemoryUserStore } from "./store/memory-users.ts";
@@ -79,8 +80,19 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     );
   }
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const store = storeOverride ?? createStore(config);
-  const users = createUserStore(config);
+  // One process per data directory: memory has none, and PostgreSQL is shared by design.
+  const lock = kind === "sqlite" ? lockDataDir(config.dataDir) : undefined;
+  let store: HistoryStore | undefined;
+  let users: UserStore;
+  try {
+    store = storeOverride ?? createStore(config);
+    users = createUserStore(config);
+  } catch (error) {
+    if (store !== storeOverride) void store?.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
+  const history = store;
   let broker: Broker;
   let presence: Presence;
   if (config.redis) {
@@ -93,13 +105,13 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
   }
   return {
     nodeId,
-    store,
+    store: history,
     broker,
     presence,
     users,
     ready: async () => {
-      if (store instanceof PostgresStore) {
-        await store.start().catch((error: unknown) => {
+      if (history instanceof PostgresStore) {
+        await history.start().catch((error: unknown) => {
           throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
         });
       }
@@ -116,9 +128,10 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     },
     close: async () => {
       await presence.close();
-      await store.close();
+      await history.close();
       await users.close();
       await broker.close();
+      lock?.release();
     },
   };
 };

@@ -6,7 +6,7 @@ import { Metrics } from "./http/metrics.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
 import { Bans, Moderation } from "./service/moderation.ts";
-import { observeBroker, observeStore } from "./service/observed.ts";
+import { observeBroker, observeStore, WriteHealth } from "./service/observed.ts";
 import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
@@ -43,6 +43,8 @@ export class Ops {
   readonly log: Logger;
   readonly metrics = new Metrics();
   readonly bans = new Bans(Date.now);
+  /** Whether the history store's writes work (for `/readyz`). */
+  readonly storeWrites = new WriteHealth();
   private readonly watch: ConnectionWatch;
 
   constructor(
@@ -54,17 +56,18 @@ export class Ops {
   }
 
   store(store: HistoryStore): HistoryStore {
-    return observeStore(store, this.metrics, this.log);
+    return observeStore(store, this.metrics, this.log, this.storeWrites);
   }
 
   broker(broker: Broker): Broker {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, resume and rename counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "nickRequested"> {
+  /** Options for the chat service: nick bans, refusal, resume and rename counts. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "refused" | "nickRequested"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
+      refused: (code) => this.metrics.errorSent(code),
       resumed: (complete) => this.metrics.resumed(complete),
       nickRequested: (result) => this.metrics.nickRequested(result),
     };

@@ -5,7 +5,7 @@ import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
-import { createHttpApp, tokenUrlOrigin } from "./http/app.ts";
+import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
@@ -87,7 +87,14 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     service.fanout,
   );
   const app = createHttpApp({
-    ready: async () => Promise.all([store.ping(), broker.ping(), engines.presence.ping()]).then(() => {}),
+    ready: readiness({
+      store: async () => {
+        await store.ping();
+        await ops.storeWrites.check(() => store.probeWrite());
+      },
+      broker: () => broker.ping(),
+      presence: () => engines.presence.ping(),
+    }),
     ...ops.http({ service, store, broker, connections: () => gateway.connections }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });

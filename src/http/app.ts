@@ -23,6 +23,30 @@ const SECURITY_HEADERS = {
 const pageCsp = (connect: string) =>
   `default-src 'none'; script-src 'self'; style-src 'self'; connect-src ${connect}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
+/** A part Parley needs does not work: `part` names it (`store`, `broker`, `presence`). */
+export class NotReady extends Error {
+  constructor(
+    readonly part: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "NotReady";
+  }
+}
+
+/** Runs every part's check at once; rejects with the first part that fails, named. */
+export const readiness = (checks: Record<string, () => Promise<void>>) => async (): Promise<void> => {
+  await Promise.all(
+    Object.entries(checks).map(([part, check]) =>
+      Promise.resolve()
+        .then(check)
+        .catch((error: unknown) => {
+          throw new NotReady(part, error);
+        }),
+    ),
+  );
+};
+
 /** The origin the page may fetch a token from, besides its own; throws a clear error for a URL that cannot work. */
 export const tokenUrlOrigin = (authTokenUrl: string): string | undefined => {
   if (authTokenUrl === "" || authTokenUrl.startsWith("/")) return undefined;
@@ -74,8 +98,10 @@ export const createHttpApp = (options: HttpAppOptions) => {
     if (path === "/readyz") {
       options.ready().then(
         () => send(res, 200, "application/json", `${JSON.stringify({ status: "ready" })}\n`),
-        (error: unknown) =>
-          send(res, 503, "application/json", `${JSON.stringify({ status: "unavailable", error: String(error) })}\n`),
+        (error: unknown) => {
+          const why = error instanceof NotReady ? { part: error.part, error: error.message } : { error: String(error) };
+          send(res, 503, "application/json", `${JSON.stringify({ status: "unavailable", ...why })}\n`);
+        },
       );
       return;
     }

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ErrorCode } from "../chat/errors.ts";
 import type { Mode } from "../chat/hub.ts";
 import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
 import type { TransportStats } from "../transport/connection.ts";
@@ -56,6 +57,8 @@ export class Metrics {
   private readonly drops = tallies(DROP_REASONS);
   private readonly resumes = { complete: 0, incomplete: 0 };
   private readonly nickRequests = tallies(NICK_RESULTS);
+  /** By error code: a bounded set (`ErrorCode`), each label made at its first refusal. */
+  private readonly errorsSent: Record<string, number> = {};
   private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0 };
   private sources: MetricSources | undefined;
   private readonly storeWrite: Histogram;
@@ -117,6 +120,12 @@ export class Metrics {
         return self.drops.slow + self.transport.shedFrames;
       },
     });
+    labelled(
+      "parley_errors_sent_total",
+      "Refusals explained to a client (a JSON `error` event or a text-mode error line), by error code.",
+      "code",
+      this.errorsSent,
+    );
     labelled(
       "parley_resumes_total",
       "Resumes from `since`: complete, or with part of the gap lost to retention.",
@@ -205,6 +214,10 @@ export class Metrics {
 
   dropped(reason: DropReason): void {
     this.drops[reason]++;
+  }
+
+  errorSent(code: ErrorCode): void {
+    this.errorsSent[code] = (this.errorsSent[code] ?? 0) + 1;
   }
 
   resumed(complete: boolean): void {

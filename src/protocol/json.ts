@@ -102,6 +102,12 @@ const optionalString = (frame: Json, key: string, max = 1_000_000): string | und
   return wellFormed(value);
 };
 
+/** A `cid` names one message: "" would make every send with it one message, so it is refused, not taken as absent. */
+const optionalCid = (frame: Json): string | undefined => {
+  const cid = optionalString(frame, "cid", MAX_CID_LENGTH);
+  return cid === "" ? fail('"cid" must not be empty; leave it out to send without one.') : cid;
+};
+
 const requiredString = (frame: Json, key: string, max?: number): string =>
   optionalString(frame, key, max) ?? fail(`"${key}" is required.`);
 
@@ -132,7 +138,7 @@ export const decodeClientFrame = (raw: string): ClientFrame => {
         type: "send",
         room: optionalString(frame, "room"),
         text: requiredString(frame, "text"),
-        cid: optionalString(frame, "cid", MAX_CID_LENGTH),
+        cid: optionalCid(frame),
       };
     case "nick":
       return {

@@ -1,8 +1,8 @@
 import type { ClientFrame } from "../protocol/json.ts";
 import type { Room } from "./room.ts";
-import type { Ack, ParleyServerError, Timers } from "./types.ts";
+import { type Ack, ParleyServerError, type Timers } from "./types.ts";
 
-/** Refusals that may pass if the same message is sent again later. */
+/** Refusals that may pass if the same message is sent again later; any other (e.g. `cid_conflict`) is final. */
 const TEMPORARY = new Set(["store_unavailable", "rate_limited", "internal"]);
 
 export interface OutboxHost {
@@ -55,7 +55,9 @@ export class Outbox {
   add(room: Room, text: string, cid: string | undefined): Promise<Ack> {
     const id = cid ?? `${this.prefix}-${++this.count}`;
     const existing = this.entries.get(id);
-    if (existing) return existing.promise;
+    if (existing && existing.room === room && existing.text === text) return existing.promise;
+    // The server would refuse it too (cid_conflict): a cid names one message.
+    if (existing) return Promise.reject(conflict(id, room));
     let resolve: (ack: Ack) => void = () => {};
     let reject: (error: Error) => void = () => {};
     const promise = new Promise<Ack>((ok, fail) => {
@@ -135,3 +137,9 @@ export class Outbox {
     this.host.transmit({ type: "send", room: entry.room.name, text: entry.text, cid: entry.cid });
   }
 }
+
+const conflict = (cid: string, room: Room): ParleyServerError =>
+  new ParleyServerError("cid_conflict", "This cid is already used by another message waiting to be sent.", {
+    room: room.name,
+    cid,
+  });

@@ -1,5 +1,5 @@
 import type { Broker, RoomEvent } from "../broker/broker.ts";
-import { isParleyError, ParleyError } from "../chat/errors.ts";
+import { type ErrorCode, isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
@@ -35,6 +35,8 @@ export interface ChatServiceOptions {
   nickBanned?: (nick: string) => boolean;
   /** Told how each rename ended: `changed`, `reclaimed`, or the refusal's error code (for metrics). */
   nickRequested?: (result: string) => void;
+  /** Told of each refusal sent to a client (an `error` event or a text ` .... error:` line), for metrics. */
+  refused?: (code: ErrorCode) => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
   /** Who is where across nodes; this node alone when not given. */
@@ -160,7 +162,12 @@ export class ChatService {
     }
     const { store, broker, now } = this.options;
     store.append({ room, nick: session.member.nick, text, ts: now(), cid }).then(
-      ({ message, duplicate }) => {
+      ({ message, duplicate, conflict }) => {
+        if (conflict) {
+          const reused = `This cid was used in ${room} for another message (seq ${message.seq}); a new message needs a new cid.`;
+          this.fail(session, new ParleyError("cid_conflict", reused), { cid, room });
+          return;
+        }
         if (session.member.mode === "json") {
           this.reply(session, {
             type: "ack",
@@ -315,6 +322,7 @@ export class ChatService {
   /** Sends `error` to a JSON client, or a ` .... error:` line to a text client. */
   fail(session: Session, error: unknown, context: { cid?: string | undefined; room?: string }): void {
     const parley = isParleyError(error) ? error : new ParleyError("internal", "Something went wrong.");
+    this.options.refused?.(parley.code);
     if (session.member.mode === "text") {
       session.conn.send(textError(parley.message));
       return;

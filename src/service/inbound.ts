@@ -15,7 +15,8 @@ export const handleFrame = (service: ChatService, session: Session, data: string
   try {
     frame = decodeClientFrame(data);
   } catch (error) {
-    service.fail(session, error, {});
+    // With the cid it carried (even ""), so the sender can tell which of its sends was refused.
+    service.fail(session, error, { cid: cidOf(data) });
     return;
   }
   const home = session.conn.info.room;

@@ -41,11 +41,58 @@ const overriding = <T extends object>(inner: T, overrides: Partial<T>): T =>
     },
   });
 
+const PROBE_INTERVAL_MS = 1000;
+
+/**
+ * Whether the store's writes work, from the appends themselves: a store can answer reads and
+ * pings while every write fails (disk full, a damaged file), and that must show in `/readyz`.
+ * The last append decides: a failure stands until an append (or a probe write) succeeds again.
+ */
+export class WriteHealth {
+  private failure: { error: string; since: number } | undefined;
+  private probedAt = 0;
+
+  failed(error: unknown, now = Date.now()): void {
+    this.failure = { error: error instanceof Error ? error.message : String(error), since: this.failure?.since ?? now };
+  }
+
+  succeeded(): void {
+    this.failure = undefined;
+  }
+
+  /**
+   * Rejects with why writes fail, while they do. A failure is tried again with `probe` (at most
+   * once a second), so readiness comes back even when nobody sends.
+   */
+  async check(probe: () => Promise<void>, now = Date.now()): Promise<void> {
+    if (!this.failure) return;
+    if (now - this.probedAt >= PROBE_INTERVAL_MS) {
+      this.probedAt = now;
+      try {
+        await probe();
+        this.succeeded();
+        return;
+      } catch {
+        // still failing: the append's error says why
+      }
+    }
+    if (!this.failure) return; // an append succeeded meanwhile
+    const since = new Date(this.failure.since).toISOString();
+    throw new Error(`writes have failed since ${since} (until one succeeds): ${this.failure.error}`);
+  }
+}
+
 /**
  * A store that reports: every append is a message in, timed until durable; failures are
- * counted and logged (without the message text). The service stays unaware of metrics.
+ * counted and logged (without the message text), and kept in `writes` for readiness.
+ * The service stays unaware of metrics.
  */
-export const observeStore = (inner: HistoryStore, observer: FlowObserver, log: ErrorLog): HistoryStore => {
+export const observeStore = (
+  inner: HistoryStore,
+  observer: FlowObserver,
+  log: ErrorLog,
+  writes = new WriteHealth(),
+): HistoryStore => {
   const failed = (operation: string, room: string) => (error: unknown) => {
     observer.storeError();
     log.error({ event: "store_error", operation, room, err: error }, `history store ${operation} failed`);
@@ -57,11 +104,16 @@ export const observeStore = (inner: HistoryStore, observer: FlowObserver, log: E
       const start = performance.now();
       return attempt(() => inner.append(message)).then(
         (result) => {
+          writes.succeeded();
+          if (result.conflict) return result; // refused by the service, and counted there
           if (result.duplicate) observer.duplicate();
           else observer.storeWritten(seconds(start));
           return result;
         },
-        failed("append", message.room),
+        (error: unknown) => {
+          writes.failed(error);
+          return failed("append", message.room)(error);
+        },
       );
     },
     latest: (room, limit) => attempt(() => inner.latest(room, limit)).catch(failed("latest", room)),

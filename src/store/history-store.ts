@@ -5,6 +5,11 @@ export interface AppendResult {
   message: ChatMessage;
   /** true when a message with the same room and `cid` was stored before: nothing new was written. */
   duplicate: boolean;
+  /**
+   * true when that earlier message has another text: the `cid` was reused for a different message,
+   * which is refused (`duplicate` is true too, so nothing is written or broadcast).
+   */
+  conflict: boolean;
 }
 
 /** The seq range a room's history still holds: `first` is 0 when the room holds nothing. */
@@ -26,7 +31,8 @@ export interface Retention {
  * Ordering contract: `append` gives each room's messages `seq` 1, 2, 3… in the order the
  * appends were made, with no gap and no reuse, across restarts and across every process
  * sharing the store. When the returned promise resolves the message is durable: it is
- * safe to acknowledge and broadcast it. Appends with the same `(room, cid)` are one message.
+ * safe to acknowledge and broadcast it. Appends with the same `(room, cid)` are one message:
+ * a repeat with the same text is a `duplicate`, one with another text a `conflict` (nothing stored).
  * Reads return messages in ascending `seq`.
  */
 export interface HistoryStore {
@@ -42,6 +48,11 @@ export interface HistoryStore {
   delete(room: string, seq: number): Promise<boolean>;
   /** Resolves when the store answers; for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Makes one tiny durable write outside the history; rejects when writing fails. Readiness uses
+   * it after failed appends, so a node nobody sends to still notices that writes work again.
+   */
+  probeWrite(): Promise<void>;
   /** Writes what is pending, then releases the store. */
   close(): Promise<void>;
 }
@@ -55,3 +66,13 @@ export const storedMessage = (input: NewMessage, seq: number): ChatMessage => ({
   text: input.text,
   ts: input.ts,
 });
+
+/** What an append answers when its `(room, cid)` names `earlier`: the same message again, or a reuse of the cid. */
+export const repeatOf = (earlier: ChatMessage, input: NewMessage): AppendResult => ({
+  message: earlier,
+  duplicate: true,
+  conflict: earlier.text !== input.text,
+});
+
+/** A message stored by this append. */
+export const stored = (message: ChatMessage): AppendResult => ({ message, duplicate: false, conflict: false });

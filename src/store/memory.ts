@@ -4,6 +4,8 @@ import {
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  repeatOf,
+  stored,
   storedMessage,
 } from "./history-store.ts";
 
@@ -23,7 +25,7 @@ export class MemoryStore implements HistoryStore {
   append(input: NewMessage): Promise<AppendResult> {
     const log = this.log(input.room);
     const earlier = input.cid === undefined ? undefined : log.byCid.get(input.cid);
-    if (earlier) return Promise.resolve({ message: earlier, duplicate: true });
+    if (earlier) return Promise.resolve(repeatOf(earlier, input));
     log.lastSeq += 1;
     const message = storedMessage(input, log.lastSeq);
     log.messages.push(message);
@@ -32,7 +34,7 @@ export class MemoryStore implements HistoryStore {
       log.cidOf.set(message, input.cid);
     }
     this.prune(log, input.ts);
-    return Promise.resolve({ message, duplicate: false });
+    return Promise.resolve(stored(message));
   }
 
   latest(room: string, limit: number): Promise<ChatMessage[]> {
@@ -65,6 +67,10 @@ export class MemoryStore implements HistoryStore {
   }
 
   ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  probeWrite(): Promise<void> {
     return Promise.resolve();
   }
 

@@ -5,6 +5,8 @@ import {
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  repeatOf,
+  stored,
   storedMessage,
 } from "./history-store.ts";
 
@@ -33,7 +35,7 @@ interface Row {
 
 // Bumped with each change; every statement is idempotent, so nodes starting together are safe
 // (they also take an advisory lock, so only one runs it at a time).
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 const MIGRATE_LOCK = 7_106_105; // any constant: the advisory lock key of Parley's migrations
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL);
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS parley_messages (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS parley_messages_room_cid ON parley_messages (room, cid) WHERE cid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS parley_messages_ts ON parley_messages (ts);
+CREATE TABLE IF NOT EXISTS parley_write_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
 `;
 
 const COLUMNS = "room, seq, id, nick, text, ts";
@@ -142,6 +145,13 @@ export class PostgresStore implements HistoryStore {
 
   async ping(): Promise<void> {
     await this.query("SELECT 1", []);
+  }
+
+  async probeWrite(): Promise<void> {
+    await this.query(
+      "INSERT INTO parley_write_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+      [Date.now()],
+    );
   }
 
   async close(): Promise<void> {
@@ -250,7 +260,7 @@ export class PostgresStore implements HistoryStore {
         const key = input.cid === undefined ? undefined : cidKey(input.room, input.cid);
         const before = key === undefined ? undefined : earlier.get(key);
         if (before) {
-          results.push({ message: before, duplicate: true });
+          results.push(repeatOf(before, input));
           continue;
         }
         const seq = (last.get(input.room) ?? 0) + 1;
@@ -258,7 +268,7 @@ export class PostgresStore implements HistoryStore {
         const message = storedMessage(input, seq);
         if (key !== undefined) earlier.set(key, message); // a repeat within the batch is the same message
         fresh.push({ ...message, cid: input.cid ?? null });
-        results.push({ message, duplicate: false });
+        results.push(stored(message));
       }
       if (fresh.length > 0) {
         await client.query(

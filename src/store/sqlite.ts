@@ -6,9 +6,11 @@ import {
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  repeatOf,
+  stored,
   storedMessage,
 } from "./history-store.ts";
-import { openSqliteFile } from "./sqlite-file.ts";
+import { checkSqliteFile, openSqliteFile } from "./sqlite-file.ts";
 
 export interface SqliteStoreOptions {
   file: string;
@@ -65,6 +67,7 @@ CREATE TABLE IF NOT EXISTS messages (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_cid ON messages (room, cid) WHERE cid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
+CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 `;
 
 /**
@@ -104,7 +107,13 @@ export class SqliteStore implements HistoryStore {
     // The writer thread opens the same file: an in-memory database would be a different one.
     if (options.file === ":memory:") throw new Error("The SQLite store needs a file; use the memory store.");
     this.db = openSqliteFile(options.file, options.synchronous);
-    this.db.exec(SCHEMA);
+    try {
+      checkSqliteFile(this.db, options.file);
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
       workerData: { file: options.file, synchronous: options.synchronous },
       execArgv: [],
@@ -138,6 +147,7 @@ export class SqliteStore implements HistoryStore {
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
       delete: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq = ?"),
       pruneAge: db.prepare<[number]>("DELETE FROM messages WHERE ts < ?"),
+      probe: db.prepare<[number]>("INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)"),
     };
     if (options.retention.maxAgeMs > 0) {
       this.ageTimer = setInterval(() => this.pruneByAge(Date.now()), Math.min(60_000, options.retention.maxAgeMs));
@@ -268,6 +278,17 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve();
   }
 
+  /**
+   * On this thread's connection, and only while the writer is idle (so it holds no lock to wait
+   * for): one small commit, a few ms of fsync, at most once a second while writes are failing.
+   */
+  probeWrite(): Promise<void> {
+    if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
+    if (this.inFlight.length > 0) return Promise.reject(new Error("appends are being written; their outcome decides"));
+    this.statements.probe.run(Date.now());
+    return Promise.resolve();
+  }
+
   /** Commits what is pending, then stops the writer and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -301,7 +322,7 @@ export class SqliteStore implements HistoryStore {
     if (key !== undefined) {
       const earlier =
         this.unsettledCids.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
-      if (earlier) return { message: earlier, duplicate: true };
+      if (earlier) return repeatOf(earlier, input);
     }
     const seq = this.seqOf(input.room) + 1;
     const message = storedMessage(input, seq);
@@ -314,7 +335,7 @@ export class SqliteStore implements HistoryStore {
     touched.set(input.room, seq);
     if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
     if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
-    return { message, duplicate: false };
+    return stored(message);
   }
 
   private seqOf(room: string): number {

@@ -41,6 +41,7 @@ describe("/metrics after real chat traffic", () => {
       parley_broadcast_seconds: "histogram",
       parley_resumes_total: "counter",
       parley_nick_requests_total: "counter",
+      parley_errors_sent_total: "counter",
       parley_store_up: "gauge",
       parley_broker_up: "gauge",
     };

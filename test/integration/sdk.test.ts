@@ -137,6 +137,26 @@ describe("SDK against a real Parley", () => {
     assert.throws(() => client.join("again"), /closed/);
   });
 
+  test("a cid reused for another text, or empty, is refused for good: the send fails once, nothing is retried", async () => {
+    const parley = await startTestParley();
+    cleanup.push(() => parley.close());
+    const client = sdkClient(`ws://127.0.0.1:${parley.port}/chat`);
+    cleanup.push(() => client.close());
+    const room = client.join("ids");
+    await nextEvent(room, "joined");
+    const code = (expected: string) => (error: unknown) => (error as { code?: string }).code === expected;
+
+    const first = await room.send("pay 10", { cid: "order-1" });
+    await assert.rejects(room.send("pay 1000", { cid: "order-1" }), code("cid_conflict"), "refused by the server");
+    const again = await room.send("pay 10", { cid: "order-1" });
+    assert.deepEqual([again.seq, again.duplicate], [first.seq, true]);
+    const waiting = room.send("pay 20", { cid: "order-2" });
+    await assert.rejects(room.send("pay 2000", { cid: "order-2" }), code("cid_conflict"), "refused in the outbox");
+    await waiting;
+    await assert.rejects(room.send("no id", { cid: "" }), code("bad_request"));
+    assert.equal(client.pending, 0, "nothing left to retry");
+  });
+
   test("a gap older than retention gives an explicit resume-incomplete and the latest page", async () => {
     const parley = await startTestParley({ retainMessages: 5 });
     cleanup.push(() => parley.close());

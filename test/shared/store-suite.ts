@@ -113,6 +113,35 @@ export const storeSuite = (subject: StoreSubject): void => {
       await closeAll();
     });
 
+    test("a (room, cid) reused with another text is a conflict: nothing stored, the first message kept", {
+      skip: reason,
+    }, async () => {
+      const a = await openStore();
+      const b = subject.shared ? await openStore() : a;
+      const first = await say(a, "reuse", "the first text", { cid: "k1" });
+      assert.deepEqual([first.duplicate, first.conflict], [false, false]);
+      const reused = await say(b, "reuse", "another text", { cid: "k1" });
+      assert.deepEqual([reused.duplicate, reused.conflict], [true, true]);
+      assert.equal(reused.message.id, first.message.id, "the conflict names the stored message");
+      assert.equal(reused.message.text, "the first text");
+      const repeat = await say(b, "reuse", "the first text", { cid: "k1" });
+      assert.deepEqual([repeat.duplicate, repeat.conflict], [true, false], "the exact repeat is still a duplicate");
+      // Within one batch (one turn) too: the first of the two is stored, the second conflicts.
+      const [one, two] = await Promise.all([
+        say(a, "reuse", "same turn A", { cid: "k2" }),
+        say(a, "reuse", "same turn B", { cid: "k2" }),
+      ]);
+      assert.deepEqual([one.conflict, two.conflict, two.message.id], [false, true, one.message.id]);
+      const elsewhere = await say(a, "reuse-2", "another text", { cid: "k1" });
+      assert.deepEqual([elsewhere.duplicate, elsewhere.conflict], [false, false], "a cid is per room");
+      assert.deepEqual(
+        (await a.after("reuse", 0, 10)).map((m) => m.text),
+        ["the first text", "same turn A"],
+        "nothing of the conflicting appends was stored",
+      );
+      await closeAll();
+    });
+
     test("after, before, latest, bounds and delete", { skip: reason }, async () => {
       const store = await openStore();
       assert.deepEqual(await store.bounds("reads"), { first: 0, last: 0 });
@@ -129,6 +158,8 @@ export const storeSuite = (subject: StoreSubject): void => {
       assert.deepEqual(await store.bounds("reads"), { first: 1, last: 10 }, "last counts deleted seqs");
       assert.equal((await say(store, "reads", "r11")).message.seq, 11, "a deleted seq is never reused");
       await store.ping();
+      await store.probeWrite();
+      assert.deepEqual(seqs(await store.after("reads", 0, 100)).length, 9, "a probe write is not history");
       await closeAll();
     });
 
