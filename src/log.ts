@@ -18,3 +18,37 @@ export const createLogger = (level: LogLevel, destination?: DestinationStream): 
     },
     destination,
   );
+
+/**
+ * One warning per kind of event per window, however many happen: the first at once, then a
+ * summary line with how many more there were. A flood (thousands of sockets) is a few lines, not
+ * one per socket; `kinds` is a fixed set, so memory stays bounded.
+ */
+export class LogThrottle {
+  private readonly kinds = new Map<string, { until: number; more: number; timer?: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly windowMs = 10_000,
+  ) {}
+
+  warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    const now = Date.now();
+    const state = this.kinds.get(kind) ?? { until: 0, more: 0 };
+    this.kinds.set(kind, state);
+    if (now >= state.until) {
+      state.until = now + this.windowMs;
+      this.log.warn({ event: kind, ...fields }, message);
+      return;
+    }
+    state.more++;
+    state.timer ??= setTimeout(() => {
+      state.timer = undefined;
+      const more = state.more;
+      state.more = 0;
+      state.until = Date.now() + this.windowMs;
+      this.log.warn({ event: kind, more, seconds: this.windowMs / 1000 }, `${message} (${more} more)`);
+    }, state.until - now);
+    state.timer.unref();
+  }
+}

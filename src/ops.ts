@@ -3,15 +3,17 @@ import type { Broker } from "./broker/broker.ts";
 import { createAdmin } from "./http/admin.ts";
 import type { HttpAppOptions } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, LogThrottle } from "./log.ts";
 import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
 import { Bans, Moderation } from "./service/moderation.ts";
 import { observeBroker, observeStore } from "./service/observed.ts";
 import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
+import { parseIpList } from "./transport/conn-limits.ts";
 import type { Connection } from "./transport/connection.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";
+import { HandshakeGuard } from "./transport/handshake-guard.ts";
 
 /** What the caller of `startParley` may supply besides the config. */
 export interface ParleyDeps {
@@ -43,6 +45,10 @@ export class Ops {
   readonly log: Logger;
   readonly metrics = new Metrics();
   readonly bans = new Bans(Date.now);
+  /** Slowloris defence on both ports: cuts are counted, and logged a few lines per flood. */
+  readonly handshakes: HandshakeGuard;
+  /** Warnings that a flood would repeat per socket or per request, one line per kind and window. */
+  readonly floodLog: LogThrottle;
   private readonly watch: ConnectionWatch;
 
   constructor(
@@ -51,6 +57,21 @@ export class Ops {
   ) {
     this.log = createLogger(config.logLevel, deps.logStream);
     this.watch = new ConnectionWatch(this.metrics, this.log);
+    this.floodLog = new LogThrottle(this.log);
+    this.handshakes = new HandshakeGuard(
+      {
+        deadlineMs: config.handshakeTimeoutMs,
+        maxPerIp: config.maxHandshakesPerIp,
+        trustedProxies: parseIpList(config.trustedProxies),
+      },
+      {
+        cut: (reason, ip) => {
+          this.metrics.handshakeCut(reason);
+          const why = reason === "timeout" ? "request headers too slow: 408" : "too many unfinished sockets: 429";
+          this.floodLog.warn(`handshake_${reason}`, { ip }, `socket closed before its request: ${why}`);
+        },
+      },
+    );
   }
 
   store(store: HistoryStore): HistoryStore {
@@ -108,6 +129,7 @@ export class Ops {
       members: () => service.hub.memberCount,
       storeUp: () => answers(() => store.ping()),
       brokerUp: () => answers(() => broker.ping()),
+      unfinishedHandshakes: () => this.handshakes.pending,
     });
     if (this.config.adminToken === "") return { metrics: this.metrics };
     const moderation = new Moderation({

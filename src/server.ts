@@ -92,13 +92,15 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
 
-  const page = createServer(app);
+  const guard = ops.handshakes;
+  const page = createServer(guard.serverOptions(), app);
+  guard.watch(page);
   page.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/chat" || path.startsWith("/chat/")) gateway.handleUpgrade(req, socket, head);
     else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
-  const cookbook = createServer((_req, res) => {
+  const cookbook = createServer(guard.serverOptions(), (_req, res) => {
     res.writeHead(426, {
       "Content-Type": "text/plain; charset=utf-8",
       "X-Content-Type-Options": "nosniff",
@@ -107,6 +109,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     res.end("This port speaks WebSocket only; the page is on the HTTP port.\n");
   });
   cookbook.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  guard.watch(cookbook);
 
   await listen(page, config.port, config.host);
   await listen(cookbook, config.wsPort, config.host);

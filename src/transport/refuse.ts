@@ -17,6 +17,22 @@ export const refuseUpgrade = (
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
-  if (socket.writable) socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
-  else socket.destroy();
+  closeWith(socket, `${lines.join("\r\n")}\r\n\r\n${body}`);
+};
+
+/**
+ * Writes `response`, then frees the descriptor: a client that never reads or never closes its side
+ * cannot keep the socket by leaving the answer unread (at most a second is waited for it to drain).
+ */
+export const closeWith = (socket: Duplex, response: string): void => {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const force = setTimeout(() => socket.destroy(), 1000);
+  force.unref();
+  socket.end(response, () => {
+    clearTimeout(force);
+    socket.destroy();
+  });
 };
