@@ -32,13 +32,14 @@ export class LogThrottle {
     private readonly windowMs = 10_000,
   ) {}
 
+  /** `kind` groups the lines (one of a fixed few); `fields` (with its `event`) go in the line, the last ones in the summary. */
   warn(kind: string, fields: Record<string, unknown>, message: string): void {
     const now = Date.now();
     const state = this.kinds.get(kind) ?? { until: 0, more: 0 };
     this.kinds.set(kind, state);
     if (now >= state.until) {
       state.until = now + this.windowMs;
-      this.log.warn({ event: kind, ...fields }, message);
+      this.log.warn(fields, message);
       return;
     }
     state.more++;
@@ -47,7 +48,7 @@ export class LogThrottle {
       const more = state.more;
       state.more = 0;
       state.until = Date.now() + this.windowMs;
-      this.log.warn({ event: kind, more, seconds: this.windowMs / 1000 }, `${message} (${more} more)`);
+      this.log.warn({ ...fields, more, seconds: this.windowMs / 1000 }, `${message} (${more} more)`);
     }, state.until - now);
     state.timer.unref();
   }

@@ -68,7 +68,7 @@ export class Ops {
         cut: (reason, ip) => {
           this.metrics.handshakeCut(reason);
           const why = reason === "timeout" ? "request headers too slow: 408" : "too many unfinished sockets: 429";
-          this.floodLog.warn(`handshake_${reason}`, { ip }, `socket closed before its request: ${why}`);
+          this.floodLog.warn(`handshake_${reason}`, { event: "handshake_cut", reason, ip }, `socket cut: ${why}`);
         },
       },
     );
@@ -145,7 +145,18 @@ export class Ops {
     };
     return {
       metrics: this.metrics,
-      admin: createAdmin({ token: this.config.adminToken, moderation, log: this.log, privacy }),
+      admin: createAdmin({
+        token: this.config.adminToken,
+        moderation,
+        log: this.log,
+        privacy,
+        trustedProxies: parseIpList(this.config.trustedProxies),
+        refused: (reason, ip) => {
+          this.metrics.adminRefused(reason);
+          const why = reason === "token" ? "wrong or missing token" : "address slowed down after wrong tokens";
+          this.floodLog.warn(`admin_${reason}`, { event: "admin_refused", reason, ip }, `admin API refused: ${why}`);
+        },
+      }),
     };
   }
 }

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { Agent, request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, historyMessages, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 
 const TOKEN = "admin-token-for-tests-0123456789";
 
@@ -195,5 +197,61 @@ describe("admin page and API", () => {
     assert.equal((await api("POST", "/kick", {})).status, 400);
     assert.equal((await api("GET", "/nothing-here")).status, 404);
     assert.equal((await api("PUT", "/rooms")).status, 405);
+  });
+});
+
+describe("admin: guessing the token is slowed per address", () => {
+  let parley: RunningParley;
+  before(async () => {
+    parley = await startTestParley({ adminToken: TOKEN });
+  });
+  after(() => parley.close());
+
+  /** One API call from `localAddress` (any 127.x.y.z looks like another client). */
+  const callFrom = (agent: Agent, localAddress: string, token: string) =>
+    new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: parley.port,
+          path: "/admin/api/rooms",
+          agent,
+          localAddress,
+          headers: { Authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          const retry = res.headers["retry-after"];
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: retry }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+
+  test("after a few wrong tokens an address gets 429 with Retry-After; a right token from elsewhere still works", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const tries = 300;
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: tries }, (_, i) => callFrom(agent, "127.0.0.3", `wrong-token-${i}-0123456789abcdef`)),
+    );
+    const statuses = answers.map((a) => a.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 5, "five wrong tokens are answered");
+    assert.equal(statuses.filter((s) => s === 429).length, tries - 5, "the rest are not even checked");
+    for (const answer of answers.filter((a) => a.status === 429)) assert.ok(Number(answer.retryAfter) >= 1);
+    assert.ok(Date.now() - started < 1000, "refused at once, not by holding the requests");
+
+    // The administrator, elsewhere: unaffected.
+    assert.equal((await callFrom(agent, "127.0.0.1", TOKEN)).status, 200);
+    // The slowed address: no answer about any token, right or wrong, until its wait is over.
+    assert.equal((await callFrom(agent, "127.0.0.3", TOKEN)).status, 429);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await callFrom(agent, "127.0.0.3", TOKEN)).status, 200);
+
+    const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text());
+    assert.equal(sampleValue(metrics, "parley_admin_refused_total", { reason: "token" }), 5);
+    assert.equal(sampleValue(metrics, "parley_admin_refused_total", { reason: "throttled" }), tries - 5 + 1);
+    agent.destroy();
   });
 });
