@@ -34,12 +34,20 @@ export class LogThrottle {
 
   /** `kind` groups the lines (one of a fixed few); `fields` (with its `event`) go in the line, the last ones in the summary. */
   warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.write("warn", kind, fields, message);
+  }
+
+  error(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.write("error", kind, fields, message);
+  }
+
+  private write(level: "warn" | "error", kind: string, fields: Record<string, unknown>, message: string): void {
     const now = Date.now();
     const state = this.kinds.get(kind) ?? { until: 0, more: 0 };
     this.kinds.set(kind, state);
     if (now >= state.until) {
       state.until = now + this.windowMs;
-      this.log.warn(fields, message);
+      this.log[level](fields, message);
       return;
     }
     state.more++;
@@ -48,7 +56,7 @@ export class LogThrottle {
       const more = state.more;
       state.more = 0;
       state.until = Date.now() + this.windowMs;
-      this.log.warn({ ...fields, more, seconds: this.windowMs / 1000 }, `${message} (${more} more)`);
+      this.log[level]({ ...fields, more, seconds: this.windowMs / 1000 }, `${message} (${more} more)`);
     }, state.until - now);
     state.timer.unref();
   }

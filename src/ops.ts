@@ -82,11 +82,14 @@ export class Ops {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, resume counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed"> {
+  /** Options for the chat service: nick bans, resume counts, failures with no request to answer. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "report"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
       resumed: (complete) => this.metrics.resumed(complete),
+      // `what` is one of a fixed few labels: the throttle's table stays small.
+      report: (what, error) =>
+        this.floodLog.error(`failed_${what}`, { event: "failed", what, err: error }, `${what} failed`),
     };
   }
 

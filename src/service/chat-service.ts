@@ -6,6 +6,7 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
+import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
@@ -40,6 +41,8 @@ export interface ChatServiceOptions {
   gapWaitMs?: number;
   /** Signed-in users, private rooms, typing, read positions. */
   accounts: AccountsOptions;
+  /** Told of work that failed with no client request to answer (`what`: a fixed label), to log it. */
+  report?: (what: string, error: unknown) => void;
 }
 
 /**
@@ -61,7 +64,12 @@ export class ChatService {
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
-    this.members = new Membership(options.presence ?? new MemoryPresence(), options.nodeId ?? "local", this.hub);
+    this.members = new Membership(
+      options.presence ?? new MemoryPresence(),
+      options.nodeId ?? "local",
+      this.hub,
+      (w, p) => this.background(w, p),
+    );
     this.accounts = new Accounts(this, options.accounts);
     this.order = new RoomOrder({
       store: options.store,
@@ -85,8 +93,17 @@ export class ChatService {
     const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
     session.member = this.accounts.addMember(session);
     this.sessions.set(conn, session);
-    void this.start(session);
+    this.start(session).catch((error: unknown) => {
+      this.options.report?.("session_start", error);
+      // The client is told, and may come back: nothing of it was half set up for long.
+      if (this.isOpen(session)) conn.close(CLOSE.tryAgainLater, "the server could not set up your session: reconnect");
+    });
     return session;
+  }
+
+  /** Runs `work` without waiting for it; a failure is reported (logged), never an unhandled rejection. */
+  background(what: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.options.report?.(what, error));
   }
 
   /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued or refused. */
@@ -105,7 +122,7 @@ export class ChatService {
     await this.accounts.claimName(session);
     if (conn.info.mode === "json" && this.sessions.has(conn)) await this.accounts.welcome(session);
     if (!this.sessions.has(conn)) {
-      void this.members.gone(session.member, []);
+      this.background("presence_gone", this.members.gone(session.member, []));
       return;
     }
     const joined = conn.info.autoJoin
@@ -152,7 +169,7 @@ export class ChatService {
             duplicate,
           });
         }
-        if (!duplicate) void broker.publish(room, { type: "message", message });
+        if (!duplicate) this.background("publish", broker.publish(room, { type: "message", message }));
       },
       () => {
         const error = new ParleyError("store_unavailable", "The message was not saved; send it again.");
@@ -170,7 +187,7 @@ export class ChatService {
       await this.accounts.checkRename(session, nick);
       await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
-        void this.members.gone(session.member, [], nick);
+        this.background("presence_gone", this.members.gone(session.member, [], nick));
         return;
       }
       const events = this.hub.rename(session.member, nick);
@@ -194,11 +211,11 @@ export class ChatService {
       session.subs.set(room, sub);
       this.catchingUp.track(room, sub);
       if (await this.members.joined(session.member, room)) this.announce([event]);
-      await this.options.broker.subscribe(room);
     } catch (error) {
       this.fail(session, error, { room: rawRoom });
       return;
     }
+    if (!(await this.subscribed(session, room))) return;
     if (session.member.mode === "text") {
       // No history is pushed at a Cookbook client; only what arrived while subscribing.
       try {
@@ -245,6 +262,25 @@ export class ChatService {
       if (session.subs.get(room) !== sub) return;
       this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
       this.leave(session, room, false);
+    }
+  }
+
+  /** The broker carries the room's events to this node; when it cannot, the member is told and taken out. */
+  private async subscribed(session: Session, room: string): Promise<boolean> {
+    try {
+      await this.options.broker.subscribe(room);
+      return true;
+    } catch (error) {
+      this.options.report?.("subscribe", error);
+      if (!this.isOpen(session) || !session.member.rooms.has(room)) return false;
+      // A Cookbook client has its one room: without it there is nothing to stay connected for.
+      if (session.member.mode === "text") {
+        session.conn.close(CLOSE.tryAgainLater, "the chat is not answering: reconnect shortly");
+        return false;
+      }
+      this.fail(session, new ParleyError("unavailable", `${room} could not be joined now; try again.`), { room });
+      this.leave(session, room, false);
+      return false;
     }
   }
 
@@ -315,7 +351,9 @@ export class ChatService {
   }
 
   announce(events: PresenceEvent[]): void {
-    for (const presence of events) void this.options.broker.publish(presence.room, { type: "presence", presence });
+    for (const presence of events) {
+      this.background("publish", this.options.broker.publish(presence.room, { type: "presence", presence }));
+    }
   }
 
   /** Everything the broker brings for a room, from this node or another. */
@@ -354,6 +392,6 @@ export class ChatService {
   private unsubscribeIfEmpty(room: string): void {
     if (this.hub.membersOf(room).size > 0) return;
     this.order.drop(room);
-    void this.options.broker.unsubscribe(room);
+    this.background("unsubscribe", this.options.broker.unsubscribe(room));
   }
 }
