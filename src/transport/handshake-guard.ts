@@ -72,7 +72,15 @@ export class HandshakeGuard {
   }
 
   watch(server: Server): void {
-    server.on("connection", (socket: Socket) => this.connected(socket));
+    // Node's HTTP server takes its sockets through its own 'connection' listener: put the cap in
+    // front of it, so a refused socket never gets a parser (whose reply to the request would race ours).
+    const httpConnection = server.listeners("connection") as Array<(socket: Socket) => void>;
+    server.removeAllListeners("connection");
+    server.on("connection", (socket: Socket) => {
+      if (!this.admit(socket)) return;
+      for (const listener of httpConnection) listener.call(server, socket);
+      this.connected(socket);
+    });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const tracked = this.sockets.get(req.socket as Socket);
       if (!tracked) return;
@@ -93,14 +101,17 @@ export class HandshakeGuard {
     });
   }
 
-  private connected(socket: Socket): void {
+  /** false: the address holds its cap of unfinished sockets already; this one is answered 429 and closed. */
+  private admit(socket: Socket): boolean {
     const ip = normalizeIp(socket.remoteAddress ?? "");
-    if (this.counts(ip) && (this.perIp.get(ip) ?? 0) >= this.options.maxPerIp) {
-      this.events.cut("per_ip", ip);
-      const body = `Too many unfinished requests from your address (at most ${this.options.maxPerIp}).\n`;
-      closeWith(socket, `${TOO_MANY}Retry-After: 1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      return;
-    }
+    if (!this.counts(ip) || (this.perIp.get(ip) ?? 0) < this.options.maxPerIp) return true;
+    this.events.cut("per_ip", ip);
+    const body = `Too many unfinished requests from your address (at most ${this.options.maxPerIp}).\n`;
+    closeWith(socket, `${TOO_MANY}Retry-After: 1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return false;
+  }
+
+  private connected(socket: Socket): void {
     const tracked: Tracked = { pending: undefined, inFlight: 0 };
     this.sockets.set(socket, tracked);
     socket.once("close", () => {
