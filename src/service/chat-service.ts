@@ -19,6 +19,7 @@ import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
 import { sendHistory } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
+import { subscribeOrRefuse } from "./room-subscription.ts";
 import type { RoomSub, Session } from "./session.ts";
 
 export interface ChatServiceOptions {
@@ -215,7 +216,7 @@ export class ChatService {
       this.fail(session, error, { room: rawRoom });
       return;
     }
-    if (!(await this.subscribed(session, room))) return;
+    if (!(await subscribeOrRefuse(this, session, room))) return;
     if (session.member.mode === "text") {
       // No history is pushed at a Cookbook client; only what arrived while subscribing.
       try {
@@ -262,25 +263,6 @@ export class ChatService {
       if (session.subs.get(room) !== sub) return;
       this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
       this.leave(session, room, false);
-    }
-  }
-
-  /** The broker carries the room's events to this node; when it cannot, the member is told and taken out. */
-  private async subscribed(session: Session, room: string): Promise<boolean> {
-    try {
-      await this.options.broker.subscribe(room);
-      return true;
-    } catch (error) {
-      this.options.report?.("subscribe", error);
-      if (!this.isOpen(session) || !session.member.rooms.has(room)) return false;
-      // A Cookbook client has its one room: without it there is nothing to stay connected for.
-      if (session.member.mode === "text") {
-        session.conn.close(CLOSE.tryAgainLater, "the chat is not answering: reconnect shortly");
-        return false;
-      }
-      this.fail(session, new ParleyError("unavailable", `${room} could not be joined now; try again.`), { room });
-      this.leave(session, room, false);
-      return false;
     }
   }
 
