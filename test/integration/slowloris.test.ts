@@ -135,4 +135,22 @@ describe("slowloris: sockets that never finish their request", { timeout: 30_000
     assert.equal(second.port, first.port, "the second request went over the same kept-alive socket");
     agent.destroy();
   });
+
+  test("a trusted proxy's address carries many clients: not capped, but its unfinished sockets still get the deadline", async () => {
+    const proxied = await startTestParley({
+      handshakeTimeoutMs: DEADLINE_MS,
+      maxHandshakesPerIp: 2,
+      trustedProxies: "127.0.0.4",
+    });
+    try {
+      const sockets = await Promise.all([0, 1, 2, 3, 4].map(() => slowSocket(proxied.port, "127.0.0.4")));
+      for (const socket of sockets) {
+        const ms = await socket.closed;
+        assert.ok(ms >= DEADLINE_MS - 50, `held until the deadline, not refused (${ms} ms)`);
+        assert.match(socket.answer(), /^HTTP\/1\.1 408 /);
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
 });
