@@ -3,15 +3,17 @@ import type { Broker } from "./broker/broker.ts";
 import { createAdmin } from "./http/admin.ts";
 import type { HttpAppOptions } from "./http/app.ts";
 import { Metrics } from "./http/metrics.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, LogThrottle } from "./log.ts";
 import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
 import { Bans, Moderation } from "./service/moderation.ts";
 import { observeBroker, observeStore, WriteHealth } from "./service/observed.ts";
 import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
+import { parseIpList } from "./transport/conn-limits.ts";
 import type { Connection } from "./transport/connection.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";
+import { HandshakeGuard } from "./transport/handshake-guard.ts";
 
 /** What the caller of `startParley` may supply besides the config. */
 export interface ParleyDeps {
@@ -45,6 +47,10 @@ export class Ops {
   readonly bans = new Bans(Date.now);
   /** Whether the history store's writes work (for `/readyz`). */
   readonly storeWrites = new WriteHealth();
+  /** Slowloris defence on both ports: cuts are counted, and logged a few lines per flood. */
+  readonly handshakes: HandshakeGuard;
+  /** Warnings that a flood would repeat per socket or per request, one line per kind and window. */
+  readonly floodLog: LogThrottle;
   private readonly watch: ConnectionWatch;
 
   constructor(
@@ -53,6 +59,21 @@ export class Ops {
   ) {
     this.log = createLogger(config.logLevel, deps.logStream);
     this.watch = new ConnectionWatch(this.metrics, this.log);
+    this.floodLog = new LogThrottle(this.log);
+    this.handshakes = new HandshakeGuard(
+      {
+        deadlineMs: config.handshakeTimeoutMs,
+        maxPerIp: config.maxHandshakesPerIp,
+        trustedProxies: parseIpList(config.trustedProxies),
+      },
+      {
+        cut: (reason, ip) => {
+          this.metrics.handshakeCut(reason);
+          const why = reason === "timeout" ? "request headers too slow: 408" : "too many unfinished sockets: 429";
+          this.floodLog.warn(`handshake_${reason}`, { event: "handshake_cut", reason, ip }, `socket cut: ${why}`);
+        },
+      },
+    );
   }
 
   store(store: HistoryStore): HistoryStore {
@@ -63,13 +84,16 @@ export class Ops {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, refusal, resume and rename counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "refused" | "nickRequested"> {
+  /** Options for the chat service: nick bans, refusal, resume and rename counts, failures with no request to answer. */
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "refused" | "nickRequested" | "report"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
       refused: (code) => this.metrics.errorSent(code),
       resumed: (complete) => this.metrics.resumed(complete),
       nickRequested: (result) => this.metrics.nickRequested(result),
+      // `what` is one of a fixed few labels: the throttle's table stays small.
+      report: (what, error) =>
+        this.floodLog.error(`failed_${what}`, { event: "failed", what, err: error }, `${what} failed`),
     };
   }
 
@@ -112,6 +136,7 @@ export class Ops {
       members: () => service.hub.memberCount,
       storeUp: () => answers(() => store.ping()),
       brokerUp: () => answers(() => broker.ping()),
+      unfinishedHandshakes: () => this.handshakes.pending,
     });
     if (this.config.adminToken === "") return { metrics: this.metrics };
     const moderation = new Moderation({
@@ -127,7 +152,18 @@ export class Ops {
     };
     return {
       metrics: this.metrics,
-      admin: createAdmin({ token: this.config.adminToken, moderation, log: this.log, privacy }),
+      admin: createAdmin({
+        token: this.config.adminToken,
+        moderation,
+        log: this.log,
+        privacy,
+        trustedProxies: parseIpList(this.config.trustedProxies),
+        refused: (reason, ip) => {
+          this.metrics.adminRefused(reason);
+          const why = reason === "token" ? "wrong or missing token" : "address slowed down after wrong tokens";
+          this.floodLog.warn(`admin_${reason}`, { event: "admin_refused", reason, ip }, `admin API refused: ${why}`);
+        },
+      }),
     };
   }
 }

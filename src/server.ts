@@ -11,6 +11,7 @@ import { Ops, type ParleyDeps } from "./ops.ts";
 import { CLOSE } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
+import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
 import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
@@ -39,9 +40,9 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     await engines.close().catch(() => {});
     throw error;
   });
-  // Private rooms: the settings' list, then what administrators changed at run time (stored).
-  const access = new RoomAccess(auth.privateRooms);
-  for (const [room, isPrivate] of await engines.users.roomPrivacy()) access.setPrivate(room, isPrivate);
+  // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
+  const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
+  const access = new RoomAccess(privacy.privateRooms);
   const store = ops.store(engines.store);
   const broker: Broker = ops.broker(engines.broker);
   const service = new ChatService({
@@ -64,6 +65,9 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     },
   });
   await broker.subscribe(ACCESS_CHANNEL);
+  for (const room of privacy.seed) await service.accounts.setRoomPrivate(room, true);
+  const report = privacyReport(auth.privateRooms, privacy);
+  if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   const gateway = new Gateway(
     { ...gatewayOptions(config), stats: ops.metrics.transport, authenticate },
@@ -99,13 +103,15 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
 
-  const page = createServer(app);
+  const guard = ops.handshakes;
+  const page = createServer(guard.serverOptions(), app);
+  guard.watch(page);
   page.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/chat" || path.startsWith("/chat/")) gateway.handleUpgrade(req, socket, head);
     else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
-  const cookbook = createServer((_req, res) => {
+  const cookbook = createServer(guard.serverOptions(), (_req, res) => {
     res.writeHead(426, {
       "Content-Type": "text/plain; charset=utf-8",
       "X-Content-Type-Options": "nosniff",
@@ -114,6 +120,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     res.end("This port speaks WebSocket only; the page is on the HTTP port.\n");
   });
   cookbook.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  guard.watch(cookbook);
 
   await listen(page, config.port, config.host);
   await listen(cookbook, config.wsPort, config.host);

@@ -21,6 +21,8 @@ export interface ParleyConfig {
   missingOrigin: "allow" | "refuse";
   maxConnections: number;
   maxConnectionsPerIp: number;
+  handshakeTimeoutMs: number;
+  maxHandshakesPerIp: number;
   trustedProxies: string;
   rateLimit: number;
   rateBurst: number;
@@ -211,6 +213,22 @@ export const SETTINGS: readonly Setting[] = [
     kind: "count",
     default: 256,
     help: "Open WebSocket connections from one client address (0: no limit); more are refused with HTTP 429.",
+  },
+  {
+    key: "handshakeTimeoutMs",
+    flag: "handshake-timeout-ms",
+    env: "PARLEY_HANDSHAKE_TIMEOUT_MS",
+    kind: "count",
+    default: 10000,
+    help: "Milliseconds a socket on either port has to send its request headers (or upgrade); then HTTP 408 and closed (0: no deadline).",
+  },
+  {
+    key: "maxHandshakesPerIp",
+    flag: "max-handshakes-per-ip",
+    env: "PARLEY_MAX_HANDSHAKES_PER_IP",
+    kind: "count",
+    default: 64,
+    help: "Sockets from one client address that have not sent their request headers yet (0: no limit); more get HTTP 429 and are closed.",
   },
   {
     key: "trustedProxies",

@@ -74,6 +74,8 @@ export const BENCH_LIMITS = [
   "0",
   "--max-connections-per-ip",
   "0",
+  "--max-handshakes-per-ip",
+  "0",
   "--max-connections",
   "0",
   "--log-level",

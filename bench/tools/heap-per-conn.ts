@@ -47,6 +47,7 @@ const server =
         logLevel: "warn",
         maxConnections: 0,
         maxConnectionsPerIp: 0,
+        maxHandshakesPerIp: 0,
         rateLimit: 0,
       }).then((p) => ({ port: p.wsPort, close: () => p.close() }));
 

@@ -14,6 +14,8 @@ export interface RedisBrokerOptions {
 /** Publishes waiting for Redis to come back, past which new ones are dropped (receivers re-read the store). */
 const MAX_PENDING_PUBLISHES = 10_000;
 const PING_TIMEOUT_MS = 1000;
+/** A subscription Redis has not confirmed by then fails (the caller tells its client); it may still complete later. */
+const SUBSCRIBE_TIMEOUT_MS = 3000;
 
 /** ioredis options shared by Parley's connections: retry forever, every 100 ms up to 1 s apart. */
 export const redisOptions = (extra: RedisOptions = {}): RedisOptions => ({
@@ -96,7 +98,8 @@ export class RedisBroker implements Broker {
       this.rooms.set(room, done);
       done.catch(() => this.rooms.delete(room));
     }
-    return done;
+    // While Redis is away ioredis queues the command: without a bound the client would wait in silence.
+    return withTimeout(done, SUBSCRIBE_TIMEOUT_MS, "Redis did not confirm the subscription");
   }
 
   async unsubscribe(room: string): Promise<void> {

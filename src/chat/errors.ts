@@ -17,6 +17,7 @@ export type ErrorCode =
   | "rate_limited"
   | "cid_conflict"
   | "store_unavailable"
+  | "unavailable"
   | "forbidden"
   | "unauthorized"
   | "internal";

@@ -4,6 +4,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isParleyError } from "../chat/errors.ts";
 import type { Logger } from "../log.ts";
 import type { BanKind, Moderation } from "../service/moderation.ts";
+import { clientIp } from "../transport/conn-limits.ts";
+import { AdminThrottle } from "./admin-throttle.ts";
+import type { AdminRefusal } from "./metrics.ts";
 
 export interface AdminOptions {
   /** The bearer token; the admin page and API exist only when it is set. */
@@ -12,6 +15,12 @@ export interface AdminOptions {
   log: Logger;
   /** Private rooms at run time; absent: the endpoints answer 404. */
   privacy?: RoomPrivacyControl | undefined;
+  /** Peers whose `X-Forwarded-For` names the client: wrong tokens are slowed per client, not per proxy. */
+  trustedProxies?: ReadonlySet<string>;
+  /** Told of each request refused before any action (to count and log it). */
+  refused?: (reason: AdminRefusal, ip: string) => void;
+  /** Slows wrong tokens per address; one per server. */
+  throttle?: AdminThrottle;
 }
 
 /** What the admin API may do with private rooms (the chat service's accounts do it, on every node). */
@@ -39,6 +48,7 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -57,6 +67,8 @@ type Route = (req: IncomingMessage, params: string[], query: URLSearchParams) =>
 /** `/admin` (the page) and `/admin/api/...` (JSON, bearer token). Returns the request handler. */
 export const createAdmin = (options: AdminOptions) => {
   const { moderation, log } = options;
+  const throttle = options.throttle ?? new AdminThrottle();
+  const trustedProxies = options.trustedProxies ?? new Set<string>();
   const assets = new Map(
     [...PAGE_ASSETS].map(([path, a]) => [path, { ...a, body: readFileSync(new URL(a.file, pageDir)) }]),
   );
@@ -148,10 +160,21 @@ export const createAdmin = (options: AdminOptions) => {
   ];
 
   const api = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<[number, unknown]> => {
+    const ip = clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], trustedProxies);
+    // A slowed address gets no answer about its token, right or wrong, until its wait is over.
+    const wait = throttle.retryAfter(ip);
+    if (wait > 0) {
+      options.refused?.("throttled", ip);
+      throw new HttpError(429, `Too many wrong admin tokens from your address; try again in ${wait} s.`, {
+        "Retry-After": String(wait),
+      });
+    }
     if (!tokenMatches(req.headers.authorization, options.token)) {
-      log.warn({ event: "admin_refused", ip: req.socket.remoteAddress }, "admin API: wrong or missing token");
+      throttle.failed(ip);
+      options.refused?.("token", ip);
       throw new HttpError(401, "A valid admin token is needed: Authorization: Bearer <token>.");
     }
+    throttle.succeeded(ip);
     const sub = path.slice("/admin/api".length);
     let pathMatched = false;
     for (const [method, pattern, route] of routes) {
@@ -171,7 +194,7 @@ export const createAdmin = (options: AdminOptions) => {
       api(req, path, url.searchParams).then(
         ([status, body]) => json(res, status, body),
         (error: unknown) => {
-          if (error instanceof HttpError) json(res, error.status, { error: error.message });
+          if (error instanceof HttpError) json(res, error.status, { error: error.message }, error.headers);
           else if (isParleyError(error)) json(res, 400, { error: error.message, code: error.code });
           else {
             log.error({ event: "admin_error", err: error }, "admin API failed");
@@ -196,9 +219,10 @@ export const createAdmin = (options: AdminOptions) => {
   };
 };
 
-const json = (res: ServerResponse, status: number, body: unknown): void => {
+const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
   const text = `${JSON.stringify(body)}\n`;
   const headers: Record<string, string | number> = {
+    ...extra,
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",

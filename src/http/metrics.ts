@@ -30,11 +30,20 @@ export const NICK_RESULTS = [
   "store_unavailable",
 ] as const;
 export type NickResult = (typeof NICK_RESULTS)[number];
+/** Why a socket was closed before it sent its request's headers (slowloris defence). */
+export const HANDSHAKE_CUTS = ["timeout", "per_ip"] as const;
+export type HandshakeCutReason = (typeof HANDSHAKE_CUTS)[number];
+
+/** Admin API requests refused before any action: a wrong or missing token, or an address slowed down. */
+export const ADMIN_REFUSALS = ["token", "throttled"] as const;
+export type AdminRefusal = (typeof ADMIN_REFUSALS)[number];
 
 /** What the metrics read at scrape time from the running parts. */
 export interface MetricSources {
   rooms(): number;
   members(): number;
+  /** Sockets that have not sent their request's headers yet. */
+  unfinishedHandshakes?(): number;
   storeUp(): Promise<boolean>;
   brokerUp(): Promise<boolean>;
 }
@@ -55,6 +64,8 @@ export class Metrics {
   private readonly closed = tallies(CLOSE_REASONS);
   private readonly refusals = tallies(REFUSAL_REASONS);
   private readonly drops = tallies(DROP_REASONS);
+  private readonly handshakeCuts = tallies(HANDSHAKE_CUTS);
+  private readonly adminRefusals = tallies(ADMIN_REFUSALS);
   private readonly resumes = { complete: 0, incomplete: 0 };
   private readonly nickRequests = tallies(NICK_RESULTS);
   /** By error code: a bounded set (`ErrorCode`), each label made at its first refusal. */
@@ -110,6 +121,26 @@ export class Metrics {
       "WebSocket upgrades refused with an HTTP error, by reason.",
       "reason",
       this.refusals,
+    );
+    labelled(
+      "parley_handshakes_cut_total",
+      "Sockets closed before their request headers were in: timeout (408) or per_ip cap (429).",
+      "reason",
+      this.handshakeCuts,
+    );
+    new Gauge({
+      name: "parley_handshakes_unfinished",
+      help: "Sockets on both ports that have not sent their request headers yet.",
+      registers,
+      collect() {
+        this.set(self.sources?.unfinishedHandshakes?.() ?? 0);
+      },
+    });
+    labelled(
+      "parley_admin_refused_total",
+      "Admin API requests refused: wrong or missing token (401), or the address slowed down (429).",
+      "reason",
+      this.adminRefusals,
     );
     // Read through getters: the slow count lives in the transport's tally.
     labelled("parley_frames_dropped_total", "Frames not delivered to a connection that stayed open.", "reason", {
@@ -210,6 +241,14 @@ export class Metrics {
 
   refused(reason: RefusalReason): void {
     this.refusals[reason]++;
+  }
+
+  handshakeCut(reason: HandshakeCutReason): void {
+    this.handshakeCuts[reason]++;
+  }
+
+  adminRefused(reason: AdminRefusal): void {
+    this.adminRefusals[reason]++;
   }
 
   dropped(reason: DropReason): void {

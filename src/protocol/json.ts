@@ -120,8 +120,25 @@ const optionalSeq = (frame: Json, key: string): number | undefined => {
   return value;
 };
 
-/** Parses and validates one text frame of JSON v1; throws `ParleyError` with a stable code. */
+/**
+ * Parses and validates one text frame of JSON v1; throws `ParleyError` with a stable code.
+ * Only the top-level fields are read, and only strings and numbers are echoed: nothing here walks
+ * a client's nested values, so `[[[…]]]` thousands deep is a `bad_request`, never a stack overflow.
+ */
 export const decodeClientFrame = (raw: string): ClientFrame => {
+  try {
+    return decodeFrame(raw);
+  } catch (error) {
+    // The last line of defence for anything that still recursed (V8's stack is the limit).
+    if (error instanceof RangeError) return fail("The frame is nested too deeply.");
+    throw error;
+  }
+};
+
+/** An unknown `type`, named back shortened: the error stays small whatever was sent. */
+const describeType = (type: string): string => JSON.stringify(type.length > 64 ? `${type.slice(0, 64)}…` : type);
+
+const decodeFrame = (raw: string): ClientFrame => {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -132,6 +149,8 @@ export const decodeClientFrame = (raw: string): ClientFrame => {
     return fail('A frame is a JSON object with a "type".');
   }
   const frame = parsed as Json;
+  if (frame.type === undefined || frame.type === null) return fail('A frame needs a "type".');
+  if (typeof frame.type !== "string") return fail('"type" must be a string.');
   switch (frame.type) {
     case "send":
       return {
@@ -175,6 +194,6 @@ export const decodeClientFrame = (raw: string): ClientFrame => {
         seq: optionalSeq(frame, "seq") ?? fail('"seq" is required.'),
       };
     default:
-      throw new ParleyError("unknown_type", `Unknown frame type ${JSON.stringify(frame.type ?? null)}.`);
+      throw new ParleyError("unknown_type", `Unknown frame type ${describeType(frame.type)}.`);
   }
 };

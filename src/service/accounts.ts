@@ -78,7 +78,12 @@ export class Accounts {
     await members.claimFirstNick(session.member, options.random, (nick) => this.reserve(identity, nick));
     if (!identity) return;
     this.armExpiry(session);
-    if (this.service.sessionsOf(identity.id).length === 1) await options.broker.subscribe(userChannel(identity.id));
+    if (this.service.sessionsOf(identity.id).length === 1) {
+      // Without it this node misses the user's read positions from other nodes; the connection itself is fine.
+      await options.broker.subscribe(userChannel(identity.id)).catch((error: unknown) => {
+        options.report?.("subscribe", error);
+      });
+    }
   }
 
   /**
@@ -124,7 +129,7 @@ export class Accounts {
     clearTimeout(session.expiry);
     const user = session.member.user;
     if (user !== undefined && this.service.sessionsOf(user).length === 0) {
-      void this.service.options.broker.unsubscribe(userChannel(user));
+      this.service.background("unsubscribe", this.service.options.broker.unsubscribe(userChannel(user)));
     }
   }
 

@@ -7,6 +7,7 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { Presence } from "../presence/presence.ts";
+import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
@@ -21,6 +22,7 @@ import { sendHistory } from "./paced.ts";
 import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
+import { subscribeOrRefuse } from "./room-subscription.ts";
 import type { RoomSub, Session } from "./session.ts";
 
 export interface ChatServiceOptions {
@@ -47,6 +49,8 @@ export interface ChatServiceOptions {
   gapWaitMs?: number;
   /** Signed-in users, private rooms, typing, read positions. */
   accounts: AccountsOptions;
+  /** Told of work that failed with no client request to answer (`what`: a fixed label), to log it. */
+  report?: (what: string, error: unknown) => void;
 }
 
 /**
@@ -73,6 +77,7 @@ export class ChatService {
       options.nodeId ?? "local",
       this.hub,
       (member) => member.conn.keyHash,
+      (w, p) => this.background(w, p),
     );
     this.accounts = new Accounts(this, options.accounts);
     this.order = new RoomOrder({
@@ -101,8 +106,17 @@ export class ChatService {
       session.keyHash = reconnectKeyHash(session.reconnectKey);
     }
     this.sessions.set(conn, session);
-    void this.start(session);
+    this.start(session).catch((error: unknown) => {
+      this.options.report?.("session_start", error);
+      // The client is told, and may come back: nothing of it was half set up for long.
+      if (this.isOpen(session)) conn.close(CLOSE.tryAgainLater, "the server could not set up your session: reconnect");
+    });
     return session;
+  }
+
+  /** Runs `work` without waiting for it; a failure is reported (logged), never an unhandled rejection. */
+  background(what: string, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.options.report?.(what, error));
   }
 
   /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued or refused. */
@@ -121,7 +135,7 @@ export class ChatService {
     await this.accounts.claimName(session);
     if (conn.info.mode === "json" && this.sessions.has(conn)) await this.accounts.welcome(session);
     if (!this.sessions.has(conn)) {
-      void this.members.gone(session.member, []);
+      this.background("presence_gone", this.members.gone(session.member, []));
       return;
     }
     const joined = conn.info.autoJoin
@@ -143,8 +157,8 @@ export class ChatService {
     session.subs.clear();
     const rooms = [...session.member.rooms];
     const leaves = this.hub.remove(session.member);
-    if (replaced)
-      void this.members.gone(session.member, rooms); // its entries; the name is no longer its own
+    // replaced: only its entries go; the name is no longer its own
+    if (replaced) this.background("presence_gone", this.members.gone(session.member, rooms));
     else this.members.removed(session.member, leaves);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
     this.accounts.closed(session);
@@ -179,7 +193,7 @@ export class ChatService {
             duplicate,
           });
         }
-        if (!duplicate) void broker.publish(room, { type: "message", message });
+        if (!duplicate) this.background("publish", broker.publish(room, { type: "message", message }));
       },
       () => {
         const error = new ParleyError("store_unavailable", "The message was not saved; send it again.");
@@ -202,7 +216,7 @@ export class ChatService {
       const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
       if (!reclaimed) await this.members.claimRename(session.member, nick);
       if (!this.sessions.has(session.conn)) {
-        void this.members.gone(session.member, [], nick);
+        this.background("presence_gone", this.members.gone(session.member, [], nick));
         return;
       }
       const events = this.hub.rename(session.member, nick);
@@ -229,11 +243,11 @@ export class ChatService {
       this.catchingUp.track(room, sub);
       const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
       if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
-      await this.options.broker.subscribe(room);
     } catch (error) {
       this.fail(session, error, { room: rawRoom });
       return;
     }
+    if (!(await subscribeOrRefuse(this, session, room))) return;
     if (session.member.mode === "text") {
       // No history is pushed at a Cookbook client; only what arrived while subscribing.
       try {
@@ -351,7 +365,9 @@ export class ChatService {
   }
 
   announce(events: PresenceEvent[]): void {
-    for (const presence of events) void this.options.broker.publish(presence.room, { type: "presence", presence });
+    for (const presence of events) {
+      this.background("publish", this.options.broker.publish(presence.room, { type: "presence", presence }));
+    }
   }
 
   /** Everything the broker brings for a room, from this node or another. */
@@ -393,6 +409,6 @@ export class ChatService {
   private unsubscribeIfEmpty(room: string): void {
     if (this.hub.membersOf(room).size > 0) return;
     this.order.drop(room);
-    void this.options.broker.unsubscribe(room);
+    this.background("unsubscribe", this.options.broker.unsubscribe(room));
   }
 }

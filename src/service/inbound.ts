@@ -25,28 +25,28 @@ export const handleFrame = (service: ChatService, session: Session, data: string
       service.say(session, frame.room ?? home, frame.text, frame.cid);
       return;
     case "nick":
-      void service.rename(session, frame.nick, frame.reconnectKey);
+      service.background("rename", service.rename(session, frame.nick, frame.reconnectKey));
       return;
     case "join":
-      void service.join(session, frame.room, frame.since, frame.limit);
+      service.background("join", service.join(session, frame.room, frame.since, frame.limit));
       return;
     case "leave":
       service.leave(session, frame.room);
       return;
     case "who":
-      void service.who(session, frame.room ?? home);
+      service.background("who", service.who(session, frame.room ?? home));
       return;
     case "history":
-      void service.history(session, frame.room, frame.before, frame.limit);
+      service.background("history", service.history(session, frame.room, frame.before, frame.limit));
       return;
     case "auth":
-      void service.accounts.refresh(session, frame.token);
+      service.background("refresh", service.accounts.refresh(session, frame.token));
       return;
     case "typing":
       service.accounts.typing.typing(session, frame.room ?? home);
       return;
     case "read":
-      void service.accounts.reads.read(session, frame.room, frame.seq);
+      service.background("read", service.accounts.reads.read(session, frame.room, frame.seq));
       return;
   }
 };
@@ -55,8 +55,8 @@ const handleTextLine = (service: ChatService, session: Session, line: string): v
   const command = parseTextLine(line);
   const room = session.conn.info.room;
   if (command.kind === "say") service.say(session, room, command.text, undefined);
-  else if (command.kind === "nick") void service.rename(session, command.nick);
-  else void service.who(session, room);
+  else if (command.kind === "nick") service.background("rename", service.rename(session, command.nick));
+  else service.background("who", service.who(session, room));
 };
 
 export const binaryRefused = new ParleyError("binary_unsupported", "Binary frames are not supported; send text.");

@@ -14,6 +14,10 @@ export class Membership<C> {
     private readonly hub: Hub<C>,
     /** The hash of an anonymous member's reconnect key, kept with each nickname it claims. */
     private readonly keyHashOf: (member: Member<C>) => string | undefined = () => undefined,
+    /** Runs work nobody waits for; its failure is reported, never left unhandled. */
+    private readonly background: (what: string, work: Promise<unknown>) => void = (_, work) => {
+      work.catch(() => {});
+    },
   ) {}
 
   owner(member: Member<C>): string {
@@ -119,8 +123,14 @@ export class Membership<C> {
    */
   leftRoom(member: Member<C>, event: PresenceEvent): void {
     const left = this.left(member, event.room);
-    if (member.user === undefined) this.announce([event]);
-    else void left.then((last) => last && this.announce([event]));
+    if (member.user === undefined) {
+      this.announce([event]);
+      this.background("presence_leave", left);
+    } else
+      this.background(
+        "presence_leave",
+        left.then((last) => last && this.announce([event])),
+      );
   }
 
   /** The hub removed the member (`events`: its leaves): announced as `leftRoom` does. */
@@ -129,16 +139,22 @@ export class Membership<C> {
       member,
       events.map((e) => e.room),
     );
-    if (member.user === undefined) this.announce(events);
-    else void gone.then((rooms) => this.announce(events.filter((e) => rooms.includes(e.room))));
+    if (member.user === undefined) {
+      this.announce(events);
+      this.background("presence_leave", gone);
+    } else
+      this.background(
+        "presence_leave",
+        gone.then((rooms) => this.announce(events.filter((e) => rooms.includes(e.room)))),
+      );
   }
 
   /** The member is gone: out of its rooms, its nickname free; resolves with the rooms its person left. */
   async gone(member: Member<C>, rooms: readonly string[], nick = member.nick): Promise<string[]> {
     const left = await Promise.all(rooms.map((room) => this.left(member, room)));
-    if (member.user === undefined) void this.presence.releaseNick(nick, this.owner(member));
+    if (member.user === undefined) this.background("release_nick", this.presence.releaseNick(nick, this.owner(member)));
     else if (this.hub.connectionsOf(member.user).size === 0) {
-      void this.presence.releaseNick(nick, userOwner(member.user));
+      this.background("release_nick", this.presence.releaseNick(nick, userOwner(member.user)));
     }
     return rooms.filter((_, i) => left[i]);
   }

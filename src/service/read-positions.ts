@@ -70,7 +70,8 @@ export class ReadPositionRelay {
         throw new ParleyError("store_unavailable", "The read position could not be saved; send it again.");
       }
       const unread = unreadCount(bounds, position);
-      void broker.publish(userChannel(identity.id), { type: "read", user: identity.id, room, seq: position, unread });
+      const event = { type: "read", user: identity.id, room, seq: position, unread } as const;
+      this.service.background("publish", broker.publish(userChannel(identity.id), event));
     } catch (error) {
       this.service.fail(session, error, { room: rawRoom });
     }

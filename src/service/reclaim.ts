@@ -23,7 +23,8 @@ export const reclaimName = async (service: ChatService, session: Session, nick: 
     replaceConnection(service, local);
   } else if (reclaimed.previous !== undefined) {
     // Its node, if alive, drops it; a dead node's other ghosts are swept as ever.
-    void service.options.broker.publish(ACCESS_CHANNEL, { type: "reclaimed", owner: reclaimed.previous });
+    const told = service.options.broker.publish(ACCESS_CHANNEL, { type: "reclaimed", owner: reclaimed.previous });
+    service.background("reclaim_publish", told);
   }
   session.quietRooms = quiet;
   // A room the client does not come back to is left after all: the others are told then.

@@ -27,7 +27,10 @@ export class TypingRelay {
     // A signed-in user's tabs are one person: one throttle for all of them.
     const who = session.member.user ?? `#${session.member.id}`;
     if (!this.throttle.allow(who, room, this.service.options.now())) return;
-    void this.service.options.broker.publish(room, { type: "typing", room, nick: session.member.nick });
+    this.service.background(
+      "publish",
+      this.service.options.broker.publish(room, { type: "typing", room, nick: session.member.nick }),
+    );
   }
 
   /** A typing notice for the room (from any node): to its live JSON members but the typist. */

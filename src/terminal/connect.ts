@@ -84,7 +84,10 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       if (finished) return;
       finished = true;
       rl.close();
-      void client.close().then(() => resolve(code));
+      client.close().then(
+        () => resolve(code),
+        () => resolve(code),
+      );
     };
 
     const enter = (name: string): Room => {
@@ -147,7 +150,10 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         current = arg.replace(/^#/, "");
         enter(current);
       } else if (verb === "leave") {
-        void rooms.get(arg.replace(/^#/, "") || current)?.leave();
+        rooms
+          .get(arg.replace(/^#/, "") || current)
+          ?.leave()
+          .catch((e: Error) => note(`! ${e.message}`));
       } else if (verb === "who") {
         const room = rooms.get(current);
         note(`* in #${current}: ${room ? room.members.map(clean).join(", ") : "(not joined)"}`);
@@ -179,7 +185,8 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         },
         (e: Error) => note(`! not sent: ${e.message}`),
       );
-      void sent.finally(() => sends.delete(sent));
+      // `finally` passes a refusal on: handled here, it was told above (`! not sent`).
+      sent.finally(() => sends.delete(sent)).catch(() => {});
     });
     rl.on("close", () => {
       // End of input: deliver what is still waiting, then leave.

@@ -17,6 +17,38 @@ export const refuseUpgrade = (
     `Content-Length: ${Buffer.byteLength(body)}`,
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
-  if (socket.writable) socket.end(`${lines.join("\r\n")}\r\n\r\n${body}`);
-  else socket.destroy();
+  closeWith(socket, `${lines.join("\r\n")}\r\n\r\n${body}`);
+};
+
+/** How long a refused socket is kept, reading and discarding, for the client to take the answer and close. */
+const LINGER_MS = 250;
+/** Sockets lingering at once, in all: past it (a flood) the descriptor comes first and they close at once. */
+const MAX_LINGERING = 256;
+let lingering = 0;
+
+/**
+ * Writes `response` and frees the descriptor soon, whatever the client does: a client that never
+ * reads or never closes cannot keep the socket. Until the answer is out and the client closed (at most
+ * `LINGER_MS`), what it still sends is read and dropped: closing on unread bytes would be a reset,
+ * which can destroy the answer before the client reads it.
+ */
+export const closeWith = (socket: Duplex, response: string): void => {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const linger = lingering < MAX_LINGERING;
+  if (linger) lingering++;
+  const timer = setTimeout(() => socket.destroy(), linger ? LINGER_MS : 1000);
+  timer.unref();
+  socket.once("close", () => {
+    clearTimeout(timer);
+    if (linger) lingering--;
+  });
+  socket.on("error", () => {});
+  if (linger) {
+    socket.once("end", () => socket.destroy());
+    socket.resume();
+    socket.end(response);
+  } else socket.end(response, () => socket.destroy());
 };

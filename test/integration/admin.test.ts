@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import { Agent, request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, historyMessages, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { parsePrometheus, sampleValue } from "../helpers/prometheus.ts";
 
 const TOKEN = "admin-token-for-tests-0123456789";
 
@@ -195,5 +197,72 @@ describe("admin page and API", () => {
     assert.equal((await api("POST", "/kick", {})).status, 400);
     assert.equal((await api("GET", "/nothing-here")).status, 404);
     assert.equal((await api("PUT", "/rooms")).status, 405);
+  });
+});
+
+describe("admin: guessing the token is slowed per address", () => {
+  let parley: RunningParley;
+  before(async () => {
+    parley = await startTestParley({ adminToken: TOKEN });
+  });
+  after(() => parley.close());
+
+  /** One API call from `localAddress` (any 127.x.y.z looks like another client). */
+  const callFrom = (agent: Agent, localAddress: string, token: string) =>
+    new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: parley.port,
+          path: "/admin/api/rooms",
+          agent,
+          localAddress,
+          headers: { Authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          const retry = res.headers["retry-after"];
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: retry }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+
+  test("after a few wrong tokens an address gets 429 with Retry-After; a right token from elsewhere still works", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const wrong = (i: number) => callFrom(agent, "127.0.0.3", `wrong-token-${i}-0123456789abcdef`);
+    for (let i = 0; i < 5; i++) assert.equal((await wrong(i)).status, 401, "five wrong tokens are answered");
+    // Now the address waits (1 s): not even the right token is checked from it.
+    const blocked = await callFrom(agent, "127.0.0.3", TOKEN);
+    assert.equal(blocked.status, 429);
+    assert.equal(blocked.retryAfter, "1");
+
+    const tries = 300;
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: tries }, (_, i) => wrong(5 + i)));
+    const seconds = (Date.now() - started) / 1000;
+    const checked = answers.filter((a) => a.status === 401).length;
+    // Each wait is twice the last (1 s, 2 s, 4 s …): a flood lasting `seconds` gets that many more tries checked, at most.
+    assert.ok(checked <= Math.floor(Math.log2(seconds + 1)), `${checked} more checked in ${seconds} s`);
+    const refused = answers.filter((a) => a.status === 429);
+    assert.equal(refused.length, tries - checked);
+    for (const answer of refused) assert.ok(Number(answer.retryAfter) >= 1);
+
+    // The administrator, elsewhere: unaffected.
+    assert.equal((await callFrom(agent, "127.0.0.1", TOKEN)).status, 200);
+    // Once its wait is over, the address's right token works (and clears its record).
+    let status = 429;
+    for (let i = 0; status === 429 && i < 40; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await callFrom(agent, "127.0.0.3", TOKEN)).status;
+    }
+    assert.equal(status, 200);
+    assert.equal((await wrong(999)).status, 401, "a fresh start after the right token");
+
+    const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text());
+    assert.equal(sampleValue(metrics, "parley_admin_refused_total", { reason: "token" }), 5 + checked + 1);
+    assert.ok(sampleValue(metrics, "parley_admin_refused_total", { reason: "throttled" }) >= 1 + refused.length);
+    agent.destroy();
   });
 });

@@ -97,6 +97,11 @@ describe("JSON protocol v1", () => {
       ["{not json", "bad_json"],
       ["[1,2]", "bad_request"],
       [JSON.stringify({ type: "dance" }), "unknown_type"],
+      // 32,000 deep: once a stack overflow answered `internal`.
+      [`{"type":${"[".repeat(32_000)}${"]".repeat(32_000)}}`, "bad_request"],
+      [`{"type":"send","text":"x","cid":${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}}`, "bad_request"],
+      [JSON.stringify({ type: 7 }), "bad_request"],
+      [JSON.stringify({ text: "no type" }), "bad_request"],
       [JSON.stringify({ type: "send" }), "bad_request"],
       [JSON.stringify({ type: "send", text: 42 }), "bad_request"],
       [JSON.stringify({ type: "join", room: "bad room!" }), "bad_room"],

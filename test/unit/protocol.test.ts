@@ -73,6 +73,10 @@ describe("JSON v1 decoding", () => {
       "unknown_type",
     );
     assert.equal(
+      code(() => decodeClientFrame(`{"type":${"[".repeat(100_000)}${"]".repeat(100_000)}}`)),
+      "bad_request",
+    );
+    assert.equal(
       code(() => decodeClientFrame(`{"type":"send","text":"x","cid":"${"c".repeat(129)}"}`)),
       "bad_request",
     );
