@@ -62,10 +62,11 @@ export class Ops {
   }
 
   /** Options for the chat service: nick bans, resume counts. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed"> {
+  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "busy"> {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
       resumed: (complete) => this.metrics.resumed(complete),
+      busy: () => this.metrics.dropped("busy"),
     };
   }
 

@@ -15,6 +15,7 @@ export type ErrorCode =
   | "too_many_rooms"
   | "text_too_long"
   | "rate_limited"
+  | "busy"
   | "store_unavailable"
   | "forbidden"
   | "unauthorized"

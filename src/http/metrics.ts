@@ -15,8 +15,12 @@ export const REFUSAL_REASONS = [
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-/** Frames not delivered while the connection stayed open. */
-export const DROP_REASONS = ["rate", "slow"] as const;
+/**
+ * Frames refused or not delivered while the connection stayed open: `rate` a frame over the rate
+ * with the hold full (answered `rate_limited`), `busy` a history read with too many waiting
+ * (answered `busy`), `slow` presence shed for a client that is not reading.
+ */
+export const DROP_REASONS = ["rate", "busy", "slow"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** What the metrics read at scrape time from the running parts. */
@@ -44,7 +48,7 @@ export class Metrics {
   private readonly refusals = tallies(REFUSAL_REASONS);
   private readonly drops = tallies(DROP_REASONS);
   private readonly resumes = { complete: 0, incomplete: 0 };
-  private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0 };
+  private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0, paced: 0 };
   private sources: MetricSources | undefined;
   private readonly storeWrite: Histogram;
   private readonly broadcastLatency: Histogram;
@@ -97,14 +101,27 @@ export class Metrics {
       this.refusals,
     );
     // Read through getters: the slow count lives in the transport's tally.
-    labelled("parley_frames_dropped_total", "Frames not delivered to a connection that stayed open.", "reason", {
-      get rate() {
-        return self.drops.rate;
+    labelled(
+      "parley_frames_dropped_total",
+      "Frames refused (rate: over the rate with the hold full; busy: too many history reads waiting) or not delivered (slow: presence shed), the connection staying open.",
+      "reason",
+      {
+        get rate() {
+          return self.drops.rate;
+        },
+        get busy() {
+          return self.drops.busy;
+        },
+        get slow() {
+          return self.drops.slow + self.transport.shedFrames;
+        },
       },
-      get slow() {
-        return self.drops.slow + self.transport.shedFrames;
-      },
-    });
+    );
+    counter(
+      "parley_frames_paced_total",
+      "Frames that waited, in order, for their connection's rate before being handled (not refused).",
+      () => this.messages.paced,
+    );
     labelled(
       "parley_resumes_total",
       "Resumes from `since`: complete, or with part of the gap lost to retention.",
@@ -187,6 +204,10 @@ export class Metrics {
 
   dropped(reason: DropReason): void {
     this.drops[reason]++;
+  }
+
+  paced(): void {
+    this.messages.paced++;
   }
 
   resumed(complete: boolean): void {

@@ -9,14 +9,14 @@ import type { Presence } from "../presence/presence.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
-import type { Connection } from "../transport/connection.ts";
+import { type Connection, READ_HOLD } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
 import { CatchingUp } from "./catching-up.ts";
-import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
+import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { Membership } from "./membership.ts";
-import { sendHistory } from "./paced.ts";
+import { inReadLane, MAX_QUEUED_HISTORY, sendPaged } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
@@ -30,6 +30,8 @@ export interface ChatServiceOptions {
   maxRoomsPerMember: number;
   /** true: the nickname is banned, and taking it is refused. */
   nickBanned?: (nick: string) => boolean;
+  /** Told of each `history` request refused because too many were waiting (for metrics). */
+  busy?: () => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
   /** Who is where across nodes; this node alone when not given. */
@@ -89,14 +91,18 @@ export class ChatService {
     return session;
   }
 
-  /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued or refused. */
+  /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued. */
   defer(session: Session, work: () => void): boolean {
     const outcome = deferFrame(session, work);
-    // Bounded: a client that floods while it waits loses the excess, and is told so.
-    if (outcome === "full") {
-      this.fail(session, new ParleyError("rate_limited", "Too many frames before the last one was handled."), {});
-    }
+    // Paced, not refused: past the bound the socket is not read until the frames are released.
+    if (outcome === "full") session.conn.holdReading(READ_HOLD.service);
     return outcome !== "run now";
+  }
+
+  /** Runs the held frames; reading resumes unless one of them held the session again with a full inbox. */
+  private release(session: Session): void {
+    releaseFrames(session, this.sessions.has(session.conn));
+    if (!heldFull(session)) session.conn.releaseReading(READ_HOLD.service);
   }
 
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
@@ -111,7 +117,7 @@ export class ChatService {
     const joined = conn.info.autoJoin
       ? this.join(session, conn.info.room, conn.info.since, undefined)
       : Promise.resolve();
-    releaseFrames(session, this.sessions.has(conn));
+    this.release(session);
     await joined;
   }
 
@@ -180,7 +186,7 @@ export class ChatService {
     } catch (error) {
       this.fail(session, error, {});
     } finally {
-      releaseFrames(session, this.sessions.has(session.conn));
+      this.release(session);
     }
   }
 
@@ -212,10 +218,23 @@ export class ChatService {
       this.catchingUp.goLive(room, sub);
       return;
     }
+    await inReadLane(session, () => this.catchUpOn(session, room, sub, since, limit));
+  }
+
+  /** A JSON member's catch-up on a room it joined: history (paced), then the live stream. */
+  private async catchUpOn(
+    session: Session,
+    room: string,
+    sub: RoomSub,
+    since: number | undefined,
+    limit: number | undefined,
+  ): Promise<void> {
+    if (session.subs.get(room) !== sub) return; // left or closed while waiting its turn
     const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
+    const { store } = this.options;
     try {
-      const result = await catchUp(this.options.store, room, since, pageLimit, (messages) =>
-        sendHistory(session.conn, room, messages, () => session.subs.get(room) === sub),
+      const result = await catchUp(store, room, since, pageLimit, (range) =>
+        sendPaged(session.conn, store, room, range, () => session.subs.get(room) === sub),
       );
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
       // Messages up to lastSeq may still be on their way from other nodes: wait until this node
@@ -274,14 +293,35 @@ export class ChatService {
       this.fail(session, new ParleyError("not_in_room", `You are not in ${room}.`), { room });
       return;
     }
-    const count = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
-    try {
-      const messages = await this.options.store.before(room, before, count);
-      if (messages.length === 0) this.reply(session, { type: "history", room, messages });
-      else await sendHistory(session.conn, room, messages, () => session.member.rooms.has(room));
-    } catch {
-      this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
+    const queued = session.historyQueued ?? 0;
+    if (queued >= MAX_QUEUED_HISTORY) {
+      this.options.busy?.();
+      const error = new ParleyError(
+        "busy",
+        `${queued} history requests are already waiting on this connection; ask again once they are answered.`,
+      );
+      this.fail(session, error, { room });
+      return;
     }
+    session.historyQueued = queued + 1;
+    const count = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
+    const { store } = this.options;
+    const stillWanted = () => session.member.rooms.has(room) && this.sessions.has(session.conn);
+    await inReadLane(session, async () => {
+      try {
+        if (!stillWanted()) return;
+        const start = await store.pageStart(room, before, count);
+        const sent =
+          start > 0
+            ? await sendPaged(session.conn, store, room, { after: start - 1, until: before, limit: count }, stillWanted)
+            : undefined;
+        if (start === 0 || sent?.count === 0) this.reply(session, { type: "history", room, messages: [] });
+      } catch {
+        this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
+      }
+    }).finally(() => {
+      session.historyQueued = (session.historyQueued ?? 1) - 1;
+    });
   }
 
   /** Sends `error` to a JSON client, or a ` .... error:` line to a text client. */

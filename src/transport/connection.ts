@@ -45,6 +45,24 @@ const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket 
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * What one connection may pin, as a multiple of `--max-queue-bytes`: what earlier turns left
+ * unwritten plus this turn's frames. A reader that keeps up stays far below it even when a
+ * room's burst of 40 × 64 KiB lands in one turn; past it the connection is closed as too slow.
+ */
+const HARD_CAP_FACTOR = 4;
+/** Queues up to this size are copied into one buffer for the write; bigger ones are written as they are (writev). */
+const COPY_BELOW_BYTES = 64 * 1024;
+/** Bulk replies (history) cost one rate token per this many bytes sent. */
+export const BULK_BYTES_PER_TOKEN = 32 * 1024;
+
+/** Who has paused reading a socket; reading resumes when none has. */
+export const READ_HOLD = {
+  /** Frames over the rate are waiting their turn (socket-events.ts). */
+  rate: 1,
+  /** The service holds the session's frames (a rename, the welcome) and has as many as it keeps. */
+  service: 2,
+} as const;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
@@ -60,6 +78,12 @@ export class Connection implements Outlet, Beating {
   private readAtBeat = -1;
   /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
   sentCloseCode: number | undefined;
+  /** READ_HOLD bits of who paused reading (0: reading). */
+  private readHolds = 0;
+  /** Frames over the rate waiting, in order (a string, or null for a binary frame); null when none (socket-events.ts). */
+  held: Array<string | null> | null = null;
+  /** When the first held frame's token is due. */
+  heldTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -79,13 +103,8 @@ export class Connection implements Outlet, Beating {
 
   enqueue(frame: Buffer, droppable: boolean): void {
     if (this.closed) return;
-    const backlog = this.queuedBytes + this.socket.writableLength;
-    if (backlog + frame.length > this.options.maxQueueBytes) {
-      if (droppable) {
-        this.options.stats.shedFrames++;
-        return; // presence first: it can be re-read, a chat message must not be skipped
-      }
-      this.dropSlow();
+    const max = this.options.maxQueueBytes;
+    if (this.socket.writableLength + this.queuedBytes + frame.length > max && this.overflows(frame, droppable, max)) {
       return;
     }
     const queue = this.queue;
@@ -97,15 +116,41 @@ export class Connection implements Outlet, Beating {
     this.queuedBytes += frame.length;
   }
 
+  /**
+   * Past the cap with this frame: true when it is not queued. Only what earlier turns left
+   * unwritten counts against the client (it did not read it); this turn's frames are mostly
+   * the room's batch, one buffer shared by every recipient, so a burst does not close a reader
+   * that keeps up. Presence is shed first; a chat message closes the client (4000).
+   */
+  private overflows(frame: Buffer, droppable: boolean, max: number): boolean {
+    const unwritten = this.socket.writableLength;
+    const pinned = unwritten + this.queuedBytes + frame.length;
+    if (droppable && unwritten + frame.length > max) {
+      this.options.stats.shedFrames++;
+      return true; // presence first: it can be re-read, a chat message must not be skipped
+    }
+    if (unwritten <= max && pinned <= max * HARD_CAP_FACTOR) return false;
+    this.dropSlow();
+    return true;
+  }
+
   flushWrites(): void {
     const queue = this.queue;
     if (queue === null) return;
+    const bytes = this.queuedBytes;
     this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
-    const data = Array.isArray(queue) ? Buffer.concat(queue) : queue;
-    this.options.stats.bytesOut += data.length;
-    this.socket.write(data);
+    this.options.stats.bytesOut += bytes;
+    if (!Array.isArray(queue)) this.socket.write(queue);
+    else if (bytes < COPY_BELOW_BYTES) this.socket.write(Buffer.concat(queue, bytes));
+    else {
+      // Big frames (a room's batch) are shared by every recipient: written as they are, in one
+      // writev, so this connection holds references, not a copy of its own.
+      this.socket.cork();
+      for (const frame of queue) this.socket.write(frame);
+      this.socket.uncork();
+    }
   }
 
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */
@@ -123,24 +168,75 @@ export class Connection implements Outlet, Beating {
    * can follow without the backlog growing; false if the connection closed first. A client
    * that does not get there within ten seconds is too slow and is closed as such.
    */
-  drained(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.backlogBytes <= this.bulkBudget) return Promise.resolve(true);
-    const started = Date.now();
+  async drained(): Promise<boolean> {
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (!this.closed && this.backlogBytes > this.bulkBudget) {
+      if (Date.now() >= deadline) {
+        this.dropSlow();
+        return false;
+      }
+      await this.writeProgress(deadline);
+    }
+    return !this.closed;
+  }
+
+  /**
+   * Resolves when the socket has written what it holds ('drain'), closed, or the deadline
+   * passed; at once (after this turn's writes) when what waits is not handed to the socket yet.
+   */
+  private writeProgress(deadline: number): Promise<void> {
+    const socket = this.socket;
+    if (socket.writableLength === 0 || socket.destroyed) return new Promise((done) => setImmediate(done));
     return new Promise((resolve) => {
-      const check = () => {
-        if (this.closed) resolve(false);
-        else if (this.backlogBytes <= this.bulkBudget) resolve(true);
-        else if (Date.now() - started > DRAIN_TIMEOUT_MS) {
-          this.dropSlow();
-          resolve(false);
-        } else setTimeout(check, 5);
+      const done = () => {
+        clearTimeout(timer);
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
       };
-      setTimeout(check, 5);
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      socket.on("drain", done);
+      socket.on("close", done);
     });
   }
 
+  /**
+   * Charges `bytes` of a bulk reply just queued to the connection's rate budget, then
+   * resolves true when the next part may go: the client took the last one and the budget is
+   * out of debt. False when the connection closed meanwhile.
+   */
+  async bulkSent(bytes: number): Promise<boolean> {
+    this.rate.charge(bytes / BULK_BYTES_PER_TOKEN, Date.now());
+    for (;;) {
+      if (!(await this.drained())) return false;
+      const wait = this.rate.msUntilPaid(Date.now());
+      if (wait === 0) return true;
+      await new Promise((done) => setTimeout(done, wait));
+    }
+  }
+
+  /** Stops reading the socket on behalf of `holder` (a READ_HOLD bit): the kernel, then TCP, hold what the client sends. */
+  holdReading(holder: number): void {
+    if (this.readHolds === 0 && !this.closed) this.ws.pause();
+    this.readHolds |= holder;
+  }
+
+  /** `holder` no longer needs reading paused; reading resumes when nobody does. */
+  releaseReading(holder: number): void {
+    if ((this.readHolds & holder) === 0) return;
+    this.readHolds &= ~holder;
+    if (this.readHolds === 0) this.ws.resume();
+  }
+
+  /** Closing: read again, so the close handshake's answer is heard. */
+  private readForClose(): void {
+    if (this.readHolds === 0) return;
+    this.readHolds = 0;
+    this.ws.resume();
+  }
+
   heard(): boolean {
+    if (this.readHolds !== 0) return true; // Parley stopped reading it, not the client talking
     const read = this.socket.bytesRead;
     if (read === this.readAtBeat) return false;
     this.readAtBeat = read;
@@ -174,6 +270,7 @@ export class Connection implements Outlet, Beating {
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.tooSlow;
     this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+    this.readForClose();
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
@@ -184,5 +281,6 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.sentCloseCode = code;
     this.ws.close(code, reason);
+    this.readForClose();
   }
 }
