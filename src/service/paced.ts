@@ -1,4 +1,5 @@
-import { encodeEvent } from "../protocol/json.ts";
+import { historyPieces } from "../protocol/json.ts";
+import { textFrameOfPieces } from "../protocol/ws-frame.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
 import type { Session } from "./session.ts";
@@ -46,11 +47,11 @@ export const sendPaged = async (
     const part = await store.part(room, lastSeq, range.until, limit, conn.bulkBudget);
     if (part.length === 0) break;
     if (!stillWanted() || conn.closed) return undefined;
-    const event = encodeEvent({ type: "history", room, messages: part });
-    conn.send(event);
+    const frame = textFrameOfPieces(historyPieces(room, part));
+    conn.enqueue(frame, false);
     count += part.length;
     lastSeq = (part.at(-1) as { seq: number }).seq;
-    if (!(await conn.bulkSent(event.length))) return undefined;
+    if (!(await conn.bulkSent(frame.length))) return undefined;
   }
   return { count, lastSeq };
 };

@@ -54,7 +54,7 @@ const HARD_CAP_FACTOR = 4;
 /** Queues up to this size are copied into one buffer for the write; bigger ones are written as they are (writev). */
 const COPY_BELOW_BYTES = 64 * 1024;
 /** Bulk replies (history) cost one rate token per this many bytes sent. */
-export const BULK_BYTES_PER_TOKEN = 32 * 1024;
+export const BULK_BYTES_PER_TOKEN = 16 * 1024;
 
 /** Who has paused reading a socket; reading resumes when none has. */
 export const READ_HOLD = {
