@@ -15,8 +15,9 @@ import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
 import { CatchingUp } from "./catching-up.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
+import { answerHistory } from "./history-request.ts";
 import { Membership } from "./membership.ts";
-import { inReadLane, MAX_QUEUED_HISTORY, sendPaged } from "./paced.ts";
+import { inReadLane, sendPaged } from "./paced.ts";
 import { RoomOrder } from "./room-order.ts";
 import type { RoomSub, Session } from "./session.ts";
 
@@ -288,40 +289,9 @@ export class ChatService {
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
   }
 
-  async history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
-    if (!session.member.rooms.has(room)) {
-      this.fail(session, new ParleyError("not_in_room", `You are not in ${room}.`), { room });
-      return;
-    }
-    const queued = session.historyQueued ?? 0;
-    if (queued >= MAX_QUEUED_HISTORY) {
-      this.options.busy?.();
-      const error = new ParleyError(
-        "busy",
-        `${queued} history requests are already waiting on this connection; ask again once they are answered.`,
-      );
-      this.fail(session, error, { room });
-      return;
-    }
-    session.historyQueued = queued + 1;
-    const count = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
-    const { store } = this.options;
-    const stillWanted = () => session.member.rooms.has(room) && this.sessions.has(session.conn);
-    await inReadLane(session, async () => {
-      try {
-        if (!stillWanted()) return;
-        const start = await store.pageStart(room, before, count);
-        const sent =
-          start > 0
-            ? await sendPaged(session.conn, store, room, { after: start - 1, until: before, limit: count }, stillWanted)
-            : undefined;
-        if (start === 0 || sent?.count === 0) this.reply(session, { type: "history", room, messages: [] });
-      } catch {
-        this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
-      }
-    }).finally(() => {
-      session.historyQueued = (session.historyQueued ?? 1) - 1;
-    });
+  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history-request.ts). */
+  history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
+    return answerHistory(this, session, room, before, limit);
   }
 
   /** Sends `error` to a JSON client, or a ` .... error:` line to a text client. */
