@@ -44,6 +44,7 @@ export const sendPaged = async (
   while (count < range.limit) {
     if (!stillWanted()) return undefined;
     const limit = Math.min(range.limit - count, PART_MAX_ROWS);
+    await bulkTurn();
     const part = await store.part(room, lastSeq, range.until, limit, conn.bulkBudget);
     if (part.length === 0) break;
     if (!stillWanted() || conn.closed) return undefined;
@@ -54,6 +55,33 @@ export const sendPaged = async (
     if (!(await conn.bulkSent(frame.length))) return undefined;
   }
   return { count, lastSeq };
+};
+
+/**
+ * Parts of every connection take turns, one per event-loop iteration: the socket reads and
+ * writes of everyone else (another room's chat) run between any two, so many clients paging
+ * through big history delay a message by one part's work at most, not by all of theirs.
+ */
+const waitingTurns: Array<() => void> = [];
+let turning = false;
+
+const bulkTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    waitingTurns.push(resolve);
+    if (!turning) {
+      turning = true;
+      setImmediate(nextTurn);
+    }
+  });
+
+const nextTurn = (): void => {
+  const next = waitingTurns.shift();
+  if (!next) {
+    turning = false;
+    return;
+  }
+  next(); // its part is read and queued in this callback's microtasks
+  setImmediate(nextTurn); // scheduled while immediates run: the next iteration, after its I/O
 };
 
 /**
