@@ -46,11 +46,12 @@ const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /**
- * What one connection may pin, as a multiple of `--max-queue-bytes`: what earlier turns left
- * unwritten plus this turn's frames. A reader that keeps up stays far below it even when a
- * room's burst of 40 × 64 KiB lands in one turn; past it the connection is closed as too slow.
+ * What earlier turns may leave unwritten for one connection, as a multiple of
+ * `--max-queue-bytes`, even while it reads (a trickle); past it the connection is closed as too slow.
  */
 const HARD_CAP_FACTOR = 4;
+/** Over the cap, a client that takes nothing from its socket for this long did not read: it is too slow. */
+const STALL_MS = 500;
 /** Queues up to this size are copied into one buffer for the write; bigger ones are written as they are (writev). */
 const COPY_BELOW_BYTES = 64 * 1024;
 /** Bulk replies (history) cost one rate token per this many bytes sent. */
@@ -84,6 +85,11 @@ export class Connection implements Outlet, Beating {
   held: Array<string | null> | null = null;
   /** When the first held frame's token is due. */
   heldTimer: NodeJS.Timeout | undefined;
+  /** Bytes handed to the socket, and of those, taken by the client as of the last look (written − unwritten). */
+  private written = 0;
+  private takenSeen = 0;
+  /** When the client was last seen taking bytes, or under the cap (ms). */
+  private progressAt = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -117,19 +123,27 @@ export class Connection implements Outlet, Beating {
   }
 
   /**
-   * Past the cap with this frame: true when it is not queued. Only what earlier turns left
-   * unwritten counts against the client (it did not read it); this turn's frames are mostly
-   * the room's batch, one buffer shared by every recipient, so a burst does not close a reader
-   * that keeps up. Presence is shed first; a chat message closes the client (4000).
+   * Past the cap with this frame: true when it is not queued. Too slow means "did not read":
+   * what earlier turns left unwritten is over the cap and the client has taken nothing for
+   * STALL_MS. This turn's frames do not count (mostly the room's batch, one buffer shared by
+   * every recipient), nor does a backlog the client is working through, so a burst does not
+   * close a reader that keeps up; with four times the cap left unwritten it is closed however
+   * it reads, so what one connection keeps alive after the others have taken it is bounded.
+   * Presence is shed first; a chat message closes the client (4000).
    */
   private overflows(frame: Buffer, droppable: boolean, max: number): boolean {
     const unwritten = this.socket.writableLength;
-    const pinned = unwritten + this.queuedBytes + frame.length;
-    if (droppable && unwritten + frame.length > max) {
+    const now = Date.now();
+    const taken = this.written - unwritten;
+    if (unwritten <= max || taken > this.takenSeen) this.progressAt = now;
+    this.takenSeen = taken;
+    const stalled = unwritten > max && now - this.progressAt > STALL_MS;
+    const fits = !stalled && unwritten <= max * HARD_CAP_FACTOR;
+    if (droppable && (!fits || unwritten + frame.length > max)) {
       this.options.stats.shedFrames++;
       return true; // presence first: it can be re-read, a chat message must not be skipped
     }
-    if (unwritten <= max && pinned <= max * HARD_CAP_FACTOR) return false;
+    if (fits) return false;
     this.dropSlow();
     return true;
   }
@@ -142,6 +156,7 @@ export class Connection implements Outlet, Beating {
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
     this.options.stats.bytesOut += bytes;
+    this.written += bytes;
     if (!Array.isArray(queue)) this.socket.write(queue);
     else if (bytes < COPY_BELOW_BYTES) this.socket.write(Buffer.concat(queue, bytes));
     else {
@@ -187,6 +202,8 @@ export class Connection implements Outlet, Beating {
   private writeProgress(deadline: number): Promise<void> {
     const socket = this.socket;
     if (socket.writableLength === 0 || socket.destroyed) return new Promise((done) => setImmediate(done));
+    // 'drain' comes only after a write the socket refused (past its 16 KiB mark): below it, look again shortly.
+    if (!socket.writableNeedDrain) return new Promise((done) => setTimeout(done, 10));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

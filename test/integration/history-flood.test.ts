@@ -122,13 +122,6 @@ describe("history floods (default settings)", { timeout: 120_000 }, () => {
       peakRss = Math.max(peakRss, rssMb(parley.child.pid as number));
     }, 100);
     const latencies = await chat(ms);
-    console.log(
-      "# slow ones:",
-      latencies
-        .map((l, i) => [i, Math.round(l)])
-        .filter(([, l]) => (l as number) > 40)
-        .join(" "),
-    );
     clearInterval(sampler);
     attackers.stdin?.end("stop\n");
     await new Promise((resolve) => attackers.once("exit", resolve));

@@ -122,8 +122,9 @@ describe("past the hold, what is refused is explained and counted", { timeout: 3
   test("a text client that packs more than burst + hold into one write is closed with 1008 Excess Flood; the lines before it (its burst) were broadcast in order", async () => {
     const watcher = await connect(`ws://127.0.0.1:${parley.wsPort}/chat/flooded`);
     const raw = await RawClient.open(parley.wsPort, "/chat/flooded");
-    await sleep(50);
-    raw.write(pipelined(Array.from({ length: 200 }, (_, i) => `flood ${i}`)));
+    raw.write(pipelined(["flood 0"])); // its echo says the member is in the room
+    assert.match((await readTexts(raw, 1))[0][0] ?? "", / flood 0$/);
+    raw.write(pipelined(Array.from({ length: 199 }, (_, i) => `flood ${i + 1}`)));
     const closeFrame = await (async () => {
       for (;;) {
         const frame = await raw.next(10_000);
@@ -187,6 +188,40 @@ describe("past the hold, what is refused is explained and counted", { timeout: 3
     const refused = answers.filter((text) => text.includes('"rate_limited"')).length;
     assert.ok(refused >= 100 && refused <= 101, `refused ${refused} before the close`);
     raw.destroy();
+  });
+});
+
+describe("frames held behind a rename", { timeout: 30_000 }, () => {
+  test("300 sends right behind a nick, in one TCP write, are all stored under the new name, in order (reading pauses, nothing is refused)", async () => {
+    const parley = await startTestParley(); // no rate limit: only the rename's hold is at work
+    try {
+      const raw = await rawJson(parley.port, "renamed");
+      const frames = [JSON.stringify({ type: "nick", nick: "ranger" })];
+      for (let i = 0; i < 300; i++) frames.push(JSON.stringify({ type: "send", text: `r${i}`, cid: `r${i}` }));
+      raw.write(pipelined(frames));
+      const answers: Event[] = [];
+      while (answers.length < 301) {
+        const [[text], code] = await readTexts(raw, 1);
+        assert.equal(code, undefined, "still open");
+        const event = JSON.parse(text as string) as Event;
+        if (["ack", "error", "nick"].includes(event.type)) answers.push(event);
+      }
+      assert.deepEqual(
+        answers.map((e) => (e.type === "ack" ? e.cid : e.type === "nick" ? `nick ${e.nick}` : `error ${e.code}`)),
+        ["nick ranger", ...Array.from({ length: 300 }, (_, i) => `r${i}`)],
+      );
+      const reader = await connectJson(`ws://127.0.0.1:${parley.port}/chat/elsewhere`);
+      reader.send({ type: "join", room: "renamed", limit: 500 });
+      const stored = historyMessages((await reader.untilJoined("renamed")).history);
+      assert.deepEqual(
+        stored.map((m) => `${m.nick} ${m.text}`),
+        Array.from({ length: 300 }, (_, i) => `ranger r${i}`),
+      );
+      raw.destroy();
+      await reader.close();
+    } finally {
+      await parley.close();
+    }
   });
 });
 
