@@ -54,8 +54,48 @@ const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.ceil(sorted.length * p) - 1] as number;
 };
-const p99 = (values: number[]): number => percentile(values, 0.99);
+
+/**
+ * The server's own view (its /metrics): event-loop delay since the last scrape (prom-client
+ * resets it at each) as p99 and max in ms, and its garbage collections so far: seconds in all,
+ * and how many took over 100 ms.
+ */
+const serverView = async (port: number) => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (pattern: string) =>
+    [...text.matchAll(new RegExp(`^${pattern} (\\S+)$`, "gm"))].reduce((total, m) => total + Number(m[1]), 0);
+  return {
+    loopP99: sum("nodejs_eventloop_lag_p99_seconds") * 1000,
+    loopMax: sum("nodejs_eventloop_lag_max_seconds") * 1000,
+    gcSeconds: sum("nodejs_gc_duration_seconds_sum\\{[^}]*\\}"),
+    gcOver100ms:
+      sum("nodejs_gc_duration_seconds_count\\{[^}]*\\}") -
+      sum('nodejs_gc_duration_seconds_bucket\\{le="0\\.1"[^}]*\\}'),
+  };
+};
+
+/** CPU seconds (user + system) the process has used so far. */
+const cpuSeconds = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+};
 const spread = (values: number[]): string => [0.5, 0.9, 0.99].map((p) => percentile(values, p).toFixed(1)).join("/");
+
+/**
+ * The bystander chats on: its median latency stays near where it was, and neither it nor the
+ * server's event loop ever stalls. Tails are printed, not asserted: on this 2-core machine shared
+ * with other test runs, the slowest of a few dozen messages mostly measures who else had the CPU
+ * (the server's own event-loop delay and GC are printed next to them to tell the two apart).
+ */
+const assertChatting = (baseline: number[], run: { latencies: number[]; loopMax: number }): void => {
+  const median = (values: number[]) => percentile(values, 0.5);
+  assert.ok(
+    median(run.latencies) < median(baseline) * 3 + 30,
+    `median ${median(baseline)} → ${median(run.latencies)} ms`,
+  );
+  assert.ok(Math.max(...run.latencies) < 2000, `slowest message ${Math.max(...run.latencies)} ms`);
+  assert.ok(run.loopMax < 1000, `the server's event loop stalled for ${run.loopMax} ms`);
+};
 
 describe("history floods (default settings)", { timeout: 120_000 }, () => {
   let parley: ChildParley;
@@ -121,42 +161,45 @@ describe("history floods (default settings)", { timeout: 120_000 }, () => {
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, rssMb(parley.child.pid as number));
     }, 100);
+    const cpuBefore = cpuSeconds(parley.child.pid as number);
+    const viewBefore = await serverView(parley.port);
     const latencies = await chat(ms);
+    const serverCpu = (cpuSeconds(parley.child.pid as number) - cpuBefore) / (ms / 1000);
+    const view = await serverView(parley.port);
+    const { loopP99, loopMax } = view;
+    const gc = `GC ${((view.gcSeconds - viewBefore.gcSeconds) * 1000).toFixed(0)} ms (${view.gcOver100ms - viewBefore.gcOver100ms} pauses > 100 ms)`;
     clearInterval(sampler);
     attackers.stdin?.end("stop\n");
     await new Promise((resolve) => attackers.once("exit", resolve));
     const result = JSON.parse(out.slice(out.indexOf("{"))) as { received: number };
-    return { startRss, peakRss, latencies, ...result };
+    return { startRss, peakRss, latencies, serverCpu, loopP99, loopMax, gc, ...result };
   };
 
   test("a client asking for 500 pages of 64 KiB messages 20 times a second and never reading: the server holds, its RSS stays bounded, a bystander chats on", async () => {
     const baseline = await chat(1500);
     const run = await attack(3, "never-read", 8000);
     console.log(
-      `# never reading, 3 attackers for 8 s: RSS ${run.startRss.toFixed(0)} → peak ${run.peakRss.toFixed(0)} MB (+${(run.peakRss - run.startRss).toFixed(0)}); bystander p50/p90/p99 ${spread(baseline)} → ${spread(run.latencies)} ms over ${run.latencies.length} messages;`,
+      `# never reading, 3 attackers for 8 s: RSS ${run.startRss.toFixed(0)} → peak ${run.peakRss.toFixed(0)} MB (+${(run.peakRss - run.startRss).toFixed(0)}); server CPU ${(run.serverCpu * 100).toFixed(0)}%, its event-loop delay p99/max ${run.loopP99.toFixed(0)}/${run.loopMax.toFixed(0)} ms, ${run.gc}; bystander p50/p90/p99 ${spread(baseline)} → ${spread(run.latencies)} ms over ${run.latencies.length} messages;`,
     );
     assert.equal(parley.child.exitCode, null, "the server is still running");
     assert.ok(run.peakRss - run.startRss < RSS_BOUND_MB, `RSS grew by ${(run.peakRss - run.startRss).toFixed(0)} MB`);
     assert.ok(run.latencies.length >= 40, "the bystander kept chatting");
-    assert.ok(p99(run.latencies) < p99(baseline) * 3 + 100, `p99 ${p99(baseline)} → ${p99(run.latencies)} ms`);
+    assertChatting(baseline, run);
     // Each such client costs Parley its queue cap and one part at most, whether it reads or not.
   });
 
-  test("20 clients looping over 500-message pages and reading them: another room's p99 stays low, history is paced to their budget", async () => {
+  test("20 clients looping over 500-message pages and reading them: history is paced to their budget, another room chats on", async () => {
     const baseline = await chat(1500);
     const run = await attack(20, "read", 6000);
     const mbPerClientSecond = run.received / 20 / 6 / 1024 / 1024;
     console.log(
-      `# 20 reading attackers for 6 s: ${(run.received / 1024 / 1024).toFixed(0)} MiB sent to them (${mbPerClientSecond.toFixed(2)} MiB/s each); RSS ${run.startRss.toFixed(0)} → peak ${run.peakRss.toFixed(0)} MB; bystander p50/p90/p99 ${spread(baseline)} → ${spread(run.latencies)} ms`,
+      `# 20 reading attackers for 6 s: ${(run.received / 1024 / 1024).toFixed(0)} MiB sent to them (${mbPerClientSecond.toFixed(2)} MiB/s each); RSS ${run.startRss.toFixed(0)} → peak ${run.peakRss.toFixed(0)} MB; server CPU ${(run.serverCpu * 100).toFixed(0)}%, its event-loop delay p99/max ${run.loopP99.toFixed(0)}/${run.loopMax.toFixed(0)} ms, ${run.gc}; bystander p50/p90/p99 ${spread(baseline)} → ${spread(run.latencies)} ms`,
     );
     assert.equal(parley.child.exitCode, null, "the server is still running");
     assert.ok(run.peakRss - run.startRss < RSS_BOUND_MB, `RSS grew by ${(run.peakRss - run.startRss).toFixed(0)} MB`);
-    // Their budget: a burst of 40 tokens, then 20 a second, one per 32 KiB of history.
-    assert.ok(mbPerClientSecond < 1.2, `history is paced: ${mbPerClientSecond.toFixed(2)} MiB/s a client`);
-    // On this shared 2-core machine one message in sixty can wait for another process: p99 of a
-    // few dozen samples is their maximum, so the bound on it only catches a server that stalls.
-    const p90 = (values: number[]) => percentile(values, 0.9);
-    assert.ok(p90(run.latencies) < p90(baseline) * 3 + 30, `p90 ${p90(baseline)} → ${p90(run.latencies)} ms`);
-    assert.ok(p99(run.latencies) < 1000, `p99 ${p99(run.latencies)} ms`);
+    // Their budget: a burst of 40 tokens, then 20 a second (their requests take some), one per 16 KiB of history.
+    const budget = (40 + 20 * 6) * 16 * 1024;
+    assert.ok(run.received / 20 < budget * 1.1, `history is paced: ${mbPerClientSecond.toFixed(2)} MiB/s a client`);
+    assertChatting(baseline, run);
   });
 });

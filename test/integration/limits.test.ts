@@ -1,32 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { RunningParley } from "../../src/server.ts";
 import { connect } from "../helpers/client.ts";
-import { connectJson, type Event, historyMessages, ofType } from "../helpers/json.ts";
+import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { clientFrame, RawClient } from "../helpers/raw.ts";
-
-/** A client in its own process that sends as fast as its socket takes, until told to stop on stdin. */
-const FLOODER = `
-import WebSocket from "ws";
-const ws = new WebSocket(process.argv[1]);
-let sent = 0, echoed = 0, stop = false;
-ws.on("message", (d) => { if (/ flood \\d+$/.test(String(d))) echoed++; });
-const tick = () => {
-  if (stop) return;
-  if (ws.bufferedAmount < 256 * 1024) for (let i = 0; i < 200; i++) ws.send("flood " + sent++);
-  setTimeout(tick, 1);
-};
-ws.on("open", () => { process.stdout.write("open\\n"); tick(); });
-process.stdin.on("data", () => {
-  stop = true;
-  setTimeout(() => { process.stdout.write(JSON.stringify({ sent, echoed }) + "\\n"); process.exit(0); }, 300);
-});
-`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("size limits", { timeout: 30_000 }, () => {
   let parley: RunningParley;
