@@ -84,8 +84,11 @@ export class Ops {
     return observeBroker(broker, this.metrics, this.log);
   }
 
-  /** Options for the chat service: nick bans, refusal, resume and rename counts, failures with no request to answer. */
-  get serviceHooks(): Pick<ChatServiceOptions, "nickBanned" | "resumed" | "refused" | "nickRequested" | "report"> {
+  /** Options for the chat service: nick bans, counts for metrics, failures with no request to answer. */
+  get serviceHooks(): Pick<
+    ChatServiceOptions,
+    "nickBanned" | "resumed" | "refused" | "nickRequested" | "report" | "busy"
+  > {
     return {
       nickBanned: (nick) => this.bans.has("nick", nick),
       refused: (code) => this.metrics.errorSent(code),
@@ -94,6 +97,7 @@ export class Ops {
       // `what` is one of a fixed few labels: the throttle's table stays small.
       report: (what, error) =>
         this.floodLog.error(`failed_${what}`, { event: "failed", what, err: error }, `${what} failed`),
+      busy: () => this.metrics.dropped("busy"),
     };
   }
 

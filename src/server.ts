@@ -86,6 +86,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         ops.metrics.dropped("rate");
         if (session) rateLimited(service, session, data);
       },
+      paced: () => ops.metrics.paced(),
       close: (conn) => service.close(conn),
     }),
     service.fanout,

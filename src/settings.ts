@@ -27,6 +27,7 @@ export interface ParleyConfig {
   rateLimit: number;
   rateBurst: number;
   rateStrikes: number;
+  rateHold: number;
   heartbeatMs: number;
   shutdownMs: number;
   config: string;
@@ -244,7 +245,7 @@ export const SETTINGS: readonly Setting[] = [
     env: "PARLEY_RATE_LIMIT",
     kind: "count",
     default: 20,
-    help: "Messages per second one connection may send (0: no limit); more get a rate_limited error and are dropped.",
+    help: "Messages per second one connection may send (0: no limit); more wait, in order, with the socket not read (TCP slows the sender).",
   },
   {
     key: "rateBurst",
@@ -260,7 +261,15 @@ export const SETTINGS: readonly Setting[] = [
     env: "PARLEY_RATE_STRIKES",
     kind: "count",
     default: 100,
-    help: "Rate-limited messages (forgiven at one a second) after which the connection is closed with 1008 (0: never).",
+    help: "Refused messages (forgiven at one a second) after which a JSON connection is closed with 1008 (0: never).",
+  },
+  {
+    key: "rateHold",
+    flag: "rate-hold",
+    env: "PARLEY_RATE_HOLD",
+    kind: "count",
+    default: 500,
+    help: "Messages over the rate one connection may have waiting; past it a text client is closed with 1008, a JSON one gets rate_limited.",
   },
   {
     key: "heartbeatMs",

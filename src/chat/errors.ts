@@ -16,6 +16,7 @@ export type ErrorCode =
   | "text_too_long"
   | "rate_limited"
   | "cid_conflict"
+  | "busy"
   | "store_unavailable"
   | "unavailable"
   | "forbidden"

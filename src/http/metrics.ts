@@ -16,8 +16,12 @@ export const REFUSAL_REASONS = [
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-/** Frames not delivered while the connection stayed open. */
-export const DROP_REASONS = ["rate", "slow"] as const;
+/**
+ * Frames refused or not delivered while the connection stayed open: `rate` a frame over the rate
+ * with the hold full (answered `rate_limited`), `busy` a history read with too many waiting
+ * (answered `busy`), `slow` presence shed for a client that is not reading.
+ */
+export const DROP_REASONS = ["rate", "busy", "slow"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** How a rename (`nick`, `/nick`) ended: taken, taken back with a reconnect key, or refused with this error code. */
@@ -70,7 +74,7 @@ export class Metrics {
   private readonly nickRequests = tallies(NICK_RESULTS);
   /** By error code: a bounded set (`ErrorCode`), each label made at its first refusal. */
   private readonly errorsSent: Record<string, number> = {};
-  private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0 };
+  private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0, paced: 0 };
   private sources: MetricSources | undefined;
   private readonly storeWrite: Histogram;
   private readonly broadcastLatency: Histogram;
@@ -143,14 +147,27 @@ export class Metrics {
       this.adminRefusals,
     );
     // Read through getters: the slow count lives in the transport's tally.
-    labelled("parley_frames_dropped_total", "Frames not delivered to a connection that stayed open.", "reason", {
-      get rate() {
-        return self.drops.rate;
+    labelled(
+      "parley_frames_dropped_total",
+      "Frames refused (rate: over the rate with the hold full; busy: too many history reads waiting) or not delivered (slow: presence shed), the connection staying open.",
+      "reason",
+      {
+        get rate() {
+          return self.drops.rate;
+        },
+        get busy() {
+          return self.drops.busy;
+        },
+        get slow() {
+          return self.drops.slow + self.transport.shedFrames;
+        },
       },
-      get slow() {
-        return self.drops.slow + self.transport.shedFrames;
-      },
-    });
+    );
+    counter(
+      "parley_frames_paced_total",
+      "Frames that waited, in order, for their connection's rate before being handled (not refused).",
+      () => this.messages.paced,
+    );
     labelled(
       "parley_errors_sent_total",
       "Refusals explained to a client (a JSON `error` event or a text-mode error line), by error code.",
@@ -257,6 +274,10 @@ export class Metrics {
 
   errorSent(code: ErrorCode): void {
     this.errorsSent[code] = (this.errorsSent[code] ?? 0) + 1;
+  }
+
+  paced(): void {
+    this.messages.paced++;
   }
 
   resumed(complete: boolean): void {

@@ -70,6 +70,14 @@ export type ServerEvent =
 
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
 
+/** `encodeEvent({type: "history", room, messages})` in pieces, one per message (see textFrameOfPieces). */
+export const historyPieces = (room: string, messages: readonly ChatMessage[]): string[] => {
+  const pieces = [`{"type":"history","room":${JSON.stringify(room)},"messages":[`];
+  for (let i = 0; i < messages.length; i++) pieces.push((i === 0 ? "" : ",") + JSON.stringify(messages[i]));
+  pieces.push("]}");
+  return pieces;
+};
+
 /** The message event, built with a fixed key order so every recipient gets identical bytes. */
 export const encodeMessage = (m: ChatMessage): string =>
   JSON.stringify({ type: "message", room: m.room, seq: m.seq, id: m.id, nick: m.nick, text: m.text, ts: m.ts });

@@ -43,3 +43,17 @@ export const textFrames = (payloads: readonly string[]): Buffer => {
   for (let i = 0; i < payloads.length; i++) at = writeFrame(frames, at, payloads[i] as string, lengths[i] as number);
   return frames;
 };
+
+/**
+ * One text frame whose payload is `pieces` joined, written piece by piece: a big reply
+ * (a history part) never exists as one big string, which V8 would keep in its large-object
+ * space until a full collection, a pause the whole server waits for.
+ */
+export const textFrameOfPieces = (pieces: readonly string[]): Buffer => {
+  let length = 0;
+  for (const piece of pieces) length += Buffer.byteLength(piece);
+  const frame = Buffer.allocUnsafe(headerLengthOf(length) + length);
+  let at = writeFrame(frame, 0, "", length);
+  for (const piece of pieces) at += frame.write(piece, at, "utf8");
+  return frame;
+};

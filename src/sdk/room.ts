@@ -186,6 +186,8 @@ export class Room extends Emitter<RoomEvents> {
 
   /** @internal */
   handleError(error: ParleyServerError): void {
+    // `busy` answers a `history` request (too many waiting): that request's promise fails.
+    if (error.code === "busy") this.olderWaiters.shift()?.reject(error);
     this.emit("error", error);
   }
 

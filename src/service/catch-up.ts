@@ -1,37 +1,39 @@
 import type { ChatMessage } from "../chat/message.ts";
 import type { ResumeResult } from "../protocol/json.ts";
 import type { HistoryStore } from "../store/history-store.ts";
+import type { PageRange, PageSent } from "./paced.ts";
 import type { RoomSub } from "./session.ts";
 
-/** Messages per history event while resuming a gap. */
-export const RESUME_CHUNK = 500;
-
 export interface CatchUpResult {
-  /** The highest seq sent; live messages above it follow. */
+  /** The highest seq sent or covered; live messages above it follow. */
   lastSeq: number;
   /** The oldest seq the room still holds (0: none), for unread counts. */
   first: number;
   resume: ResumeResult | null;
 }
 
+/** Sends the messages of a range to the member, paced (paced.ts); undefined when it stopped. */
+export type SendRange = (range: PageRange) => Promise<PageSent | undefined>;
+
 /**
  * What a JSON member gets on joining a room: the latest page, or with `since` exactly the
- * messages after it, in chunks, however many. When part of that gap is no longer held
- * (retention), or `since` is beyond the room's end, it says so and sends the latest page.
+ * messages after it, however many, up to the room's end as it was when the catch-up began
+ * (later messages reach it live). When part of that gap is no longer held (retention), or
+ * `since` is beyond the room's end, it says so and sends the latest page.
  */
 export const catchUp = async (
   store: HistoryStore,
   room: string,
   since: number | undefined,
   pageLimit: number,
-  /** Sends one chunk; catch-up waits for it (it may pace itself to the client). */
-  send: (messages: ChatMessage[]) => void | Promise<void>,
+  send: SendRange,
 ): Promise<CatchUpResult> => {
   const bounds = await store.bounds(room);
+  const until = bounds.last + 1;
   const latestPage = async (): Promise<number> => {
-    const page = pageLimit > 0 ? await store.latest(room, pageLimit) : [];
-    if (page.length > 0) await send(page);
-    return Math.max(bounds.last, page.at(-1)?.seq ?? 0);
+    const start = pageLimit > 0 && bounds.last > 0 ? await store.pageStart(room, until, pageLimit) : 0;
+    if (start > 0) await send({ after: start - 1, until, limit: pageLimit });
+    return bounds.last;
   };
   if (since === undefined) return { lastSeq: await latestPage(), first: bounds.first, resume: null };
 
@@ -39,18 +41,12 @@ export const catchUp = async (
   if (since > bounds.last || gapLost) {
     return { lastSeq: await latestPage(), first: bounds.first, resume: { since, complete: false, missed: 0 } };
   }
-  let cursor = since;
-  let missed = 0;
-  for (;;) {
-    const chunk = await store.after(room, cursor, RESUME_CHUNK);
-    if (chunk.length > 0) {
-      await send(chunk);
-      missed += chunk.length;
-      cursor = chunk.at(-1)?.seq ?? cursor;
-    }
-    if (chunk.length < RESUME_CHUNK) break;
-  }
-  return { lastSeq: cursor, first: bounds.first, resume: { since, complete: true, missed } };
+  const sent = since < bounds.last ? await send({ after: since, until, limit: Number.MAX_SAFE_INTEGER }) : undefined;
+  return {
+    lastSeq: Math.max(since, bounds.last),
+    first: bounds.first,
+    resume: { since, complete: true, missed: sent?.count ?? 0 },
+  };
 };
 
 /**

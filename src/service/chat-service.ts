@@ -11,14 +11,15 @@ import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import type { HistoryStore } from "../store/history-store.ts";
-import type { Connection } from "../transport/connection.ts";
+import { type Connection, READ_HOLD } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
 import { bridgeGap, catchUp } from "./catch-up.ts";
 import { CatchingUp } from "./catching-up.ts";
-import { deferFrame, holdFrames, releaseFrames } from "./held-frames.ts";
+import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
+import { answerHistory } from "./history-request.ts";
 import { Membership } from "./membership.ts";
-import { sendHistory } from "./paced.ts";
+import { inReadLane, sendPaged } from "./paced.ts";
 import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
@@ -39,6 +40,8 @@ export interface ChatServiceOptions {
   nickRequested?: (result: string) => void;
   /** Told of each refusal sent to a client (an `error` event or a text ` .... error:` line), for metrics. */
   refused?: (code: ErrorCode) => void;
+  /** Told of each `history` request refused because too many were waiting (for metrics). */
+  busy?: () => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
   /** Who is where across nodes; this node alone when not given. */
@@ -119,14 +122,18 @@ export class ChatService {
     work.catch((error: unknown) => this.options.report?.(what, error));
   }
 
-  /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued or refused. */
+  /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued. */
   defer(session: Session, work: () => void): boolean {
     const outcome = deferFrame(session, work);
-    // Bounded: a client that floods while it waits loses the excess, and is told so.
-    if (outcome === "full") {
-      this.fail(session, new ParleyError("rate_limited", "Too many frames before the last one was handled."), {});
-    }
+    // Paced, not refused: past the bound the socket is not read until the frames are released.
+    if (outcome === "full") session.conn.holdReading(READ_HOLD.service);
     return outcome !== "run now";
+  }
+
+  /** Runs the held frames; reading resumes unless one of them held the session again with a full inbox. */
+  private release(session: Session): void {
+    releaseFrames(session, this.sessions.has(session.conn));
+    if (!heldFull(session)) session.conn.releaseReading(READ_HOLD.service);
   }
 
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
@@ -141,7 +148,7 @@ export class ChatService {
     const joined = conn.info.autoJoin
       ? this.join(session, conn.info.room, conn.info.since, undefined)
       : Promise.resolve();
-    releaseFrames(session, this.sessions.has(conn));
+    this.release(session);
     await joined;
   }
 
@@ -228,7 +235,7 @@ export class ChatService {
       this.options.nickRequested?.(isParleyError(error) ? error.code : "internal");
       this.fail(session, error, {});
     } finally {
-      releaseFrames(session, this.sessions.has(session.conn));
+      this.release(session);
     }
   }
 
@@ -261,10 +268,23 @@ export class ChatService {
       this.catchingUp.goLive(room, sub);
       return;
     }
+    await inReadLane(session, () => this.catchUpOn(session, room, sub, since, limit));
+  }
+
+  /** A JSON member's catch-up on a room it joined: history (paced), then the live stream. */
+  private async catchUpOn(
+    session: Session,
+    room: string,
+    sub: RoomSub,
+    since: number | undefined,
+    limit: number | undefined,
+  ): Promise<void> {
+    if (session.subs.get(room) !== sub) return; // left or closed while waiting its turn
     const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
+    const { store } = this.options;
     try {
-      const result = await catchUp(this.options.store, room, since, pageLimit, (messages) =>
-        sendHistory(session.conn, room, messages, () => session.subs.get(room) === sub),
+      const result = await catchUp(store, room, since, pageLimit, (range) =>
+        sendPaged(session.conn, store, room, range, () => session.subs.get(room) === sub),
       );
       if (session.subs.get(room) !== sub) return; // left or closed meanwhile
       // Messages up to lastSeq may still be on their way from other nodes: wait until this node
@@ -318,19 +338,9 @@ export class ChatService {
     else this.reply(session, { type: "presence", room, action: "snapshot", members });
   }
 
-  async history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
-    if (!session.member.rooms.has(room)) {
-      this.fail(session, new ParleyError("not_in_room", `You are not in ${room}.`), { room });
-      return;
-    }
-    const count = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
-    try {
-      const messages = await this.options.store.before(room, before, count);
-      if (messages.length === 0) this.reply(session, { type: "history", room, messages });
-      else await sendHistory(session.conn, room, messages, () => session.member.rooms.has(room));
-    } catch {
-      this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
-    }
+  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history-request.ts). */
+  history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
+    return answerHistory(this, session, room, before, limit);
   }
 
   /** Sends `error` to a JSON client, or a ` .... error:` line to a text client. */

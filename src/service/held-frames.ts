@@ -6,7 +6,10 @@ import type { Session } from "./session.ts";
  * behind `nick` is stored under the new name.
  */
 
-/** How many frames may wait; past that a client is flooding and the excess is refused. */
+/**
+ * How many frames wait before the socket stops being read: the rest stay in the kernel and TCP
+ * pushes back on the sender, as for its rate (frames already read still join, in order).
+ */
 export const MAX_HELD_FRAMES = 100;
 
 /** From now on the session's frames wait until `releaseFrames`. */
@@ -14,13 +17,18 @@ export const holdFrames = (session: Session): void => {
   session.inbox = [];
 };
 
-/** Queues `work` if the session is held: "queued" or "full" (dropped); "run now" when it is not held. */
+/**
+ * Queues `work` if the session is held: "queued", or "full" when it is queued and the inbox has
+ * reached MAX_HELD_FRAMES (stop reading the socket until the release); "run now" when it is not held.
+ */
 export const deferFrame = (session: Session, work: () => void): "queued" | "full" | "run now" => {
   if (!session.inbox) return "run now";
-  if (session.inbox.length >= MAX_HELD_FRAMES) return "full";
   session.inbox.push(work);
-  return "queued";
+  return session.inbox.length >= MAX_HELD_FRAMES ? "full" : "queued";
 };
+
+/** True while the session holds as many frames as it keeps before reading stops. */
+export const heldFull = (session: Session): boolean => (session.inbox?.length ?? 0) >= MAX_HELD_FRAMES;
 
 /** Read through a call: a frame run in between may have set it, which narrowing cannot see. */
 const heldFrames = (session: Session): Session["inbox"] => session.inbox;

@@ -61,9 +61,15 @@ const handleTextLine = (service: ChatService, session: Session, line: string): v
 
 export const binaryRefused = new ParleyError("binary_unsupported", "Binary frames are not supported; send text.");
 
-/** A frame over the rate limit: dropped unread, answered with `rate_limited` (and its `cid`, if it had one). */
+/**
+ * A frame over the rate with the connection's hold full: not handled, answered with
+ * `rate_limited` (and its `cid`, if it had one). Text clients are closed instead (socket-events.ts).
+ */
 export const rateLimited = (service: ChatService, session: Session, data: string | undefined): void => {
-  const error = new ParleyError("rate_limited", "You are sending too fast; this message was dropped. Slow down.");
+  const error = new ParleyError(
+    "rate_limited",
+    "Too many of your messages are already waiting for the rate limit; this one was not handled. Send it again, slower.",
+  );
   service.fail(session, error, { cid: session.member.mode === "json" ? cidOf(data) : undefined });
 };
 

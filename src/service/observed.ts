@@ -120,6 +120,10 @@ export const observeStore = (
     after: (room, after, limit) => attempt(() => inner.after(room, after, limit)).catch(failed("after", room)),
     before: (room, before, limit) => attempt(() => inner.before(room, before, limit)).catch(failed("before", room)),
     bounds: (room) => attempt(() => inner.bounds(room)).catch(failed("bounds", room)),
+    pageStart: (room, before, limit) =>
+      attempt(() => inner.pageStart(room, before, limit)).catch(failed("pageStart", room)),
+    part: (room, after, until, limit, maxBytes) =>
+      attempt(() => inner.part(room, after, until, limit, maxBytes)).catch(failed("part", room)),
     delete: (room, seq) => attempt(() => inner.delete(room, seq)).catch(failed("delete", room)),
   });
 };

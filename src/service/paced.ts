@@ -1,32 +1,101 @@
-import type { ChatMessage } from "../chat/message.ts";
-import { encodeEvent } from "../protocol/json.ts";
+import { historyPieces } from "../protocol/json.ts";
+import { textFrameOfPieces } from "../protocol/ws-frame.ts";
+import type { HistoryStore } from "../store/history-store.ts";
 import type { Connection } from "../transport/connection.ts";
+import type { Session } from "./session.ts";
+
+/** Rows one part reads at most, whatever their size (the byte budget usually stops it first). */
+const PART_MAX_ROWS = 500;
+
+/** History requests one connection may have queued or running; past it they are refused with `busy`. */
+export const MAX_QUEUED_HISTORY = 8;
+
+/** Messages with `after` < seq < `until`, at most `limit`. */
+export interface PageRange {
+  after: number;
+  until: number;
+  limit: number;
+}
+
+export interface PageSent {
+  /** Messages sent. */
+  count: number;
+  /** The seq of the last one sent (`range.after` when none). */
+  lastSeq: number;
+}
 
 /**
- * Sends history as one or more `history` events of at most the connection's bulk budget each,
- * waiting for the client to take one before queueing the next. A resume of thousands of big
- * messages then flows at the client's pace instead of overflowing its send queue (which would
- * close it as too slow, and make it resume again, forever).
+ * Reads a page from the store one part at a time, each part at most the connection's bulk
+ * budget, and sends each as a `history` event. A part is read only once the client has taken
+ * the previous one and its rate budget is out of debt (each part is charged to it by its
+ * bytes): what a connection's history work holds is about one part, however many pages it
+ * asks for and whether it reads or not. Undefined when it stopped (not wanted any more, closed).
  */
-export const sendHistory = async (
+export const sendPaged = async (
   conn: Connection,
+  store: HistoryStore,
   room: string,
-  messages: readonly ChatMessage[],
+  range: PageRange,
   stillWanted: () => boolean,
-): Promise<void> => {
-  const budget = conn.bulkBudget;
-  let start = 0;
-  while (start < messages.length) {
-    let end = start;
-    let bytes = 0;
-    while (end < messages.length) {
-      const size = Buffer.byteLength(JSON.stringify(messages[end])) + 1;
-      if (end > start && bytes + size > budget) break;
-      bytes += size;
-      end++;
-    }
-    if (!(await conn.drained()) || !stillWanted()) return;
-    conn.send(encodeEvent({ type: "history", room, messages: messages.slice(start, end) }));
-    start = end;
+): Promise<PageSent | undefined> => {
+  let lastSeq = range.after;
+  let count = 0;
+  if (!(await conn.drained())) return undefined;
+  while (count < range.limit) {
+    if (!stillWanted()) return undefined;
+    const limit = Math.min(range.limit - count, PART_MAX_ROWS);
+    await bulkTurn();
+    const part = await store.part(room, lastSeq, range.until, limit, conn.bulkBudget);
+    if (part.length === 0) break;
+    if (!stillWanted() || conn.closed) return undefined;
+    const frame = textFrameOfPieces(historyPieces(room, part));
+    conn.enqueue(frame, false);
+    count += part.length;
+    lastSeq = (part.at(-1) as { seq: number }).seq;
+    if (!(await conn.bulkSent(frame.length))) return undefined;
   }
+  return { count, lastSeq };
 };
+
+/**
+ * Parts of every connection take turns, one per event-loop iteration: the socket reads and
+ * writes of everyone else (another room's chat) run between any two, so many clients paging
+ * through big history delay a message by one part's work at most, not by all of theirs.
+ */
+const waitingTurns: Array<() => void> = [];
+let turning = false;
+
+const bulkTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    waitingTurns.push(resolve);
+    if (!turning) {
+      turning = true;
+      setImmediate(nextTurn);
+    }
+  });
+
+const nextTurn = (): void => {
+  const next = waitingTurns.shift();
+  if (!next) {
+    turning = false;
+    return;
+  }
+  next(); // its part is read and queued in this callback's microtasks
+  setImmediate(nextTurn); // scheduled while immediates run: the next iteration, after its I/O
+};
+
+/**
+ * Runs a session's history reads (`history` requests, join catch-ups) one at a time, in the
+ * order they came: one connection never has two pages in the works.
+ */
+export const inReadLane = (session: Session, task: () => Promise<void>): Promise<void> => {
+  const run = (session.readTail ?? Promise.resolve()).then(task);
+  const tail = run.then(noop, noop);
+  session.readTail = tail;
+  void tail.then(() => {
+    if (session.readTail === tail) session.readTail = undefined; // idle: nothing kept per connection
+  });
+  return run;
+};
+
+const noop = (): void => {};

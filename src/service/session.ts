@@ -18,6 +18,10 @@ export interface Session {
   readonly subs: SmallMap<string, RoomSub>;
   /** Frames waiting while the session is held (before its welcome, during a rename: held-frames.ts); else undefined. */
   inbox: Array<() => void> | undefined;
+  /** The end of the session's queue of history reads (paced.ts); undefined when none is queued. */
+  readTail?: Promise<void> | undefined;
+  /** `history` requests queued or running, bounded by MAX_QUEUED_HISTORY. */
+  historyQueued?: number | undefined;
   /** Signed in: the identity of the connection's current token (a refresh replaces it). */
   identity?: Identity | undefined;
   /** Signed in: the user's read position per room, kept current by `read` events. */

@@ -44,6 +44,17 @@ export interface HistoryStore {
   /** Up to `limit` messages with seq < `before`, the newest of those. */
   before(room: string, before: number, limit: number): Promise<ChatMessage[]>;
   bounds(room: string): Promise<RoomBounds>;
+  /**
+   * Where the page of the newest `limit` messages with seq < `before` starts: the seq of its
+   * oldest message (0 when there is none). The page is then read forward with `part`.
+   */
+  pageStart(room: string, before: number, limit: number): Promise<number>;
+  /**
+   * One bounded part of a page: messages with `after` < seq < `until`, ascending, at most
+   * `limit` of them and, past the first, no more than `maxBytes` by `partBytes`. A page of big
+   * messages is thus never in memory whole, and the text of rows past the budget is not read.
+   */
+  part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]>;
   /** Removes one message; true when it existed. Its seq is never reused. */
   delete(room: string, seq: number): Promise<boolean>;
   /** Resolves when the store answers; for readiness checks. */
@@ -76,3 +87,20 @@ export const repeatOf = (earlier: ChatMessage, input: NewMessage): AppendResult 
 
 /** A message stored by this append. */
 export const stored = (message: ChatMessage): AppendResult => ({ message, duplicate: false, conflict: false });
+
+/** What a stored message weighs in a part's byte budget: its text (UTF-8) plus its fields and JSON framing. */
+export const MESSAGE_OVERHEAD_BYTES = 128;
+export const partBytes = (textBytes: number): number => textBytes + MESSAGE_OVERHEAD_BYTES;
+
+/**
+ * How many of the rows (by their text's UTF-8 length, ascending seq) fit in a part of
+ * `maxBytes`: at least one, so a single message bigger than the budget still goes.
+ */
+export const rowsWithin = (textBytes: readonly number[], maxBytes: number): number => {
+  let total = 0;
+  for (let i = 0; i < textBytes.length; i++) {
+    total += partBytes(textBytes[i] as number);
+    if (total > maxBytes && i > 0) return i;
+  }
+  return textBytes.length;
+};

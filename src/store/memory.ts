@@ -2,6 +2,7 @@ import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
   type HistoryStore,
+  partBytes,
   type Retention,
   type RoomBounds,
   repeatOf,
@@ -51,6 +52,26 @@ export class MemoryStore implements HistoryStore {
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     const older = (this.rooms.get(room)?.messages ?? []).filter((m) => m.seq < before);
     return Promise.resolve(limit <= 0 ? [] : older.slice(-limit));
+  }
+
+  pageStart(room: string, before: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const older = (this.rooms.get(room)?.messages ?? []).filter((m) => m.seq < before);
+    return Promise.resolve(older.at(-Math.min(limit, older.length))?.seq ?? 0);
+  }
+
+  part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]> {
+    const messages = this.rooms.get(room)?.messages ?? [];
+    const rows: ChatMessage[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      if (m.seq <= after) continue;
+      if (m.seq >= until || rows.length >= limit) break;
+      bytes += partBytes(Buffer.byteLength(m.text));
+      if (bytes > maxBytes && rows.length > 0) break;
+      rows.push(m);
+    }
+    return Promise.resolve(rows);
   }
 
   bounds(room: string): Promise<RoomBounds> {

@@ -6,6 +6,7 @@ import {
   type Retention,
   type RoomBounds,
   repeatOf,
+  rowsWithin,
   stored,
   storedMessage,
 } from "./history-store.ts";
@@ -123,6 +124,36 @@ export class PostgresStore implements HistoryStore {
       [room, before, limit],
     );
     return rows.reverse().map(toMessage);
+  }
+
+  async pageStart(room: string, before: number, limit: number): Promise<number> {
+    if (limit <= 0) return 0;
+    const rows = await this.query<{ seq: string | null }>(
+      `SELECT min(seq) AS seq FROM (SELECT seq FROM parley_messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) page`,
+      [room, Math.min(before, Number.MAX_SAFE_INTEGER), limit],
+    );
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  /** The sizes first (no text), then the text of the rows that fit: rows past the budget are never read. */
+  async part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]> {
+    if (limit <= 0) return [];
+    const sizes = await this.query<{ seq: string; bytes: number }>(
+      `SELECT seq, octet_length(text) AS bytes FROM parley_messages
+       WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4`,
+      [room, after, Math.min(until, Number.MAX_SAFE_INTEGER), limit],
+    );
+    const take = rowsWithin(
+      sizes.map((row) => row.bytes),
+      maxBytes,
+    );
+    const last = sizes[take - 1];
+    if (!last) return [];
+    const rows = await this.query<Row>(
+      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      [room, after, last.seq],
+    );
+    return rows.map(toMessage);
   }
 
   async bounds(room: string): Promise<RoomBounds> {

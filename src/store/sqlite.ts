@@ -4,6 +4,7 @@ import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
   type HistoryStore,
+  partBytes,
   type Retention,
   type RoomBounds,
   repeatOf,
@@ -145,6 +146,12 @@ export class SqliteStore implements HistoryStore {
         "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
       ),
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
+      pageStart: db.prepare<[string, number, number], { seq: number | null }>(
+        "SELECT min(seq) AS seq FROM (SELECT seq FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?)",
+      ),
+      part: db.prepare<[string, number, number, number], MessageRow>(
+        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+      ),
       delete: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq = ?"),
       pruneAge: db.prepare<[number]>("DELETE FROM messages WHERE ts < ?"),
       probe: db.prepare<[number]>("INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)"),
@@ -257,6 +264,25 @@ export class SqliteStore implements HistoryStore {
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     const bound = Math.min(before, this.unsettledFrom.get(room) ?? before);
     return Promise.resolve(this.statements.before.all(room, bound, limit).reverse().map(toMessage));
+  }
+
+  pageStart(room: string, before: number, limit: number): Promise<number> {
+    if (limit <= 0) return Promise.resolve(0);
+    const bound = Math.min(before, this.unsettledFrom.get(room) ?? before, Number.MAX_SAFE_INTEGER);
+    return Promise.resolve(this.statements.pageStart.get(room, bound, limit)?.seq ?? 0);
+  }
+
+  /** Stepped row by row: the rows past the budget are never read (the one that passes it is). */
+  part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]> {
+    const bound = Math.min(until, this.unsettledFrom.get(room) ?? until, Number.MAX_SAFE_INTEGER);
+    const messages: ChatMessage[] = [];
+    let bytes = 0;
+    for (const row of this.statements.part.iterate(room, after, bound, limit)) {
+      bytes += partBytes(Buffer.byteLength(row.text));
+      if (bytes > maxBytes && messages.length > 0) break; // leaving the loop resets the statement
+      messages.push(toMessage(row));
+    }
+    return Promise.resolve(messages);
   }
 
   /** Settled rows only: a seq handed out to a batch still being written is not yet `last`. */

@@ -45,6 +45,25 @@ const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket 
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
 const DRAIN_TIMEOUT_MS = 10_000;
+/**
+ * What earlier turns may leave unwritten for one connection, as a multiple of
+ * `--max-queue-bytes`, even while it reads (a trickle); past it the connection is closed as too slow.
+ */
+const HARD_CAP_FACTOR = 4;
+/** Over the cap, a client that takes nothing from its socket for this long did not read: it is too slow. */
+const STALL_MS = 500;
+/** Queues up to this size are copied into one buffer for the write; bigger ones are written as they are (writev). */
+const COPY_BELOW_BYTES = 64 * 1024;
+/** Bulk replies (history) cost one rate token per this many bytes sent. */
+export const BULK_BYTES_PER_TOKEN = 16 * 1024;
+
+/** Who has paused reading a socket; reading resumes when none has. */
+export const READ_HOLD = {
+  /** Frames over the rate are waiting their turn (socket-events.ts). */
+  rate: 1,
+  /** The service holds the session's frames (a rename, the welcome) and has as many as it keeps. */
+  service: 2,
+} as const;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
 export class Connection implements Outlet, Beating {
@@ -60,6 +79,17 @@ export class Connection implements Outlet, Beating {
   private readAtBeat = -1;
   /** The close code Parley sent, if it closed the connection (the peer's echo may differ or be missing). */
   sentCloseCode: number | undefined;
+  /** READ_HOLD bits of who paused reading (0: reading). */
+  private readHolds = 0;
+  /** Frames over the rate waiting, in order (a string, or null for a binary frame); null when none (socket-events.ts). */
+  held: Array<string | null> | null = null;
+  /** When the first held frame's token is due. */
+  heldTimer: NodeJS.Timeout | undefined;
+  /** Bytes handed to the socket, and of those, taken by the client as of the last look (written − unwritten). */
+  private written = 0;
+  private takenSeen = 0;
+  /** When the client was last seen taking bytes, or under the cap (ms). */
+  private progressAt = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -79,13 +109,8 @@ export class Connection implements Outlet, Beating {
 
   enqueue(frame: Buffer, droppable: boolean): void {
     if (this.closed) return;
-    const backlog = this.queuedBytes + this.socket.writableLength;
-    if (backlog + frame.length > this.options.maxQueueBytes) {
-      if (droppable) {
-        this.options.stats.shedFrames++;
-        return; // presence first: it can be re-read, a chat message must not be skipped
-      }
-      this.dropSlow();
+    const max = this.options.maxQueueBytes;
+    if (this.socket.writableLength + this.queuedBytes + frame.length > max && this.overflows(frame, droppable, max)) {
       return;
     }
     const queue = this.queue;
@@ -97,15 +122,50 @@ export class Connection implements Outlet, Beating {
     this.queuedBytes += frame.length;
   }
 
+  /**
+   * Past the cap with this frame: true when it is not queued. Too slow means "did not read":
+   * what earlier turns left unwritten is over the cap and the client has taken nothing for
+   * STALL_MS. This turn's frames do not count (mostly the room's batch, one buffer shared by
+   * every recipient), nor does a backlog the client is working through, so a burst does not
+   * close a reader that keeps up; with four times the cap left unwritten it is closed however
+   * it reads, so what one connection keeps alive after the others have taken it is bounded.
+   * Presence is shed first; a chat message closes the client (4000).
+   */
+  private overflows(frame: Buffer, droppable: boolean, max: number): boolean {
+    const unwritten = this.socket.writableLength;
+    const now = Date.now();
+    const taken = this.written - unwritten;
+    if (unwritten <= max || taken > this.takenSeen) this.progressAt = now;
+    this.takenSeen = taken;
+    const stalled = unwritten > max && now - this.progressAt > STALL_MS;
+    const fits = !stalled && unwritten <= max * HARD_CAP_FACTOR;
+    if (droppable && (!fits || unwritten + frame.length > max)) {
+      this.options.stats.shedFrames++;
+      return true; // presence first: it can be re-read, a chat message must not be skipped
+    }
+    if (fits) return false;
+    this.dropSlow();
+    return true;
+  }
+
   flushWrites(): void {
     const queue = this.queue;
     if (queue === null) return;
+    const bytes = this.queuedBytes;
     this.queue = null;
     this.queuedBytes = 0;
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
-    const data = Array.isArray(queue) ? Buffer.concat(queue) : queue;
-    this.options.stats.bytesOut += data.length;
-    this.socket.write(data);
+    this.options.stats.bytesOut += bytes;
+    this.written += bytes;
+    if (!Array.isArray(queue)) this.socket.write(queue);
+    else if (bytes < COPY_BELOW_BYTES) this.socket.write(Buffer.concat(queue, bytes));
+    else {
+      // Big frames (a room's batch) are shared by every recipient: written as they are, in one
+      // writev, so this connection holds references, not a copy of its own.
+      this.socket.cork();
+      for (const frame of queue) this.socket.write(frame);
+      this.socket.uncork();
+    }
   }
 
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */
@@ -123,24 +183,77 @@ export class Connection implements Outlet, Beating {
    * can follow without the backlog growing; false if the connection closed first. A client
    * that does not get there within ten seconds is too slow and is closed as such.
    */
-  drained(): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (this.backlogBytes <= this.bulkBudget) return Promise.resolve(true);
-    const started = Date.now();
+  async drained(): Promise<boolean> {
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (!this.closed && this.backlogBytes > this.bulkBudget) {
+      if (Date.now() >= deadline) {
+        this.dropSlow();
+        return false;
+      }
+      await this.writeProgress(deadline);
+    }
+    return !this.closed;
+  }
+
+  /**
+   * Resolves when the socket has written what it holds ('drain'), closed, or the deadline
+   * passed; at once (after this turn's writes) when what waits is not handed to the socket yet.
+   */
+  private writeProgress(deadline: number): Promise<void> {
+    const socket = this.socket;
+    if (socket.writableLength === 0 || socket.destroyed) return new Promise((done) => setImmediate(done));
+    // 'drain' comes only after a write the socket refused (past its 16 KiB mark): below it, look again shortly.
+    if (!socket.writableNeedDrain) return new Promise((done) => setTimeout(done, 10));
     return new Promise((resolve) => {
-      const check = () => {
-        if (this.closed) resolve(false);
-        else if (this.backlogBytes <= this.bulkBudget) resolve(true);
-        else if (Date.now() - started > DRAIN_TIMEOUT_MS) {
-          this.dropSlow();
-          resolve(false);
-        } else setTimeout(check, 5);
+      const done = () => {
+        clearTimeout(timer);
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
       };
-      setTimeout(check, 5);
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      socket.on("drain", done);
+      socket.on("close", done);
     });
   }
 
+  /**
+   * Charges `bytes` of a bulk reply just queued to the connection's rate budget, then
+   * resolves true when the next part may go: the client took the last one and the budget is
+   * out of debt. False when the connection closed meanwhile.
+   */
+  async bulkSent(bytes: number): Promise<boolean> {
+    this.rate.charge(bytes / BULK_BYTES_PER_TOKEN, Date.now());
+    for (;;) {
+      if (!(await this.drained())) return false;
+      const wait = this.rate.msUntilPaid(Date.now());
+      if (wait === 0) return true;
+      await new Promise((done) => setTimeout(done, wait));
+    }
+  }
+
+  /** Stops reading the socket on behalf of `holder` (a READ_HOLD bit): the kernel, then TCP, hold what the client sends. */
+  holdReading(holder: number): void {
+    if (this.readHolds === 0 && !this.closed) this.ws.pause();
+    this.readHolds |= holder;
+  }
+
+  /** `holder` no longer needs reading paused; reading resumes when nobody does. */
+  releaseReading(holder: number): void {
+    if ((this.readHolds & holder) === 0) return;
+    this.readHolds &= ~holder;
+    if (this.readHolds === 0) this.ws.resume();
+  }
+
+  /** Closing: read again, so the close handshake's answer is heard. */
+  private readForClose(): void {
+    if (this.readHolds === 0) return;
+    this.readHolds = 0;
+    this.ws.resume();
+  }
+
   heard(): boolean {
+    if (this.readHolds !== 0) return true; // Parley stopped reading it, not the client talking
     const read = this.socket.bytesRead;
     if (read === this.readAtBeat) return false;
     this.readAtBeat = read;
@@ -174,6 +287,7 @@ export class Connection implements Outlet, Beating {
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSE.tooSlow;
     this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+    this.readForClose();
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
@@ -184,5 +298,6 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.sentCloseCode = code;
     this.ws.close(code, reason);
+    this.readForClose();
   }
 }

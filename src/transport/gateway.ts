@@ -50,8 +50,10 @@ export interface GatewayHandlers {
   open(conn: Connection): void;
   text(conn: Connection, data: string): void;
   binary(conn: Connection): void;
-  /** A message over the rate limit, dropped unread; `data` is its text, if it was text. */
+  /** A frame refused because too many over the rate were already waiting; `data` is its text, if it was text. */
   rateLimited(conn: Connection, data: string | undefined): void;
+  /** A frame that waited for the rate limit before it was handled (for metrics). */
+  paced?(conn: Connection): void;
   close(conn: Connection, code: number, reason: string): void;
   /** Asked before the handshake, once the client is known (address bans answer 403 here). */
   admit?(info: ConnectionInfo): Refusal | undefined;
@@ -90,6 +92,7 @@ export class Gateway {
       text: (conn, data) => handlers.text(conn, data),
       binary: (conn) => handlers.binary(conn),
       rateLimited: (conn, data) => handlers.rateLimited(conn, data),
+      paced: (conn) => handlers.paced?.(conn),
       close: (conn, code, reason) => {
         this.connections.delete(conn);
         this.limits.release(conn.info.ip);

@@ -15,6 +15,6 @@ export const gatewayOptions = (config: ParleyConfig): Omit<GatewayOptions, "stat
   },
   limits: { maxTotal: config.maxConnections, maxPerIp: config.maxConnectionsPerIp },
   trustedProxies: parseIpList(config.trustedProxies),
-  rate: { perSecond: config.rateLimit, burst: config.rateBurst, strikes: config.rateStrikes },
+  rate: { perSecond: config.rateLimit, burst: config.rateBurst, strikes: config.rateStrikes, hold: config.rateHold },
   heartbeatMs: config.heartbeatMs,
 });

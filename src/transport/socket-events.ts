@@ -1,6 +1,6 @@
 import { type RawData, WebSocket } from "ws";
 import { CLOSE } from "../protocol/close-codes.ts";
-import type { Connection } from "./connection.ts";
+import { type Connection, READ_HOLD } from "./connection.ts";
 
 /**
  * `ws`'s WebSocket with a slot for its Parley connection, so the listeners below can be the
@@ -17,7 +17,10 @@ const connOf = (ws: WebSocket): Connection | undefined => (ws as ParleySocket).c
 export interface SocketEvents {
   text(conn: Connection, data: string): void;
   binary(conn: Connection): void;
+  /** A frame refused (not handled) because the connection's hold of over-rate frames was full; `data` is its text. */
   rateLimited(conn: Connection, data: string | undefined): void;
+  /** A frame waited for the rate before it was handled. */
+  paced(conn: Connection): void;
   close(conn: Connection, code: number, reason: string): void;
 }
 
@@ -28,43 +31,90 @@ export interface SocketListeners {
 }
 
 /** One set of listeners per gateway, shared by all its sockets. */
-export const socketListeners = (events: SocketEvents): SocketListeners => ({
-  message(data, isBinary) {
-    const conn = connOf(this);
-    if (!conn || conn.closed) return;
-    const verdict = conn.rate.take(Date.now());
-    if (verdict === "abusive") {
-      conn.close(CLOSE.policyViolation, "rate limit exceeded again and again");
-      this.resume(); // to read the close handshake's answer
-    } else if (verdict === "refused" || verdict === "dropped") {
-      if (verdict === "refused") events.rateLimited(conn, isBinary ? undefined : (data as Buffer).toString("utf8"));
-      // Stop reading this socket until its next token is due: a flood then waits in the
-      // kernel (TCP pushes back on the sender) instead of costing parsing for everyone.
-      if (!this.isPaused) {
-        this.pause();
-        setTimeout(() => {
-          if (!conn.closed) this.resume();
-        }, conn.rate.msUntilToken);
-      }
-    } else if (isBinary) {
-      events.binary(conn);
-    } else {
-      events.text(conn, (data as Buffer).toString("utf8"));
+export const socketListeners = (events: SocketEvents): SocketListeners => {
+  const handle = (conn: Connection, frame: string | null): void => {
+    if (frame === null) events.binary(conn);
+    else events.text(conn, frame);
+  };
+
+  /** Hands held frames on as their tokens come due; reading resumes once none waits. */
+  const release = (conn: Connection): void => {
+    conn.heldTimer = undefined;
+    const held = conn.held;
+    if (held === null || conn.closed) return;
+    const now = Date.now();
+    while (held.length > 0 && !conn.closed && conn.rate.take(now)) {
+      events.paced(conn);
+      handle(conn, held.shift() as string | null);
     }
-  },
-  close(code, reason) {
-    const conn = connOf(this);
-    if (!conn) return;
-    conn.closed = true;
-    events.close(conn, code, reason.toString());
-  },
-  // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows,
-  // reporting 1006 as it stops reading: remember the code it sent.
-  error(error) {
-    const conn = connOf(this);
-    if (conn) conn.sentCloseCode ??= closeCodeOfWsError(error);
-  },
-});
+    if (conn.closed) return;
+    if (held.length > 0) {
+      conn.heldTimer = setTimeout(release, Math.max(1, conn.rate.msUntilToken(Date.now())), conn);
+      return;
+    }
+    conn.held = null;
+    conn.releaseReading(READ_HOLD.rate);
+  };
+
+  /**
+   * Over the rate: the frame waits, in order, and the socket is not read meanwhile (TCP pushes
+   * back on the sender). Only frames already read when reading stopped can join the hold, so
+   * it passes its bound only for a client that packs more than that into what one read returns.
+   */
+  const hold = (conn: Connection, frame: string | null): void => {
+    const held = conn.held ?? [];
+    if (held.length < conn.rate.options.hold) {
+      held.push(frame);
+      if (conn.held === null) {
+        conn.held = held;
+        conn.holdReading(READ_HOLD.rate);
+        conn.heldTimer = setTimeout(release, Math.max(1, conn.rate.msUntilToken(Date.now())), conn);
+      }
+      return;
+    }
+    if (conn.info.mode === "text") {
+      // The Cookbook protocol cannot refuse one line: the connection goes, as IRC's "Excess Flood".
+      dropHeld(conn);
+      conn.close(CLOSE.policyViolation, `Excess Flood: more than ${held.length} messages waiting`);
+      return;
+    }
+    events.rateLimited(conn, frame ?? undefined);
+    if (conn.rate.strike(Date.now())) {
+      dropHeld(conn);
+      conn.close(CLOSE.policyViolation, "Excess Flood: rate limit exceeded again and again");
+    }
+  };
+
+  return {
+    message(data, isBinary) {
+      const conn = connOf(this);
+      if (!conn || conn.closed) return;
+      const frame = isBinary ? null : (data as Buffer).toString("utf8");
+      if (conn.held === null && conn.rate.take(Date.now())) handle(conn, frame);
+      else hold(conn, frame);
+    },
+    close(code, reason) {
+      const conn = connOf(this);
+      if (!conn) return;
+      conn.closed = true;
+      dropHeld(conn);
+      events.close(conn, code, reason.toString());
+    },
+    // `ws` closes the socket itself on protocol errors (1002, 1007, 1009); 'close' follows,
+    // reporting 1006 as it stops reading: remember the code it sent.
+    error(error) {
+      const conn = connOf(this);
+      if (conn) conn.sentCloseCode ??= closeCodeOfWsError(error);
+    },
+  };
+};
+
+/** The connection is going: what waited is not handled (a text client was told by its close code). */
+const dropHeld = (conn: Connection): void => {
+  clearTimeout(conn.heldTimer);
+  conn.heldTimer = undefined;
+  conn.held = null;
+};
 
 /** Hands a socket to its connection and listens to it with the shared listeners. */
 export const attach = (ws: WebSocket, conn: Connection, listeners: SocketListeners): void => {

@@ -163,6 +163,32 @@ export const storeSuite = (subject: StoreSubject): void => {
       await closeAll();
     });
 
+    test("a page is found with pageStart and read forward in parts bounded by rows and bytes", {
+      skip: reason,
+    }, async () => {
+      const store = await openStore();
+      assert.equal(await store.pageStart("parts", 100, 5), 0, "an empty room has no page");
+      const big = "é".repeat(5000); // 10,000 bytes in UTF-8: the budget counts bytes, not characters
+      for (const i of range(1, 12)) await say(store, "parts", i % 4 === 0 ? big : `p${i}`);
+      assert.equal(await store.delete("parts", 6), true);
+      const end = Number.MAX_SAFE_INTEGER;
+      assert.equal(await store.pageStart("parts", end, 5), 8, "the newest 5: 8 to 12");
+      assert.equal(await store.pageStart("parts", 8, 3), 4, "below 8: 4 5 7 (6 is deleted)");
+      assert.equal(await store.pageStart("parts", 8, 100), 1, "fewer than asked: from the oldest");
+      assert.equal(await store.pageStart("parts", 1, 5), 0);
+      assert.equal(await store.pageStart("parts", end, 0), 0);
+      // Small rows fit many to a part; a big row ends the part it does not fit in, and goes first in the next.
+      assert.deepEqual(seqs(await store.part("parts", 0, end, 100, 5000)), [1, 2, 3]);
+      assert.deepEqual(seqs(await store.part("parts", 3, end, 100, 5000)), [4], "one row over the budget still goes");
+      assert.deepEqual(seqs(await store.part("parts", 4, end, 100, 5000)), [5, 7], "6 is deleted; 8 does not fit");
+      assert.deepEqual(seqs(await store.part("parts", 4, end, 2, 1_000_000)), [5, 7], "at most `limit` rows");
+      assert.deepEqual(seqs(await store.part("parts", 4, 8, 100, 1_000_000)), [5, 7], "below `until` only");
+      assert.deepEqual(seqs(await store.part("parts", 12, end, 100, 1_000_000)), []);
+      const texts = (await store.part("parts", 3, 5, 10, 100)).map((m) => m.text);
+      assert.deepEqual(texts, [big], "rows come whole");
+      await closeAll();
+    });
+
     test("retention keeps the newest N per room, and drops what is too old", { skip: reason }, async () => {
       const store = await openStore({ maxMessagesPerRoom: 10, maxAgeMs: 0 });
       for (const i of range(1, 30)) await say(store, "keep", `k${i}`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { deferFrame, holdFrames, MAX_HELD_FRAMES, releaseFrames } from "../../src/service/held-frames.ts";
+import { deferFrame, heldFull, holdFrames, MAX_HELD_FRAMES, releaseFrames } from "../../src/service/held-frames.ts";
 import type { Session } from "../../src/service/session.ts";
 
 const session = (): Session => ({ inbox: undefined }) as unknown as Session;
@@ -31,20 +31,36 @@ test("frames wait in order while held, and a rename among them holds the rest ag
   assert.equal(s.inbox, undefined);
 });
 
-test("a flood while held is refused past the bound; a closed session's frames are dropped", () => {
+test("a flood while held is kept in order, and says when the bound is reached (reading stops); a closed session's frames are dropped", () => {
   const s = session();
-  let ran = 0;
+  const ran: number[] = [];
   holdFrames(s);
-  for (let i = 0; i < MAX_HELD_FRAMES; i++)
+  for (let i = 0; i < MAX_HELD_FRAMES - 1; i++)
     assert.equal(
-      deferFrame(s, () => ran++),
+      deferFrame(s, () => ran.push(i)),
       "queued",
     );
+  assert.equal(heldFull(s), false);
   assert.equal(
-    deferFrame(s, () => ran++),
+    deferFrame(s, () => ran.push(MAX_HELD_FRAMES - 1)),
     "full",
   );
+  // Frames already read when reading stopped still join, in order: nothing is refused.
+  assert.equal(
+    deferFrame(s, () => ran.push(MAX_HELD_FRAMES)),
+    "full",
+  );
+  assert.equal(heldFull(s), true);
+  releaseFrames(s, true);
+  assert.deepEqual(
+    ran,
+    Array.from({ length: MAX_HELD_FRAMES + 1 }, (_, i) => i),
+  );
+  assert.equal(heldFull(s), false);
+
+  holdFrames(s);
+  deferFrame(s, () => ran.push(-1));
   releaseFrames(s, false);
-  assert.equal(ran, 0);
+  assert.equal(ran.includes(-1), false);
   assert.equal(s.inbox, undefined);
 });

@@ -3,9 +3,9 @@ import { describe, test } from "node:test";
 import { parseTextLine } from "../../src/chat/commands.ts";
 import { ParleyError } from "../../src/chat/errors.ts";
 import { roomFromPath } from "../../src/chat/room-name.ts";
-import { decodeClientFrame } from "../../src/protocol/json.ts";
+import { decodeClientFrame, encodeEvent, historyPieces } from "../../src/protocol/json.ts";
 import { textLeft, textMessage } from "../../src/protocol/text.ts";
-import { textFrame } from "../../src/protocol/ws-frame.ts";
+import { textFrame, textFrameOfPieces } from "../../src/protocol/ws-frame.ts";
 
 const code = (fn: () => unknown): string => {
   try {
@@ -100,4 +100,16 @@ describe("server frames", () => {
     assert.deepEqual([...large.subarray(0, 10)], [0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
     assert.equal(large.length, 70010);
   });
+});
+
+test("a history event built in pieces is byte for byte the event encoded whole", () => {
+  const messages = [
+    { room: "dév", seq: 1, id: "a", nick: "ann", text: "x".repeat(70_000), ts: 1 },
+    { room: "dév", seq: 2, id: "b", nick: "bob", text: 'é "quoted" \n 😀', ts: 2 },
+  ];
+  for (const part of [[], messages.slice(0, 1), messages]) {
+    const whole = encodeEvent({ type: "history", room: "dév", messages: part });
+    assert.equal(historyPieces("dév", part).join(""), whole);
+    assert.deepEqual(textFrameOfPieces(historyPieces("dév", part)), textFrame(whole));
+  }
 });

@@ -1,0 +1,46 @@
+import { ParleyError } from "../chat/errors.ts";
+import type { ChatService } from "./chat-service.ts";
+import { inReadLane, MAX_QUEUED_HISTORY, sendPaged } from "./paced.ts";
+import type { Session } from "./session.ts";
+
+/**
+ * Answers `history`: the page of up to `limit` messages before `before`, read and sent in parts
+ * at the client's pace, after the session's earlier history reads. A connection with
+ * MAX_QUEUED_HISTORY requests already waiting is answered `busy` instead (with the room).
+ */
+export const answerHistory = async (
+  service: ChatService,
+  session: Session,
+  room: string,
+  before: number,
+  limit: number | undefined,
+): Promise<void> => {
+  if (!session.member.rooms.has(room)) {
+    service.fail(session, new ParleyError("not_in_room", `You are not in ${room}.`), { room });
+    return;
+  }
+  const { store, historyLimit, maxHistoryLimit, busy } = service.options;
+  const queued = session.historyQueued ?? 0;
+  if (queued >= MAX_QUEUED_HISTORY) {
+    busy?.();
+    const message = `${queued} history requests are already waiting on this connection; ask again once they are answered.`;
+    service.fail(session, new ParleyError("busy", message), { room });
+    return;
+  }
+  session.historyQueued = queued + 1;
+  const count = Math.min(Math.max(limit ?? historyLimit, 0), maxHistoryLimit);
+  const stillWanted = () => session.member.rooms.has(room) && service.isOpen(session);
+  await inReadLane(session, async () => {
+    try {
+      if (!stillWanted()) return;
+      const start = await store.pageStart(room, before, count);
+      const range = { after: start - 1, until: before, limit: count };
+      const sent = start > 0 ? await sendPaged(session.conn, store, room, range, stillWanted) : undefined;
+      if (start === 0 || sent?.count === 0) service.reply(session, { type: "history", room, messages: [] });
+    } catch {
+      service.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
+    }
+  }).finally(() => {
+    session.historyQueued = (session.historyQueued ?? 1) - 1;
+  });
+};
