@@ -97,6 +97,26 @@ export const loadConfig = (
   return check(config as unknown as ParleyConfig);
 };
 
+/**
+ * Settings given in code, as `startParley({ port: 0 })` does: defaults, then the options, checked like the
+ * config file's values (the environment is not read: code says what it means).
+ */
+export const configFrom = (options: Partial<ParleyConfig>): ParleyConfig => {
+  const config: Source = {};
+  for (const s of SETTINGS) config[s.key] = s.default;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const setting = SETTINGS.find((s) => s.key === key);
+    if (!setting) throw new ConfigError(`startParley: unknown option "${key}"; options are ParleyConfig's keys.`);
+    const numeric = setting.kind !== "string";
+    if (numeric ? typeof value !== "number" : typeof value !== "string") {
+      throw new ConfigError(`startParley: option "${key}" must be a ${numeric ? "number" : "string"}.`);
+    }
+    config[setting.key] = parseValue(setting, String(value), `startParley: option "${key}"`);
+  }
+  return check(config as unknown as ParleyConfig);
+};
+
 /** Rules across one value that the table's kinds cannot say. */
 const check = (config: ParleyConfig): ParleyConfig => {
   if (config.adminToken !== "" && config.adminToken.length < 16) {
@@ -111,5 +131,5 @@ export const helpText = (): string => {
       `  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`.padEnd(30) +
       `${s.help}\n${" ".repeat(30)}env ${s.env}${s.envAlias ? ` or ${s.envAlias}` : ""}, default ${s.default === "" ? "(none)" : s.default}`,
   );
-  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
+  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n  --version                   The version.\n`;
 };
