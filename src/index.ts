@@ -3,14 +3,12 @@
  * Parley as a library: start the chat server from code, or attach it to a `node:http` server you
  * already have. The settings are those of `parley --help`, by their camelCase names. See the README.
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { configFrom } from "./config.ts";
-import type { ParleyDeps } from "./ops.ts";
-import { type RunningParley, startParley as start } from "./server.ts";
+import { startParley as start } from "./server.ts";
 import type { ParleyConfig } from "./settings.ts";
 
 export { ConfigError } from "./config.ts";
-export type { RunningParley } from "./server.ts";
 export type { LogLevel, ParleyConfig } from "./settings.ts";
 
 export interface ParleyOptions extends Partial<ParleyConfig> {
@@ -23,7 +21,19 @@ export interface ParleyOptions extends Partial<ParleyConfig> {
   /** With `server`: open the Cookbook text port (`wsPort`) too. Without `server` it always opens. */
   textPort?: boolean;
   /** Where JSON log lines go (default stdout). */
-  logStream?: ParleyDeps["logStream"];
+  logStream?: { write(line: string): void };
+}
+
+/** A running Parley. */
+export interface Parley {
+  /** The page port (the attached server's, once it listens). */
+  readonly port: number;
+  /** The Cookbook text port; 0 when none was opened. */
+  readonly wsPort: number;
+  /** The page, its assets, `/healthz`, `/readyz`, `/metrics` and `/admin`, as a `node:http` request handler. */
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Stops accepting, closes every client with 1001 (they resume elsewhere), flushes the store. */
+  close(): Promise<void>;
 }
 
 /**
@@ -31,7 +41,7 @@ export interface ParleyOptions extends Partial<ParleyConfig> {
  * (12345), history in SQLite under `dataDir`. Port 0 picks a free one; `port`/`wsPort` on the result say
  * which. Bad options throw a `ConfigError` naming them. `close()` stops it (clients get 1001 and resume).
  */
-export const startParley = (options: ParleyOptions = {}): Promise<RunningParley> => {
+export const startParley = (options: ParleyOptions = {}): Promise<Parley> => {
   const { server, textPort, logStream, ...settings } = options;
   const config = configFrom(settings);
   return start(config, logStream ? { logStream } : {}, server ? { server, textPort: textPort === true } : {});
