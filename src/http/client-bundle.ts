@@ -3,7 +3,7 @@ import { build } from "esbuild";
 /** The browser entries Parley serves: the page's script and the SDK as one ES module. */
 export const BROWSER_ENTRIES = {
   "app.js": { entry: new URL("../client/main.ts", import.meta.url), minify: true },
-  "parley-client.js": { entry: new URL("../sdk/index.ts", import.meta.url), minify: false },
+  "parley-client.js": { entry: new URL("../../packages/client/src/index.ts", import.meta.url), minify: false },
 } as const;
 
 export type BrowserFile = keyof typeof BROWSER_ENTRIES;

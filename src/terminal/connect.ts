@@ -4,9 +4,9 @@
  * plain protocol (which has no resume, so no reconnect either).
  */
 import { createInterface } from "node:readline";
+import { connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
-import { connect, type Room } from "../sdk/index.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine } from "./format.ts";
 
 export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM] [--token JWT]

@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceChange, StateChange } from "../sdk/index.ts";
+import type { ChatMessage, PresenceChange, StateChange } from "parley-client";
 
 /** How the terminal client shows things to a person (stdout: the conversation; stderr: the connection). */
 const clock = (ts: number): string => {
