@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 /** A file the HTTP server answers with. */
@@ -8,16 +7,21 @@ export interface Asset {
   headers?: Record<string, string>;
 }
 
-// dist/client/ in an installed package (the build put app.js and parley-client.js there);
-// src/client/ in a clone run through tsx, where the scripts are bundled from the sources at first use.
+// dist/client/ when compiled (the build put app.js there); src/client/ when run from the sources through tsx.
 const pageDir = new URL("../client/", import.meta.url);
+const fromSources = import.meta.url.endsWith(".ts");
 const JS = "text/javascript; charset=utf-8";
 
+/**
+ * Compiled: the page's script as built, and the client package's own dist/index.js, the very file a user
+ * imports. From the sources: both bundled from them at first use (a few tens of ms), so an edit needs no build.
+ */
 const browserFile = async (name: "app.js" | "parley-client.js"): Promise<Buffer> => {
-  const built = new URL(name, pageDir);
-  if (existsSync(built)) return readFile(built);
-  const { bundleBrowserFile } = await import("./client-bundle.ts");
-  return bundleBrowserFile(name);
+  if (fromSources) {
+    const { bundleBrowserFile } = await import("./client-bundle.ts");
+    return bundleBrowserFile(name);
+  }
+  return readFile(name === "app.js" ? new URL(name, pageDir) : new URL(import.meta.resolve("parley-client")));
 };
 
 let loaded: Promise<Map<string, Asset>> | undefined;

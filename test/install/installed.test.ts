@@ -41,24 +41,36 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     if (project) rmSync(project.work, { recursive: true, force: true });
   });
 
-  test("the tarball holds what a user needs and nothing else: no sources, tests or benchmarks", () => {
-    const files = project.tarballs.flatMap((tarball) =>
-      spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" }).stdout.trim().split("\n"),
+  test("the tarballs hold what a user needs and nothing else: no sources, tests or benchmarks", () => {
+    const packed = new Map(
+      project.tarballs.map((tarball) => [
+        tarball.replace(/^.*\//, "").replace(/-[\d.]+\.tgz$/, ""),
+        spawnSync("tar", ["-tzf", tarball], { encoding: "utf8" }).stdout.trim().split("\n"),
+      ]),
     );
+    assert.deepEqual([...packed.keys()].sort(), ["parley", "parley-client"]);
+    const files = [...packed.values()].flat();
     const extra = files.filter(
       (file) => !/^package\/(dist\/.+|bin\/.+|package\.json|README\.md|LICENSE)$/.test(file) || /\.test\./.test(file),
     );
     assert.deepEqual(extra, []);
+    const server = packed.get("parley") ?? [];
     for (const needed of ["package/bin/parley.js", "package/dist/cli.js", "package/dist/index.d.ts"]) {
-      assert.ok(files.includes(needed), `${needed} is packed`);
+      assert.ok(server.includes(needed), `${needed} is packed`);
     }
-    assert.ok(files.includes("package/dist/client/app.js"), "the page's script is built ahead");
+    assert.ok(server.includes("package/dist/client/app.js"), "the page's script is built ahead");
+    const client = packed.get("parley-client") ?? [];
+    for (const needed of ["package/dist/index.js", "package/dist/index.js.map", "package/README.md"]) {
+      assert.ok(client.includes(needed), `parley-client: ${needed} is packed`);
+    }
   });
 
   test("nothing needed only to build is installed: no tsx, no esbuild, no TypeScript sources", () => {
-    for (const name of ["tsx", "esbuild", "parley/src"]) {
+    for (const name of ["tsx", "esbuild", "parley/src", "parley-client/src"]) {
       assert.equal(existsSync(join(project.dir, "node_modules", name)), false, `${name} is not installed`);
     }
+    const client = JSON.parse(readFileSync(join(project.dir, "node_modules/parley-client/package.json"), "utf8"));
+    assert.equal(client.dependencies, undefined, "the client package depends on nothing");
   });
 
   test("npx parley --version and --help", () => {
@@ -89,6 +101,10 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
         const script = await fetch(`http://127.0.0.1:${port}${path}`);
         assert.equal(script.status, 200, path);
         assert.match(script.headers.get("content-type") ?? "", /javascript/);
+        if (path === "/parley-client.js") {
+          const installed = readFileSync(join(project.dir, "node_modules/parley-client/dist/index.js"), "utf8");
+          assert.equal(await script.text(), installed, "the served client is the client package's file");
+        }
       }
       const a = await connect(`ws://127.0.0.1:${wsPort}/`);
       const b = await connect(`ws://127.0.0.1:${wsPort}/`);
@@ -174,14 +190,22 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     assert.match(seen.refused, /^Error: startParley: option "port" must be a number/);
   });
 
-  test("a strict TypeScript consumer (skipLibCheck off) compiles against the packages' types", () => {
-    const tsc = spawnSync(NODE, ["node_modules/typescript/bin/tsc", "-p", "."], {
-      cwd: project.dir,
-      env: project.env,
-      encoding: "utf8",
-      timeout: 120_000,
+  for (const [what, tsconfig] of [
+    ["a strict TypeScript consumer of both packages (Node)", "tsconfig.json"],
+    [
+      "a strict browser consumer of parley-client alone (no Node types, bundler resolution)",
+      "tsconfig.client-only.json",
+    ],
+  ]) {
+    test(`${what} compiles against the declarations with skipLibCheck off`, () => {
+      const tsc = spawnSync(NODE, ["node_modules/typescript/bin/tsc", "-p", tsconfig as string], {
+        cwd: project.dir,
+        env: project.env,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      assert.equal(tsc.stdout + tsc.stderr, "");
+      assert.equal(tsc.status, 0);
     });
-    assert.equal(tsc.stdout + tsc.stderr, "");
-    assert.equal(tsc.status, 0);
-  });
+  }
 });

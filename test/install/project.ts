@@ -35,12 +35,14 @@ const versionIn = (modules: string, name: string): string =>
   (JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")) as { version: string }).version;
 
 /**
- * `npm pack` of the repository (its prepack builds dist/), then `npm install` of the tarballs in a new
+ * `npm pack` of the server and the client package (their prepack builds dist/), then `npm install` of the tarballs in a new
  * project, from npm's cache when it can (`--prefer-offline`), as a user would: no tsx, no esbuild, no src/.
  */
 export const packAndInstall = (): InstalledProject => {
   const work = mkdtempSync(join(tmpdir(), "parley-installed-"));
-  run("npm", ["pack", "--silent", "--pack-destination", work], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  run("npm", ["pack", "--workspaces", "--include-workspace-root", "--silent", "--pack-destination", work], {
+    cwd: ROOT,
+  });
   const tarballs = readdirSync(work)
     .filter((name) => name.endsWith(".tgz"))
     .map((name) => join(work, name));
