@@ -30,5 +30,6 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
   return undefined;
 };
 
-export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit; anything else is said in the current room.
+export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
+anything else is said in the current room.
 Start a line with // to say something that begins with /.`;
