@@ -3,6 +3,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { build } from "esbuild";
+import { browserSkip, launchBrowser } from "../helpers/browser.ts";
 import { connect } from "../helpers/client.ts";
 import { type Child, runNode } from "../helpers/lines.ts";
 import { type InstalledProject, NODE, packAndInstall } from "./project.ts";
@@ -188,6 +190,52 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     assert.match(seen.pageType, /text\/html/);
     assert.equal(seen.welcome.type, "welcome");
     assert.match(seen.refused, /^Error: startParley: option "port" must be a number/);
+  });
+
+  test("an esbuild browser bundle of the installed parley-client chats in Chromium", {
+    skip: browserSkip(),
+  }, async () => {
+    const bundled = await build({
+      absWorkingDir: project.dir,
+      entryPoints: ["browser-entry.mjs"],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      write: false,
+      logLevel: "silent",
+    });
+    const script = bundled.outputFiles[0]?.text ?? "";
+    const { child, port } = await serve(project, [
+      "--port",
+      "0",
+      "--ws-port",
+      "0",
+      "--data-dir",
+      join(project.work, "data-web"),
+    ]);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = []; // script errors only: the document's /favicon.ico is a 404, as it should be
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(`http://127.0.0.1:${port}/healthz`); // Parley's origin, a document without a CSP
+      await page.addScriptTag({ content: script, type: "module" });
+      await page.waitForFunction(() => "parleyRoundTrip" in window);
+      const echo = await page.evaluate(
+        ([url]) =>
+          (window as unknown as { parleyRoundTrip: (...a: string[]) => Promise<unknown> }).parleyRoundTrip(
+            url as string,
+            "web",
+            "hello from a bundle",
+          ),
+        [`ws://127.0.0.1:${port}/chat`],
+      );
+      assert.deepEqual(echo, { nick: "browser", seq: 1, text: "hello from a bundle" });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await stop(child);
+    }
   });
 
   for (const [what, tsconfig] of [
