@@ -1,8 +1,8 @@
 // A bot on the Parley SDK: joins a room and answers "!ping" with "pong".
 // Run it: node --import tsx examples/ping-bot.ts [ws-url] [room]
 // It reconnects and resumes by itself; a "!ping" sent while it was away is answered when it is back.
-import { connect } from "parley/client";
-import WebSocket from "ws";
+import { connect } from "parley-client";
+import WebSocket from "ws"; // not needed on Node ≥ 22, which has its own
 
 const url = process.argv[2] ?? "ws://localhost:8080/chat";
 const roomName = process.argv[3] ?? "lobby";

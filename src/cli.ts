@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { startParley } from "./server.ts";
 
@@ -5,6 +6,11 @@ const main = async (): Promise<void> => {
   const argv = process.argv.slice(2);
   if (argv[0] === "connect") {
     await connectCommand(argv.slice(1));
+    return;
+  }
+  if (argv.includes("--version") || argv.includes("-v")) {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
     return;
   }
   if (argv.includes("--help") || argv.includes("-h")) {

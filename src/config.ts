@@ -56,21 +56,29 @@ const readConfigFile = (file: string, read: (path: string) => string): Source =>
     throw new ConfigError(`config file ${file}: must be a JSON object of settings, like {"port": 8080}.`);
   }
   const values: Source = {};
+  // Every mistake at once, one per line: fixing a file one error per start is tedious.
+  const mistakes: string[] = [];
   for (const [key, value] of Object.entries(parsed)) {
-    const setting = SETTINGS.find((s) => s.flag === key && s.key !== "config");
-    if (!setting) {
-      throw new ConfigError(
-        `config file ${file}: unknown key "${key}"; keys are the flag names without --, as in --help.`,
-      );
+    try {
+      const setting = SETTINGS.find((s) => s.flag === key && s.key !== "config");
+      if (!setting) {
+        throw new ConfigError(
+          `config file ${file}: unknown key "${key}"; keys are the flag names without --, as in --help.`,
+        );
+      }
+      const where = `config file ${file}: "${key}"`;
+      const numeric = setting.kind !== "string";
+      if (numeric ? typeof value !== "number" : typeof value !== "string") {
+        const given = setting.secret ? typeof value : JSON.stringify(value);
+        throw new ConfigError(`${where} must be a ${numeric ? "number" : "string"}, not ${given}.`);
+      }
+      values[setting.key] = parseValue(setting, String(value), where);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      mistakes.push(error.message);
     }
-    const where = `config file ${file}: "${key}"`;
-    const numeric = setting.kind !== "string";
-    if (numeric ? typeof value !== "number" : typeof value !== "string") {
-      const given = setting.secret ? typeof value : JSON.stringify(value);
-      throw new ConfigError(`${where} must be a ${numeric ? "number" : "string"}, not ${given}.`);
-    }
-    values[setting.key] = parseValue(setting, String(value), where);
   }
+  if (mistakes.length > 0) throw new ConfigError(mistakes.join("\n"));
   return values;
 };
 
@@ -97,19 +105,67 @@ export const loadConfig = (
   return check(config as unknown as ParleyConfig);
 };
 
+/**
+ * Settings given in code, as `startParley({ port: 0 })` does: defaults, then the options, checked like the
+ * config file's values (the environment is not read: code says what it means).
+ */
+export const configFrom = (options: Partial<ParleyConfig>): ParleyConfig => {
+  const config: Source = {};
+  for (const s of SETTINGS) config[s.key] = s.default;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const setting = SETTINGS.find((s) => s.key === key);
+    if (!setting) throw new ConfigError(`startParley: unknown option "${key}"; options are ParleyConfig's keys.`);
+    const numeric = setting.kind !== "string";
+    if (numeric ? typeof value !== "number" : typeof value !== "string") {
+      throw new ConfigError(`startParley: option "${key}" must be a ${numeric ? "number" : "string"}.`);
+    }
+    config[setting.key] = parseValue(setting, String(value), `startParley: option "${key}"`);
+  }
+  return check(config as unknown as ParleyConfig);
+};
+
 /** Rules across one value that the table's kinds cannot say. */
 const check = (config: ParleyConfig): ParleyConfig => {
+  if (config.port !== 0 && config.port === config.wsPort) {
+    throw new ConfigError(
+      `port and ws-port are both ${config.port}: the page and the Cookbook's port need one each (0 picks a free one).`,
+    );
+  }
   if (config.adminToken !== "" && config.adminToken.length < 16) {
     throw new ConfigError("admin-token: must be at least 16 characters (it guards kick, ban and delete).");
   }
   return config;
 };
 
+const HELP_WIDTH = 80;
+const HELP_INDENT = 30;
+
+/** `words` wrapped to the help's second column, the first line after `head` (or below it when it is too wide). */
+const helpColumn = (head: string, words: string[]): string => {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of words) {
+    if (line !== "" && HELP_INDENT + line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  const pad = " ".repeat(HELP_INDENT);
+  const first = head.length < HELP_INDENT ? head.padEnd(HELP_INDENT) : `${head}\n${pad}`;
+  return first + lines.join(`\n${pad}`);
+};
+
 export const helpText = (): string => {
   const rows = SETTINGS.map(
     (s) =>
-      `  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`.padEnd(30) +
-      `${s.help}\n${" ".repeat(30)}env ${s.env}${s.envAlias ? ` or ${s.envAlias}` : ""}, default ${s.default === "" ? "(none)" : s.default}`,
+      `${helpColumn(`  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`, s.help.split(" "))}\n` +
+      // "default X" stays on one line, so it can be found (and grepped) whole.
+      helpColumn("", [
+        ...`env ${s.env}${s.envAlias ? ` or ${s.envAlias}` : ""},`.split(" "),
+        `default ${s.default === "" ? "(none)" : s.default}`,
+      ]),
   );
-  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n`;
+  return `parley: a WebSocket chat server.\n\nUsage: parley [options]\n\nEvery option is also an environment variable and a key of the --config file;\nflags win over the environment, which wins over the file.\n\nOptions:\n${rows.join("\n")}\n  --help                      This text.\n  --version                   The version.\n`;
 };

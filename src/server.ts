@@ -1,5 +1,6 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { createAdmission } from "./auth/handshake.ts";
 import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
@@ -17,13 +18,28 @@ import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 
+/** Where Parley listens, besides its settings. */
+export interface Attach {
+  /**
+   * An HTTP server of yours: Parley answers WebSocket upgrades to `/chat` and `/chat/<room>` on it
+   * (other upgrades are left to your listeners) and opens no page port; `handleRequest` serves the page
+   * if you route requests to it. You listen and close it. The Cookbook port opens only with `textPort`.
+   */
+  server?: Server;
+  /** With `server`: also open the Cookbook text port (`wsPort`). */
+  textPort?: boolean;
+}
+
 export interface RunningParley {
+  /** The page port (or the attached server's, once it listens). */
   readonly port: number;
   readonly wsPort: number;
   readonly service: ChatService;
   readonly log: Logger;
   /** Store, broker and presence; `engines.broker.stats()` and `service.order.stats` count cluster failures. */
   readonly engines: Engines;
+  /** The page, its assets, health, metrics and admin: a `node:http` request handler. */
+  readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stops accepting, closes every client with 1001, flushes the store. */
   close(): Promise<void>;
 }
@@ -31,7 +47,11 @@ export interface RunningParley {
 export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
-export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): Promise<RunningParley> => {
+export const startParley = async (
+  config: ParleyConfig,
+  deps: ParleyDeps = {},
+  attach: Attach = {},
+): Promise<RunningParley> => {
   const auth = authFromConfig(config);
   tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
@@ -105,13 +125,15 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   });
 
   const guard = ops.handshakes;
-  const page = createServer(guard.serverOptions(), app);
-  guard.watch(page);
-  page.on("upgrade", (req, socket, head) => {
+  // An attached server is the host's own (its timeouts stand): Parley guards the servers it makes.
+  const page = attach.server ?? createServer(guard.serverOptions(), app);
+  if (!attach.server) guard.watch(page);
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/chat" || path.startsWith("/chat/")) gateway.handleUpgrade(req, socket, head);
-    else socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-  });
+    else if (!attach.server) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  };
+  page.on("upgrade", upgrade);
   const cookbook = createServer(guard.serverOptions(), (_req, res) => {
     res.writeHead(426, {
       "Content-Type": "text/plain; charset=utf-8",
@@ -123,21 +145,27 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   cookbook.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   guard.watch(cookbook);
 
-  await listen(page, config.port, config.host);
-  await listen(cookbook, config.wsPort, config.host);
-  gateway.pagePort = (page.address() as AddressInfo).port;
+  if (!attach.server) await listen(page, config.port, config.host);
+  const textPort = !attach.server || attach.textPort === true;
+  if (textPort) await listen(cookbook, config.wsPort, config.host);
+  const portOf = (server: Server): number => (server.address() as AddressInfo | null)?.port ?? 0;
+  if (portOf(page) !== 0) gateway.pagePort = portOf(page); // an attached server not listening yet: --port stands
 
   let closing: Promise<void> | undefined;
   return {
-    port: (page.address() as AddressInfo).port,
-    wsPort: (cookbook.address() as AddressInfo).port,
+    get port() {
+      return portOf(page);
+    },
+    wsPort: portOf(cookbook),
+    handleRequest: app,
     service,
     log: ops.log,
     engines,
     close: () => {
       closing ??= (async () => {
-        page.close(); // stop accepting; upgrades still in flight get 503
-        cookbook.close();
+        if (attach.server) attach.server.off("upgrade", upgrade);
+        else page.close(); // stop accepting; upgrades still in flight get 503
+        if (textPort) cookbook.close();
         // Appends already made commit and are acked before the clients are told to go.
         await new Promise((resolve) => setImmediate(resolve));
         service.fanout.flush();
@@ -147,7 +175,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         await closed;
         service.order.close();
         await engines.close();
-        page.closeAllConnections();
+        if (!attach.server) page.closeAllConnections();
         cookbook.closeAllConnections();
       })();
       return closing;

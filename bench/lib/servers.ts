@@ -28,9 +28,9 @@ const TSX = ["--import", "tsx"];
 /** The `bun` binary of the npm package `bun`, wherever this install put it. */
 export const bunBinary = (): string | null => {
   const candidates = [
-    join(ROOT, "node_modules/bun/bin/bun.exe"),
-    join(ROOT, "node_modules/@oven/bun-linux-x64/bin/bun"),
-    join(ROOT, "node_modules/@oven/bun-linux-x64-baseline/bin/bun"),
+    join(ROOT, "bench/node_modules/bun/bin/bun.exe"),
+    join(ROOT, "bench/node_modules/@oven/bun-linux-x64/bin/bun"),
+    join(ROOT, "bench/node_modules/@oven/bun-linux-x64-baseline/bin/bun"),
   ];
   for (const file of candidates) {
     if (!existsSync(file)) continue;
@@ -106,7 +106,10 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     label: "Socket.IO rooms",
     dialect: "sio",
     path: (room) => `/socket.io/?EIO=4&transport=websocket&room=${room}`,
-    unavailable: () => null,
+    unavailable: () =>
+      existsSync(join(ROOT, "bench/node_modules/socket.io"))
+        ? null
+        : "socket.io is not installed in bench/node_modules (npm run bench:peers)",
     command: (port) => [process.execPath, ...TSX, join(ROOT, "bench/peers/socketio.ts"), String(port)],
   },
   bun: {
@@ -115,7 +118,9 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     dialect: "ws",
     path: (room) => `/${room}`,
     unavailable: () =>
-      bunBinary() ? null : "the npm package bun installed no runnable binary (node_modules/@oven/bun-linux-x64*)",
+      bunBinary()
+        ? null
+        : "the npm package bun installed no runnable binary (bench/node_modules/@oven/bun-linux-x64*; npm run bench:peers)",
     command: (port) => [bunBinary() ?? "bun", join(ROOT, "bench/peers/bun-pubsub.js"), String(port)],
   },
 };

@@ -2,7 +2,7 @@
  * Parley's page: the SDK does connection, resume and outbox; this file only wires it to the DOM.
  * Rooms come from the URL hash (`/#room`); every room visited stays joined while the page is open.
  */
-import { connect, newCid, type StateChange } from "../sdk/index.ts";
+import { connect, newCid, type StateChange } from "parley-client";
 import { RoomView } from "./room-view.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
 import { addPending, removePending, savedNick, savedPending, saveNick } from "./storage.ts";

@@ -2,7 +2,7 @@
  * Message rendering that can never run what it shows: every piece of text becomes a Text node
  * (never innerHTML), and only http(s) URLs become links, opened with rel="noopener noreferrer".
  */
-import type { ChatMessage } from "../sdk/index.ts";
+import type { ChatMessage } from "parley-client";
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
 // Punctuation that usually ends the sentence rather than the URL.

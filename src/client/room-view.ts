@@ -1,4 +1,4 @@
-import type { ChatMessage, Room } from "../sdk/index.ts";
+import type { ChatMessage, Room } from "parley-client";
 import { messageItem, noticeItem, pendingItem } from "./render.ts";
 
 /** How close to the bottom (px) still counts as "reading the latest", so new messages scroll into view. */

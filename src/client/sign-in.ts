@@ -5,7 +5,7 @@
  * - `--auth-token-url`: the page fetches it with the browser's cookies for that site, before every connection and
  *   again before the token expires, so a signed-in session stays signed in.
  */
-import { tokenExpiry } from "../sdk/auth.ts";
+import { tokenExpiry } from "parley-client";
 
 const SESSION_KEY = "parley.token";
 const FRAGMENT_TOKEN = /(^|&)token=([^&]*)/;

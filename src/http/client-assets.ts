@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { build } from "esbuild";
 
 /** A file the HTTP server answers with. */
 export interface Asset {
@@ -8,40 +7,33 @@ export interface Asset {
   headers?: Record<string, string>;
 }
 
-const src = new URL("../", import.meta.url);
+// dist/client/ when compiled (the build put app.js there); src/client/ when run from the sources through tsx.
+const pageDir = new URL("../client/", import.meta.url);
+const fromSources = import.meta.url.endsWith(".ts");
 const JS = "text/javascript; charset=utf-8";
 
-/** Bundles one TypeScript entry for browsers, in memory (esbuild ships with the package; no network). */
-export const bundle = async (entry: string, minify: boolean): Promise<Buffer> => {
-  const result = await build({
-    entryPoints: [new URL(entry, src).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2020",
-    minify,
-    legalComments: "none",
-    write: false,
-    logLevel: "silent",
-  });
-  const file = result.outputFiles[0];
-  if (!file) throw new Error(`esbuild produced nothing for ${entry}`);
-  return Buffer.from(file.contents);
+/**
+ * Compiled: the page's script as built, and the client package's own dist/index.js, the very file a user
+ * imports. From the sources: both bundled from them at first use (a few tens of ms), so an edit needs no build.
+ */
+const browserFile = async (name: "app.js" | "parley-client.js"): Promise<Buffer> => {
+  if (fromSources) {
+    const { bundleBrowserFile } = await import("./client-bundle.ts");
+    return bundleBrowserFile(name);
+  }
+  return readFile(name === "app.js" ? new URL(name, pageDir) : new URL(import.meta.resolve("parley-client")));
 };
 
-let built: Promise<Map<string, Asset>> | undefined;
+let loaded: Promise<Map<string, Asset>> | undefined;
 
-/**
- * The page and the SDK file, built once per process at first use (a few tens of ms) and then kept:
- * `npm start` needs no build step, and a fresh clone works offline.
- */
+/** The page and the SDK file, read (or, from the sources, bundled: a few tens of ms) once per process, then kept. */
 export const clientAssets = (): Promise<Map<string, Asset>> => {
-  built ??= (async () => {
+  loaded ??= (async () => {
     const [html, css, app, sdk] = await Promise.all([
-      readFile(new URL("client/index.html", src)),
-      readFile(new URL("client/app.css", src)),
-      bundle("client/main.ts", true),
-      bundle("sdk/index.ts", false),
+      readFile(new URL("index.html", pageDir)),
+      readFile(new URL("app.css", pageDir)),
+      browserFile("app.js"),
+      browserFile("parley-client.js"),
     ]);
     return new Map<string, Asset>([
       ["/", { body: html, type: "text/html; charset=utf-8" }],
@@ -51,5 +43,5 @@ export const clientAssets = (): Promise<Map<string, Asset>> => {
       ["/parley-client.js", { body: sdk, type: JS, headers: { "Access-Control-Allow-Origin": "*" } }],
     ]);
   })();
-  return built;
+  return loaded;
 };

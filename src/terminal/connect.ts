@@ -4,23 +4,28 @@
  * plain protocol (which has no resume, so no reconnect either).
  */
 import { createInterface } from "node:readline";
+import { connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
-import { connect, type Room } from "../sdk/index.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine } from "./format.ts";
 
-export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM] [--token JWT]
+export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM]
+                      [--token JWT]
 
-  Chat from a terminal. The URL's path picks the first room (/ and /chat: lobby, /chat/<room>).
+  Chat from a terminal. The URL's path picks the first room
+  (/ and /chat: lobby, /chat/<room>).
   --json        print every event as one JSON object per line (for scripts)
-  --text        speak the Cookbook's plain-text protocol instead (no history, no reconnect)
+  --text        speak the Cookbook's plain-text protocol instead
+                (no history, no reconnect)
   --nick NAME   take this nickname on every (re)connect
   --room ROOM   start in ROOM instead of the URL's room
-  --token JWT   sign in with this token (or set PARLEY_TOKEN, which stays out of the process list);
-                you chat under the token's name. JSON mode sends it as a subprotocol, --text as ?token=
+  --token JWT   sign in with this token (or set PARLEY_TOKEN, which stays out
+                of the process list); you chat under the token's name.
+                JSON mode sends it as a subprotocol, --text as ?token=
 
 ${HELP}
-When input ends (Ctrl-D or end of a pipe), unsent lines are delivered first, then it exits.
+When input ends (Ctrl-D or end of a pipe), unsent lines are delivered first,
+then it exits.
 `;
 
 export interface TerminalIO {

@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceChange, StateChange } from "../sdk/index.ts";
+import type { ChatMessage, PresenceChange, StateChange } from "parley-client";
 
 /** How the terminal client shows things to a person (stdout: the conversation; stderr: the connection). */
 const clock = (ts: number): string => {
@@ -30,5 +30,6 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
   return undefined;
 };
 
-export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit; anything else is said in the current room.
+export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
+anything else is said in the current room.
 Start a line with // to say something that begins with /.`;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { ParleyClient } from "parley-client";
 import WebSocket from "ws";
 import { CLOSE } from "../../src/protocol/close-codes.ts";
-import type { ParleyClient } from "../../src/sdk/index.ts";
 import type { RunningParley } from "../../src/server.ts";
 import { jsonClient, startChildNode, startNodes, waitUntil } from "../helpers/cluster.ts";
 import {

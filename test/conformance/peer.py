@@ -1,6 +1,7 @@
 """The conformance suite's client: websockets' sans-I/O ClientConnection on a real TCP socket, plus a
 frame builder for what a correct client never sends. Shared by the case modules."""
 
+import itertools
 import socket
 import sys
 import time
@@ -16,6 +17,7 @@ URL = sys.argv[1]
 MAX = int(sys.argv[2])
 URI = parse_uri(URL)
 TIMEOUT = 3.0
+ROOMS = itertools.count(1)
 
 TEXT, BINARY, CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 PING, PONG, CLOSE = Opcode.PING, Opcode.PONG, Opcode.CLOSE
@@ -43,8 +45,11 @@ class Peer:
     """One connection: a real TCP socket plus websockets' client protocol state machine."""
 
     def __init__(self):
-        self.sock = socket.create_connection((URI.host, URI.port), timeout=TIMEOUT)
-        self.conn = ClientConnection(URI, max_size=None)
+        # Each case in a room of its own (text mode: the path is the room): an earlier case's connection that
+        # the server is still closing says "has left" to its own room, not into this case's frames.
+        uri = parse_uri(f"{URL.rstrip('/')}/chat/conformance-{next(ROOMS)}")
+        self.sock = socket.create_connection((uri.host, uri.port), timeout=TIMEOUT)
+        self.conn = ClientConnection(uri, max_size=None)
         self.conn.send_request(self.conn.connect())
         self.frames = []
         self.eof = False

@@ -16,9 +16,16 @@ export interface Child {
   readonly exited: Promise<number | null>;
 }
 
-/** Runs `node <args>` from the repository root. */
-export const runNode = (args: string[]): Child => {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+/** Runs `node <args>` from the repository root, or `command <args>` where `at` says. */
+export const runNode = (
+  args: string[],
+  at: { command?: string; cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {},
+): Child => {
+  const proc = spawn(at.command ?? process.execPath, args, {
+    cwd: at.cwd ?? ROOT,
+    detached: at.detached ?? false,
+    env: { ...process.env, NO_COLOR: "1", ...at.env },
+  });
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const waiters = new Set<() => void>();
   for (const stream of ["stdout", "stderr"] as const) {

@@ -1,7 +1,7 @@
+import type { ChatMessage, ClientOptions, ParleyClient, Room, StateChange, Timers } from "parley-client";
+import { connect } from "parley-client";
 import WebSocket from "ws";
-import type { Emitter } from "../../src/sdk/emitter.ts";
-import type { ChatMessage, ClientOptions, ParleyClient, Room, StateChange, Timers } from "../../src/sdk/index.ts";
-import { connect } from "../../src/sdk/index.ts";
+import type { Emitter } from "../../packages/client/src/emitter.ts";
 
 /** An SDK client on Node (the `ws` WebSocket) with short real backoff, for integration tests. */
 export const sdkClient = (url: string, options: ClientOptions = {}): ParleyClient =>

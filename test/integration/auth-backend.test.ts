@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import type { ParleyClient } from "../../src/sdk/index.ts";
+import type { ParleyClient } from "parley-client";
 import { startAuthBackend, stopAuthBackend } from "../helpers/auth-backend.ts";
 import { runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";

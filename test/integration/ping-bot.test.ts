@@ -4,7 +4,7 @@ import { runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
-test("examples/ping-bot.ts (importing parley/client) answers !ping with pong on a real Parley", async () => {
+test("examples/ping-bot.ts (importing parley-client) answers !ping with pong on a real Parley", async () => {
   const parley = await startTestParley();
   const url = `ws://127.0.0.1:${parley.port}/chat`;
   const bot = runNode(["--import", "tsx", "examples/ping-bot.ts", url, "bots"]);

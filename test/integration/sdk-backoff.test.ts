@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { test } from "node:test";
-import { backoffDelay } from "../../src/sdk/index.ts";
+import { backoffDelay } from "parley-client";
 import { startTestParley } from "../helpers/parley.ts";
 import { ManualTimers, nextEvent, sdkClient } from "../helpers/sdk.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { AuthChange, ParleyClient, StateChange, TypingNotice } from "parley-client";
 import { CLOSE } from "../../src/protocol/close-codes.ts";
-import type { AuthChange, ParleyClient, StateChange, TypingNotice } from "../../src/sdk/index.ts";
 import type { RunningParley } from "../../src/server.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, recordRoom, sdkClient, stateReached } from "../helpers/sdk.ts";

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, configFrom, helpText, loadConfig } from "../../src/config.ts";
 import { SETTINGS } from "../../src/settings.ts";
+import { CONNECT_USAGE } from "../../src/terminal/connect.ts";
 import { tempDir } from "../helpers/parley.ts";
 
 const configFile = (content: unknown): string => {
@@ -56,6 +57,39 @@ describe("configuration: defaults < file < environment < flags", () => {
     refused(() => loadConfig(["--config", join(dir, "nope.json")], {}), /nope\.json: cannot be read \(ENOENT\)/);
     refused(() => loadConfig(["--config", configFile("{port: 1")], {}), /parley\.json: not valid JSON/);
     refused(() => loadConfig(["--config", configFile([1, 2])], {}), /must be a JSON object/);
+  });
+
+  test("a file with several mistakes lists every one of them, one per line", () => {
+    const file = configFile({ port: "8080", colour: "red", "log-level": "loud", history: 5 });
+    assert.throws(
+      () => loadConfig(["--config", file], {}),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.split("\n").length === 3 &&
+        /"port" must be a number/.test(error.message) &&
+        /unknown key "colour"/.test(error.message) &&
+        /"log-level": "loud" is not one of/.test(error.message),
+    );
+  });
+
+  test("the same port for the page and the Cookbook is refused before anything listens, in every source", () => {
+    refused(() => loadConfig(["--port", "9000", "--ws-port", "9000"], {}), /port and ws-port are both 9000/);
+    refused(() => loadConfig([], { PARLEY_PORT: "12345" }), /port and ws-port are both 12345/);
+    refused(() => configFrom({ port: 7000, wsPort: 7000 }), /port and ws-port are both 7000/);
+    assert.equal(loadConfig(["--port", "0", "--ws-port", "0"], {}).port, 0, "0 twice: two free ports");
+  });
+
+  test("startParley's options are checked like the file's values", () => {
+    assert.equal(configFrom({ port: 0, historyLimit: 7 }).historyLimit, 7);
+    refused(() => configFrom({ port: "80" } as never), /option "port" must be a number/);
+    refused(() => configFrom({ colour: "red" } as never), /unknown option "colour"/);
+  });
+
+  test("--help and parley connect --help fit 80 columns", () => {
+    for (const text of [helpText(), CONNECT_USAGE]) {
+      const wide = text.split("\n").filter((line) => line.length > 80);
+      assert.deepEqual(wide, []);
+    }
   });
 
   test("the admin token must be long, and a bad one is never echoed", () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { refreshDelay, tokenExpiry } from "../../src/sdk/auth.ts";
-import { TypingThrottle } from "../../src/sdk/typing.ts";
-import { UnreadCounts } from "../../src/sdk/unread.ts";
+import { refreshDelay, tokenExpiry } from "../../packages/client/src/auth.ts";
+import { TypingThrottle } from "../../packages/client/src/typing.ts";
+import { UnreadCounts } from "../../packages/client/src/unread.ts";
 import { ManualTimers } from "../helpers/sdk.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 

@@ -1,5 +1,5 @@
-import type { ChatMessage } from "../chat/message.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import type { ChatMessage } from "./protocol.ts";
 import type { AuthUser } from "./wire.ts";
 
 export type { AuthUser, ChatMessage };

@@ -1,4 +1,4 @@
-import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
+import { SUBPROTOCOL_JSON } from "./protocol.ts";
 import type { AuthChange, Timers } from "./types.ts";
 import type { AuthUser } from "./wire.ts";
 

@@ -5,11 +5,12 @@
  * unacknowledged sends in an outbox until the server has them, once. Given `getToken`, it signs in and
  * keeps the token fresh on the open connection. See docs/sdk.md.
  */
-export { CLOSE, RECONNECT_CODES, shouldReconnect } from "../protocol/close-codes.ts";
+
 export { REFRESH_MARGIN_MS, TOKEN_PROTOCOL_PREFIX, tokenExpiry } from "./auth.ts";
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { connect, ParleyClient } from "./client.ts";
 export { newCid } from "./outbox.ts";
+export { CLOSE, RECONNECT_CODES, shouldReconnect } from "./protocol.ts";
 export type { JoinOptions, Room, RoomState } from "./room.ts";
 export {
   type Ack,

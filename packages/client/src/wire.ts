@@ -1,4 +1,4 @@
-import type { ClientFrame, ServerEvent } from "../protocol/json.ts";
+import type { ClientFrame, ServerEvent } from "./protocol.ts";
 
 /** Who a signed-in connection is, from `welcome.user`: `exp` in seconds since the epoch, as in the token. */
 export type AuthUser = NonNullable<Extract<ServerEvent, { type: "welcome" }>["user"]>;

@@ -1,4 +1,4 @@
-import { AUTOJOIN_PARAM } from "../protocol/json.ts";
+import { AUTOJOIN_PARAM } from "./protocol.ts";
 import type { Timers } from "./types.ts";
 
 /** The part of a WebSocket the client uses (browsers' and `ws`'s both have it). */

@@ -1,5 +1,5 @@
-import type { ClientFrame, ResumeResult, ServerEvent } from "../protocol/json.ts";
 import { Emitter } from "./emitter.ts";
+import type { ClientFrame, ResumeResult, ServerEvent } from "./protocol.ts";
 import type { Ack, ChatMessage, ParleyServerError, RoomEvents } from "./types.ts";
 
 type RoomServerEvent = Extract<ServerEvent, { type: "message" | "history" | "joined" | "presence" | "delete" }>;

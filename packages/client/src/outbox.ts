@@ -1,4 +1,4 @@
-import type { ClientFrame } from "../protocol/json.ts";
+import type { ClientFrame } from "./protocol.ts";
 import type { Room } from "./room.ts";
 import { type Ack, ParleyServerError, type Timers } from "./types.ts";
 

@@ -1,8 +1,7 @@
-import { CLOSE, shouldReconnect } from "../protocol/close-codes.ts";
-import { SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import { backoffDelay } from "./backoff.ts";
 import { type Dialing, dialSocket } from "./dial.ts";
 import type { Settings } from "./options.ts";
+import { CLOSE, SUBPROTOCOL_JSON, shouldReconnect } from "./protocol.ts";
 import { OPEN, type SocketLike } from "./socket.ts";
 import type { ConnectionState, StateChange } from "./types.ts";
 import type { SdkFrame } from "./wire.ts";
