@@ -1,10 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createApiKeyStore } from "./api-keys/engine.ts";
 import { createAdmission } from "./auth/handshake.ts";
 import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
+import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
@@ -36,10 +38,15 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
   const engines = createEngines(config, deps.store);
-  await engines.ready().catch(async (error: unknown) => {
-    await engines.close().catch(() => {});
-    throw error;
-  });
+  const apiKeys = createApiKeyStore(config);
+  await engines
+    .ready()
+    .then(() => apiKeys.start())
+    .catch(async (error: unknown) => {
+      await apiKeys.close().catch(() => {});
+      await engines.close().catch(() => {});
+      throw error;
+    });
   // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
   const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
   const access = new RoomAccess(privacy.privateRooms);
@@ -99,7 +106,20 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),
     }),
-    ...ops.http({ service, store, broker, connections: () => gateway.connections }),
+    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys }),
+    api: createApiHandler({
+      service,
+      store,
+      keys: apiKeys,
+      access,
+      verifyToken: auth.verify,
+      log: ops.log,
+      historyLimit: config.historyLimit,
+      maxHistoryLimit: config.maxHistoryLimit,
+      rate: { perSecond: config.apiRate, burst: config.apiBurst },
+      sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
+      observe: apiMetrics(ops.metrics.registry),
+    }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
 
@@ -145,8 +165,9 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         service.fanout.flush();
         await closed;
         service.order.close();
+        page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
-        page.closeAllConnections();
+        await apiKeys.close();
         cookbook.closeAllConnections();
       })();
       return closing;

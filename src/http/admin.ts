@@ -57,7 +57,7 @@ class HttpError extends Error {
 const digest = (value: string): Buffer => createHash("sha256").update(value).digest();
 
 /** Equal-length digests, compared in constant time: neither length nor prefix leaks. */
-const tokenMatches = (header: string | undefined, token: string): boolean => {
+export const tokenMatches = (header: string | undefined, token: string): boolean => {
   const match = /^Bearer (.+)$/.exec(header ?? "");
   return match !== null && timingSafeEqual(digest(match[1] as string), digest(token));
 };
