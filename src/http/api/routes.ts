@@ -87,7 +87,9 @@ export const createApi = (options: ApiOptions) => {
 
   app.use("*", async (c, next) => {
     await next();
-    options.observe?.request(c.req.routePath, c.res.status);
+    // The endpoint's template (middleware is "ALL"): a bounded label, whatever refused the request.
+    const route = c.req.matchedRoutes.filter((r) => r.method !== "ALL").at(-1)?.path ?? "unmatched";
+    options.observe?.request(route, c.res.status);
   });
   app.use(
     "*",
