@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
-import { ADMIN_TOKEN, call, createKey, SseReader } from "../helpers/api.ts";
+import { ADMIN_TOKEN, call, createKey } from "../helpers/api.ts";
 import { connect } from "../helpers/client.ts";
 import { connectJson, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
