@@ -79,6 +79,15 @@ describe("server-sent events", () => {
       await reader.until((r) => r.messages().length === 1);
       reader.close();
 
+      // At most 16 open streams per caller; the 17th is told why.
+      const url = `http://127.0.0.1:${port}/api/v1/rooms/lobby/events?token=${token}`;
+      const many = await Promise.all(Array.from({ length: 16 }, () => SseReader.open(url)));
+      assert.ok(many.every((r) => r.response.status === 200));
+      const refused = await fetch(url);
+      assert.equal(refused.status, 429);
+      assert.equal(((await refused.json()) as { code: string }).code, "rate_limited");
+      for (const r of many) r.close();
+
       // A raw socket asks for the stream and never reads a byte.
       const socket = netConnect(port, "127.0.0.1");
       await new Promise<void>((resolve) => socket.once("connect", resolve));
@@ -111,6 +120,31 @@ describe("server-sent events", () => {
         ids,
         ids.map((_, i) => i + 1),
       );
+    } finally {
+      await parley.close();
+    }
+  });
+
+  test("a stream ends when its key is revoked or its room is made private", async () => {
+    const secret = newSecret();
+    const parley = await startTestParley({ adminToken: ADMIN_TOKEN, authSecret: secret, sseHeartbeatMs: 100 });
+    try {
+      const port = parley.port;
+      const made = await createKey(port, { name: "w", rooms: ["*"], rights: ["read"] });
+      const byKey = await SseReader.open(`http://127.0.0.1:${port}/api/v1/rooms/ops/events`, {
+        Authorization: `Bearer ${made.secret}`,
+      });
+      const token = await hsToken(secret, { sub: "u1", name: "alice" });
+      const byToken = await SseReader.open(`http://127.0.0.1:${port}/api/v1/rooms/later/events?token=${token}`);
+      await byKey.until((r) => r.comments > 0);
+      await byToken.until((r) => r.comments > 0);
+      assert.equal((await call(port, "DELETE", `/admin/api/keys/${made.id}`, { auth: ADMIN_TOKEN })).status, 200);
+      await byKey.until((r) => r.ended, 2000);
+      assert.equal(byToken.ended, false);
+      assert.equal((await call(port, "PUT", "/admin/api/rooms/later/private", { auth: ADMIN_TOKEN })).status, 200);
+      await byToken.until((r) => r.ended, 2000);
+      const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      assert.equal(sampleValue(metrics, "parley_api_streams_closed_total", { reason: "revoked" }), 2);
     } finally {
       await parley.close();
     }

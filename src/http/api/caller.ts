@@ -4,7 +4,7 @@ import type { Identity, RoomAccess } from "../../chat/identity.ts";
 import { Problem } from "./problem.ts";
 
 /** Who calls: an API key, or a signed-in user (a token, for reading only). */
-export type Caller = { kind: "key"; key: ApiKey } | { kind: "user"; identity: Identity };
+export type Caller = { kind: "key"; key: ApiKey; hash: string } | { kind: "user"; identity: Identity };
 
 export interface CallerOptions {
   keys: ApiKeyStore;
@@ -28,12 +28,13 @@ export const identifyCaller = async (
     throw unauthorized("An API key is needed: Authorization: Bearer pk_… (or a signed token).");
   }
   if (bearer.startsWith(KEY_PREFIX)) {
-    const key = await options.keys.byHash(hashApiKey(bearer)).catch(() => {
+    const hash = hashApiKey(bearer);
+    const key = await options.keys.byHash(hash).catch(() => {
       throw new Problem(503, "store_unavailable", "API keys could not be checked; try again.");
     });
     // Unknown and revoked keys get the same answer: nothing to learn by probing.
     if (!key || key.revokedAt !== null) throw unauthorized("This API key is not valid.");
-    return { kind: "key", key };
+    return { kind: "key", key, hash };
   }
   if (!options.verifyToken) throw unauthorized("This API key is not valid.");
   try {

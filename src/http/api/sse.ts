@@ -3,6 +3,9 @@ import type { RoomEvent } from "../../broker/broker.ts";
 import type { ChatMessage } from "../../chat/message.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 
+/** Why a stream ended: its client left, it read nothing past the bound, the store failed, its access ended. */
+export type StreamEnd = "client" | "stalled" | "store" | "revoked";
+
 export interface SseOptions {
   /** A comment line this often keeps proxies from closing an idle stream (and re-reads the store's tail). */
   heartbeatMs: number;
@@ -30,7 +33,9 @@ export class SseStream {
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   /** Called once when the stream ends, whatever ended it. */
-  onClose: (reason: "client" | "stalled" | "store") => void = () => {};
+  onClose: (reason: StreamEnd) => void = () => {};
+  /** Asked at each heartbeat: false (key revoked, token expired, room made private) ends the stream. */
+  stillAllowed: () => Promise<boolean> = () => Promise.resolve(true);
 
   constructor(
     private readonly res: ServerResponse,
@@ -40,6 +45,14 @@ export class SseStream {
     private readonly options: SseOptions,
   ) {
     this.heartbeat = setInterval(() => {
+      this.stillAllowed().then(
+        (allowed) => {
+          if (allowed) return;
+          this.end("revoked");
+          this.res.destroy();
+        },
+        () => {}, // the store is away: the stream goes on, the next heartbeat asks again
+      );
       if (!this.blocked) this.write(": heartbeat\n\n");
       this.wake(); // a broker event lost on the way (Redis reconnect) is found here at the latest
     }, options.heartbeatMs);
@@ -125,7 +138,7 @@ export class SseStream {
     return false;
   }
 
-  private end(reason: "client" | "stalled" | "store"): void {
+  private end(reason: StreamEnd): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.heartbeat);
