@@ -155,6 +155,18 @@ describe("HTTP API: keys, publish, history, presence, rooms", () => {
     );
   });
 
+  test("the admin API (on Hono now) keeps its answers: 413 past 16 KiB, 400 for bad percent-encoding, 405", async () => {
+    const big = await call(parley.port, "POST", "/admin/api/kick", {
+      auth: ADMIN_TOKEN,
+      body: { nick: "x".repeat(20_000) },
+    });
+    assert.equal(big.status, 413);
+    assert.equal(big.body.error, "The request body is too large.");
+    assert.equal((await call(parley.port, "GET", "/admin/api/rooms/%zz/members", { auth: ADMIN_TOKEN })).status, 400);
+    assert.equal((await call(parley.port, "POST", "/admin/api/rooms", { auth: ADMIN_TOKEN })).status, 405);
+    assert.equal((await call(parley.port, "GET", "/admin/api/rooms", { auth: ADMIN_TOKEN })).status, 200);
+  });
+
   test("nobody on WebSocket may take a bot: nickname", async () => {
     const client = await connectJson(`ws://127.0.0.1:${parley.wsPort}/chat/lobby`);
     client.send({ type: "nick", nick: "bot:ci" });
