@@ -11,6 +11,7 @@ import type { Logger } from "../../log.ts";
 import type { ChatService } from "../../service/chat-service.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCaller, mayRead } from "./caller.ts";
+import { EventStreams } from "./events.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
 import {
   History,
@@ -23,7 +24,7 @@ import {
   RoomList,
   RoomParam,
 } from "./schemas.ts";
-import { type SseOptions, SseStream, type StreamEnd } from "./sse.ts";
+import type { SseOptions, StreamEnd } from "./sse.ts";
 
 export interface ApiOptions {
   service: ChatService;
@@ -46,9 +47,6 @@ export interface ApiObserver {
   stream(event: "opened" | StreamEnd): void;
 }
 
-/** Event streams one key (or user) may hold open on a node: each costs a socket and a room subscription. */
-export const MAX_STREAMS_PER_CALLER = 16;
-
 /** Bodies past this size are refused with 413 before they are parsed. */
 export const MAX_API_BODY_BYTES = 16 * 1024;
 
@@ -69,7 +67,7 @@ const roomOf = (raw: string): string => validateRoomName(raw);
 export const createApi = (options: ApiOptions) => {
   const { service, store, access } = options;
   const rate = new CallerRate(options.rate.perSecond, options.rate.burst);
-  const openStreams = new Map<string, number>();
+  const streams = new EventStreams(options);
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -238,35 +236,7 @@ export const createApi = (options: ApiOptions) => {
       const room = roomOf(c.req.valid("param").room);
       const caller = c.get("caller");
       checkRead(access, caller, room);
-      const who = callerId(caller);
-      const open = openStreams.get(who) ?? 0;
-      if (open >= MAX_STREAMS_PER_CALLER) {
-        throw new Problem(429, "rate_limited", `${open} event streams are open for this key already; close one.`, {
-          "Retry-After": "5",
-        });
-      }
-      const since = resumePoint(c.req.header("last-event-id"), c.req.valid("query").since);
-      const start = since ?? (await store.bounds(room)).last;
-      const members = await service.members.members(room);
-      const { outgoing } = c.env;
-      let stream: SseStream | undefined;
-      const stop = await service.watchRoom(room, (event) => stream?.event(event));
-      if (outgoing.destroyed) {
-        stop(); // gone while the room was being subscribed
-        return RESPONSE_ALREADY_SENT;
-      }
-      stream = new SseStream(outgoing, room, store, start, options.sse);
-      options.observe?.stream("opened");
-      openStreams.set(who, (openStreams.get(who) ?? 0) + 1);
-      stream.onClose = (reason) => {
-        const left = (openStreams.get(who) ?? 1) - 1;
-        if (left > 0) openStreams.set(who, left);
-        else openStreams.delete(who);
-        stop();
-        options.observe?.stream(reason);
-      };
-      stream.stillAllowed = () => callerStillReads(options, caller, room);
-      stream.start(members);
+      await streams.open(c.env.outgoing, caller, room, c.req.header("last-event-id"), c.req.valid("query").since);
       return RESPONSE_ALREADY_SENT;
     },
   );
@@ -282,21 +252,4 @@ export const createApi = (options: ApiOptions) => {
     info: { title: "Parley HTTP API", version: "1" },
   });
   return app;
-};
-
-/** An open stream's caller, checked again: the key not revoked, the token not expired, the room still theirs. */
-const callerStillReads = async (options: ApiOptions, caller: Caller, room: string): Promise<boolean> => {
-  if (caller.kind === "user") {
-    return caller.identity.expiresAt > Date.now() && mayRead(options.access, caller, room);
-  }
-  const key = await options.keys.byHash(caller.hash);
-  return key !== undefined && key.revokedAt === null && mayRead(options.access, { ...caller, key }, room);
-};
-
-/** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?since=`. */
-const resumePoint = (header: string | undefined, since: number | undefined): number | undefined => {
-  if (header === undefined || header === "") return since;
-  const seq = Number(header);
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new Problem(400, "bad_request", "Last-Event-ID must be a seq.");
-  return seq;
 };
