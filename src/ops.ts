@@ -1,5 +1,6 @@
 import type { DestinationStream } from "pino";
 import type { ApiKeyStore } from "./api-keys/keys.ts";
+import type { KeyUse } from "./api-keys/use.ts";
 import type { Broker } from "./broker/broker.ts";
 import { nickKey } from "./chat/nick.ts";
 import { createAdmin } from "./http/admin.ts";
@@ -136,8 +137,9 @@ export class Ops {
     store: HistoryStore;
     broker: Broker;
     connections: () => Iterable<Connection>;
-    /** API keys, created and revoked at `/admin/api/keys`. */
+    /** API keys, created and revoked at `/admin/api/keys`, and their use on this node. */
     apiKeys: ApiKeyStore;
+    keyUse: KeyUse;
   }): Pick<HttpAppOptions, "metrics" | "admin"> {
     const { service, store, broker } = parts;
     this.metrics.watch({
@@ -178,6 +180,7 @@ export class Ops {
     const keys = createAdminKeys({
       token: this.config.adminToken,
       keys: parts.apiKeys,
+      keyUse: parts.keyUse,
       log: this.log,
       throttle,
       trustedProxies,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createApiKeyStore } from "./api-keys/engine.ts";
+import { KeyUse } from "./api-keys/use.ts";
 import { createAdmission } from "./auth/handshake.ts";
 import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
@@ -39,6 +40,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   const ops = new Ops(config, deps);
   const engines = createEngines(config, deps.store);
   const apiKeys = createApiKeyStore(config);
+  const keyUse = new KeyUse();
   await engines
     .ready()
     .then(() => apiKeys.start())
@@ -106,11 +108,12 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),
     }),
-    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys }),
+    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys, keyUse }),
     api: createApiHandler({
       service,
       store,
       keys: apiKeys,
+      keyUse,
       access,
       verifyToken: auth.verify,
       log: ops.log,

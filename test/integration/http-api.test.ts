@@ -136,7 +136,9 @@ describe("HTTP API: keys, publish, history, presence, rooms", () => {
     const made = await createKey(parley.port, { name: "temp", rooms: ["*"], rights: ["read"] });
     assert.equal((await call(parley.port, "GET", "/api/v1/rooms", { auth: made.secret })).status, 200);
     const listed = await call(parley.port, "GET", "/admin/api/keys", { auth: ADMIN_TOKEN });
-    assert.ok(listed.body.keys.some((k: { id: string }) => k.id === made.id));
+    const shown = listed.body.keys.find((k: { id: string }) => k.id === made.id);
+    assert.equal(shown.use.requests, 1); // its use on this node, for the administrator
+    assert.equal(typeof shown.use.lastUsedAt, "number");
     assert.doesNotMatch(JSON.stringify(listed.body), /pk_/);
     assert.equal((await call(parley.port, "DELETE", `/admin/api/keys/${made.id}`, { auth: ADMIN_TOKEN })).status, 200);
     isProblem(await call(parley.port, "GET", "/api/v1/rooms", { auth: made.secret }), 401, "unauthorized");

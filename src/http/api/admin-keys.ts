@@ -3,13 +3,14 @@ import { getRequestListener } from "@hono/node-server";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { type ApiKey, type ApiKeyStore, hashApiKey, newApiKeyId, newApiKeySecret } from "../../api-keys/keys.ts";
+import type { KeyUse } from "../../api-keys/use.ts";
 import type { Logger } from "../../log.ts";
 import { clientIp } from "../../transport/conn-limits.ts";
 import { tokenMatches } from "../admin.ts";
 import type { AdminThrottle } from "../admin-throttle.ts";
 import type { AdminRefusal } from "../metrics.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
-import { KeyView, NewKey, ProblemSchema } from "./schemas.ts";
+import { KeyUseView, KeyView, NewKey, ProblemSchema } from "./schemas.ts";
 
 export interface AdminKeysOptions {
   token: string;
@@ -20,13 +21,14 @@ export interface AdminKeysOptions {
   trustedProxies: ReadonlySet<string>;
   refused?: (reason: AdminRefusal, ip: string) => void;
   now?: () => number;
+  /** Requests per key on this node, shown with each key. */
+  keyUse?: KeyUse;
 }
-
-const view = (key: ApiKey) => ({ ...key });
 
 /** `/admin/api/keys`: an administrator (the admin token) creates, lists and revokes API keys. */
 export const createAdminKeys = (options: AdminKeysOptions) => {
   const now = options.now ?? Date.now;
+  const view = (key: ApiKey) => ({ ...key, use: options.keyUse?.of(key.id) ?? { requests: 0, lastUsedAt: null } });
   const app = new OpenAPIHono({
     defaultHook: (result) => {
       if (!result.success) {
@@ -107,7 +109,7 @@ export const createAdminKeys = (options: AdminKeysOptions) => {
       responses: {
         200: {
           description: "Every key, revoked ones too",
-          content: { "application/json": { schema: z.object({ keys: z.array(KeyView) }) } },
+          content: { "application/json": { schema: z.object({ keys: z.array(KeyView.extend({ use: KeyUseView })) }) } },
         },
       },
     }),

@@ -4,6 +4,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import type { ApiKeyStore } from "../../api-keys/keys.ts";
 import { botNick } from "../../api-keys/keys.ts";
+import type { KeyUse } from "../../api-keys/use.ts";
 import type { VerifyToken } from "../../auth/tokens.ts";
 import type { RoomAccess } from "../../chat/identity.ts";
 import { validateRoomName } from "../../chat/room-name.ts";
@@ -38,6 +39,8 @@ export interface ApiOptions {
   /** Requests per second per key (or user), and the burst above it; 0: no limit. */
   rate: { perSecond: number; burst: number };
   sse: SseOptions;
+  /** Told of each authenticated request of a key (the admin list shows it). */
+  keyUse?: KeyUse;
   /** Counts for /metrics: each request's outcome per route, and SSE streams opened and closed. */
   observe?: ApiObserver;
 }
@@ -111,6 +114,7 @@ export const createApi = (options: ApiOptions) => {
         "Retry-After": String(wait),
       });
     }
+    if (caller.kind === "key") options.keyUse?.record(caller.key.id);
     c.set("caller", caller);
     await next();
   });

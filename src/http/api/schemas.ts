@@ -139,3 +139,6 @@ export const KeyView = z.object({
   createdAt: z.number().int(),
   revokedAt: z.number().int().nullable(),
 });
+
+/** A key's requests on the node that answers, since it started. */
+export const KeyUseView = z.object({ requests: z.number().int(), lastUsedAt: z.number().int().nullable() });
