@@ -48,12 +48,21 @@ describe("server-sent events", () => {
           [6, "six"],
         ],
       );
+      const resume = resumed.events.find((e) => e.event === "resume");
+      assert.deepEqual(JSON.parse(resume?.data ?? "{}"), { since: 3, complete: true, first: 1, last: 5 });
+      // A position past the room's end (a reset store, another server) is said to be incomplete, then live.
+      const ahead = await SseReader.open(url, { ...auth, "Last-Event-ID": "999" });
+      await ahead.until((r) => r.events.some((e) => e.event === "resume"));
+      assert.equal(JSON.parse(ahead.events.find((e) => e.event === "resume")?.data ?? "{}").complete, false);
+      await publish(port, key, "ops", "after-ahead");
+      await ahead.until((r) => r.messages().length === 1);
+      ahead.close();
       // Without a position a stream starts at the room's end: live messages only.
       const fresh = await SseReader.open(url, auth);
       await fresh.until((r) => r.events.some((e) => e.event === "presence"));
-      await publish(port, key, "ops", "seven");
+      await publish(port, key, "ops", "eight");
       await fresh.until((r) => r.messages().length === 1);
-      assert.equal(fresh.messages()[0]?.text, "seven");
+      assert.equal(fresh.messages()[0]?.text, "eight");
       resumed.close();
       fresh.close();
     } finally {

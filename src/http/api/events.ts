@@ -40,8 +40,14 @@ export class EventStreams {
     let stop: () => void;
     let members: string[];
     let start: number;
+    const first: string[] = [];
     try {
-      start = resumePoint(lastEventId, since) ?? (await store.bounds(room)).last;
+      const position = resumePoint(lastEventId, since);
+      const bounds = await store.bounds(room);
+      const resumed = position === undefined ? undefined : resumeOf(position, bounds);
+      // A position past the room's end (another server's, a reset store) would wait forever: live from the end.
+      start = position === undefined || position > bounds.last ? bounds.last : position;
+      if (resumed) first.push(`event: resume\ndata: ${JSON.stringify(resumed)}\n\n`);
       members = await service.members.members(room);
       stop = await service.watchRoom(room, (event) => stream?.event(event));
     } catch (error) {
@@ -61,7 +67,7 @@ export class EventStreams {
       this.options.observe?.stream(reason);
     };
     stream.stillAllowed = () => this.stillReads(caller, room);
-    stream.start(members);
+    stream.start(members, first);
   }
 
   /** An open stream's caller, checked again: the key not revoked, the token not expired, the room still theirs. */
@@ -72,6 +78,15 @@ export class EventStreams {
     return key !== undefined && key.revokedAt === null && mayRead(access, { ...caller, key }, room);
   }
 }
+
+/**
+ * Whether the stream can give everything after `since`, as the WebSocket's `joined.resume` says: not when
+ * retention dropped part of the gap, nor when `since` is past the room's end.
+ */
+const resumeOf = (since: number, bounds: { first: number; last: number }) => {
+  const gapLost = since < bounds.last && (bounds.first === 0 || bounds.first > since + 1);
+  return { since, complete: !(since > bounds.last || gapLost), first: bounds.first, last: bounds.last };
+};
 
 /** `Last-Event-ID` (what a reconnecting EventSource sends) wins over `?since=`. */
 const resumePoint = (header: string | undefined, since: number | undefined): number | undefined => {

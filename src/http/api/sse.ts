@@ -61,13 +61,14 @@ export class SseStream {
   }
 
   /** Writes the response head and starts with what the client missed since `lastSeq`. */
-  start(presenceSnapshot: string[]): void {
+  start(presenceSnapshot: string[], preamble: readonly string[] = []): void {
     this.res.writeHead(200, {
       "Content-Type": "text/event-stream; charset=utf-8",
       "Cache-Control": "no-store",
       "X-Accel-Buffering": "no", // nginx: do not buffer the stream
     });
     this.write(`retry: 2000\n\n`);
+    for (const chunk of preamble) this.write(chunk);
     this.write(`event: presence\ndata: ${JSON.stringify({ room: this.room, members: presenceSnapshot })}\n\n`);
     this.wake();
   }
