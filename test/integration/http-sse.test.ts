@@ -134,9 +134,14 @@ describe("server-sent events", () => {
     }
   });
 
-  test("a stream ends when its key is revoked or its room is made private", async () => {
+  test("a stream ends when its key is revoked, its room is made private or its token expires", async () => {
     const secret = newSecret();
-    const parley = await startTestParley({ adminToken: ADMIN_TOKEN, authSecret: secret, sseHeartbeatMs: 100 });
+    const parley = await startTestParley({
+      adminToken: ADMIN_TOKEN,
+      authSecret: secret,
+      sseHeartbeatMs: 100,
+      authClockTolerance: 0,
+    });
     try {
       const port = parley.port;
       const made = await createKey(port, { name: "w", rooms: ["*"], rights: ["read"] });
@@ -152,8 +157,12 @@ describe("server-sent events", () => {
       assert.equal(byToken.ended, false);
       assert.equal((await call(port, "PUT", "/admin/api/rooms/later/private", { auth: ADMIN_TOKEN })).status, 200);
       await byToken.until((r) => r.ended, 2000);
+      const shortLived = await hsToken(secret, { sub: "u2", name: "bob" }, 1);
+      const expiring = await SseReader.open(`http://127.0.0.1:${port}/api/v1/rooms/ops/events?token=${shortLived}`);
+      assert.equal(expiring.response.status, 200);
+      await expiring.until((r) => r.ended, 3000);
       const metrics = parsePrometheus(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      assert.equal(sampleValue(metrics, "parley_api_streams_closed_total", { reason: "revoked" }), 2);
+      assert.equal(sampleValue(metrics, "parley_api_streams_closed_total", { reason: "revoked" }), 3);
     } finally {
       await parley.close();
     }

@@ -73,7 +73,11 @@ export class EventStreams {
   /** An open stream's caller, checked again: the key not revoked, the token not expired, the room still theirs. */
   private async stillReads(caller: Caller, room: string): Promise<boolean> {
     const { access, keys } = this.options;
-    if (caller.kind === "user") return caller.identity.expiresAt > Date.now() && mayRead(access, caller, room);
+    if (caller.kind === "user") {
+      // The same grace as a WebSocket connection gets past `exp` (the verifier's clock tolerance).
+      const until = caller.identity.expiresAt + this.options.service.accounts.options.clockToleranceMs;
+      return until > Date.now() && mayRead(access, caller, room);
+    }
     const key = await keys.byHash(caller.hash);
     return key !== undefined && key.revokedAt === null && mayRead(access, { ...caller, key }, room);
   }
