@@ -1,8 +1,13 @@
 import type { DestinationStream } from "pino";
+import type { ApiKeyStore } from "./api-keys/keys.ts";
+import type { KeyUse } from "./api-keys/use.ts";
 import type { Broker } from "./broker/broker.ts";
+import { nickKey } from "./chat/nick.ts";
 import { createAdmin } from "./http/admin.ts";
+import { AdminThrottle } from "./http/admin-throttle.ts";
+import { createAdminKeys } from "./http/api/admin-keys.ts";
 import type { HttpAppOptions } from "./http/app.ts";
-import { Metrics } from "./http/metrics.ts";
+import { type AdminRefusal, Metrics } from "./http/metrics.ts";
 import { createLogger, type Logger, LogThrottle } from "./log.ts";
 import type { ChatService, ChatServiceOptions } from "./service/chat-service.ts";
 import { Bans, Moderation } from "./service/moderation.ts";
@@ -22,6 +27,8 @@ export interface ParleyDeps {
   /** A history store to use instead of the configured one (its owner may close it). */
   store?: HistoryStore;
 }
+
+const BOT_PREFIX_KEY = nickKey("bot:");
 
 const answers = (ping: () => Promise<void>): Promise<boolean> => {
   let timer: NodeJS.Timeout | undefined;
@@ -90,7 +97,8 @@ export class Ops {
     "nickBanned" | "resumed" | "refused" | "nickRequested" | "report" | "busy"
   > {
     return {
-      nickBanned: (nick) => this.bans.has("nick", nick),
+      // `bot:` names are the HTTP API's publishers (`bot:<key name>`): nobody may pass for one.
+      nickBanned: (nick) => this.bans.has("nick", nick) || nickKey(nick).startsWith(BOT_PREFIX_KEY),
       refused: (code) => this.metrics.errorSent(code),
       resumed: (complete) => this.metrics.resumed(complete),
       nickRequested: (result) => this.metrics.nickRequested(result),
@@ -133,6 +141,9 @@ export class Ops {
     store: HistoryStore;
     broker: Broker;
     connections: () => Iterable<Connection>;
+    /** API keys, created and revoked at `/admin/api/keys`, and their use on this node. */
+    apiKeys: ApiKeyStore;
+    keyUse: KeyUse;
   }): Pick<HttpAppOptions, "metrics" | "admin"> {
     const { service, store, broker } = parts;
     this.metrics.watch({
@@ -154,20 +165,38 @@ export class Ops {
       setRoomPrivate: (room: string, isPrivate: boolean) => service.accounts.setRoomPrivate(room, isPrivate),
       privateRooms: () => service.accounts.options.access.list(),
     };
+    const throttle = new AdminThrottle();
+    const trustedProxies = parseIpList(this.config.trustedProxies);
+    const refused = (reason: AdminRefusal, ip: string) => {
+      this.metrics.adminRefused(reason);
+      const why = reason === "token" ? "wrong or missing token" : "address slowed down after wrong tokens";
+      this.floodLog.warn(`admin_${reason}`, { event: "admin_refused", reason, ip }, `admin API refused: ${why}`);
+    };
+    const admin = createAdmin({
+      token: this.config.adminToken,
+      moderation,
+      log: this.log,
+      privacy,
+      trustedProxies,
+      refused,
+      throttle,
+    });
+    const keys = createAdminKeys({
+      token: this.config.adminToken,
+      keys: parts.apiKeys,
+      keyUse: parts.keyUse,
+      log: this.log,
+      throttle,
+      trustedProxies,
+      refused,
+    });
     return {
       metrics: this.metrics,
-      admin: createAdmin({
-        token: this.config.adminToken,
-        moderation,
-        log: this.log,
-        privacy,
-        trustedProxies: parseIpList(this.config.trustedProxies),
-        refused: (reason, ip) => {
-          this.metrics.adminRefused(reason);
-          const why = reason === "token" ? "wrong or missing token" : "address slowed down after wrong tokens";
-          this.floodLog.warn(`admin_${reason}`, { event: "admin_refused", reason, ip }, `admin API refused: ${why}`);
-        },
-      }),
+      admin: (req, res) => {
+        const path = (req.url ?? "/").split("?")[0] ?? "/";
+        if (path === "/admin/api/keys" || path.startsWith("/admin/api/keys/")) keys(req, res);
+        else admin(req, res);
+      },
     };
   }
 }

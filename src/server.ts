@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { createApiKeyStore } from "./api-keys/engine.ts";
+import { KeyUse } from "./api-keys/use.ts";
 import { createAdmission } from "./auth/handshake.ts";
 import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
+import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
@@ -56,10 +59,16 @@ export const startParley = async (
   tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
   const engines = createEngines(config, deps.store);
-  await engines.ready().catch(async (error: unknown) => {
-    await engines.close().catch(() => {});
-    throw error;
-  });
+  const apiKeys = createApiKeyStore(config);
+  const keyUse = new KeyUse();
+  await engines
+    .ready()
+    .then(() => apiKeys.start())
+    .catch(async (error: unknown) => {
+      await apiKeys.close().catch(() => {});
+      await engines.close().catch(() => {});
+      throw error;
+    });
   // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
   const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
   const access = new RoomAccess(privacy.privateRooms);
@@ -120,7 +129,21 @@ export const startParley = async (
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),
     }),
-    ...ops.http({ service, store, broker, connections: () => gateway.connections }),
+    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys, keyUse }),
+    api: createApiHandler({
+      service,
+      store,
+      keys: apiKeys,
+      keyUse,
+      access,
+      verifyToken: auth.verify,
+      log: ops.log,
+      historyLimit: config.historyLimit,
+      maxHistoryLimit: config.maxHistoryLimit,
+      rate: { perSecond: config.apiRate, burst: config.apiBurst },
+      sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
+      observe: apiMetrics(ops.metrics.registry),
+    }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
 
@@ -174,8 +197,9 @@ export const startParley = async (
         service.fanout.flush();
         await closed;
         service.order.close();
+        if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
-        if (!attach.server) page.closeAllConnections();
+        await apiKeys.close();
         cookbook.closeAllConnections();
       })();
       return closing;

@@ -46,6 +46,10 @@ export interface ParleyConfig {
   privateRooms: string;
   typingIntervalMs: number;
   authTokenUrl: string;
+  apiRate: number;
+  apiBurst: number;
+  sseHeartbeatMs: number;
+  sseStallMs: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -420,5 +424,37 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     default: "",
     help: "Where Parley's page gets a sign-in token (your app's endpoint, fetched with its cookies); absolute or a /path.",
+  },
+  {
+    key: "apiRate",
+    flag: "api-rate",
+    env: "PARLEY_API_RATE",
+    kind: "count",
+    default: 20,
+    help: "HTTP API requests per second per API key (or signed-in user); past it 429 with Retry-After (0: no limit).",
+  },
+  {
+    key: "apiBurst",
+    flag: "api-burst",
+    env: "PARLEY_API_BURST",
+    kind: "count",
+    default: 40,
+    help: "HTTP API requests a key may send at once above --api-rate.",
+  },
+  {
+    key: "sseHeartbeatMs",
+    flag: "sse-heartbeat-ms",
+    env: "PARLEY_SSE_HEARTBEAT_MS",
+    kind: "count",
+    default: 15000,
+    help: "Milliseconds between heartbeat comments on /api/v1 event streams, so proxies keep idle streams open.",
+  },
+  {
+    key: "sseStallMs",
+    flag: "sse-stall-ms",
+    env: "PARLEY_SSE_STALL_MS",
+    kind: "count",
+    default: 30000,
+    help: "An event stream whose client reads nothing for this many milliseconds is closed (it resumes by Last-Event-ID).",
   },
 ];

@@ -1,6 +1,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isParleyError } from "../chat/errors.ts";
 import type { Logger } from "../log.ts";
 import type { BanKind, Moderation } from "../service/moderation.ts";
@@ -57,12 +61,12 @@ class HttpError extends Error {
 const digest = (value: string): Buffer => createHash("sha256").update(value).digest();
 
 /** Equal-length digests, compared in constant time: neither length nor prefix leaks. */
-const tokenMatches = (header: string | undefined, token: string): boolean => {
+export const tokenMatches = (header: string | undefined, token: string): boolean => {
   const match = /^Bearer (.+)$/.exec(header ?? "");
   return match !== null && timingSafeEqual(digest(match[1] as string), digest(token));
 };
 
-type Route = (req: IncomingMessage, params: string[], query: URLSearchParams) => Promise<[number, unknown]>;
+type AdminEnv = { Bindings: HttpBindings };
 
 /** `/admin` (the page) and `/admin/api/...` (JSON, bearer token). Returns the request handler. */
 export const createAdmin = (options: AdminOptions) => {
@@ -78,89 +82,26 @@ export const createAdmin = (options: AdminOptions) => {
     return options.privacy;
   };
 
-  const routes: Array<[string, RegExp, Route]> = [
-    ["GET", /^\/rooms$/, async () => [200, { rooms: moderation.rooms() }]],
-    [
-      "GET",
-      /^\/rooms\/([^/]+)\/members$/,
-      async (_req, [room]) => [200, { room, members: moderation.members(room as string) }],
-    ],
-    [
-      "GET",
-      /^\/rooms\/([^/]+)\/messages$/,
-      async (_req, [room], query) => {
-        const before = optionalInt(query.get("before"), "before");
-        const limit = Math.min(optionalInt(query.get("limit"), "limit") ?? 50, 500);
-        return [200, { room, messages: await moderation.messages(room as string, before, limit) }];
+  // One framework for the HTTP side: the admin API on Hono, as /api/v1 and /admin/api/keys are.
+  const api = new Hono<AdminEnv>().basePath("/admin/api");
+  api.onError((error, c) => {
+    if (error instanceof HttpError) return answer(c, error.status, { error: error.message }, error.headers);
+    if (isParleyError(error)) return answer(c, 400, { error: error.message, code: error.code });
+    log.error({ event: "admin_error", err: error }, "admin API failed");
+    return answer(c, 500, { error: "The action failed; see the server log." });
+  });
+  api.notFound((c) => answer(c, 404, { error: "No such admin endpoint." }));
+  api.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new HttpError(413, "The request body is too large.");
       },
-    ],
-    [
-      "DELETE",
-      /^\/rooms\/([^/]+)\/messages\/(\d+)$/,
-      async (_req, [room, seq]) => {
-        const deleted = await moderation.deleteMessage(room as string, Number(seq));
-        if (!deleted) throw new HttpError(404, `No message ${seq} in ${room}.`);
-        audit("delete", { room, seq: Number(seq) });
-        return [200, { deleted: true, room, seq: Number(seq) }];
-      },
-    ],
-    [
-      "POST",
-      /^\/kick$/,
-      async (req) => {
-        const nick = stringField(await readJson(req), "nick");
-        if (!moderation.kick(nick)) throw new HttpError(404, `Nobody is called ${nick}.`);
-        audit("kick", { nick });
-        return [200, { kicked: nick }];
-      },
-    ],
-    ["GET", /^\/private-rooms$/, async () => [200, { rooms: privacy().privateRooms() }]],
-    [
-      "PUT",
-      /^\/rooms\/([^/]+)\/private$/,
-      async (_req, [room]) => {
-        const name = await privacy().setRoomPrivate(room as string, true);
-        audit("private", { room: name });
-        return [200, { room: name, private: true }];
-      },
-    ],
-    [
-      "DELETE",
-      /^\/rooms\/([^/]+)\/private$/,
-      async (_req, [room]) => {
-        const name = await privacy().setRoomPrivate(room as string, false);
-        audit("public", { room: name });
-        return [200, { room: name, private: false }];
-      },
-    ],
-    ["GET", /^\/bans$/, async () => [200, { bans: moderation.bans.list() }]],
-    [
-      "POST",
-      /^\/bans$/,
-      async (req) => {
-        const body = await readJson(req);
-        const kind: BanKind = body.ip !== undefined ? "ip" : "nick";
-        const value = stringField(body, kind);
-        const minutes = body.minutes;
-        if (typeof minutes !== "number") throw new HttpError(400, '"minutes" must be a number.');
-        const { ban, closed } = moderation.ban(kind, value, minutes);
-        audit("ban", { kind, value: ban.value, until: new Date(ban.until).toISOString(), closed });
-        return [201, { ban, closed }];
-      },
-    ],
-    [
-      "DELETE",
-      /^\/bans\/(nick|ip)\/([^/]+)$/,
-      async (_req, [kind, value]) => {
-        if (!moderation.bans.remove(kind as BanKind, value as string)) throw new HttpError(404, "No such ban.");
-        audit("unban", { kind, value });
-        return [200, { removed: true }];
-      },
-    ],
-  ];
-
-  const api = async (req: IncomingMessage, path: string, query: URLSearchParams): Promise<[number, unknown]> => {
-    const ip = clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], trustedProxies);
+    }),
+  );
+  api.use(async (c, next) => {
+    const { incoming } = c.env;
+    const ip = clientIp(incoming.socket.remoteAddress ?? "", incoming.headers["x-forwarded-for"], trustedProxies);
     // A slowed address gets no answer about its token, right or wrong, until its wait is over.
     const wait = throttle.retryAfter(ip);
     if (wait > 0) {
@@ -169,39 +110,87 @@ export const createAdmin = (options: AdminOptions) => {
         "Retry-After": String(wait),
       });
     }
-    if (!tokenMatches(req.headers.authorization, options.token)) {
+    if (!tokenMatches(c.req.header("authorization"), options.token)) {
       throttle.failed(ip);
       options.refused?.("token", ip);
       throw new HttpError(401, "A valid admin token is needed: Authorization: Bearer <token>.");
     }
     throttle.succeeded(ip);
-    const sub = path.slice("/admin/api".length);
-    let pathMatched = false;
-    for (const [method, pattern, route] of routes) {
-      const match = pattern.exec(sub);
-      if (!match) continue;
-      pathMatched = true;
-      if (method !== req.method) continue;
-      return route(req, match.slice(1).map(decodeParam), query);
-    }
-    throw new HttpError(pathMatched ? 405 : 404, pathMatched ? "Method not allowed." : "No such admin endpoint.");
+    await next();
+  });
+  const notAllowed = () => {
+    throw new HttpError(405, "Method not allowed.");
   };
 
+  api.get("/rooms", (c) => answer(c, 200, { rooms: moderation.rooms() }));
+  api.all("/rooms", notAllowed);
+  api.get("/rooms/:room/members", (c) => {
+    const room = param(c.req.param("room"));
+    return answer(c, 200, { room, members: moderation.members(room) });
+  });
+  api.all("/rooms/:room/members", notAllowed);
+  api.get("/rooms/:room/messages", async (c) => {
+    const room = param(c.req.param("room"));
+    const before = optionalInt(c.req.query("before") ?? null, "before");
+    const limit = Math.min(optionalInt(c.req.query("limit") ?? null, "limit") ?? 50, 500);
+    return answer(c, 200, { room, messages: await moderation.messages(room, before, limit) });
+  });
+  api.all("/rooms/:room/messages", notAllowed);
+  api.delete("/rooms/:room/messages/:seq{[0-9]+}", async (c) => {
+    const room = param(c.req.param("room"));
+    const seq = Number(c.req.param("seq"));
+    const deleted = await moderation.deleteMessage(room, seq);
+    if (!deleted) throw new HttpError(404, `No message ${seq} in ${room}.`);
+    audit("delete", { room, seq });
+    return answer(c, 200, { deleted: true, room, seq });
+  });
+  api.all("/rooms/:room/messages/:seq{[0-9]+}", notAllowed);
+  api.post("/kick", async (c) => {
+    const nick = stringField(await readJson(c.req.raw), "nick");
+    if (!moderation.kick(nick)) throw new HttpError(404, `Nobody is called ${nick}.`);
+    audit("kick", { nick });
+    return answer(c, 200, { kicked: nick });
+  });
+  api.all("/kick", notAllowed);
+  api.get("/private-rooms", (c) => answer(c, 200, { rooms: privacy().privateRooms() }));
+  api.all("/private-rooms", notAllowed);
+  api.put("/rooms/:room/private", async (c) => {
+    const name = await privacy().setRoomPrivate(param(c.req.param("room")), true);
+    audit("private", { room: name });
+    return answer(c, 200, { room: name, private: true });
+  });
+  api.delete("/rooms/:room/private", async (c) => {
+    const name = await privacy().setRoomPrivate(param(c.req.param("room")), false);
+    audit("public", { room: name });
+    return answer(c, 200, { room: name, private: false });
+  });
+  api.all("/rooms/:room/private", notAllowed);
+  api.get("/bans", (c) => answer(c, 200, { bans: moderation.bans.list() }));
+  api.post("/bans", async (c) => {
+    const body = await readJson(c.req.raw);
+    const kind: BanKind = body.ip !== undefined ? "ip" : "nick";
+    const value = stringField(body, kind);
+    const minutes = body.minutes;
+    if (typeof minutes !== "number") throw new HttpError(400, '"minutes" must be a number.');
+    const { ban, closed } = moderation.ban(kind, value, minutes);
+    audit("ban", { kind, value: ban.value, until: new Date(ban.until).toISOString(), closed });
+    return answer(c, 201, { ban, closed });
+  });
+  api.all("/bans", notAllowed);
+  api.delete("/bans/:kind{nick|ip}/:value", (c) => {
+    const kind = c.req.param("kind") as BanKind;
+    const value = param(c.req.param("value"));
+    if (!moderation.bans.remove(kind, value)) throw new HttpError(404, "No such ban.");
+    audit("unban", { kind, value });
+    return answer(c, 200, { removed: true });
+  });
+  api.all("/bans/:kind{nick|ip}/:value", notAllowed);
+  const apiListener = getRequestListener(api.fetch);
+
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? "/", "http://parley");
-    const path = url.pathname;
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/admin/api" || path.startsWith("/admin/api/")) {
-      api(req, path, url.searchParams).then(
-        ([status, body]) => json(res, status, body),
-        (error: unknown) => {
-          if (error instanceof HttpError) json(res, error.status, { error: error.message }, error.headers);
-          else if (isParleyError(error)) json(res, 400, { error: error.message, code: error.code });
-          else {
-            log.error({ event: "admin_error", err: error }, "admin API failed");
-            json(res, 500, { error: "The action failed; see the server log." });
-          }
-        },
-      );
+      void apiListener(req, res);
       return;
     }
     const asset = assets.get(path);
@@ -219,6 +208,19 @@ export const createAdmin = (options: AdminOptions) => {
   };
 };
 
+/** A JSON answer of the admin API; 401s say which scheme is wanted. */
+const answer = (c: Context, status: number, body: unknown, extra: Record<string, string> = {}): Response => {
+  const headers: Record<string, string> = { ...extra, "Content-Type": "application/json", "Cache-Control": "no-store" };
+  if (status === 401) headers["WWW-Authenticate"] = 'Bearer realm="parley-admin"';
+  return c.body(`${JSON.stringify(body)}\n`, status as ContentfulStatusCode, headers);
+};
+
+/** A path parameter as Hono decoded it; one it could not decode (`%zz`) is refused. */
+const param = (value: string): string => {
+  if (/%(?![0-9A-Fa-f]{2})/.test(value)) throw new HttpError(400, "Bad percent-encoding in the path.");
+  return value;
+};
+
 const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
   const text = `${JSON.stringify(body)}\n`;
   const headers: Record<string, string | number> = {
@@ -232,35 +234,17 @@ const json = (res: ServerResponse, status: number, body: unknown, extra: Record<
   res.end(text);
 };
 
-const readJson = (req: IncomingMessage): Promise<Record<string, unknown>> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk); // past it, read on and drop, then answer 413
-    });
-    req.on("error", reject);
-    req.on("end", () => {
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, "The request body is too large."));
-        return;
-      }
-      try {
-        const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
-        resolve(parsed as Record<string, unknown>);
-      } catch {
-        reject(new HttpError(400, "The body must be a JSON object."));
-      }
-    });
-  });
-
-const decodeParam = (raw: string): string => {
+const readJson = async (request: Request): Promise<Record<string, unknown>> => {
+  const declared = Number(request.headers.get("content-length") ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, "The request body is too large.");
+  const body = Buffer.from(await request.arrayBuffer());
+  if (body.length > MAX_BODY_BYTES) throw new HttpError(413, "The request body is too large.");
   try {
-    return decodeURIComponent(raw);
+    const parsed: unknown = JSON.parse(body.toString("utf8"));
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+    return parsed as Record<string, unknown>;
   } catch {
-    throw new HttpError(400, "Bad percent-encoding in the path.");
+    throw new HttpError(400, "The body must be a JSON object.");
   }
 };
 

@@ -9,6 +9,8 @@ export interface HttpAppOptions {
   metrics?: { contentType: string; render(): Promise<string> };
   /** `/admin` and `/admin/api/...`; absent (404) unless an admin token is configured. */
   admin?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** `/api/v1/...`: the HTTP API (its own problem documents and methods). */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the page is told by `/parley-config.json`: where it gets a sign-in token, and whether it needs one. */
   page?: { authTokenUrl: string; auth: "off" | "optional" | "required" };
 }
@@ -77,6 +79,10 @@ export const createHttpApp = (options: HttpAppOptions) => {
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
     if (options.admin && (path === "/admin" || path.startsWith("/admin/"))) {
       options.admin(req, res);
+      return;
+    }
+    if (options.api && path.startsWith("/api/")) {
+      options.api(req, res);
       return;
     }
     if (req.method !== "GET" && req.method !== "HEAD") {

@@ -10,7 +10,7 @@ import type { Presence } from "../presence/presence.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
 import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
-import type { HistoryStore } from "../store/history-store.ts";
+import type { AppendResult, HistoryStore } from "../store/history-store.ts";
 import { type Connection, READ_HOLD } from "../transport/connection.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts, type AccountsOptions } from "./accounts.ts";
@@ -24,6 +24,7 @@ import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
 import { subscribeOrRefuse } from "./room-subscription.ts";
+import { type RoomWatcher, RoomWatchers } from "./room-watchers.ts";
 import type { RoomSub, Session } from "./session.ts";
 
 export interface ChatServiceOptions {
@@ -71,6 +72,8 @@ export class ChatService {
   readonly members: Membership<Session>;
   /** Signed-in users: tokens, names, private rooms, typing, read positions. */
   readonly accounts: Accounts;
+  /** Event streams of the HTTP API, which hear a room's events without being its members. */
+  private readonly watchers = new RoomWatchers();
 
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
@@ -207,6 +210,45 @@ export class ChatService {
         this.fail(session, error, { cid, room });
       },
     );
+  }
+
+  /**
+   * A message from outside the chat (the HTTP API): stored, then spread like `say`'s, as `nick`.
+   * A repeated `cid` answers the stored message (`duplicate`); a reused one throws `cid_conflict`.
+   */
+  async publishAs(room: string, nick: string, text: string, cid: string | undefined): Promise<AppendResult> {
+    const { store, broker, now } = this.options;
+    let result: AppendResult;
+    try {
+      result = await store.append({ room, nick, text, ts: now(), cid });
+    } catch {
+      throw new ParleyError("store_unavailable", "The message was not saved; send it again.");
+    }
+    if (result.conflict) {
+      const seq = result.message.seq;
+      throw new ParleyError(
+        "cid_conflict",
+        `This idempotency key was used in ${room} for another message (seq ${seq}).`,
+      );
+    }
+    if (!result.duplicate)
+      this.background("publish", broker.publish(room, { type: "message", message: result.message }));
+    return result;
+  }
+
+  /** Hears `room`'s events (subscribed through the broker) until the returned function is called. */
+  async watchRoom(room: string, watcher: RoomWatcher): Promise<() => void> {
+    const remove = this.watchers.add(room, watcher);
+    const stop = () => {
+      if (remove()) this.unsubscribeIfEmpty(room);
+    };
+    try {
+      await this.options.broker.subscribe(room);
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
   }
 
   /**
@@ -383,6 +425,7 @@ export class ChatService {
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
     if (this.accounts.deliver(room, event)) return;
+    this.watchers.notify(room, event);
     if (event.type === "message") {
       // late events of a room nobody here is in any more would start its order again
       if (this.hub.membersOf(room).size > 0) this.order.offer(event.message);
@@ -417,7 +460,7 @@ export class ChatService {
   }
 
   private unsubscribeIfEmpty(room: string): void {
-    if (this.hub.membersOf(room).size > 0) return;
+    if (this.hub.membersOf(room).size > 0 || this.watchers.has(room)) return;
     this.order.drop(room);
     this.background("unsubscribe", this.options.broker.unsubscribe(room));
   }

@@ -1,0 +1,144 @@
+import { z } from "@hono/zod-openapi";
+import { RIGHTS } from "../../api-keys/keys.ts";
+import { MAX_ROOM_LENGTH } from "../../chat/room-name.ts";
+
+/** Longest text a message may carry over the HTTP API (characters). */
+export const MAX_API_TEXT = 4000;
+/** Most messages one history page may hold, whatever `limit` asks. */
+export const MAX_PAGE = 1000;
+
+export const RoomParam = z.object({
+  room: z
+    .string()
+    .min(1)
+    .max(MAX_ROOM_LENGTH)
+    .openapi({ param: { name: "room", in: "path" }, example: "deploys" }),
+});
+
+export const Message = z
+  .object({
+    room: z.string(),
+    seq: z.number().int().min(1),
+    id: z.string(),
+    nick: z.string(),
+    text: z.string(),
+    ts: z.number().int(),
+  })
+  .openapi("Message", {
+    example: { room: "deploys", seq: 42, id: "0b9e…", nick: "bot:ci", text: "deploy done", ts: 1_780_000_000_000 },
+  });
+
+export const PublishBody = z
+  .object({ text: z.string().min(1).max(MAX_API_TEXT) })
+  .openapi("PublishBody", { example: { text: "deploy 1.4.2 done" } });
+
+export const Published = z.object({ message: Message, duplicate: z.boolean() }).openapi("Published", {
+  example: {
+    message: {
+      room: "deploys",
+      seq: 42,
+      id: "0b9e…",
+      nick: "bot:ci",
+      text: "deploy 1.4.2 done",
+      ts: 1_780_000_000_000,
+    },
+    duplicate: false,
+  },
+});
+
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .openapi({
+      param: { in: "header", description: "Retries with the same key store the message once (its cid)" },
+      example: "ci-run-8812",
+    }),
+});
+
+export const HistoryQuery = z.object({
+  since: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ param: { name: "since", in: "query" }, example: 40 }),
+  before: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .openapi({ param: { name: "before", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .optional()
+    .openapi({ param: { name: "limit", in: "query" }, example: 50 }),
+});
+
+export const History = z
+  .object({ room: z.string(), messages: z.array(Message) })
+  .openapi("History", { example: { room: "deploys", messages: [] } });
+
+export const PresenceList = z
+  .object({ room: z.string(), members: z.array(z.string()) })
+  .openapi("Presence", { example: { room: "deploys", members: ["alice", "bob"] } });
+
+export const RoomList = z
+  .object({ rooms: z.array(z.string()) })
+  .openapi("RoomList", { example: { rooms: ["deploys", "lobby"] } });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+  })
+  .openapi("Problem", {
+    example: {
+      type: "about:blank",
+      title: "Forbidden",
+      status: 403,
+      detail: "This key may not read secret.",
+      code: "forbidden",
+    },
+  });
+
+export const NewKey = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
+      .openapi({ example: "ci" }),
+    rooms: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(MAX_ROOM_LENGTH)
+          .regex(/^[A-Za-z0-9._*-]+$/),
+      )
+      .min(1)
+      .max(50),
+    rights: z.array(z.enum(RIGHTS)).min(1),
+  })
+  .openapi("NewKey", { example: { name: "ci", rooms: ["deploys"], rights: ["publish"] } });
+
+/** `GET`/`PUT` answers about a key; never its secret (shown once, at creation). */
+export const KeyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  rooms: z.array(z.string()),
+  rights: z.array(z.enum(RIGHTS)),
+  createdAt: z.number().int(),
+  revokedAt: z.number().int().nullable(),
+});
+
+/** A key's requests on the node that answers, since it started. */
+export const KeyUseView = z.object({ requests: z.number().int(), lastUsedAt: z.number().int().nullable() });
