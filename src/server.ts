@@ -79,12 +79,12 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
       },
       binary: (conn) => {
         const session = service.sessionOf(conn);
-        if (session) service.fail(session, binaryRefused, {});
+        if (session) session.fail(binaryRefused, {});
       },
       rateLimited: (conn, data) => {
         const session = service.sessionOf(conn);
         ops.metrics.dropped("rate");
-        if (session) rateLimited(service, session, data);
+        if (session) rateLimited(session, data);
       },
       paced: () => ops.metrics.paced(),
       close: (conn) => service.close(conn),

@@ -1,7 +1,7 @@
 import { historyPieces } from "../protocol/json.ts";
 import { textFrameOfPieces } from "../protocol/ws-frame.ts";
 import type { HistoryStore } from "../store/history-store.ts";
-import type { Connection } from "../transport/connection.ts";
+import type { ClientLink } from "../transport/client-link.ts";
 import type { Session } from "./session.ts";
 
 /** Rows one part reads at most, whatever their size (the byte budget usually stops it first). */
@@ -32,8 +32,8 @@ export interface PageSent {
  * asks for and whether it reads or not. Undefined when it stopped (not wanted any more, closed).
  */
 export const sendPaged = async (
-  conn: Connection,
-  store: HistoryStore,
+  conn: ClientLink,
+  store: Pick<HistoryStore, "part">,
   room: string,
   range: PageRange,
   stillWanted: () => boolean,

@@ -1,25 +1,11 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import type { Mode } from "../chat/hub.ts";
-import type { Identity } from "../chat/identity.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
-import type { Fanout, Outlet } from "./fanout.ts";
+import type { ClientLink, ConnectionInfo } from "./client-link.ts";
+import type { Fanout } from "./fanout.ts";
 import type { Beating } from "./heartbeat.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-
-export interface ConnectionInfo {
-  mode: Mode;
-  /** The room the URL path chose. */
-  room: string;
-  /** Join `room` on open; false when a JSON client asked `?autojoin=0` (it joins rooms itself). */
-  autoJoin: boolean;
-  /** `?since=N` on the URL: resume that room after seq N. */
-  since?: number | undefined;
-  ip: string;
-  /** The signed-in user, when the handshake carried a valid token. */
-  identity?: Identity | undefined;
-}
 
 /**
  * Tallies the transport keeps for metrics: plain numbers, one add per socket write, read only
@@ -57,16 +43,8 @@ const COPY_BELOW_BYTES = 64 * 1024;
 /** Bulk replies (history) cost one rate token per this many bytes sent. */
 export const BULK_BYTES_PER_TOKEN = 16 * 1024;
 
-/** Who has paused reading a socket; reading resumes when none has. */
-export const READ_HOLD = {
-  /** Frames over the rate are waiting their turn (socket-events.ts). */
-  rate: 1,
-  /** The service holds the session's frames (a rename, the welcome) and has as many as it keeps. */
-  service: 2,
-} as const;
-
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
-export class Connection implements Outlet, Beating {
+export class Connection implements ClientLink, Beating {
   /**
    * Frames waiting for this turn's write: null when none (most connections, most of the time),
    * the frame itself when one (the usual case in a busy turn: no array per recipient), else a list.

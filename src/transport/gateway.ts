@@ -1,18 +1,18 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { isTokenProtocol, offeredProtocols } from "../auth/handshake.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
-import type { Identity } from "../chat/identity.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
+import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
+import type { ConnectionInfo } from "./client-link.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import { Connection, type ConnectionInfo, type ConnectionOptions, type TransportStats } from "./connection.ts";
+import { Connection, type ConnectionOptions, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
-import { refuseUpgrade } from "./refuse.ts";
+import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
 import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
 
 export interface GatewayOptions {
@@ -30,19 +30,6 @@ export interface GatewayOptions {
   stats: TransportStats;
   /** Checks the handshake's token (auth on); absent: everyone is anonymous, no token is read. */
   authenticate?: ((req: IncomingMessage, info: ConnectionInfo) => Promise<Authentication>) | undefined;
-}
-
-/** What `authenticate` decided: who the client is (undefined: anonymous), or a refusal with its headers. */
-export type Authentication =
-  | { ok: true; identity: Identity | undefined }
-  | { ok: false; refusal: Refusal; headers: Record<string, string> };
-
-/** An upgrade answered with an HTTP status instead of a WebSocket. */
-export interface Refusal {
-  status: number;
-  message: string;
-  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down, unauthorized, forbidden. */
-  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down" | "unauthorized" | "forbidden";
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */

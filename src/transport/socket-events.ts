@@ -1,6 +1,7 @@
 import { type RawData, WebSocket } from "ws";
 import { CLOSE } from "../protocol/close-codes.ts";
-import { type Connection, READ_HOLD } from "./connection.ts";
+import { READ_HOLD } from "./client-link.ts";
+import type { Connection } from "./connection.ts";
 
 /**
  * `ws`'s WebSocket with a slot for its Parley connection, so the listeners below can be the
