@@ -11,12 +11,12 @@ import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts
 import { type ClientLink, READ_HOLD } from "../transport/client-link.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
 import { Accounts } from "./accounts.ts";
-import { bridgeGap, catchUp } from "./catch-up.ts";
-import { CatchingUp } from "./catching-up.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
-import { answerHistory, type HistoryHost } from "./history-request.ts";
+import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
+import { LiveBacklogs } from "./history/live-backlogs.ts";
+import { answerHistory, type HistoryHost } from "./history/page-request.ts";
+import { inReadLane } from "./history/read-lane.ts";
 import { Membership } from "./membership.ts";
-import { inReadLane, sendPaged } from "./paced.ts";
 import { ReadPositionRelay } from "./read-positions.ts";
 import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
@@ -37,7 +37,7 @@ export class ChatService {
   readonly fanout: Fanout;
   private readonly sessions = new Map<ClientLink, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
-  private readonly catchingUp = new CatchingUp();
+  private readonly backlogs = new LiveBacklogs();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
   readonly members: Membership<Session>;
@@ -46,6 +46,7 @@ export class ChatService {
   private readonly typingRelay: TypingRelay;
   private readonly reads: ReadPositionRelay;
   private readonly historyHost: HistoryHost;
+  private readonly catchUpHost: CatchUpHost;
 
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
@@ -82,6 +83,15 @@ export class ChatService {
       gapWaitMs: options.gapWaitMs ?? 150,
       emit: (message) => this.deliverMessage(message),
     });
+    this.catchUpHost = {
+      ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
+      resumed: options.resumed,
+      snapshot: (room) => this.members.members(room),
+      flush: () => this.fanout.flush(),
+      goLive: (room, sub) => this.backlogs.goLive(room, sub),
+      joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
+      leave: (session, room, confirm) => this.leave(session, room, confirm),
+    };
     options.broker.onEvent((room, event) => this.deliver(room, event));
     options.broker.onResync(() => this.order.resync());
     this.members.wire(
@@ -176,7 +186,7 @@ export class ChatService {
     const session = this.sessions.get(link);
     if (!session) return;
     this.sessions.delete(link);
-    for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
+    for (const [room, sub] of session.subs) this.backlogs.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
     const leaves = this.hub.remove(session.member);
@@ -263,7 +273,7 @@ export class ChatService {
       this.accounts.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
-      this.catchingUp.track(room, sub);
+      this.backlogs.track(room, sub);
       const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
       if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
     } catch (error) {
@@ -271,66 +281,8 @@ export class ChatService {
       return;
     }
     if (!(await subscribeOrRefuse(this, session, room))) return;
-    if (session.member.mode === "text") {
-      // No history is pushed at a Cookbook client; only what arrived while subscribing.
-      try {
-        await this.order.ensureStarted(room);
-      } catch {
-        // the store is away: live messages of this room reach this node once it is back
-      }
-      if (session.subs.get(room) !== sub) return;
-      this.fanout.flush();
-      for (const message of sub.backlog) session.link.send(textMessage(message.nick, message.text));
-      this.catchingUp.goLive(room, sub);
-      return;
-    }
-    await inReadLane(session, () => this.catchUpOn(session, room, sub, since, limit));
-  }
-
-  /** A JSON member's catch-up on a room it joined: history (paced), then the live stream. */
-  private async catchUpOn(
-    session: Session,
-    room: string,
-    sub: RoomSub,
-    since: number | undefined,
-    limit: number | undefined,
-  ): Promise<void> {
-    if (session.subs.get(room) !== sub) return; // left or closed while waiting its turn
-    const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
-    const { store } = this.options;
-    try {
-      const result = await catchUp(store, room, since, pageLimit, (range) =>
-        sendPaged(session.link, store, room, range, () => session.subs.get(room) === sub),
-      );
-      if (session.subs.get(room) !== sub) return; // left or closed meanwhile
-      // Messages up to lastSeq may still be on their way from other nodes: wait until this node
-      // has handed them on, so none reaches this member twice or after a later one.
-      await this.order.settle(room, result.lastSeq);
-      const bridged = await bridgeGap(this.options.store, this.order.position(room), room, sub, result.lastSeq);
-      if (bridged.length > 0 && session.subs.get(room) === sub) {
-        session.reply({ type: "history", room, messages: bridged });
-      }
-      let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
-      const members = await this.members.members(room);
-      if (session.subs.get(room) !== sub) return;
-      if (result.resume) this.options.resumed?.(result.resume.complete);
-      this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
-      if (result.resume) result.resume.missed += bridged.length;
-      session.reply({ type: "presence", room, action: "snapshot", members });
-      const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
-      session.reply(this.reads.joined(session, joined, result.first));
-      for (const message of sub.backlog) {
-        if (message.seq > lastSeq) {
-          session.link.send(encodeMessage(message));
-          lastSeq = message.seq;
-        }
-      }
-      this.catchingUp.goLive(room, sub);
-    } catch {
-      if (session.subs.get(room) !== sub) return;
-      session.fail(new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
-      this.leave(session, room, false);
-    }
+    if (session.member.mode === "text") await catchUpText(this.catchUpHost, session, room, sub);
+    else await inReadLane(session, () => catchUpJson(this.catchUpHost, session, room, sub, since, limit));
   }
 
   leave(session: Session, room: string, confirm = true): void {
@@ -338,7 +290,7 @@ export class ChatService {
       const event = this.hub.leave(session.member, room);
       const sub = session.subs.get(room);
       session.subs.delete(room);
-      if (sub) this.catchingUp.forget(room, sub);
+      if (sub) this.backlogs.forget(room, sub);
       if (confirm) session.reply({ type: "left", room });
       this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
@@ -354,7 +306,7 @@ export class ChatService {
     else session.reply({ type: "presence", room, action: "snapshot", members });
   }
 
-  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history-request.ts). */
+  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history/page-request.ts). */
   history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
     return answerHistory(this.historyHost, session, room, before, limit);
   }
@@ -414,7 +366,7 @@ export class ChatService {
   }
 
   private deliverMessage(message: ChatMessage): void {
-    this.catchingUp.keep(message);
+    this.backlogs.keep(message);
     // Encoded at flush, and only for modes someone in the room speaks.
     this.fanout.toRoom(
       message.room,

@@ -1,7 +1,11 @@
-import { ParleyError } from "../chat/errors.ts";
-import type { HistoryStore } from "../store/history-store.ts";
-import { inReadLane, MAX_QUEUED_HISTORY, sendPaged } from "./paced.ts";
-import type { Session } from "./session.ts";
+import { ParleyError } from "../../chat/errors.ts";
+import type { HistoryStore } from "../../store/history-store.ts";
+import type { Session } from "../session.ts";
+import { sendPaged } from "./paged-send.ts";
+import { inReadLane } from "./read-lane.ts";
+
+/** History requests one connection may have queued or running; past it they are refused with `busy`. */
+export const MAX_QUEUED_HISTORY = 8;
 
 /** What answering `history` uses of the service. */
 export interface HistoryHost {
