@@ -11,9 +11,9 @@ import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
 import { parseIpList } from "./transport/conn-limits.ts";
-import type { Connection } from "./transport/connection.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";
 import { HandshakeGuard } from "./transport/handshake-guard.ts";
+import type { SocketLink } from "./transport/socket-link.ts";
 
 /** What the caller of `startParley` may supply besides the config. */
 export interface ParleyDeps {
@@ -132,7 +132,7 @@ export class Ops {
     service: ChatService;
     store: HistoryStore;
     broker: Broker;
-    connections: () => Iterable<Connection>;
+    connections: () => Iterable<SocketLink>;
   }): Pick<HttpAppOptions, "metrics" | "admin"> {
     const { service, store, broker } = parts;
     this.metrics.watch({
@@ -151,8 +151,8 @@ export class Ops {
       bans: this.bans,
     });
     const privacy = {
-      setRoomPrivate: (room: string, isPrivate: boolean) => service.accounts.setRoomPrivate(room, isPrivate),
-      privateRooms: () => service.accounts.options.access.list(),
+      setRoomPrivate: (room: string, isPrivate: boolean) => service.userAccess.setRoomPrivate(room, isPrivate),
+      privateRooms: () => service.userAccess.privateRooms(),
     };
     return {
       metrics: this.metrics,

@@ -56,7 +56,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     historyLimit: config.historyLimit,
     maxHistoryLimit: config.maxHistoryLimit,
     maxRoomsPerMember: config.maxRooms,
-    accounts: {
+    userAccess: {
       users: engines.users,
       access,
       verifyToken: auth.verify,
@@ -65,7 +65,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
     },
   });
   await broker.subscribe(ACCESS_CHANNEL);
-  for (const room of privacy.seed) await service.accounts.setRoomPrivate(room, true);
+  for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
   const report = privacyReport(auth.privateRooms, privacy);
   if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });

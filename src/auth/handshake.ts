@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Identity, RoomAccess } from "../chat/identity.ts";
+import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
 import { isTokenProtocol, offeredProtocols, TOKEN_PROTOCOL_PREFIX } from "../protocol/token-protocol.ts";
 import type { ConnectionInfo } from "../transport/client-link.ts";
 import type { Authentication } from "../transport/refuse.ts";
@@ -47,7 +47,7 @@ export const createAdmission =
   ({ mode, verify, access }: AdmissionOptions) =>
   async (req: IncomingMessage, info: ConnectionInfo): Promise<Authentication> => {
     const token = tokenOf(req);
-    let identity: Identity | undefined;
+    let identity: VerifiedUser | undefined;
     if (token === undefined || token === "") {
       if (mode === "required") return unauthorized("A token is required.", "invalid_request");
     } else {

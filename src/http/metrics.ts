@@ -2,8 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Mode } from "../chat/hub.ts";
 import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
-import type { TransportStats } from "../transport/connection.ts";
 import { REFUSAL_REASONS, type RefusalReason } from "../transport/refuse.ts";
+import type { TransportStats } from "../transport/socket-link.ts";
 
 /**
  * Frames refused or not delivered while the connection stayed open: `rate` a frame over the rate

@@ -10,7 +10,6 @@ import { encodeEvent, encodeMessage } from "../protocol/json.ts";
 import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import { type ClientLink, READ_HOLD } from "../transport/client-link.ts";
 import { Fanout, type Outlet } from "../transport/fanout.ts";
-import { Accounts } from "./accounts.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
@@ -25,6 +24,7 @@ import { subscribeOrRefuse } from "./room-subscription.ts";
 import type { ChatServiceOptions } from "./service-options.ts";
 import { type RoomSub, Session } from "./session.ts";
 import { TypingRelay } from "./typing-relay.ts";
+import { UserAccess } from "./user-access.ts";
 
 export type { ChatServiceOptions } from "./service-options.ts";
 
@@ -42,7 +42,7 @@ export class ChatService {
   readonly order: RoomOrder;
   readonly members: Membership<Session>;
   /** Signed-in users: tokens, names, private rooms. */
-  readonly accounts: Accounts;
+  readonly userAccess: UserAccess;
   private readonly typingRelay: TypingRelay;
   private readonly reads: ReadPositionRelay;
   private readonly historyHost: HistoryHost;
@@ -58,15 +58,15 @@ export class ChatService {
       (member) => member.session.keyHash,
       (w, p) => this.background(w, p),
     );
-    const { broker, store, accounts } = options;
-    this.typingRelay = new TypingRelay(this, accounts.typingIntervalMs);
+    const { broker, store, userAccess } = options;
+    this.typingRelay = new TypingRelay(this, userAccess.typingIntervalMs);
     const readsHost = {
       bounds: (room: string) => store.bounds(room),
       publish: (channel: string, event: RoomEvent) => this.publish(channel, event),
       sessionsOf: (user: string) => this.sessionsOf(user),
     };
-    this.reads = new ReadPositionRelay(readsHost, accounts.users, accounts.access);
-    const accountsHost = {
+    this.reads = new ReadPositionRelay(readsHost, userAccess.users, userAccess.access);
+    const userAccessHost = {
       ...{ hub: this.hub, members: this.members, broker, random: options.random, now: options.now },
       report: (what: string, error: unknown) => this.report(what, error),
       background: (what: string, work: Promise<unknown>) => this.background(what, work),
@@ -75,7 +75,7 @@ export class ChatService {
       isOpen: (session: Session) => this.isOpen(session),
       leave: (session: Session, room: string, confirm?: boolean) => this.leave(session, room, confirm),
     };
-    this.accounts = new Accounts(accountsHost, accounts, this.reads);
+    this.userAccess = new UserAccess(userAccessHost, userAccess, this.reads);
     this.historyHost = { ...options, isOpen: (session) => this.isOpen(session) };
     this.order = new RoomOrder({
       store: options.store,
@@ -105,7 +105,7 @@ export class ChatService {
   }
 
   open(link: ClientLink): Session {
-    const session = new Session(link, (s) => this.accounts.addMember(s), this.options.refused);
+    const session = new Session(link, (s) => this.userAccess.addMember(s), this.options.refused);
     if (link.info.mode === "json" && !session.identity) {
       session.reconnectKey = newReconnectKey();
       session.keyHash = reconnectKeyHash(session.reconnectKey);
@@ -165,8 +165,8 @@ export class ChatService {
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
   private async start(session: Session): Promise<void> {
     const { link } = session;
-    await this.accounts.claimName(session);
-    if (link.info.mode === "json" && this.isOpen(session)) await this.accounts.welcome(session);
+    await this.userAccess.claimName(session);
+    if (link.info.mode === "json" && this.isOpen(session)) await this.userAccess.welcome(session);
     if (!this.isOpen(session)) {
       this.background("presence_gone", this.members.gone(session.member, []));
       return;
@@ -194,7 +194,7 @@ export class ChatService {
     if (replaced) this.background("presence_gone", this.members.gone(session.member, rooms));
     else this.members.removed(session.member, leaves);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
-    this.accounts.closed(session);
+    this.userAccess.closed(session);
   }
 
   /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
@@ -245,7 +245,7 @@ export class ChatService {
     try {
       const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
-      await this.accounts.checkRename(session, nick);
+      await this.userAccess.checkRename(session, nick);
       const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
       if (!reclaimed) await this.members.claimRename(session.member, nick);
       if (!this.isOpen(session)) {
@@ -270,7 +270,7 @@ export class ChatService {
     const sub: RoomSub = { live: false, backlog: [] };
     try {
       room = validateRoomName(rawRoom);
-      this.accounts.checkEnter(session, room);
+      this.userAccess.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
       this.backlogs.track(room, sub);
@@ -300,7 +300,7 @@ export class ChatService {
   }
 
   async who(session: Session, room: string): Promise<void> {
-    if (!this.accounts.mayWatch(session, room)) return;
+    if (!this.userAccess.mayWatch(session, room)) return;
     const members = await this.members.members(room);
     if (session.member.mode === "text") session.link.send(textWho(room, members));
     else session.reply({ type: "presence", room, action: "snapshot", members });
@@ -321,9 +321,9 @@ export class ChatService {
     return this.reads.read(session, room, seq);
   }
 
-  /** `auth`: a fresh token extends the connection (accounts.ts). */
+  /** `auth`: a fresh token extends the connection (user-access.ts). */
   refresh(session: Session, token: string): Promise<void> {
-    return this.accounts.refresh(session, token);
+    return this.userAccess.refresh(session, token);
   }
 
   sessionOf(link: ClientLink): Session | undefined {
@@ -362,7 +362,7 @@ export class ChatService {
       this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
     } else if (event.type === "typing") this.typingRelay.deliver(room, event.nick);
     else if (event.type === "read") this.reads.moved(event);
-    else if (event.type === "access") this.accounts.applyPrivacy(event.room, event.private);
+    else if (event.type === "access") this.userAccess.applyPrivacy(event.room, event.private);
   }
 
   private deliverMessage(message: ChatMessage): void {

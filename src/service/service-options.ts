@@ -2,7 +2,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Presence } from "../presence/presence.ts";
 import type { HistoryStore } from "../store/history-store.ts";
-import type { AccountsOptions } from "./accounts.ts";
+import type { UserAccessOptions } from "./user-access.ts";
 
 export interface ChatServiceOptions {
   store: HistoryStore;
@@ -29,7 +29,7 @@ export interface ChatServiceOptions {
   /** How long a gap in a room's seq may stay open before it is read from the store. */
   gapWaitMs?: number;
   /** Signed-in users, private rooms, typing, read positions. */
-  accounts: AccountsOptions;
+  userAccess: UserAccessOptions;
   /** Told of work that failed with no client request to answer (`what`: a fixed label), to log it. */
   report?: (what: string, error: unknown) => void;
 }

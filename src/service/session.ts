@@ -1,6 +1,6 @@
 import { type ErrorCode, isParleyError, ParleyError } from "../chat/errors.ts";
 import type { Member } from "../chat/hub.ts";
-import type { Identity } from "../chat/identity.ts";
+import type { VerifiedUser } from "../chat/identity.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { SmallMap } from "../chat/small-collections.ts";
 import { encodeEvent, type ServerEvent } from "../protocol/json.ts";
@@ -35,7 +35,7 @@ export class Session {
   /** `history` requests queued or running, bounded by MAX_QUEUED_HISTORY. */
   historyQueued: number | undefined;
   /** Signed in: the identity of the connection's current token (a refresh replaces it). */
-  identity: Identity | undefined;
+  identity: VerifiedUser | undefined;
   /** Signed in: the user's read position per room, kept current by `read` events. */
   reads: Map<string, number> | undefined;
   /** Anonymous JSON: the reconnect key its `welcome` carries (reconnect-key.ts), and the hash kept with its nickname. */

@@ -1,5 +1,5 @@
 import type { Mode } from "../chat/hub.ts";
-import type { Identity } from "../chat/identity.ts";
+import type { VerifiedUser } from "../chat/identity.ts";
 import type { Outlet } from "./fanout.ts";
 
 export interface ConnectionInfo {
@@ -12,7 +12,7 @@ export interface ConnectionInfo {
   since?: number | undefined;
   ip: string;
   /** The signed-in user, when the handshake carried a valid token. */
-  identity?: Identity | undefined;
+  identity?: VerifiedUser | undefined;
 }
 
 /** Who has paused reading a socket; reading resumes when none has. */

@@ -7,13 +7,13 @@ import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
 import type { ConnectionInfo } from "./client-link.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import { Connection, type ConnectionOptions, type TransportStats } from "./connection.ts";
 import type { Fanout } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
 import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
 import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
+import { type ConnectionOptions, SocketLink, type TransportStats } from "./socket-link.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
@@ -34,14 +34,14 @@ export interface GatewayOptions {
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
 export interface GatewayHandlers {
-  open(conn: Connection): void;
-  text(conn: Connection, data: string): void;
-  binary(conn: Connection): void;
+  open(conn: SocketLink): void;
+  text(conn: SocketLink, data: string): void;
+  binary(conn: SocketLink): void;
   /** A frame refused because too many over the rate were already waiting; `data` is its text, if it was text. */
-  rateLimited(conn: Connection, data: string | undefined): void;
+  rateLimited(conn: SocketLink, data: string | undefined): void;
   /** A frame that waited for the rate limit before it was handled (for metrics). */
-  paced?(conn: Connection): void;
-  close(conn: Connection, code: number, reason: string): void;
+  paced?(conn: SocketLink): void;
+  close(conn: SocketLink, code: number, reason: string): void;
   /** Asked before the handshake, once the client is known (address bans answer 403 here). */
   admit?(info: ConnectionInfo): Refusal | undefined;
   /** Told of every upgrade refused before the handshake. */
@@ -56,7 +56,7 @@ export class Gateway {
   private readonly connOptions: ConnectionOptions;
   private readonly listeners: SocketListeners;
   private accepting = true;
-  readonly connections = new Set<Connection>();
+  readonly connections = new Set<SocketLink>();
 
   constructor(
     private readonly options: GatewayOptions,
@@ -224,7 +224,7 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new Connection(ws, info, this.fanout, this.connOptions, rateLimiterFor(this.options.rate, Date.now()));
+    const conn = new SocketLink(ws, info, this.fanout, this.connOptions, rateLimiterFor(this.options.rate, Date.now()));
     this.connections.add(conn);
     attach(ws, conn, this.listeners);
     this.handlers.open(conn);

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Identity } from "../chat/identity.ts";
+import type { VerifiedUser } from "../chat/identity.ts";
 
 /** Why an upgrade was answered with an HTTP error instead of a WebSocket: a bounded label for metrics. */
 export const REFUSAL_REASONS = [
@@ -23,7 +23,7 @@ export interface Refusal {
 
 /** What the handshake's token decided: who the client is (undefined: anonymous), or a refusal with its headers. */
 export type Authentication =
-  | { ok: true; identity: Identity | undefined }
+  | { ok: true; identity: VerifiedUser | undefined }
   | { ok: false; refusal: Refusal; headers: Record<string, string> };
 
 /** Answers an upgrade request with a plain HTTP error before any WebSocket exists. */

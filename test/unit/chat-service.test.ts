@@ -87,7 +87,7 @@ const newService = () =>
     historyLimit: 50,
     maxHistoryLimit: 200,
     maxRoomsPerMember: 10,
-    accounts: {
+    userAccess: {
       users: new MemoryUserStore(),
       access: new RoomAccess(),
       clockToleranceMs: 0,

@@ -44,7 +44,7 @@ const COPY_BELOW_BYTES = 64 * 1024;
 export const BULK_BYTES_PER_TOKEN = 16 * 1024;
 
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
-export class Connection implements ClientLink, Beating {
+export class SocketLink implements ClientLink, Beating {
   /**
    * Frames waiting for this turn's write: null when none (most connections, most of the time),
    * the frame itself when one (the usual case in a busy turn: no array per recipient), else a list.

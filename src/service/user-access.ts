@@ -2,7 +2,7 @@ import type { VerifyToken } from "../auth/tokens.ts";
 import type { Broker } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
 import type { AddedUser, Hub, Member, PresenceEvent } from "../chat/hub.ts";
-import type { Identity, RoomAccess } from "../chat/identity.ts";
+import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
@@ -12,7 +12,7 @@ import type { ReadPositionRelay } from "./read-positions.ts";
 import type { Session } from "./session.ts";
 import { ACCESS_CHANNEL, forbidden, userChannel } from "./users.ts";
 
-export interface AccountsOptions {
+export interface UserAccessOptions {
   /** Read positions, reserved names and room privacy of signed-in users. */
   users: UserStore;
   /** Which rooms are private (this node's copy; `~access` events keep every node's the same). */
@@ -25,8 +25,8 @@ export interface AccountsOptions {
   typingIntervalMs: number;
 }
 
-/** What accounts use of the service. */
-export interface AccountsHost {
+/** What user access uses of the service. */
+export interface UserAccessHost {
   readonly hub: Pick<Hub<Session>, "add" | "addUser" | "membersOf">;
   readonly members: Pick<Membership<Session>, "bumped" | "claimFirstNick">;
   readonly broker: Pick<Broker, "subscribe" | "unsubscribe" | "publish">;
@@ -54,13 +54,13 @@ const unauthorized = (message: string) => new ParleyError("unauthorized", messag
  * its reserved name, token expiry and refresh on the open connection, who may enter or watch a
  * room. Unread counts for the welcome come from the read-position relay.
  */
-export class Accounts {
+export class UserAccess {
   /** Anonymous members renamed because a signed-in user arrived with their name, until settled. */
   private readonly bumps = new WeakMap<Session, NonNullable<AddedUser<Session>["bumped"]>>();
 
   constructor(
-    private readonly host: AccountsHost,
-    readonly options: AccountsOptions,
+    private readonly host: UserAccessHost,
+    readonly options: UserAccessOptions,
     private readonly reads: ReadPositionRelay,
   ) {}
 
@@ -100,7 +100,7 @@ export class Accounts {
    * true when `nick` is (now) reserved for the signed-in user: a name belongs to the first user
    * (`sub`) who had it, even while they are away; another user with the same name gets `name-2`.
    */
-  private async reserve(identity: Identity | undefined, nick: string): Promise<boolean> {
+  private async reserve(identity: VerifiedUser | undefined, nick: string): Promise<boolean> {
     if (!identity) return true;
     let timer: NodeJS.Timeout | undefined;
     // The store is away or slow: who is connected (the presence) decides alone; reserved on the next connection.
@@ -178,7 +178,7 @@ export class Accounts {
       session.fail(unauthorized("This connection is anonymous; connect with a token to sign in."), {});
       return;
     }
-    let next: Identity;
+    let next: VerifiedUser;
     try {
       next = await verify(token);
     } catch (error) {
@@ -209,6 +209,11 @@ export class Accounts {
     await this.options.users.setRoomPrivacy(room, isPrivate);
     await this.host.broker.publish(ACCESS_CHANNEL, { type: "access", room, private: isPrivate });
     return room;
+  }
+
+  /** The rooms that are private now, sorted. */
+  privateRooms(): string[] {
+    return this.options.access.list();
   }
 
   /** Members not granted a room made private are put out at once. */
