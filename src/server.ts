@@ -45,30 +45,8 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
   const access = new RoomAccess(privacy.privateRooms);
   const store = ops.store(engines.store);
   const broker: Broker = ops.broker(engines.broker);
-  const service = new ChatService({
-    ...ops.serviceHooks,
-    store,
-    broker,
-    presence: engines.presence,
-    nodeId: engines.nodeId,
-    random: Math.random,
-    now: Date.now,
-    historyLimit: config.historyLimit,
-    maxHistoryLimit: config.maxHistoryLimit,
-    maxRoomsPerMember: config.maxRooms,
-    userAccess: {
-      users: engines.users,
-      access,
-      verifyToken: auth.verify,
-      clockToleranceMs: auth.clockToleranceMs,
-      typingIntervalMs: config.typingIntervalMs,
-    },
-  });
-  await broker.subscribe(ACCESS_CHANNEL);
-  for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
-  const report = privacyReport(auth.privateRooms, privacy);
-  if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
+  // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
   const gateway = new Gateway(
     { ...gatewayOptions(config), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
@@ -88,9 +66,33 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
       },
       paced: () => ops.metrics.paced(),
       close: (conn) => service.close(conn),
+      recipients: (room, visit) => service.recipients(room, visit),
     }),
-    service.fanout,
   );
+  const service = new ChatService({
+    ...ops.serviceHooks,
+    store,
+    broker,
+    delivery: gateway,
+    presence: engines.presence,
+    nodeId: engines.nodeId,
+    random: Math.random,
+    now: Date.now,
+    historyLimit: config.historyLimit,
+    maxHistoryLimit: config.maxHistoryLimit,
+    maxRoomsPerMember: config.maxRooms,
+    userAccess: {
+      users: engines.users,
+      access,
+      verifyToken: auth.verify,
+      clockToleranceMs: auth.clockToleranceMs,
+      typingIntervalMs: config.typingIntervalMs,
+    },
+  });
+  await broker.subscribe(ACCESS_CHANNEL);
+  for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
+  const report = privacyReport(auth.privateRooms, privacy);
+  if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -140,10 +142,10 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         cookbook.close();
         // Appends already made commit and are acked before the clients are told to go.
         await new Promise((resolve) => setImmediate(resolve));
-        service.fanout.flush();
+        gateway.flush();
         const closed = gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
         service.closeAll();
-        service.fanout.flush();
+        gateway.flush();
         await closed;
         service.order.close();
         await engines.close();

@@ -8,8 +8,8 @@ import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSE } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage } from "../protocol/json.ts";
 import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
-import { type ClientLink, READ_HOLD } from "../transport/client-link.ts";
-import { Fanout, type Outlet } from "../transport/fanout.ts";
+import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
+import type { Outlet } from "../transport/fanout.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
@@ -34,7 +34,8 @@ export type { ChatServiceOptions } from "./service-options.ts";
  */
 export class ChatService {
   readonly hub: Hub<Session>;
-  readonly fanout: Fanout;
+  /** Delivers to rooms: the gateway's fan-out. */
+  private readonly delivery: RoomDelivery;
   private readonly sessions = new Map<ClientLink, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
   private readonly backlogs = new LiveBacklogs();
@@ -50,7 +51,7 @@ export class ChatService {
 
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
-    this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
+    this.delivery = options.delivery;
     this.members = new Membership(
       options.presence ?? new MemoryPresence(),
       options.nodeId ?? "local",
@@ -87,7 +88,7 @@ export class ChatService {
       ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
       resumed: options.resumed,
       snapshot: (room) => this.members.members(room),
-      flush: () => this.fanout.flush(),
+      flush: () => this.delivery.flush(),
       goLive: (room, sub) => this.backlogs.goLive(room, sub),
       joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
       leave: (session, room, confirm) => this.leave(session, room, confirm),
@@ -353,13 +354,13 @@ export class ChatService {
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
-      this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
+      this.delivery.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
     } else if (event.type === "reclaimed") {
       const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
       if (old) replaceConnection(this, old);
     } else if (event.type === "delete") {
       const seq = event.seq;
-      this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
+      this.delivery.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
     } else if (event.type === "typing") this.typingRelay.deliver(room, event.nick);
     else if (event.type === "read") this.reads.moved(event);
     else if (event.type === "access") this.userAccess.applyPrivacy(event.room, event.private);
@@ -368,14 +369,15 @@ export class ChatService {
   private deliverMessage(message: ChatMessage): void {
     this.backlogs.keep(message);
     // Encoded at flush, and only for modes someone in the room speaks.
-    this.fanout.toRoom(
+    this.delivery.toRoom(
       message.room,
       () => textMessage(message.nick, message.text),
       () => encodeMessage(message),
     );
   }
 
-  private visitLive(room: string, visit: (outlet: Outlet, mode: "text" | "json") => void): void {
+  /** Every link that should get the room's live stream now (the gateway's fan-out asks). */
+  recipients(room: string, visit: (outlet: Outlet, mode: "text" | "json") => void): void {
     for (const member of this.hub.membersOf(room)) {
       const session = member.session;
       if (session.subs.get(room)?.live) visit(session.link, member.mode);

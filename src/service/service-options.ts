@@ -2,11 +2,14 @@ import type { Broker } from "../broker/broker.ts";
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Presence } from "../presence/presence.ts";
 import type { HistoryStore } from "../store/history-store.ts";
+import type { RoomDelivery } from "../transport/client-link.ts";
 import type { UserAccessOptions } from "./user-access.ts";
 
 export interface ChatServiceOptions {
   store: HistoryStore;
   broker: Broker;
+  /** Delivers events to a room's live members on this node (the gateway). */
+  delivery: RoomDelivery;
   random: () => number;
   now: () => number;
   historyLimit: number;

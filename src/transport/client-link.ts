@@ -1,6 +1,6 @@
 import type { Mode } from "../chat/hub.ts";
 import type { VerifiedUser } from "../chat/identity.ts";
-import type { Outlet } from "./fanout.ts";
+import type { Outlet, Payload } from "./fanout.ts";
 
 export interface ConnectionInfo {
   mode: Mode;
@@ -46,4 +46,15 @@ export interface ClientLink extends Outlet {
   drained(): Promise<boolean>;
   /** Charges a bulk part's `bytes` to the rate; resolves true when the next part may go. */
   bulkSent(bytes: number): Promise<boolean>;
+}
+
+/**
+ * How the service has events delivered to a room's live members: the gateway frames each
+ * room's events of a turn once per mode and writes every socket once (fanout.ts).
+ */
+export interface RoomDelivery {
+  /** Queues one event for a room's members; `null` skips a mode (nothing to say to it). */
+  toRoom(room: string, text: Payload | null, json: Payload | null, droppable?: boolean): void;
+  /** Writes what is queued now (before a member joins the live stream, before a close). */
+  flush(): void;
 }

@@ -5,9 +5,9 @@ import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
-import type { ConnectionInfo } from "./client-link.ts";
+import type { ConnectionInfo, RoomDelivery } from "./client-link.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import type { Fanout } from "./fanout.ts";
+import { Fanout, type Payload, type RoomRecipients } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
@@ -46,10 +46,12 @@ export interface GatewayHandlers {
   admit?(info: ConnectionInfo): Refusal | undefined;
   /** Told of every upgrade refused before the handshake. */
   refused?(refusal: Refusal): void;
+  /** Who gets a room's live stream right now: the fan-out asks once per room at each flush. */
+  recipients: RoomRecipients;
 }
 
-/** Accepts WebSocket upgrades (on any HTTP server) and turns sockets into Connections. */
-export class Gateway {
+/** Accepts WebSocket upgrades (on any HTTP server), turns sockets into links, and delivers to rooms. */
+export class Gateway implements RoomDelivery {
   private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
@@ -57,12 +59,14 @@ export class Gateway {
   private readonly listeners: SocketListeners;
   private accepting = true;
   readonly connections = new Set<SocketLink>();
+  /** The fan-out writer every link of this gateway queues on. */
+  private readonly fanout: Fanout;
 
   constructor(
     private readonly options: GatewayOptions,
     private readonly handlers: GatewayHandlers,
-    private readonly fanout: Fanout,
   ) {
+    this.fanout = new Fanout((room, visit) => handlers.recipients(room, visit));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -86,6 +90,14 @@ export class Gateway {
         handlers.close(conn, code, reason);
       },
     });
+  }
+
+  toRoom(room: string, text: Payload | null, json: Payload | null, droppable = false): void {
+    this.fanout.toRoom(room, text, json, droppable);
+  }
+
+  flush(): void {
+    this.fanout.flush();
   }
 
   /** The port Parley's page is served on, once known: pages from there are same-site. */

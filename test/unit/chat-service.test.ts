@@ -10,6 +10,7 @@ import type { Session } from "../../src/service/session.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import { MemoryUserStore } from "../../src/store/memory-users.ts";
 import type { ClientLink, ConnectionInfo } from "../../src/transport/client-link.ts";
+import { Fanout } from "../../src/transport/fanout.ts";
 
 /**
  * The service alone, against a fake link (no sockets), as Centrifuge tests its client
@@ -78,10 +79,13 @@ class FakeLink implements ClientLink {
   }
 }
 
-const newService = () =>
-  new ChatService({
+/** The service with the transport's own fan-out writer, as the gateway gives it. */
+const newService = () => {
+  const fanout = new Fanout((room, visit) => service.recipients(room, visit));
+  const service: ChatService = new ChatService({
     store: new MemoryStore(),
     broker: new MemoryBroker(),
+    delivery: fanout,
     random: Math.random,
     now: Date.now,
     historyLimit: 50,
@@ -94,6 +98,8 @@ const newService = () =>
       typingIntervalMs: 1000,
     },
   });
+  return service;
+};
 
 const connect = (service: ChatService, mode: Mode, room = "lobby"): { link: FakeLink; session: Session } => {
   const link = new FakeLink({ mode, room, autoJoin: true, ip: "127.0.0.1" });
