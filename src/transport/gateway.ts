@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
@@ -58,6 +59,8 @@ export class Gateway implements RoomDelivery {
   private readonly connOptions: ConnectionOptions;
   private readonly listeners: SocketListeners;
   private accepting = true;
+  /** Set while shutting down: called when the last connection is gone. */
+  private emptied: (() => void) | undefined;
   readonly connections = new Set<SocketLink>();
   /** The fan-out writer every link of this gateway queues on. */
   private readonly fanout: Fanout;
@@ -88,6 +91,7 @@ export class Gateway implements RoomDelivery {
         this.connections.delete(conn);
         this.limits.release(conn.info.ip);
         handlers.close(conn, code, reason);
+        if (this.connections.size === 0) this.emptied?.();
       },
     });
   }
@@ -153,7 +157,7 @@ export class Gateway implements RoomDelivery {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         accepted = true;
         socket.removeListener("close", admission.release);
-        this.accept(ws, info);
+        this.accept(ws, req.socket, info);
       });
       return accepted;
     };
@@ -200,15 +204,19 @@ export class Gateway implements RoomDelivery {
     }
   }
 
+  /** Resolves true once every connection is gone (told by their 'close' events), false after `timeoutMs`. */
   private drained(timeoutMs: number): Promise<boolean> {
+    if (this.connections.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const started = Date.now();
-      const check = () => {
-        if (this.connections.size === 0) resolve(true);
-        else if (Date.now() - started >= timeoutMs) resolve(false);
-        else setTimeout(check, 20);
+      const timer = setTimeout(() => {
+        this.emptied = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.emptied = () => {
+        clearTimeout(timer);
+        this.emptied = undefined;
+        resolve(true);
       };
-      check();
     });
   }
 
@@ -235,8 +243,16 @@ export class Gateway implements RoomDelivery {
     };
   }
 
-  private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new SocketLink(ws, info, this.fanout, this.connOptions, rateLimiterFor(this.options.rate, Date.now()));
+  /** `socket`: the upgrade's TCP socket, which `ws` now frames on; Parley writes its data frames to it. */
+  private accept(ws: WebSocket, socket: Socket, info: ConnectionInfo): void {
+    const conn = new SocketLink(
+      ws,
+      socket,
+      info,
+      this.fanout,
+      this.connOptions,
+      rateLimiterFor(this.options.rate, Date.now()),
+    );
     this.connections.add(conn);
     attach(ws, conn, this.listeners);
     this.handlers.open(conn);

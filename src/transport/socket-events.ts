@@ -126,9 +126,20 @@ export const attach = (ws: WebSocket, conn: SocketLink, listeners: SocketListene
   socket.on("error", listeners.error);
 };
 
-/** The close code `ws` sent for a receiver error: it keeps it under its `status-code` symbol. */
+/**
+ * The close code `ws` sends for each receiver error, by the error's documented `code`
+ * (`WS_ERR_*`, ws's errors.md); every other `WS_ERR_*` is a protocol error (1002).
+ */
+const CLOSE_OF_WS_ERROR: Readonly<Record<string, number>> = {
+  WS_ERR_INVALID_UTF8: CLOSE.invalidPayload,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CLOSE.tooLarge,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CLOSE.tooLarge,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CLOSE.policyViolation,
+};
+
+/** The close code `ws` sent for a receiver error; undefined for an error that is not one (a socket error). */
 const closeCodeOfWsError = (error: Error): number | undefined => {
-  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
-  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
-  return typeof code === "number" ? code : undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !code.startsWith("WS_ERR_")) return undefined;
+  return CLOSE_OF_WS_ERROR[code] ?? CLOSE.protocolError;
 };

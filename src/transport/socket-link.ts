@@ -24,10 +24,6 @@ export interface ConnectionOptions {
   stats: TransportStats;
 }
 
-// `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
-// its data frames straight to the socket so one write can carry many pre-built frames.
-const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
-
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -51,7 +47,6 @@ export class SocketLink implements ClientLink, Beating {
    */
   private queue: Buffer | Buffer[] | null = null;
   private queuedBytes = 0;
-  private readonly socket: Socket;
   closed = false;
   /** Heartbeat: the socket's bytesRead at the last beat (-1: none yet). */
   private readAtBeat = -1;
@@ -71,14 +66,17 @@ export class SocketLink implements ClientLink, Beating {
 
   constructor(
     readonly ws: WebSocket,
+    /**
+     * The TCP socket under `ws`: `ws` owns the handshake, parsing, control frames and the close
+     * handshake; Parley writes its data frames straight to the socket so one write can carry many pre-built frames.
+     */
+    private readonly socket: Socket,
     readonly info: ConnectionInfo,
     private readonly fanout: Fanout,
     private readonly options: ConnectionOptions,
     /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
     readonly rate: RateLimiter,
-  ) {
-    this.socket = socketOf(ws);
-  }
+  ) {}
 
   /** Queues one text frame for this client alone (acks, errors, history, replies). */
   send(payload: string): void {
