@@ -8,7 +8,7 @@ import { createEngines, type Engines } from "./engines.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
-import { CLOSE } from "./protocol/close-codes.ts";
+import { CLOSING } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
 import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
@@ -143,7 +143,7 @@ export const startParley = async (config: ParleyConfig, deps: ParleyDeps = {}): 
         // Appends already made commit and are acked before the clients are told to go.
         await new Promise((resolve) => setImmediate(resolve));
         gateway.flush();
-        const closed = gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
+        const closed = gateway.shutdown(CLOSING.shutdown, closeGraceMs(config));
         service.closeAll();
         gateway.flush();
         await closed;

@@ -5,7 +5,7 @@ import type { ChatMessage } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import { encodeEvent, encodeMessage } from "../protocol/json.ts";
 import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
@@ -115,7 +115,7 @@ export class ChatService {
     this.start(session).catch((error: unknown) => {
       this.report("session_start", error);
       // The client is told, and may come back: nothing of it was half set up for long.
-      if (this.isOpen(session)) link.close(CLOSE.tryAgainLater, "the server could not set up your session: reconnect");
+      if (this.isOpen(session)) link.close(CLOSING.sessionFailed);
     });
     return session;
   }

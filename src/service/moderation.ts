@@ -5,7 +5,7 @@ import type { Hub } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { nickKey, validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { ClientLink } from "../transport/client-link.ts";
 import type { Session } from "./session.ts";
@@ -115,7 +115,7 @@ export class Moderation {
   /** Closes the nick's connections (all of a signed-in user's) with 4003 ("do not reconnect"); false when nobody holds it. */
   kick(nick: string): boolean {
     const members = this.options.hub.findAll(nick);
-    for (const member of members) member.session.link.close(CLOSE.kicked, "kicked by an administrator");
+    for (const member of members) member.session.link.close(CLOSING.kicked);
     return members.length > 0;
   }
 
@@ -128,7 +128,7 @@ export class Moderation {
     } else {
       for (const conn of this.options.connections()) if (normalizeIp(conn.info.ip) === ban.value) targets.push(conn);
     }
-    for (const conn of targets) conn.close(CLOSE.banned, "banned by an administrator");
+    for (const conn of targets) conn.close(CLOSING.banned);
     return { ban, closed: targets.length };
   }
 

@@ -1,6 +1,6 @@
 import type { RoomEvent } from "../broker/broker.ts";
 import type { Hub, PresenceEvent } from "../chat/hub.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import type { ClientLink } from "../transport/client-link.ts";
 import type { Membership } from "./membership.ts";
 import { reconnectKeyHash } from "./reconnect-key.ts";
@@ -56,5 +56,5 @@ const QUIET_REJOIN_MS = 10_000;
 /** Its client took the name to a new connection: this old one is closed without a leave (the person is still here). */
 export const replaceConnection = (host: Pick<ReclaimHost, "close">, old: Session): void => {
   host.close(old.link, true);
-  old.link.close(CLOSE.normal, "replaced by your new connection");
+  old.link.close(CLOSING.replaced);
 };

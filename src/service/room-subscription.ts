@@ -1,5 +1,5 @@
 import { ParleyError } from "../chat/errors.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import type { Session } from "./session.ts";
 
 /** What subscribing a room uses of the host. */
@@ -25,7 +25,7 @@ export const subscribeOrRefuse = async (host: SubscriptionHost, session: Session
     if (!host.isOpen(session) || !session.member.rooms.has(room)) return false;
     // A Cookbook client has its one room: without it there is nothing to stay connected for.
     if (session.member.mode === "text") {
-      session.link.close(CLOSE.tryAgainLater, "the chat is not answering: reconnect shortly");
+      session.link.close(CLOSING.chatUnavailable);
       return false;
     }
     session.fail(new ParleyError("unavailable", `${room} could not be joined now; try again.`), { room });

@@ -4,7 +4,7 @@ import { ParleyError } from "../chat/errors.ts";
 import type { AddedUser, Hub, Member, PresenceEvent } from "../chat/hub.ts";
 import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import { type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import type { UserStore } from "../store/user-store.ts";
 import type { Membership } from "./membership.ts";
@@ -227,7 +227,7 @@ export class UserAccess {
   private evictIfDenied(session: Session, room: string): void {
     if (this.options.access.mayEnter(session.identity, room) || !session.member.rooms.has(room)) return;
     if (session.member.mode === "text") {
-      session.link.close(CLOSE.kicked, "this room is private now");
+      session.link.close(CLOSING.madePrivate);
       return;
     }
     session.fail(forbidden(room), { room });
@@ -241,7 +241,7 @@ export class UserAccess {
     if (!identity) return;
     const wait = identity.expiresAt + this.options.clockToleranceMs - this.host.now();
     if (wait <= 0) {
-      session.link.close(CLOSE.tokenExpired, "token expired: refresh and reconnect");
+      session.link.close(CLOSING.tokenExpired);
       return;
     }
     session.expiry = setTimeout(() => this.armExpiry(session), Math.min(wait, MAX_TIMER_MS));

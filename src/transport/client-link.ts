@@ -1,5 +1,6 @@
 import type { Mode } from "../chat/hub.ts";
 import type { VerifiedUser } from "../chat/identity.ts";
+import type { Closing } from "../protocol/close-codes.ts";
 import type { Outlet, Payload } from "./fanout.ts";
 
 export interface ConnectionInfo {
@@ -34,8 +35,8 @@ export interface ClientLink extends Outlet {
   readonly closed: boolean;
   /** Queues one text frame for this client alone (acks, errors, replies). */
   send(payload: string): void;
-  /** Writes what is queued, then starts the close handshake with `code` and `reason`. */
-  close(code: number, reason: string): void;
+  /** Writes what is queued, then starts the close handshake with the closing's code and reason. */
+  close(closing: Closing): void;
   /** Stops reading the socket on behalf of `holder` (a READ_HOLD bit). */
   holdReading(holder: number): void;
   /** `holder` no longer needs reading paused. */

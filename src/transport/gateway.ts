@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
+import type { Closing } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
 import type { ConnectionInfo, RoomDelivery } from "./client-link.ts";
@@ -185,19 +186,19 @@ export class Gateway implements RoomDelivery {
     refuseUpgrade(socket, refusal.status, refusal.message, headers);
   }
 
-  /** Closes every connection with `code` (1001 on shutdown: clients reconnect elsewhere). */
-  closeAll(code: number, reason: string): void {
-    for (const conn of this.connections) conn.close(code, reason);
+  /** Closes every connection (1001 on shutdown: clients reconnect elsewhere). */
+  closeAll(closing: Closing): void {
+    for (const conn of this.connections) conn.close(closing);
   }
 
   /**
    * Stops accepting, closes every connection with `code`, and resolves when all are gone:
    * those that have not finished the close handshake within `graceMs` are dropped.
    */
-  async shutdown(code: number, reason: string, graceMs: number): Promise<void> {
+  async shutdown(closing: Closing, graceMs: number): Promise<void> {
     this.accepting = false;
     this.heartbeat.stop();
-    this.closeAll(code, reason);
+    this.closeAll(closing);
     if (!(await this.drained(graceMs))) {
       for (const conn of this.connections) conn.ws.terminate();
       await this.drained(1000);

@@ -1,5 +1,5 @@
 import { type RawData, WebSocket } from "ws";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSE, CLOSING, excessFlood } from "../protocol/close-codes.ts";
 import { READ_HOLD } from "./client-link.ts";
 import type { SocketLink } from "./socket-link.ts";
 
@@ -76,13 +76,13 @@ export const socketListeners = (events: SocketEvents): SocketListeners => {
     if (conn.info.mode === "text") {
       // The Cookbook protocol cannot refuse one line: the connection goes, as IRC's "Excess Flood".
       dropHeld(conn);
-      conn.close(CLOSE.policyViolation, `Excess Flood: more than ${held.length} messages waiting`);
+      conn.close(excessFlood(held.length));
       return;
     }
     events.rateLimited(conn, frame ?? undefined);
     if (conn.rate.strike(Date.now())) {
       dropHeld(conn);
-      conn.close(CLOSE.policyViolation, "Excess Flood: rate limit exceeded again and again");
+      conn.close(CLOSING.floodAgain);
     }
   };
 

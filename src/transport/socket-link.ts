@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING, type Closing } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
 import type { ClientLink, ConnectionInfo } from "./client-link.ts";
 import type { Fanout } from "./fanout.ts";
@@ -246,9 +246,8 @@ export class SocketLink implements ClientLink, Beating {
     this.closed = true;
     this.queue = null;
     this.queuedBytes = 0;
-    this.sentCloseCode = CLOSE.heartbeatTimeout;
-    if (this.ws.readyState === this.ws.OPEN)
-      this.ws.close(CLOSE.heartbeatTimeout, "heartbeat timeout: reconnect and resume");
+    this.sentCloseCode = CLOSING.heartbeat.code;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(CLOSING.heartbeat.code, CLOSING.heartbeat.reason);
     this.ws.terminate(); // 'close' follows at once, and with it the leave
   }
 
@@ -261,14 +260,14 @@ export class SocketLink implements ClientLink, Beating {
     this.closed = true;
     this.queue = null;
     this.queuedBytes = 0;
-    this.sentCloseCode = CLOSE.tooSlow;
-    this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+    this.sentCloseCode = CLOSING.tooSlow.code;
+    this.ws.close(CLOSING.tooSlow.code, CLOSING.tooSlow.reason);
     this.readForClose();
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
   /** Writes what is queued, then starts the close handshake. */
-  close(code: number, reason: string): void {
+  close({ code, reason }: Closing): void {
     if (this.closed) return;
     this.flushWrites();
     this.closed = true;

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { MemoryBroker } from "../../src/broker/memory.ts";
 import type { Mode } from "../../src/chat/hub.ts";
 import { RoomAccess } from "../../src/chat/identity.ts";
+import type { Closing } from "../../src/protocol/close-codes.ts";
 import { textFrame } from "../../src/protocol/ws-frame.ts";
 import { ChatService } from "../../src/service/chat-service.ts";
 import { handleFrame } from "../../src/service/inbound.ts";
@@ -20,7 +21,7 @@ class FakeLink implements ClientLink {
   /** Every frame this client was sent, as it would reach the socket, in order. */
   readonly frames: Buffer[] = [];
   closed = false;
-  closedWith: { code: number; reason: string } | undefined;
+  closedWith: Closing | undefined;
   readonly bulkBudget = 64 * 1024;
 
   constructor(readonly info: ConnectionInfo) {}
@@ -35,9 +36,9 @@ class FakeLink implements ClientLink {
 
   flushWrites(): void {}
 
-  close(code: number, reason: string): void {
+  close(closing: Closing): void {
     this.closed = true;
-    this.closedWith = { code, reason };
+    this.closedWith = closing;
   }
 
   holdReading(): void {}
