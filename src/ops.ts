@@ -16,9 +16,9 @@ import { ConnectionWatch } from "./service/watch.ts";
 import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore } from "./store/history-store.ts";
 import { parseIpList } from "./transport/conn-limits.ts";
-import type { Connection } from "./transport/connection.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";
 import { HandshakeGuard } from "./transport/handshake-guard.ts";
+import type { SocketLink } from "./transport/socket-link.ts";
 
 /** What the caller of `startParley` may supply besides the config. */
 export interface ParleyDeps {
@@ -140,7 +140,7 @@ export class Ops {
     service: ChatService;
     store: HistoryStore;
     broker: Broker;
-    connections: () => Iterable<Connection>;
+    connections: () => Iterable<SocketLink>;
     /** API keys, created and revoked at `/admin/api/keys`, and their use on this node. */
     apiKeys: ApiKeyStore;
     keyUse: KeyUse;
@@ -162,8 +162,8 @@ export class Ops {
       bans: this.bans,
     });
     const privacy = {
-      setRoomPrivate: (room: string, isPrivate: boolean) => service.accounts.setRoomPrivate(room, isPrivate),
-      privateRooms: () => service.accounts.options.access.list(),
+      setRoomPrivate: (room: string, isPrivate: boolean) => service.userAccess.setRoomPrivate(room, isPrivate),
+      privateRooms: () => service.userAccess.privateRooms(),
     };
     const throttle = new AdminThrottle();
     const trustedProxies = parseIpList(this.config.trustedProxies);

@@ -12,7 +12,7 @@ import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
-import { CLOSE } from "./protocol/close-codes.ts";
+import { CLOSING } from "./protocol/close-codes.ts";
 import { ChatService } from "./service/chat-service.ts";
 import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
 import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
@@ -74,30 +74,8 @@ export const startParley = async (
   const access = new RoomAccess(privacy.privateRooms);
   const store = ops.store(engines.store);
   const broker: Broker = ops.broker(engines.broker);
-  const service = new ChatService({
-    ...ops.serviceHooks,
-    store,
-    broker,
-    presence: engines.presence,
-    nodeId: engines.nodeId,
-    random: Math.random,
-    now: Date.now,
-    historyLimit: config.historyLimit,
-    maxHistoryLimit: config.maxHistoryLimit,
-    maxRoomsPerMember: config.maxRooms,
-    accounts: {
-      users: engines.users,
-      access,
-      verifyToken: auth.verify,
-      clockToleranceMs: auth.clockToleranceMs,
-      typingIntervalMs: config.typingIntervalMs,
-    },
-  });
-  await broker.subscribe(ACCESS_CHANNEL);
-  for (const room of privacy.seed) await service.accounts.setRoomPrivate(room, true);
-  const report = privacyReport(auth.privateRooms, privacy);
-  if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
+  // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
   const gateway = new Gateway(
     { ...gatewayOptions(config), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
@@ -108,18 +86,42 @@ export const startParley = async (
       },
       binary: (conn) => {
         const session = service.sessionOf(conn);
-        if (session) service.fail(session, binaryRefused, {});
+        if (session) session.fail(binaryRefused, {});
       },
       rateLimited: (conn, data) => {
         const session = service.sessionOf(conn);
         ops.metrics.dropped("rate");
-        if (session) rateLimited(service, session, data);
+        if (session) rateLimited(session, data);
       },
       paced: () => ops.metrics.paced(),
       close: (conn) => service.close(conn),
+      recipients: (room, visit) => service.recipients(room, visit),
     }),
-    service.fanout,
   );
+  const service = new ChatService({
+    ...ops.serviceHooks,
+    store,
+    broker,
+    delivery: gateway,
+    presence: engines.presence,
+    nodeId: engines.nodeId,
+    random: Math.random,
+    now: Date.now,
+    historyLimit: config.historyLimit,
+    maxHistoryLimit: config.maxHistoryLimit,
+    maxRoomsPerMember: config.maxRooms,
+    userAccess: {
+      users: engines.users,
+      access,
+      verifyToken: auth.verify,
+      clockToleranceMs: auth.clockToleranceMs,
+      typingIntervalMs: config.typingIntervalMs,
+    },
+  });
+  await broker.subscribe(ACCESS_CHANNEL);
+  for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
+  const report = privacyReport(auth.privateRooms, privacy);
+  if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -191,10 +193,10 @@ export const startParley = async (
         if (textPort) cookbook.close();
         // Appends already made commit and are acked before the clients are told to go.
         await new Promise((resolve) => setImmediate(resolve));
-        service.fanout.flush();
-        const closed = gateway.shutdown(CLOSE.goingAway, "server shutting down: reconnect", closeGraceMs(config));
+        gateway.flush();
+        const closed = gateway.shutdown(CLOSING.shutdown, closeGraceMs(config));
         service.closeAll();
-        service.fanout.flush();
+        gateway.flush();
         await closed;
         service.order.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them

@@ -1,27 +1,11 @@
 import type { IncomingMessage } from "node:http";
-import type { Identity, RoomAccess } from "../chat/identity.ts";
-import type { ConnectionInfo } from "../transport/connection.ts";
-import type { Authentication } from "../transport/gateway.ts";
+import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
+import { isTokenProtocol, offeredProtocols, TOKEN_PROTOCOL_PREFIX } from "../protocol/token-protocol.ts";
+import type { ConnectionInfo } from "../transport/client-link.ts";
+import type { Authentication } from "../transport/refuse.ts";
 import { TokenError, type VerifyToken } from "./tokens.ts";
 
 export type AuthMode = "off" | "optional" | "required";
-
-/**
- * A browser cannot set headers on a WebSocket, so the token may travel three ways, read in
- * this order: a subprotocol entry `parley.token.<jwt>` offered next to `parley.v1` (never
- * echoed back; not in URLs or proxy logs), an `Authorization: Bearer <jwt>` header
- * (non-browser clients), or `?token=<jwt>` on the URL (text-mode clients, which offer no
- * subprotocol; it can end up in proxy access logs).
- */
-export const TOKEN_PROTOCOL_PREFIX = "parley.token.";
-
-export const isTokenProtocol = (protocol: string): boolean => protocol.startsWith(TOKEN_PROTOCOL_PREFIX);
-
-export const offeredProtocols = (req: IncomingMessage): string[] =>
-  (req.headers["sec-websocket-protocol"] ?? "")
-    .split(",")
-    .map((p) => p.trim())
-    .filter(Boolean);
 
 /** The token a handshake presents, if any. */
 export const tokenOf = (req: IncomingMessage): string | undefined => {
@@ -63,7 +47,7 @@ export const createAdmission =
   ({ mode, verify, access }: AdmissionOptions) =>
   async (req: IncomingMessage, info: ConnectionInfo): Promise<Authentication> => {
     const token = tokenOf(req);
-    let identity: Identity | undefined;
+    let identity: VerifiedUser | undefined;
     if (token === undefined || token === "") {
       if (mode === "required") return unauthorized("A token is required.", "invalid_request");
     } else {

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { errors, type JWTPayload, jwtVerify, type KeyInput } from "jose";
-import type { Identity } from "../chat/identity.ts";
+import type { VerifiedUser } from "../chat/identity.ts";
 import { validateNick } from "../chat/nick.ts";
 
 /** Why a token was refused; the reason goes to the client, the token never does. */
@@ -26,7 +26,7 @@ export interface TokenKeys {
   clockToleranceSec: number;
 }
 
-export type VerifyToken = (token: string) => Promise<Identity>;
+export type VerifyToken = (token: string) => Promise<VerifiedUser>;
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -86,7 +86,7 @@ const algorithmOf = (key: KeyObject): string => {
 };
 
 /** The claims Parley reads: `sub`, `name`, `exp`, `rooms` (private rooms granted; `"*"` for all). */
-const identityOf = (payload: JWTPayload): Identity => {
+const identityOf = (payload: JWTPayload): VerifiedUser => {
   const { sub, exp } = payload;
   const claimed = payload.name;
   if (typeof sub !== "string" || sub === "" || sub.length > 256) throw new TokenError("invalid", "sub is not valid.");

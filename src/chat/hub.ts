@@ -10,8 +10,8 @@ export interface Member<C> {
   nick: string;
   readonly mode: Mode;
   readonly rooms: SmallSet<string>;
-  /** Whatever the caller keeps per member (the transport keeps its connection here). */
-  readonly conn: C;
+  /** Whatever the caller keeps per member (the service keeps its session here). */
+  readonly session: C;
   /** The signed-in user this connection belongs to (the token's `sub`); undefined when anonymous. */
   readonly user?: string | undefined;
 }
@@ -55,8 +55,8 @@ export class Hub<C> {
   constructor(private readonly options: HubOptions) {}
 
   /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
-  add(mode: Mode, conn: C): Member<C> {
-    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), conn };
+  add(mode: Mode, session: C): Member<C> {
+    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), session };
     this.byId.set(member.id, member);
     this.byNick.set(nickKey(member.nick), member);
     return member;
@@ -67,7 +67,7 @@ export class Hub<C> {
    * nickname: an anonymous member holding it here is renamed (the name is the user's); another
    * user holding it (two users, one display name) makes this one `name-2`, `name-3`…
    */
-  addUser(mode: Mode, conn: C, user: HubUser): AddedUser<C> {
+  addUser(mode: Mode, session: C, user: HubUser): AddedUser<C> {
     let entry = this.users.get(user.id);
     let bumped: AddedUser<C>["bumped"];
     if (!entry) {
@@ -80,7 +80,14 @@ export class Hub<C> {
       this.users.set(user.id, entry);
       this.byNick.set(nickKey(entry.nick), entry);
     }
-    const member: Member<C> = { id: this.nextId++, nick: entry.nick, mode, rooms: new SmallSet(), conn, user: user.id };
+    const member: Member<C> = {
+      id: this.nextId++,
+      nick: entry.nick,
+      mode,
+      rooms: new SmallSet(),
+      session,
+      user: user.id,
+    };
     this.byId.set(member.id, member);
     entry.members.add(member);
     return bumped ? { member, bumped } : { member };

@@ -2,7 +2,7 @@
  * A signed-in user, as a verified token describes them. The domain never sees the token:
  * only who the user is, what they may enter and until when.
  */
-export interface Identity {
+export interface VerifiedUser {
   /** The application's stable user id (the token's `sub`). */
   readonly id: string;
   /** Display name (the token's `name`): the user's nickname, reserved for them. */
@@ -41,11 +41,11 @@ export class RoomAccess {
     return [...this.privateRooms].sort();
   }
 
-  mayEnter(identity: Identity | undefined, room: string): boolean {
+  mayEnter(identity: VerifiedUser | undefined, room: string): boolean {
     if (!this.privateRooms.has(room)) return true;
     return identity !== undefined && grants(identity, room);
   }
 }
 
-export const grants = (identity: Identity, room: string): boolean =>
+export const grants = (identity: VerifiedUser, room: string): boolean =>
   identity.rooms === "all" || identity.rooms.has(room);

@@ -27,7 +27,7 @@ export interface AdminOptions {
   throttle?: AdminThrottle;
 }
 
-/** What the admin API may do with private rooms (the chat service's accounts do it, on every node). */
+/** What the admin API may do with private rooms (the chat service's user access does it, on every node). */
 export interface RoomPrivacyControl {
   /** Makes `room` private (members it does not admit are put out) or public; resolves with the room's name. */
   setRoomPrivate(room: string, isPrivate: boolean): Promise<string>;

@@ -2,19 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Mode } from "../chat/hub.ts";
 import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
-import type { TransportStats } from "../transport/connection.ts";
-
-/** Why an upgrade was answered with an HTTP error instead of a WebSocket. */
-export const REFUSAL_REASONS = [
-  "bad_request",
-  "origin",
-  "banned",
-  "limit",
-  "shutting_down",
-  "unauthorized",
-  "forbidden",
-] as const;
-export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+import { REFUSAL_REASONS, type RefusalReason } from "../transport/refuse.ts";
+import type { TransportStats } from "../transport/socket-link.ts";
 
 /**
  * Frames refused or not delivered while the connection stayed open: `rate` a frame over the rate

@@ -27,6 +27,33 @@ export const CLOSE = {
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
+/** A close Parley sends: its code and the reason the client reads (at most 123 bytes). */
+export interface Closing {
+  readonly code: number;
+  readonly reason: string;
+}
+
+/** Every close Parley sends, by situation: the reason next to its code, written once. */
+export const CLOSING = {
+  shutdown: { code: CLOSE.goingAway, reason: "server shutting down: reconnect" },
+  replaced: { code: CLOSE.normal, reason: "replaced by your new connection" },
+  sessionFailed: { code: CLOSE.tryAgainLater, reason: "the server could not set up your session: reconnect" },
+  chatUnavailable: { code: CLOSE.tryAgainLater, reason: "the chat is not answering: reconnect shortly" },
+  madePrivate: { code: CLOSE.kicked, reason: "this room is private now" },
+  kicked: { code: CLOSE.kicked, reason: "kicked by an administrator" },
+  banned: { code: CLOSE.banned, reason: "banned by an administrator" },
+  tokenExpired: { code: CLOSE.tokenExpired, reason: "token expired: refresh and reconnect" },
+  heartbeat: { code: CLOSE.heartbeatTimeout, reason: "heartbeat timeout: reconnect and resume" },
+  tooSlow: { code: CLOSE.tooSlow, reason: "too slow: reconnect and resume" },
+  floodAgain: { code: CLOSE.policyViolation, reason: "Excess Flood: rate limit exceeded again and again" },
+} as const satisfies Record<string, Closing>;
+
+/** A Cookbook client over the rate with its hold full: IRC's "Excess Flood". */
+export const excessFlood = (waiting: number): Closing => ({
+  code: CLOSE.policyViolation,
+  reason: `Excess Flood: more than ${waiting} messages waiting`,
+});
+
 /** Close codes after which a client should reconnect (and resume) by itself. */
 export const RECONNECT_CODES: ReadonlySet<number> = new Set([
   1001,

@@ -1,61 +1,34 @@
-import type { Broker, RoomEvent } from "../broker/broker.ts";
-import { type ErrorCode, isParleyError, ParleyError } from "../chat/errors.ts";
-import { Hub, type PresenceEvent } from "../chat/hub.ts";
+import type { RoomEvent } from "../broker/broker.ts";
+import { isParleyError, ParleyError } from "../chat/errors.ts";
+import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import { SmallMap } from "../chat/small-collections.ts";
 import { MemoryPresence } from "../presence/memory.ts";
-import type { Presence } from "../presence/presence.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
-import { encodeEvent, encodeMessage, type ServerEvent } from "../protocol/json.ts";
-import { textError, textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
-import type { AppendResult, HistoryStore } from "../store/history-store.ts";
-import { type Connection, READ_HOLD } from "../transport/connection.ts";
-import { Fanout, type Outlet } from "../transport/fanout.ts";
-import { Accounts, type AccountsOptions } from "./accounts.ts";
-import { bridgeGap, catchUp } from "./catch-up.ts";
-import { CatchingUp } from "./catching-up.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
+import { encodeEvent, encodeMessage } from "../protocol/json.ts";
+import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
+import type { AppendResult } from "../store/history-store.ts";
+import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
+import type { Outlet } from "../transport/fanout.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
-import { answerHistory } from "./history-request.ts";
+import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
+import { LiveBacklogs } from "./history/live-backlogs.ts";
+import { answerHistory, type HistoryHost } from "./history/page-request.ts";
+import { inReadLane } from "./history/read-lane.ts";
 import { Membership } from "./membership.ts";
-import { inReadLane, sendPaged } from "./paced.ts";
+import { ReadPositionRelay } from "./read-positions.ts";
 import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { RoomOrder } from "./room-order.ts";
 import { subscribeOrRefuse } from "./room-subscription.ts";
 import { type RoomWatcher, RoomWatchers } from "./room-watchers.ts";
-import type { RoomSub, Session } from "./session.ts";
+import type { ChatServiceOptions } from "./service-options.ts";
+import { type RoomSub, Session } from "./session.ts";
+import { TypingRelay } from "./typing-relay.ts";
+import { UserAccess } from "./user-access.ts";
 
-export interface ChatServiceOptions {
-  store: HistoryStore;
-  broker: Broker;
-  random: () => number;
-  now: () => number;
-  historyLimit: number;
-  maxHistoryLimit: number;
-  maxRoomsPerMember: number;
-  /** true: the nickname is banned, and taking it is refused. */
-  nickBanned?: (nick: string) => boolean;
-  /** Told how each rename ended: `changed`, `reclaimed`, or the refusal's error code (for metrics). */
-  nickRequested?: (result: string) => void;
-  /** Told of each refusal sent to a client (an `error` event or a text ` .... error:` line), for metrics. */
-  refused?: (code: ErrorCode) => void;
-  /** Told of each `history` request refused because too many were waiting (for metrics). */
-  busy?: () => void;
-  /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
-  resumed?: (complete: boolean) => void;
-  /** Who is where across nodes; this node alone when not given. */
-  presence?: Presence;
-  /** This node's id in the cluster (owners of nicknames are `node:member`). */
-  nodeId?: string;
-  /** How long a gap in a room's seq may stay open before it is read from the store. */
-  gapWaitMs?: number;
-  /** Signed-in users, private rooms, typing, read positions. */
-  accounts: AccountsOptions;
-  /** Told of work that failed with no client request to answer (`what`: a fixed label), to log it. */
-  report?: (what: string, error: unknown) => void;
-}
+export type { ChatServiceOptions } from "./service-options.ts";
 
 /**
  * The running chat: turns what clients say into stored, ordered, fanned-out events.
@@ -63,35 +36,67 @@ export interface ChatServiceOptions {
  */
 export class ChatService {
   readonly hub: Hub<Session>;
-  readonly fanout: Fanout;
-  private readonly sessions = new Map<Connection, Session>();
+  /** Delivers to rooms: the gateway's fan-out. */
+  private readonly delivery: RoomDelivery;
+  private readonly sessions = new Map<ClientLink, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
-  private readonly catchingUp = new CatchingUp();
+  private readonly backlogs = new LiveBacklogs();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
   readonly members: Membership<Session>;
-  /** Signed-in users: tokens, names, private rooms, typing, read positions. */
-  readonly accounts: Accounts;
   /** Event streams of the HTTP API, which hear a room's events without being its members. */
   private readonly watchers = new RoomWatchers();
+  /** Signed-in users: tokens, names, private rooms. */
+  readonly userAccess: UserAccess;
+  private readonly typingRelay: TypingRelay;
+  private readonly reads: ReadPositionRelay;
+  private readonly historyHost: HistoryHost;
+  private readonly catchUpHost: CatchUpHost;
 
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
-    this.fanout = new Fanout((room, visit) => this.visitLive(room, visit));
+    this.delivery = options.delivery;
     this.members = new Membership(
       options.presence ?? new MemoryPresence(),
       options.nodeId ?? "local",
       this.hub,
-      (member) => member.conn.keyHash,
+      (member) => member.session.keyHash,
       (w, p) => this.background(w, p),
     );
-    this.accounts = new Accounts(this, options.accounts);
+    const { broker, store, userAccess } = options;
+    this.typingRelay = new TypingRelay(this, userAccess.typingIntervalMs);
+    const readsHost = {
+      bounds: (room: string) => store.bounds(room),
+      publish: (channel: string, event: RoomEvent) => this.publish(channel, event),
+      sessionsOf: (user: string) => this.sessionsOf(user),
+    };
+    this.reads = new ReadPositionRelay(readsHost, userAccess.users, userAccess.access);
+    const userAccessHost = {
+      ...{ hub: this.hub, members: this.members, broker, random: options.random, now: options.now },
+      report: (what: string, error: unknown) => this.report(what, error),
+      background: (what: string, work: Promise<unknown>) => this.background(what, work),
+      announce: (events: PresenceEvent[]) => this.announce(events),
+      sessionsOf: (user: string) => this.sessionsOf(user),
+      isOpen: (session: Session) => this.isOpen(session),
+      leave: (session: Session, room: string, confirm?: boolean) => this.leave(session, room, confirm),
+    };
+    this.userAccess = new UserAccess(userAccessHost, userAccess, this.reads);
+    this.historyHost = { ...options, isOpen: (session) => this.isOpen(session) };
     this.order = new RoomOrder({
       store: options.store,
       ordered: options.broker.ordered,
       gapWaitMs: options.gapWaitMs ?? 150,
       emit: (message) => this.deliverMessage(message),
     });
+    this.catchUpHost = {
+      ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
+      resumed: options.resumed,
+      snapshot: (room) => this.members.members(room),
+      flush: () => this.delivery.flush(),
+      goLive: (room, sub) => this.backlogs.goLive(room, sub),
+      joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
+      leave: (session, room, confirm) => this.leave(session, room, confirm),
+    };
     options.broker.onEvent((room, event) => this.deliver(room, event));
     options.broker.onResync(() => this.order.resync());
     this.members.wire(
@@ -104,52 +109,75 @@ export class ChatService {
     return this.sessions.size;
   }
 
-  open(conn: Connection): Session {
-    const session = { conn, subs: new SmallMap(), inbox: [] } as unknown as Session;
-    session.member = this.accounts.addMember(session);
-    if (conn.info.mode === "json" && !session.identity) {
+  open(link: ClientLink): Session {
+    const session = new Session(link, (s) => this.userAccess.addMember(s), this.options.refused);
+    if (link.info.mode === "json" && !session.identity) {
       session.reconnectKey = newReconnectKey();
       session.keyHash = reconnectKeyHash(session.reconnectKey);
     }
-    this.sessions.set(conn, session);
+    this.sessions.set(link, session);
     this.start(session).catch((error: unknown) => {
-      this.options.report?.("session_start", error);
+      this.report("session_start", error);
       // The client is told, and may come back: nothing of it was half set up for long.
-      if (this.isOpen(session)) conn.close(CLOSE.tryAgainLater, "the server could not set up your session: reconnect");
+      if (this.isOpen(session)) link.close(CLOSING.sessionFailed);
     });
     return session;
   }
 
   /** Runs `work` without waiting for it; a failure is reported (logged), never an unhandled rejection. */
   background(what: string, work: Promise<unknown>): void {
-    work.catch((error: unknown) => this.options.report?.(what, error));
+    work.catch((error: unknown) => this.report(what, error));
+  }
+
+  /** Logs work that failed with no client request to answer (`what`: a fixed label). */
+  report(what: string, error: unknown): void {
+    this.options.report?.(what, error);
+  }
+
+  /** Publishes on the broker without waiting; a failure is reported under `what`. */
+  publish(channel: string, event: RoomEvent, what = "publish"): void {
+    this.background(what, this.options.broker.publish(channel, event));
+  }
+
+  /** Subscribes this node to a room's events on the broker. */
+  subscribe(room: string): Promise<void> {
+    return this.options.broker.subscribe(room);
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  /** The room's members on this node. */
+  membersOf(room: string): ReadonlySet<Member<Session>> {
+    return this.hub.membersOf(room);
   }
 
   /** Queues `work` while the session's frames are held (see held-frames.ts); true when it was queued. */
   defer(session: Session, work: () => void): boolean {
     const outcome = deferFrame(session, work);
     // Paced, not refused: past the bound the socket is not read until the frames are released.
-    if (outcome === "full") session.conn.holdReading(READ_HOLD.service);
+    if (outcome === "full") session.link.holdReading(READ_HOLD.service);
     return outcome !== "run now";
   }
 
   /** Runs the held frames; reading resumes unless one of them held the session again with a full inbox. */
   private release(session: Session): void {
-    releaseFrames(session, this.sessions.has(session.conn));
-    if (!heldFull(session)) session.conn.releaseReading(READ_HOLD.service);
+    releaseFrames(session, this.sessions.has(session.link));
+    if (!heldFull(session)) session.link.releaseReading(READ_HOLD.service);
   }
 
   /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
   private async start(session: Session): Promise<void> {
-    const { conn } = session;
-    await this.accounts.claimName(session);
-    if (conn.info.mode === "json" && this.sessions.has(conn)) await this.accounts.welcome(session);
-    if (!this.sessions.has(conn)) {
+    const { link } = session;
+    await this.userAccess.claimName(session);
+    if (link.info.mode === "json" && this.isOpen(session)) await this.userAccess.welcome(session);
+    if (!this.isOpen(session)) {
       this.background("presence_gone", this.members.gone(session.member, []));
       return;
     }
-    const joined = conn.info.autoJoin
-      ? this.join(session, conn.info.room, conn.info.since, undefined)
+    const joined = link.info.autoJoin
+      ? this.join(session, link.info.room, link.info.since, undefined)
       : Promise.resolve();
     this.release(session);
     await joined;
@@ -159,11 +187,11 @@ export class ChatService {
    * The connection is gone (any reason): remove the member first, then announce the leaves. `replaced`:
    * its client took its name to a new connection (reclaim.ts), so the person is still here: no leave.
    */
-  close(conn: Connection, replaced = false): void {
-    const session = this.sessions.get(conn);
+  close(link: ClientLink, replaced = false): void {
+    const session = this.sessions.get(link);
     if (!session) return;
-    this.sessions.delete(conn);
-    for (const [room, sub] of session.subs) this.catchingUp.forget(room, sub);
+    this.sessions.delete(link);
+    for (const [room, sub] of session.subs) this.backlogs.forget(room, sub);
     session.subs.clear();
     const rooms = [...session.member.rooms];
     const leaves = this.hub.remove(session.member);
@@ -171,17 +199,17 @@ export class ChatService {
     if (replaced) this.background("presence_gone", this.members.gone(session.member, rooms));
     else this.members.removed(session.member, leaves);
     for (const room of rooms) this.unsubscribeIfEmpty(room);
-    this.accounts.closed(session);
+    this.userAccess.closed(session);
   }
 
   /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
   closeAll(): void {
-    for (const conn of [...this.sessions.keys()]) this.close(conn);
+    for (const link of [...this.sessions.keys()]) this.close(link);
   }
 
   say(session: Session, room: string, text: string, cid: string | undefined): void {
     if (!session.member.rooms.has(room)) {
-      this.fail(session, new ParleyError("not_in_room", `You are not in ${room}; join it first.`), { cid, room });
+      session.fail(new ParleyError("not_in_room", `You are not in ${room}; join it first.`), { cid, room });
       return;
     }
     const { store, broker, now } = this.options;
@@ -189,11 +217,11 @@ export class ChatService {
       ({ message, duplicate, conflict }) => {
         if (conflict) {
           const reused = `This cid was used in ${room} for another message (seq ${message.seq}); a new message needs a new cid.`;
-          this.fail(session, new ParleyError("cid_conflict", reused), { cid, room });
+          session.fail(new ParleyError("cid_conflict", reused), { cid, room });
           return;
         }
         if (session.member.mode === "json") {
-          this.reply(session, {
+          session.reply({
             type: "ack",
             cid: cid ?? null,
             room,
@@ -207,7 +235,7 @@ export class ChatService {
       },
       () => {
         const error = new ParleyError("store_unavailable", "The message was not saved; send it again.");
-        this.fail(session, error, { cid, room });
+        session.fail(error, { cid, room });
       },
     );
   }
@@ -261,21 +289,21 @@ export class ChatService {
     try {
       const nick = validateNick(requested); // as it will be shown: NFKC
       if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
-      await this.accounts.checkRename(session, nick);
+      await this.userAccess.checkRename(session, nick);
       const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
       if (!reclaimed) await this.members.claimRename(session.member, nick);
-      if (!this.sessions.has(session.conn)) {
+      if (!this.isOpen(session)) {
         this.background("presence_gone", this.members.gone(session.member, [], nick));
         return;
       }
       const events = this.hub.rename(session.member, nick);
       this.options.nickRequested?.(reclaimed ? "reclaimed" : "changed");
-      if (session.member.mode === "json") this.reply(session, { type: "nick", nick: session.member.nick });
+      if (session.member.mode === "json") session.reply({ type: "nick", nick: session.member.nick });
       await this.members.renamed(session.member, from);
       this.announce(events);
     } catch (error) {
       this.options.nickRequested?.(isParleyError(error) ? error.code : "internal");
-      this.fail(session, error, {});
+      session.fail(error, {});
     } finally {
       this.release(session);
     }
@@ -286,77 +314,19 @@ export class ChatService {
     const sub: RoomSub = { live: false, backlog: [] };
     try {
       room = validateRoomName(rawRoom);
-      this.accounts.checkEnter(session, room);
+      this.userAccess.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
       session.subs.set(room, sub);
-      this.catchingUp.track(room, sub);
+      this.backlogs.track(room, sub);
       const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
       if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
     } catch (error) {
-      this.fail(session, error, { room: rawRoom });
+      session.fail(error, { room: rawRoom });
       return;
     }
     if (!(await subscribeOrRefuse(this, session, room))) return;
-    if (session.member.mode === "text") {
-      // No history is pushed at a Cookbook client; only what arrived while subscribing.
-      try {
-        await this.order.ensureStarted(room);
-      } catch {
-        // the store is away: live messages of this room reach this node once it is back
-      }
-      if (session.subs.get(room) !== sub) return;
-      this.fanout.flush();
-      for (const message of sub.backlog) session.conn.send(textMessage(message.nick, message.text));
-      this.catchingUp.goLive(room, sub);
-      return;
-    }
-    await inReadLane(session, () => this.catchUpOn(session, room, sub, since, limit));
-  }
-
-  /** A JSON member's catch-up on a room it joined: history (paced), then the live stream. */
-  private async catchUpOn(
-    session: Session,
-    room: string,
-    sub: RoomSub,
-    since: number | undefined,
-    limit: number | undefined,
-  ): Promise<void> {
-    if (session.subs.get(room) !== sub) return; // left or closed while waiting its turn
-    const pageLimit = Math.min(Math.max(limit ?? this.options.historyLimit, 0), this.options.maxHistoryLimit);
-    const { store } = this.options;
-    try {
-      const result = await catchUp(store, room, since, pageLimit, (range) =>
-        sendPaged(session.conn, store, room, range, () => session.subs.get(room) === sub),
-      );
-      if (session.subs.get(room) !== sub) return; // left or closed meanwhile
-      // Messages up to lastSeq may still be on their way from other nodes: wait until this node
-      // has handed them on, so none reaches this member twice or after a later one.
-      await this.order.settle(room, result.lastSeq);
-      const bridged = await bridgeGap(this.options.store, this.order.position(room), room, sub, result.lastSeq);
-      if (bridged.length > 0 && session.subs.get(room) === sub) {
-        this.reply(session, { type: "history", room, messages: bridged });
-      }
-      let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
-      const members = await this.members.members(room);
-      if (session.subs.get(room) !== sub) return;
-      if (result.resume) this.options.resumed?.(result.resume.complete);
-      this.fanout.flush(); // what is already batched for the room goes out before this member joins the stream
-      if (result.resume) result.resume.missed += bridged.length;
-      this.reply(session, { type: "presence", room, action: "snapshot", members });
-      const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
-      this.reply(session, this.accounts.reads.joined(session, joined, result.first));
-      for (const message of sub.backlog) {
-        if (message.seq > lastSeq) {
-          session.conn.send(encodeMessage(message));
-          lastSeq = message.seq;
-        }
-      }
-      this.catchingUp.goLive(room, sub);
-    } catch {
-      if (session.subs.get(room) !== sub) return;
-      this.fail(session, new ParleyError("store_unavailable", `History of ${room} could not be read.`), { room });
-      this.leave(session, room, false);
-    }
+    if (session.member.mode === "text") await catchUpText(this.catchUpHost, session, room, sub);
+    else await inReadLane(session, () => catchUpJson(this.catchUpHost, session, room, sub, since, limit));
   }
 
   leave(session: Session, room: string, confirm = true): void {
@@ -364,67 +334,63 @@ export class ChatService {
       const event = this.hub.leave(session.member, room);
       const sub = session.subs.get(room);
       session.subs.delete(room);
-      if (sub) this.catchingUp.forget(room, sub);
-      if (confirm) this.reply(session, { type: "left", room });
+      if (sub) this.backlogs.forget(room, sub);
+      if (confirm) session.reply({ type: "left", room });
       this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
-      this.fail(session, error, { room });
+      session.fail(error, { room });
     }
   }
 
   async who(session: Session, room: string): Promise<void> {
-    if (!this.accounts.mayWatch(session, room)) return;
+    if (!this.userAccess.mayWatch(session, room)) return;
     const members = await this.members.members(room);
-    if (session.member.mode === "text") session.conn.send(textWho(room, members));
-    else this.reply(session, { type: "presence", room, action: "snapshot", members });
+    if (session.member.mode === "text") session.link.send(textWho(room, members));
+    else session.reply({ type: "presence", room, action: "snapshot", members });
   }
 
-  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history-request.ts). */
+  /** A `history` request: one page before `before`, paced, after the session's earlier reads (history/page-request.ts). */
   history(session: Session, room: string, before: number, limit: number | undefined): Promise<void> {
-    return answerHistory(this, session, room, before, limit);
+    return answerHistory(this.historyHost, session, room, before, limit);
   }
 
-  /** Sends `error` to a JSON client, or a ` .... error:` line to a text client. */
-  fail(session: Session, error: unknown, context: { cid?: string | undefined; room?: string }): void {
-    const parley = isParleyError(error) ? error : new ParleyError("internal", "Something went wrong.");
-    this.options.refused?.(parley.code);
-    if (session.member.mode === "text") {
-      session.conn.send(textError(parley.message));
-      return;
-    }
-    const event: ServerEvent = { type: "error", code: parley.code, message: parley.message };
-    if (context.cid !== undefined) event.cid = context.cid;
-    if (context.room !== undefined) event.room = context.room;
-    this.reply(session, event);
+  /** `typing`: relayed to the room's other JSON members (typing-relay.ts). */
+  typing(session: Session, room: string): void {
+    this.typingRelay.typing(session, room);
   }
 
-  sessionOf(conn: Connection): Session | undefined {
-    return this.sessions.get(conn);
+  /** `read`: the signed-in user's read position moves (read-positions.ts). */
+  markRead(session: Session, room: string, seq: number): Promise<void> {
+    return this.reads.read(session, room, seq);
+  }
+
+  /** `auth`: a fresh token extends the connection (user-access.ts). */
+  refresh(session: Session, token: string): Promise<void> {
+    return this.userAccess.refresh(session, token);
+  }
+
+  sessionOf(link: ClientLink): Session | undefined {
+    return this.sessions.get(link);
   }
 
   /** A signed-in user's connections on this node. */
   sessionsOf(user: string): Session[] {
-    return [...this.hub.connectionsOf(user)].map((member) => member.conn);
+    return [...this.hub.connectionsOf(user)].map((member) => member.session);
   }
 
   isOpen(session: Session): boolean {
-    return this.sessions.has(session.conn);
-  }
-
-  reply(session: Session, event: ServerEvent): void {
-    session.conn.send(encodeEvent(event));
+    return this.sessions.has(session.link);
   }
 
   announce(events: PresenceEvent[]): void {
     for (const presence of events) {
-      this.background("publish", this.options.broker.publish(presence.room, { type: "presence", presence }));
+      this.publish(presence.room, { type: "presence", presence });
     }
   }
 
   /** Everything the broker brings for a room, from this node or another. */
   private deliver(room: string, event: RoomEvent): void {
-    if (this.accounts.deliver(room, event)) return;
     this.watchers.notify(room, event);
     if (event.type === "message") {
       // late events of a room nobody here is in any more would start its order again
@@ -432,30 +398,33 @@ export class ChatService {
     } else if (event.type === "presence") {
       const p = event.presence;
       const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
-      this.fanout.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
+      this.delivery.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
     } else if (event.type === "reclaimed") {
       const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
       if (old) replaceConnection(this, old);
     } else if (event.type === "delete") {
       const seq = event.seq;
-      this.fanout.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
-    }
+      this.delivery.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
+    } else if (event.type === "typing") this.typingRelay.deliver(room, event.nick);
+    else if (event.type === "read") this.reads.moved(event);
+    else if (event.type === "access") this.userAccess.applyPrivacy(event.room, event.private);
   }
 
   private deliverMessage(message: ChatMessage): void {
-    this.catchingUp.keep(message);
+    this.backlogs.keep(message);
     // Encoded at flush, and only for modes someone in the room speaks.
-    this.fanout.toRoom(
+    this.delivery.toRoom(
       message.room,
       () => textMessage(message.nick, message.text),
       () => encodeMessage(message),
     );
   }
 
-  private visitLive(room: string, visit: (outlet: Outlet, mode: "text" | "json") => void): void {
+  /** Every link that should get the room's live stream now (the gateway's fan-out asks). */
+  recipients(room: string, visit: (outlet: Outlet, mode: "text" | "json") => void): void {
     for (const member of this.hub.membersOf(room)) {
-      const session = member.conn;
-      if (session.subs.get(room)?.live) visit(session.conn, member.mode);
+      const session = member.session;
+      if (session.subs.get(room)?.live) visit(session.link, member.mode);
     }
   }
 

@@ -16,10 +16,10 @@ export const handleFrame = (service: ChatService, session: Session, data: string
     frame = decodeClientFrame(data);
   } catch (error) {
     // With the cid it carried (even ""), so the sender can tell which of its sends was refused.
-    service.fail(session, error, { cid: cidOf(data) });
+    session.fail(error, { cid: cidOf(data) });
     return;
   }
-  const home = session.conn.info.room;
+  const home = session.link.info.room;
   switch (frame.type) {
     case "send":
       service.say(session, frame.room ?? home, frame.text, frame.cid);
@@ -40,20 +40,20 @@ export const handleFrame = (service: ChatService, session: Session, data: string
       service.background("history", service.history(session, frame.room, frame.before, frame.limit));
       return;
     case "auth":
-      service.background("refresh", service.accounts.refresh(session, frame.token));
+      service.background("refresh", service.refresh(session, frame.token));
       return;
     case "typing":
-      service.accounts.typing.typing(session, frame.room ?? home);
+      service.typing(session, frame.room ?? home);
       return;
     case "read":
-      service.background("read", service.accounts.reads.read(session, frame.room, frame.seq));
+      service.background("read", service.markRead(session, frame.room, frame.seq));
       return;
   }
 };
 
 const handleTextLine = (service: ChatService, session: Session, line: string): void => {
   const command = parseTextLine(line);
-  const room = session.conn.info.room;
+  const room = session.link.info.room;
   if (command.kind === "say") service.say(session, room, command.text, undefined);
   else if (command.kind === "nick") service.background("rename", service.rename(session, command.nick));
   else service.background("who", service.who(session, room));
@@ -65,12 +65,12 @@ export const binaryRefused = new ParleyError("binary_unsupported", "Binary frame
  * A frame over the rate with the connection's hold full: not handled, answered with
  * `rate_limited` (and its `cid`, if it had one). Text clients are closed instead (socket-events.ts).
  */
-export const rateLimited = (service: ChatService, session: Session, data: string | undefined): void => {
+export const rateLimited = (session: Session, data: string | undefined): void => {
   const error = new ParleyError(
     "rate_limited",
     "Too many of your messages are already waiting for the rate limit; this one was not handled. Send it again, slower.",
   );
-  service.fail(session, error, { cid: session.member.mode === "json" ? cidOf(data) : undefined });
+  session.fail(error, { cid: session.member.mode === "json" ? cidOf(data) : undefined });
 };
 
 const cidOf = (data: string | undefined): string | undefined => {

@@ -5,9 +5,9 @@ import type { Hub } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { nickKey, validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import type { HistoryStore } from "../store/history-store.ts";
-import type { Connection } from "../transport/connection.ts";
+import type { ClientLink } from "../transport/client-link.ts";
 import type { Session } from "./session.ts";
 
 export type BanKind = "nick" | "ip";
@@ -76,7 +76,7 @@ export interface MemberView {
 export interface ModerationOptions {
   hub: Hub<Session>;
   /** Every open connection on this node (for address bans). */
-  connections: () => Iterable<Connection>;
+  connections: () => Iterable<ClientLink>;
   store: HistoryStore;
   broker: Broker;
   bans: Bans;
@@ -106,7 +106,7 @@ export class Moderation {
       .map((member) => ({
         nick: member.nick,
         mode: member.mode,
-        ip: normalizeIp(member.conn.conn.info.ip),
+        ip: normalizeIp(member.session.link.info.ip),
         rooms: [...member.rooms],
       }))
       .sort((a, b) => a.nick.localeCompare(b.nick));
@@ -115,20 +115,20 @@ export class Moderation {
   /** Closes the nick's connections (all of a signed-in user's) with 4003 ("do not reconnect"); false when nobody holds it. */
   kick(nick: string): boolean {
     const members = this.options.hub.findAll(nick);
-    for (const member of members) member.conn.conn.close(CLOSE.kicked, "kicked by an administrator");
+    for (const member of members) member.session.link.close(CLOSING.kicked);
     return members.length > 0;
   }
 
   /** Bans for `minutes` and closes whoever it covers with 4004; returns the ban and how many were closed. */
   ban(kind: BanKind, value: string, minutes: number): { ban: Ban; closed: number } {
     const ban = this.options.bans.add(kind, value, minutes);
-    const targets: Connection[] = [];
+    const targets: ClientLink[] = [];
     if (kind === "nick") {
-      for (const member of this.options.hub.findAll(value)) targets.push(member.conn.conn);
+      for (const member of this.options.hub.findAll(value)) targets.push(member.session.link);
     } else {
       for (const conn of this.options.connections()) if (normalizeIp(conn.info.ip) === ban.value) targets.push(conn);
     }
-    for (const conn of targets) conn.close(CLOSE.banned, "banned by an administrator");
+    for (const conn of targets) conn.close(CLOSING.banned);
     return { ban, closed: targets.length };
   }
 

@@ -1,14 +1,24 @@
+import type { RoomEvent } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
 import type { RoomAccess } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import type { ServerEvent } from "../protocol/json.ts";
 import type { RoomBounds } from "../store/history-store.ts";
 import type { ReadPositions } from "../store/user-store.ts";
-import type { ChatService } from "./chat-service.ts";
 import type { Session } from "./session.ts";
 import { forbidden, unreadCount, userChannel } from "./users.ts";
 
 type JoinedEvent = Extract<ServerEvent, { type: "joined" }>;
+
+/** What the read-position relay uses of the service. */
+export interface ReadsHost {
+  /** The room's first and last seq in the history store. */
+  bounds(room: string): Promise<RoomBounds>;
+  /** Publishes on the broker without waiting; a failure is reported. */
+  publish(channel: string, event: RoomEvent): void;
+  /** A signed-in user's sessions on this node. */
+  sessionsOf(user: string): Session[];
+}
 
 /**
  * Where each signed-in user stands in each room: `read` moves it (durably, in the history's
@@ -17,7 +27,7 @@ type JoinedEvent = Extract<ServerEvent, { type: "joined" }>;
  */
 export class ReadPositionRelay {
   constructor(
-    private readonly service: ChatService,
+    private readonly host: ReadsHost,
     private readonly positions: ReadPositions,
     private readonly access: RoomAccess,
   ) {}
@@ -32,7 +42,7 @@ export class ReadPositionRelay {
       const unread: Record<string, number> = {};
       for (const [room, position] of positions) {
         if (this.access.mayEnter(identity, room)) {
-          unread[room] = unreadCount(await this.service.options.store.bounds(room), position);
+          unread[room] = unreadCount(await this.host.bounds(room), position);
         }
       }
       return unread;
@@ -54,38 +64,37 @@ export class ReadPositionRelay {
     const identity = session.identity;
     if (!identity) {
       const error = new ParleyError("unauthorized", "Read positions are kept for signed-in users.");
-      this.service.fail(session, error, { room: rawRoom });
+      session.fail(error, { room: rawRoom });
       return;
     }
-    const { store, broker } = this.service.options;
     try {
       const room = validateRoomName(rawRoom);
       if (!this.access.mayEnter(identity, room)) throw forbidden(room);
       let bounds: RoomBounds;
       let position: number;
       try {
-        bounds = await store.bounds(room);
+        bounds = await this.host.bounds(room);
         position = await this.positions.markRead(identity.id, room, Math.min(seq, bounds.last));
       } catch {
         throw new ParleyError("store_unavailable", "The read position could not be saved; send it again.");
       }
       const unread = unreadCount(bounds, position);
       const event = { type: "read", user: identity.id, room, seq: position, unread } as const;
-      this.service.background("publish", broker.publish(userChannel(identity.id), event));
+      this.host.publish(userChannel(identity.id), event);
     } catch (error) {
-      this.service.fail(session, error, { room: rawRoom });
+      session.fail(error, { room: rawRoom });
     }
   }
 
   /** A read position moved (on any node): every connection of the user here hears it. */
   moved(event: { user: string; room: string; seq: number; unread: number }): void {
-    for (const session of this.service.sessionsOf(event.user)) {
+    for (const session of this.host.sessionsOf(event.user)) {
       const reads = session.reads ?? new Map<string, number>();
       session.reads = reads;
       reads.set(event.room, Math.max(reads.get(event.room) ?? 0, event.seq));
       // A connection whose own token does not grant a private room hears nothing of it.
       if (session.member.mode !== "json" || !this.access.mayEnter(session.identity, event.room)) continue;
-      this.service.reply(session, { type: "read", room: event.room, seq: event.seq, unread: event.unread });
+      session.reply({ type: "read", room: event.room, seq: event.seq, unread: event.unread });
     }
   }
 }

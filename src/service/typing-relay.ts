@@ -1,9 +1,19 @@
+import type { RoomEvent } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
+import type { Member } from "../chat/hub.ts";
 import { TypingThrottle } from "../chat/typing.ts";
 import { encodeEvent } from "../protocol/json.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
-import type { ChatService } from "./chat-service.ts";
 import type { Session } from "./session.ts";
+
+/** What the typing relay uses of the service. */
+export interface TypingHost {
+  now(): number;
+  /** Publishes on the broker without waiting; a failure is reported. */
+  publish(channel: string, event: RoomEvent): void;
+  /** The room's members on this node. */
+  membersOf(room: string): Iterable<Member<Session>>;
+}
 
 /**
  * `{"type":"typing","room"}`: relayed to the room's other JSON members on every node, at most once
@@ -13,7 +23,7 @@ export class TypingRelay {
   private readonly throttle: TypingThrottle;
 
   constructor(
-    private readonly service: ChatService,
+    private readonly host: TypingHost,
     intervalMs: number,
   ) {
     this.throttle = new TypingThrottle(intervalMs);
@@ -21,25 +31,22 @@ export class TypingRelay {
 
   typing(session: Session, room: string): void {
     if (!session.member.rooms.has(room)) {
-      this.service.fail(session, new ParleyError("not_in_room", `You are not in ${room}.`), { room });
+      session.fail(new ParleyError("not_in_room", `You are not in ${room}.`), { room });
       return;
     }
     // A signed-in user's tabs are one person: one throttle for all of them.
     const who = session.member.user ?? `#${session.member.id}`;
-    if (!this.throttle.allow(who, room, this.service.options.now())) return;
-    this.service.background(
-      "publish",
-      this.service.options.broker.publish(room, { type: "typing", room, nick: session.member.nick }),
-    );
+    if (!this.throttle.allow(who, room, this.host.now())) return;
+    this.host.publish(room, { type: "typing", room, nick: session.member.nick });
   }
 
   /** A typing notice for the room (from any node): to its live JSON members but the typist. */
   deliver(room: string, nick: string): void {
     let frame: Buffer | undefined;
-    for (const member of this.service.hub.membersOf(room)) {
-      if (member.mode !== "json" || member.nick === nick || !member.conn.subs.get(room)?.live) continue;
+    for (const member of this.host.membersOf(room)) {
+      if (member.mode !== "json" || member.nick === nick || !member.session.subs.get(room)?.live) continue;
       frame ??= textFrame(encodeEvent({ type: "typing", room, nick }));
-      member.conn.conn.enqueue(frame, true);
+      member.session.link.enqueue(frame, true);
     }
   }
 }

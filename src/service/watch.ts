@@ -1,7 +1,7 @@
 import type { Mode } from "../chat/hub.ts";
 import type { Logger } from "../log.ts";
 import { type CloseReason, closeReason } from "../protocol/close-codes.ts";
-import type { Connection } from "../transport/connection.ts";
+import type { SocketLink } from "../transport/socket-link.ts";
 
 export interface ConnectionCounter {
   connectionOpened(mode: Mode): void;
@@ -14,14 +14,14 @@ export interface ConnectionCounter {
  */
 export class ConnectionWatch {
   private nextId = 1;
-  private readonly seen = new WeakMap<Connection, { id: number; openedAt: number }>();
+  private readonly seen = new WeakMap<SocketLink, { id: number; openedAt: number }>();
 
   constructor(
     private readonly counter: ConnectionCounter,
     private readonly log: Logger,
   ) {}
 
-  opened(conn: Connection): void {
+  opened(conn: SocketLink): void {
     const id = this.nextId++;
     this.seen.set(conn, { id, openedAt: performance.now() });
     this.counter.connectionOpened(conn.info.mode);
@@ -30,7 +30,7 @@ export class ConnectionWatch {
   }
 
   /** `code` is what `ws` reports; when Parley closed the connection, the code it sent is the truth. */
-  closed(conn: Connection, code: number): void {
+  closed(conn: SocketLink, code: number): void {
     const seen = this.seen.get(conn);
     if (!seen) return;
     this.seen.delete(conn);

@@ -1,19 +1,21 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import { isTokenProtocol, offeredProtocols } from "../auth/handshake.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
-import type { Identity } from "../chat/identity.ts";
 import { roomFromPath } from "../chat/room-name.ts";
+import type { Closing } from "../protocol/close-codes.ts";
 import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
+import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
+import type { ConnectionInfo, RoomDelivery } from "./client-link.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import { Connection, type ConnectionInfo, type ConnectionOptions, type TransportStats } from "./connection.ts";
-import type { Fanout } from "./fanout.ts";
+import { Fanout, type Payload, type RoomRecipients } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
-import { refuseUpgrade } from "./refuse.ts";
+import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
 import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
+import { type ConnectionOptions, SocketLink, type TransportStats } from "./socket-link.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
@@ -32,50 +34,43 @@ export interface GatewayOptions {
   authenticate?: ((req: IncomingMessage, info: ConnectionInfo) => Promise<Authentication>) | undefined;
 }
 
-/** What `authenticate` decided: who the client is (undefined: anonymous), or a refusal with its headers. */
-export type Authentication =
-  | { ok: true; identity: Identity | undefined }
-  | { ok: false; refusal: Refusal; headers: Record<string, string> };
-
-/** An upgrade answered with an HTTP status instead of a WebSocket. */
-export interface Refusal {
-  status: number;
-  message: string;
-  /** A bounded label for metrics: bad_request, origin, banned, limit, shutting_down, unauthorized, forbidden. */
-  reason: "bad_request" | "origin" | "banned" | "limit" | "shutting_down" | "unauthorized" | "forbidden";
-}
-
 /** What the gateway reports; like websocket-driver's open / message / close events. */
 export interface GatewayHandlers {
-  open(conn: Connection): void;
-  text(conn: Connection, data: string): void;
-  binary(conn: Connection): void;
+  open(conn: SocketLink): void;
+  text(conn: SocketLink, data: string): void;
+  binary(conn: SocketLink): void;
   /** A frame refused because too many over the rate were already waiting; `data` is its text, if it was text. */
-  rateLimited(conn: Connection, data: string | undefined): void;
+  rateLimited(conn: SocketLink, data: string | undefined): void;
   /** A frame that waited for the rate limit before it was handled (for metrics). */
-  paced?(conn: Connection): void;
-  close(conn: Connection, code: number, reason: string): void;
+  paced?(conn: SocketLink): void;
+  close(conn: SocketLink, code: number, reason: string): void;
   /** Asked before the handshake, once the client is known (address bans answer 403 here). */
   admit?(info: ConnectionInfo): Refusal | undefined;
   /** Told of every upgrade refused before the handshake. */
   refused?(refusal: Refusal): void;
+  /** Who gets a room's live stream right now: the fan-out asks once per room at each flush. */
+  recipients: RoomRecipients;
 }
 
-/** Accepts WebSocket upgrades (on any HTTP server) and turns sockets into Connections. */
-export class Gateway {
+/** Accepts WebSocket upgrades (on any HTTP server), turns sockets into links, and delivers to rooms. */
+export class Gateway implements RoomDelivery {
   private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
   private readonly connOptions: ConnectionOptions;
   private readonly listeners: SocketListeners;
   private accepting = true;
-  readonly connections = new Set<Connection>();
+  /** Set while shutting down: called when the last connection is gone. */
+  private emptied: (() => void) | undefined;
+  readonly connections = new Set<SocketLink>();
+  /** The fan-out writer every link of this gateway queues on. */
+  private readonly fanout: Fanout;
 
   constructor(
     private readonly options: GatewayOptions,
     private readonly handlers: GatewayHandlers,
-    private readonly fanout: Fanout,
   ) {
+    this.fanout = new Fanout((room, visit) => handlers.recipients(room, visit));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
@@ -97,8 +92,17 @@ export class Gateway {
         this.connections.delete(conn);
         this.limits.release(conn.info.ip);
         handlers.close(conn, code, reason);
+        if (this.connections.size === 0) this.emptied?.();
       },
     });
+  }
+
+  toRoom(room: string, text: Payload | null, json: Payload | null, droppable = false): void {
+    this.fanout.toRoom(room, text, json, droppable);
+  }
+
+  flush(): void {
+    this.fanout.flush();
   }
 
   /** The port Parley's page is served on, once known: pages from there are same-site. */
@@ -154,7 +158,7 @@ export class Gateway {
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         accepted = true;
         socket.removeListener("close", admission.release);
-        this.accept(ws, info);
+        this.accept(ws, req.socket, info);
       });
       return accepted;
     };
@@ -182,34 +186,38 @@ export class Gateway {
     refuseUpgrade(socket, refusal.status, refusal.message, headers);
   }
 
-  /** Closes every connection with `code` (1001 on shutdown: clients reconnect elsewhere). */
-  closeAll(code: number, reason: string): void {
-    for (const conn of this.connections) conn.close(code, reason);
+  /** Closes every connection (1001 on shutdown: clients reconnect elsewhere). */
+  closeAll(closing: Closing): void {
+    for (const conn of this.connections) conn.close(closing);
   }
 
   /**
    * Stops accepting, closes every connection with `code`, and resolves when all are gone:
    * those that have not finished the close handshake within `graceMs` are dropped.
    */
-  async shutdown(code: number, reason: string, graceMs: number): Promise<void> {
+  async shutdown(closing: Closing, graceMs: number): Promise<void> {
     this.accepting = false;
     this.heartbeat.stop();
-    this.closeAll(code, reason);
+    this.closeAll(closing);
     if (!(await this.drained(graceMs))) {
       for (const conn of this.connections) conn.ws.terminate();
       await this.drained(1000);
     }
   }
 
+  /** Resolves true once every connection is gone (told by their 'close' events), false after `timeoutMs`. */
   private drained(timeoutMs: number): Promise<boolean> {
+    if (this.connections.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const started = Date.now();
-      const check = () => {
-        if (this.connections.size === 0) resolve(true);
-        else if (Date.now() - started >= timeoutMs) resolve(false);
-        else setTimeout(check, 20);
+      const timer = setTimeout(() => {
+        this.emptied = undefined;
+        resolve(false);
+      }, timeoutMs);
+      this.emptied = () => {
+        clearTimeout(timer);
+        this.emptied = undefined;
+        resolve(true);
       };
-      check();
     });
   }
 
@@ -236,8 +244,16 @@ export class Gateway {
     };
   }
 
-  private accept(ws: WebSocket, info: ConnectionInfo): void {
-    const conn = new Connection(ws, info, this.fanout, this.connOptions, rateLimiterFor(this.options.rate, Date.now()));
+  /** `socket`: the upgrade's TCP socket, which `ws` now frames on; Parley writes its data frames to it. */
+  private accept(ws: WebSocket, socket: Socket, info: ConnectionInfo): void {
+    const conn = new SocketLink(
+      ws,
+      socket,
+      info,
+      this.fanout,
+      this.connOptions,
+      rateLimiterFor(this.options.rate, Date.now()),
+    );
     this.connections.add(conn);
     attach(ws, conn, this.listeners);
     this.handlers.open(conn);

@@ -1,5 +1,30 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import type { VerifiedUser } from "../chat/identity.ts";
+
+/** Why an upgrade was answered with an HTTP error instead of a WebSocket: a bounded label for metrics. */
+export const REFUSAL_REASONS = [
+  "bad_request",
+  "origin",
+  "banned",
+  "limit",
+  "shutting_down",
+  "unauthorized",
+  "forbidden",
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** An upgrade answered with an HTTP status instead of a WebSocket. */
+export interface Refusal {
+  status: number;
+  message: string;
+  reason: RefusalReason;
+}
+
+/** What the handshake's token decided: who the client is (undefined: anonymous), or a refusal with its headers. */
+export type Authentication =
+  | { ok: true; identity: VerifiedUser | undefined }
+  | { ok: false; refusal: Refusal; headers: Record<string, string> };
 
 /** Answers an upgrade request with a plain HTTP error before any WebSocket exists. */
 export const refuseUpgrade = (

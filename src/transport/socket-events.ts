@@ -1,6 +1,7 @@
 import { type RawData, WebSocket } from "ws";
-import { CLOSE } from "../protocol/close-codes.ts";
-import { type Connection, READ_HOLD } from "./connection.ts";
+import { CLOSE, CLOSING, excessFlood } from "../protocol/close-codes.ts";
+import { READ_HOLD } from "./client-link.ts";
+import type { SocketLink } from "./socket-link.ts";
 
 /**
  * `ws`'s WebSocket with a slot for its Parley connection, so the listeners below can be the
@@ -8,20 +9,20 @@ import { type Connection, READ_HOLD } from "./connection.ts";
  * connection: at 10,000 idle connections that is most of what Parley adds to `ws`'s own cost.
  */
 export class ParleySocket extends WebSocket {
-  conn: Connection | undefined = undefined;
+  conn: SocketLink | undefined = undefined;
 }
 
-const connOf = (ws: WebSocket): Connection | undefined => (ws as ParleySocket).conn;
+const connOf = (ws: WebSocket): SocketLink | undefined => (ws as ParleySocket).conn;
 
 /** What the socket listeners report (the gateway's handlers, plus its bookkeeping on close). */
 export interface SocketEvents {
-  text(conn: Connection, data: string): void;
-  binary(conn: Connection): void;
+  text(conn: SocketLink, data: string): void;
+  binary(conn: SocketLink): void;
   /** A frame refused (not handled) because the connection's hold of over-rate frames was full; `data` is its text. */
-  rateLimited(conn: Connection, data: string | undefined): void;
+  rateLimited(conn: SocketLink, data: string | undefined): void;
   /** A frame waited for the rate before it was handled. */
-  paced(conn: Connection): void;
-  close(conn: Connection, code: number, reason: string): void;
+  paced(conn: SocketLink): void;
+  close(conn: SocketLink, code: number, reason: string): void;
 }
 
 export interface SocketListeners {
@@ -32,13 +33,13 @@ export interface SocketListeners {
 
 /** One set of listeners per gateway, shared by all its sockets. */
 export const socketListeners = (events: SocketEvents): SocketListeners => {
-  const handle = (conn: Connection, frame: string | null): void => {
+  const handle = (conn: SocketLink, frame: string | null): void => {
     if (frame === null) events.binary(conn);
     else events.text(conn, frame);
   };
 
   /** Hands held frames on as their tokens come due; reading resumes once none waits. */
-  const release = (conn: Connection): void => {
+  const release = (conn: SocketLink): void => {
     conn.heldTimer = undefined;
     const held = conn.held;
     if (held === null || conn.closed) return;
@@ -61,7 +62,7 @@ export const socketListeners = (events: SocketEvents): SocketListeners => {
    * back on the sender). Only frames already read when reading stopped can join the hold, so
    * it passes its bound only for a client that packs more than that into what one read returns.
    */
-  const hold = (conn: Connection, frame: string | null): void => {
+  const hold = (conn: SocketLink, frame: string | null): void => {
     const held = conn.held ?? [];
     if (held.length < conn.rate.options.hold) {
       held.push(frame);
@@ -75,13 +76,13 @@ export const socketListeners = (events: SocketEvents): SocketListeners => {
     if (conn.info.mode === "text") {
       // The Cookbook protocol cannot refuse one line: the connection goes, as IRC's "Excess Flood".
       dropHeld(conn);
-      conn.close(CLOSE.policyViolation, `Excess Flood: more than ${held.length} messages waiting`);
+      conn.close(excessFlood(held.length));
       return;
     }
     events.rateLimited(conn, frame ?? undefined);
     if (conn.rate.strike(Date.now())) {
       dropHeld(conn);
-      conn.close(CLOSE.policyViolation, "Excess Flood: rate limit exceeded again and again");
+      conn.close(CLOSING.floodAgain);
     }
   };
 
@@ -110,14 +111,14 @@ export const socketListeners = (events: SocketEvents): SocketListeners => {
 };
 
 /** The connection is going: what waited is not handled (a text client was told by its close code). */
-const dropHeld = (conn: Connection): void => {
+const dropHeld = (conn: SocketLink): void => {
   clearTimeout(conn.heldTimer);
   conn.heldTimer = undefined;
   conn.held = null;
 };
 
 /** Hands a socket to its connection and listens to it with the shared listeners. */
-export const attach = (ws: WebSocket, conn: Connection, listeners: SocketListeners): void => {
+export const attach = (ws: WebSocket, conn: SocketLink, listeners: SocketListeners): void => {
   const socket = ws as ParleySocket;
   socket.conn = conn;
   socket.on("message", listeners.message);
@@ -125,9 +126,20 @@ export const attach = (ws: WebSocket, conn: Connection, listeners: SocketListene
   socket.on("error", listeners.error);
 };
 
-/** The close code `ws` sent for a receiver error: it keeps it under its `status-code` symbol. */
+/**
+ * The close code `ws` sends for each receiver error, by the error's documented `code`
+ * (`WS_ERR_*`, ws's errors.md); every other `WS_ERR_*` is a protocol error (1002).
+ */
+const CLOSE_OF_WS_ERROR: Readonly<Record<string, number>> = {
+  WS_ERR_INVALID_UTF8: CLOSE.invalidPayload,
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: CLOSE.tooLarge,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: CLOSE.tooLarge,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: CLOSE.policyViolation,
+};
+
+/** The close code `ws` sent for a receiver error; undefined for an error that is not one (a socket error). */
 const closeCodeOfWsError = (error: Error): number | undefined => {
-  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
-  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key];
-  return typeof code === "number" ? code : undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || !code.startsWith("WS_ERR_")) return undefined;
+  return CLOSE_OF_WS_ERROR[code] ?? CLOSE.protocolError;
 };

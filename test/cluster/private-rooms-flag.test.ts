@@ -46,7 +46,7 @@ describe("cluster: --private-rooms on one node is the rule on all", async () => 
     );
     const joined = await insider.untilJoined("secret");
     assert.ok(joined.history.some((e) => JSON.stringify(e).includes("said while public")));
-    assert.deepEqual(a.service.accounts.options.access.list(), ["secret"]);
+    assert.deepEqual(a.service.userAccess.privateRooms(), ["secret"]);
   });
 
   test("a node started later, without the flag or with another one, follows the stored set and says so", {
@@ -59,13 +59,13 @@ describe("cluster: --private-rooms on one node is the rule on all", async () => 
         { logStream: logs.stream },
       ),
     );
-    assert.deepEqual(c.service.accounts.options.access.list(), ["other", "secret"]);
+    assert.deepEqual(c.service.userAccess.privateRooms(), ["other", "secret"]);
     const warning = logs.lines().find((l) => l.event === "private_rooms");
     assert.ok(warning, "a line about the private rooms at start");
     assert.equal(warning.level, 40, "a warning");
     assert.match(warning.msg, /stored private but not in --private-rooms: secret/);
     // `other`, seeded by C, reached B too.
-    const onB = () => (nodes[0] as RunningParley).service.accounts.options.access.list().join();
+    const onB = () => (nodes[0] as RunningParley).service.userAccess.privateRooms().join();
     await waitUntil(() => onB() === "other,secret", "node B knows both private rooms", 3000);
     const anonymous = track(await connectJson(url(c, "lobby")));
     await anonymous.untilJoined("lobby");

@@ -102,7 +102,7 @@ describe("private rooms: nothing leaks to a non-member", () => {
     const text: TestClient = await connect(`${base}/chat/closing`);
     await granted.untilJoined("closing");
     await json.untilJoined("closing");
-    await parley.service.accounts.setRoomPrivate("closing", true);
+    await parley.service.userAccess.setRoomPrivate("closing", true);
     assert.equal((await json.expect(ofType("error", { room: "closing" }))).code, "forbidden");
     await json.expect(ofType("left", { room: "closing" }));
     assert.equal((await text.closed).code, CLOSE.kicked);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
-import type { Connection } from "../../src/transport/connection.ts";
+import { SocketLink } from "../../src/transport/socket-link.ts";
 import { connectJson, type Event, historyMessages, type JsonClient, ofType } from "../helpers/json.ts";
 import { startTestParley } from "../helpers/parley.ts";
 
@@ -14,8 +14,10 @@ const p99 = (values: number[]): number => {
 };
 
 /** The server-side connection of the member called `nick` (to watch its backlog). */
-const connectionOf = (parley: RunningParley, room: string, nick: string): Connection | undefined =>
-  [...parley.service.hub.membersOf(room)].find((m) => m.nick === nick)?.conn.conn;
+const connectionOf = (parley: RunningParley, room: string, nick: string): SocketLink | undefined => {
+  const link = [...parley.service.hub.membersOf(room)].find((m) => m.nick === nick)?.session.link;
+  return link instanceof SocketLink ? link : undefined;
+};
 
 describe("slow consumers", { timeout: 60_000 }, () => {
   let parley: RunningParley;

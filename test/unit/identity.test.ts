@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type Identity, RoomAccess } from "../../src/chat/identity.ts";
+import { RoomAccess, type VerifiedUser } from "../../src/chat/identity.ts";
 import { TypingThrottle } from "../../src/chat/typing.ts";
 import { unreadCount } from "../../src/service/users.ts";
 
-const identity = (rooms: Identity["rooms"]): Identity => ({ id: "u", name: "U", rooms, expiresAt: 0 });
+const identity = (rooms: VerifiedUser["rooms"]): VerifiedUser => ({ id: "u", name: "U", rooms, expiresAt: 0 });
 
 describe("identity, access, typing throttle, unread", () => {
   test("public rooms are open to all; a private room only to tokens granting it or '*'", () => {

@@ -1,10 +1,10 @@
 import { type ApiKey, type ApiKeyStore, hashApiKey, hasRight, KEY_PREFIX, roomMatches } from "../../api-keys/keys.ts";
 import type { VerifyToken } from "../../auth/tokens.ts";
-import type { Identity, RoomAccess } from "../../chat/identity.ts";
+import type { RoomAccess, VerifiedUser } from "../../chat/identity.ts";
 import { Problem } from "./problem.ts";
 
 /** Who calls: an API key, or a signed-in user (a token, for reading only). */
-export type Caller = { kind: "key"; key: ApiKey; hash: string } | { kind: "user"; identity: Identity };
+export type Caller = { kind: "key"; key: ApiKey; hash: string } | { kind: "user"; identity: VerifiedUser };
 
 export interface CallerOptions {
   keys: ApiKeyStore;

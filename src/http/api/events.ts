@@ -75,7 +75,7 @@ export class EventStreams {
     const { access, keys } = this.options;
     if (caller.kind === "user") {
       // The same grace as a WebSocket connection gets past `exp` (the verifier's clock tolerance).
-      const until = caller.identity.expiresAt + this.options.service.accounts.options.clockToleranceMs;
+      const until = caller.identity.expiresAt + this.options.service.userAccess.options.clockToleranceMs;
       return until > Date.now() && mayRead(access, caller, room);
     }
     const key = await keys.byHash(caller.hash);

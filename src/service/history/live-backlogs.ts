@@ -1,8 +1,8 @@
-import type { ChatMessage } from "../chat/message.ts";
-import type { RoomSub } from "./session.ts";
+import type { ChatMessage } from "../../chat/message.ts";
+import type { RoomSub } from "../session.ts";
 
 /** Per room, the subs still catching up on history: live messages are kept aside for them. */
-export class CatchingUp {
+export class LiveBacklogs {
   private readonly rooms = new Map<string, Set<RoomSub>>();
 
   track(room: string, sub: RoomSub): void {

@@ -1,19 +1,18 @@
 import type { VerifyToken } from "../auth/tokens.ts";
-import type { RoomEvent } from "../broker/broker.ts";
+import type { Broker } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
-import type { AddedUser, Member } from "../chat/hub.ts";
-import type { Identity, RoomAccess } from "../chat/identity.ts";
+import type { AddedUser, Hub, Member, PresenceEvent } from "../chat/hub.ts";
+import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING } from "../protocol/close-codes.ts";
 import { type ServerEvent, SUBPROTOCOL_JSON } from "../protocol/json.ts";
 import type { UserStore } from "../store/user-store.ts";
-import type { ChatService } from "./chat-service.ts";
-import { ReadPositionRelay } from "./read-positions.ts";
+import type { Membership } from "./membership.ts";
+import type { ReadPositionRelay } from "./read-positions.ts";
 import type { Session } from "./session.ts";
-import { TypingRelay } from "./typing-relay.ts";
 import { ACCESS_CHANNEL, forbidden, userChannel } from "./users.ts";
 
-export interface AccountsOptions {
+export interface UserAccessOptions {
   /** Read positions, reserved names and room privacy of signed-in users. */
   users: UserStore;
   /** Which rooms are private (this node's copy; `~access` events keep every node's the same). */
@@ -24,6 +23,22 @@ export interface AccountsOptions {
   clockToleranceMs: number;
   /** At most one relayed typing notice per person and room per this many milliseconds. */
   typingIntervalMs: number;
+}
+
+/** What user access uses of the service. */
+export interface UserAccessHost {
+  readonly hub: Pick<Hub<Session>, "add" | "addUser" | "membersOf">;
+  readonly members: Pick<Membership<Session>, "bumped" | "claimFirstNick">;
+  readonly broker: Pick<Broker, "subscribe" | "unsubscribe" | "publish">;
+  random(): number;
+  now(): number;
+  /** Logs work that failed with no client request to answer. */
+  report(what: string, error: unknown): void;
+  background(what: string, work: Promise<unknown>): void;
+  announce(events: PresenceEvent[]): void;
+  sessionsOf(user: string): Session[];
+  isOpen(session: Session): boolean;
+  leave(session: Session, room: string, confirm?: boolean): void;
 }
 
 /** How long a signed-in connection's welcome waits for the user store to reserve its name. */
@@ -37,51 +52,46 @@ const unauthorized = (message: string) => new ParleyError("unauthorized", messag
 /**
  * What the chat does for signed-in users and private rooms beyond the hub: who a connection is,
  * its reserved name, token expiry and refresh on the open connection, who may enter or watch a
- * room, and the typing and read-position relays.
+ * room. Unread counts for the welcome come from the read-position relay.
  */
-export class Accounts {
-  readonly typing: TypingRelay;
-  readonly reads: ReadPositionRelay;
+export class UserAccess {
   /** Anonymous members renamed because a signed-in user arrived with their name, until settled. */
   private readonly bumps = new WeakMap<Session, NonNullable<AddedUser<Session>["bumped"]>>();
 
   constructor(
-    private readonly service: ChatService,
-    readonly options: AccountsOptions,
-  ) {
-    this.typing = new TypingRelay(service, options.typingIntervalMs);
-    this.reads = new ReadPositionRelay(service, options.users, options.access);
-  }
+    private readonly host: UserAccessHost,
+    readonly options: UserAccessOptions,
+    private readonly reads: ReadPositionRelay,
+  ) {}
 
   /** A new connection's member: anonymous (`user-N`), or one more connection of a signed-in user. */
   addMember(session: Session): Member<Session> {
-    const { mode, identity } = session.conn.info;
-    if (!identity) return this.service.hub.add(mode, session);
+    const { mode, identity } = session.link.info;
+    if (!identity) return this.host.hub.add(mode, session);
     session.identity = identity;
-    const added = this.service.hub.addUser(mode, session, { id: identity.id, name: identity.name });
+    const added = this.host.hub.addUser(mode, session, { id: identity.id, name: identity.name });
     if (added.bumped) this.bumps.set(session, added.bumped);
     return added.member;
   }
 
   /** Before the welcome: the nickname is settled across the cluster; a signed-in user's name is reserved. */
   async claimName(session: Session): Promise<void> {
-    const { members, options } = this.service;
+    const { members, broker } = this.host;
     const bumped = this.bumps.get(session);
     if (bumped) {
       this.bumps.delete(session);
       await members.bumped(bumped.member, bumped.from);
-      if (bumped.member.mode === "json")
-        this.service.reply(bumped.member.conn, { type: "nick", nick: bumped.member.nick });
-      this.service.announce(bumped.events);
+      if (bumped.member.mode === "json") bumped.member.session.reply({ type: "nick", nick: bumped.member.nick });
+      this.host.announce(bumped.events);
     }
     const identity = session.identity;
-    await members.claimFirstNick(session.member, options.random, (nick) => this.reserve(identity, nick));
+    await members.claimFirstNick(session.member, this.host.random, (nick) => this.reserve(identity, nick));
     if (!identity) return;
     this.armExpiry(session);
-    if (this.service.sessionsOf(identity.id).length === 1) {
+    if (this.host.sessionsOf(identity.id).length === 1) {
       // Without it this node misses the user's read positions from other nodes; the connection itself is fine.
-      await options.broker.subscribe(userChannel(identity.id)).catch((error: unknown) => {
-        options.report?.("subscribe", error);
+      await broker.subscribe(userChannel(identity.id)).catch((error: unknown) => {
+        this.host.report("subscribe", error);
       });
     }
   }
@@ -90,7 +100,7 @@ export class Accounts {
    * true when `nick` is (now) reserved for the signed-in user: a name belongs to the first user
    * (`sub`) who had it, even while they are away; another user with the same name gets `name-2`.
    */
-  private async reserve(identity: Identity | undefined, nick: string): Promise<boolean> {
+  private async reserve(identity: VerifiedUser | undefined, nick: string): Promise<boolean> {
     if (!identity) return true;
     let timer: NodeJS.Timeout | undefined;
     // The store is away or slow: who is connected (the presence) decides alone; reserved on the next connection.
@@ -108,12 +118,12 @@ export class Accounts {
 
   /** The first frame: nick and room, and for a signed-in user who they are and what is unread. */
   async welcome(session: Session): Promise<void> {
-    const { conn, member, identity } = session;
+    const { link, member, identity } = session;
     const event: ServerEvent = {
       type: "welcome",
       protocol: SUBPROTOCOL_JSON,
       nick: member.nick,
-      rooms: conn.info.autoJoin ? [conn.info.room] : [],
+      rooms: link.info.autoJoin ? [link.info.room] : [],
     };
     if (session.reconnectKey !== undefined) event.reconnectKey = session.reconnectKey;
     if (identity) {
@@ -121,15 +131,15 @@ export class Accounts {
       const unread = await this.reads.unreadByRoom(session);
       if (unread) event.unread = unread;
     }
-    this.service.reply(session, event);
+    session.reply(event);
   }
 
   /** The connection is gone. */
   closed(session: Session): void {
     clearTimeout(session.expiry);
     const user = session.member.user;
-    if (user !== undefined && this.service.sessionsOf(user).length === 0) {
-      this.service.background("unsubscribe", this.service.options.broker.unsubscribe(userChannel(user)));
+    if (user !== undefined && this.host.sessionsOf(user).length === 0) {
+      this.host.background("unsubscribe", this.host.broker.unsubscribe(userChannel(user)));
     }
   }
 
@@ -156,7 +166,7 @@ export class Accounts {
   /** `who` of a private room the token does not grant: `forbidden`, and false. */
   mayWatch(session: Session, room: string): boolean {
     if (this.options.access.mayEnter(session.identity, room)) return true;
-    this.service.fail(session, forbidden(room), { room });
+    session.fail(forbidden(room), { room });
     return false;
   }
 
@@ -165,25 +175,25 @@ export class Accounts {
     const current = session.identity;
     const verify = this.options.verifyToken;
     if (!current || !verify) {
-      this.service.fail(session, unauthorized("This connection is anonymous; connect with a token to sign in."), {});
+      session.fail(unauthorized("This connection is anonymous; connect with a token to sign in."), {});
       return;
     }
-    let next: Identity;
+    let next: VerifiedUser;
     try {
       next = await verify(token);
     } catch (error) {
-      this.service.fail(session, unauthorized((error as Error).message), {});
+      session.fail(unauthorized((error as Error).message), {});
       return;
     }
     if (next.id !== current.id) {
-      this.service.fail(session, unauthorized("The token is for another user."), {});
+      session.fail(unauthorized("The token is for another user."), {});
       return;
     }
-    if (!this.service.isOpen(session)) return;
+    if (!this.host.isOpen(session)) return;
     // The nickname stays for the connection's life; a new name shows on the next connection.
     session.identity = next;
     this.armExpiry(session);
-    this.service.reply(session, { type: "auth", exp: Math.floor(next.expiresAt / 1000) });
+    session.reply({ type: "auth", exp: Math.floor(next.expiresAt / 1000) });
     for (const room of [...session.member.rooms]) this.evictIfDenied(session, room);
   }
 
@@ -197,23 +207,19 @@ export class Accounts {
       throw new ParleyError("bad_request", "Private rooms need signed tokens: start Parley with an auth key.");
     }
     await this.options.users.setRoomPrivacy(room, isPrivate);
-    await this.service.options.broker.publish(ACCESS_CHANNEL, { type: "access", room, private: isPrivate });
+    await this.host.broker.publish(ACCESS_CHANNEL, { type: "access", room, private: isPrivate });
     return room;
   }
 
-  /** Events for signed-in users and private rooms; false for the room's own events. */
-  deliver(room: string, event: RoomEvent): boolean {
-    if (event.type === "typing") this.typing.deliver(room, event.nick);
-    else if (event.type === "read") this.reads.moved(event);
-    else if (event.type === "access") this.applyPrivacy(event.room, event.private);
-    else return false;
-    return true;
+  /** The rooms that are private now, sorted. */
+  privateRooms(): string[] {
+    return this.options.access.list();
   }
 
   /** Members not granted a room made private are put out at once. */
   applyPrivacy(room: string, isPrivate: boolean): void {
     if (this.options.access.setPrivate(room, isPrivate) && isPrivate) {
-      for (const member of [...this.service.hub.membersOf(room)]) this.evictIfDenied(member.conn, room);
+      for (const member of [...this.host.hub.membersOf(room)]) this.evictIfDenied(member.session, room);
     }
   }
 
@@ -221,11 +227,11 @@ export class Accounts {
   private evictIfDenied(session: Session, room: string): void {
     if (this.options.access.mayEnter(session.identity, room) || !session.member.rooms.has(room)) return;
     if (session.member.mode === "text") {
-      session.conn.close(CLOSE.kicked, "this room is private now");
+      session.link.close(CLOSING.madePrivate);
       return;
     }
-    this.service.fail(session, forbidden(room), { room });
-    this.service.leave(session, room);
+    session.fail(forbidden(room), { room });
+    this.host.leave(session, room);
   }
 
   /** Closes the connection with 4005 once its token is past `exp` (plus the clock tolerance). */
@@ -233,9 +239,9 @@ export class Accounts {
     clearTimeout(session.expiry);
     const identity = session.identity;
     if (!identity) return;
-    const wait = identity.expiresAt + this.options.clockToleranceMs - this.service.options.now();
+    const wait = identity.expiresAt + this.options.clockToleranceMs - this.host.now();
     if (wait <= 0) {
-      session.conn.close(CLOSE.tokenExpired, "token expired: refresh and reconnect");
+      session.link.close(CLOSING.tokenExpired);
       return;
     }
     session.expiry = setTimeout(() => this.armExpiry(session), Math.min(wait, MAX_TIMER_MS));

@@ -1,14 +1,10 @@
-import { historyPieces } from "../protocol/json.ts";
-import { textFrameOfPieces } from "../protocol/ws-frame.ts";
-import type { HistoryStore } from "../store/history-store.ts";
-import type { Connection } from "../transport/connection.ts";
-import type { Session } from "./session.ts";
+import { historyPieces } from "../../protocol/json.ts";
+import { textFrameOfPieces } from "../../protocol/ws-frame.ts";
+import type { HistoryStore } from "../../store/history-store.ts";
+import type { ClientLink } from "../../transport/client-link.ts";
 
 /** Rows one part reads at most, whatever their size (the byte budget usually stops it first). */
 const PART_MAX_ROWS = 500;
-
-/** History requests one connection may have queued or running; past it they are refused with `busy`. */
-export const MAX_QUEUED_HISTORY = 8;
 
 /** Messages with `after` < seq < `until`, at most `limit`. */
 export interface PageRange {
@@ -32,8 +28,8 @@ export interface PageSent {
  * asks for and whether it reads or not. Undefined when it stopped (not wanted any more, closed).
  */
 export const sendPaged = async (
-  conn: Connection,
-  store: HistoryStore,
+  conn: ClientLink,
+  store: Pick<HistoryStore, "part">,
   room: string,
   range: PageRange,
   stillWanted: () => boolean,
@@ -83,19 +79,3 @@ const nextTurn = (): void => {
   next(); // its part is read and queued in this callback's microtasks
   setImmediate(nextTurn); // scheduled while immediates run: the next iteration, after its I/O
 };
-
-/**
- * Runs a session's history reads (`history` requests, join catch-ups) one at a time, in the
- * order they came: one connection never has two pages in the works.
- */
-export const inReadLane = (session: Session, task: () => Promise<void>): Promise<void> => {
-  const run = (session.readTail ?? Promise.resolve()).then(task);
-  const tail = run.then(noop, noop);
-  session.readTail = tail;
-  void tail.then(() => {
-    if (session.readTail === tail) session.readTail = undefined; // idle: nothing kept per connection
-  });
-  return run;
-};
-
-const noop = (): void => {};

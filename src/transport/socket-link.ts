@@ -1,25 +1,11 @@
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import type { Mode } from "../chat/hub.ts";
-import type { Identity } from "../chat/identity.ts";
-import { CLOSE } from "../protocol/close-codes.ts";
+import { CLOSING, type Closing } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
-import type { Fanout, Outlet } from "./fanout.ts";
+import type { ClientLink, ConnectionInfo } from "./client-link.ts";
+import type { Fanout } from "./fanout.ts";
 import type { Beating } from "./heartbeat.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-
-export interface ConnectionInfo {
-  mode: Mode;
-  /** The room the URL path chose. */
-  room: string;
-  /** Join `room` on open; false when a JSON client asked `?autojoin=0` (it joins rooms itself). */
-  autoJoin: boolean;
-  /** `?since=N` on the URL: resume that room after seq N. */
-  since?: number | undefined;
-  ip: string;
-  /** The signed-in user, when the handshake carried a valid token. */
-  identity?: Identity | undefined;
-}
 
 /**
  * Tallies the transport keeps for metrics: plain numbers, one add per socket write, read only
@@ -38,10 +24,6 @@ export interface ConnectionOptions {
   stats: TransportStats;
 }
 
-// `ws` owns the handshake, parsing, control frames and the close handshake; Parley writes
-// its data frames straight to the socket so one write can carry many pre-built frames.
-const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
-
 const SLOW_CLOSE_GRACE_MS = 1000;
 /** A client that has not taken a bulk reply's predecessor within this long counts as too slow. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -57,23 +39,14 @@ const COPY_BELOW_BYTES = 64 * 1024;
 /** Bulk replies (history) cost one rate token per this many bytes sent. */
 export const BULK_BYTES_PER_TOKEN = 16 * 1024;
 
-/** Who has paused reading a socket; reading resumes when none has. */
-export const READ_HOLD = {
-  /** Frames over the rate are waiting their turn (socket-events.ts). */
-  rate: 1,
-  /** The service holds the session's frames (a rename, the welcome) and has as many as it keeps. */
-  service: 2,
-} as const;
-
 /** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
-export class Connection implements Outlet, Beating {
+export class SocketLink implements ClientLink, Beating {
   /**
    * Frames waiting for this turn's write: null when none (most connections, most of the time),
    * the frame itself when one (the usual case in a busy turn: no array per recipient), else a list.
    */
   private queue: Buffer | Buffer[] | null = null;
   private queuedBytes = 0;
-  private readonly socket: Socket;
   closed = false;
   /** Heartbeat: the socket's bytesRead at the last beat (-1: none yet). */
   private readAtBeat = -1;
@@ -93,14 +66,17 @@ export class Connection implements Outlet, Beating {
 
   constructor(
     readonly ws: WebSocket,
+    /**
+     * The TCP socket under `ws`: `ws` owns the handshake, parsing, control frames and the close
+     * handshake; Parley writes its data frames straight to the socket so one write can carry many pre-built frames.
+     */
+    private readonly socket: Socket,
     readonly info: ConnectionInfo,
     private readonly fanout: Fanout,
     private readonly options: ConnectionOptions,
     /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
     readonly rate: RateLimiter,
-  ) {
-    this.socket = socketOf(ws);
-  }
+  ) {}
 
   /** Queues one text frame for this client alone (acks, errors, history, replies). */
   send(payload: string): void {
@@ -270,9 +246,8 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.queue = null;
     this.queuedBytes = 0;
-    this.sentCloseCode = CLOSE.heartbeatTimeout;
-    if (this.ws.readyState === this.ws.OPEN)
-      this.ws.close(CLOSE.heartbeatTimeout, "heartbeat timeout: reconnect and resume");
+    this.sentCloseCode = CLOSING.heartbeat.code;
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(CLOSING.heartbeat.code, CLOSING.heartbeat.reason);
     this.ws.terminate(); // 'close' follows at once, and with it the leave
   }
 
@@ -285,14 +260,14 @@ export class Connection implements Outlet, Beating {
     this.closed = true;
     this.queue = null;
     this.queuedBytes = 0;
-    this.sentCloseCode = CLOSE.tooSlow;
-    this.ws.close(CLOSE.tooSlow, "too slow: reconnect and resume");
+    this.sentCloseCode = CLOSING.tooSlow.code;
+    this.ws.close(CLOSING.tooSlow.code, CLOSING.tooSlow.reason);
     this.readForClose();
     setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
   /** Writes what is queued, then starts the close handshake. */
-  close(code: number, reason: string): void {
+  close({ code, reason }: Closing): void {
     if (this.closed) return;
     this.flushWrites();
     this.closed = true;
