@@ -130,10 +130,15 @@ export class HandshakeGuard {
     if (pending.counted) this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     if (this.options.deadlineMs <= 0) return;
     pending.timer = setTimeout(() => {
-      this.settle(tracked);
-      this.events.cut("timeout", ip);
-      const body = "The request took too long to arrive.\n";
-      closeWith(socket, `${REQUEST_TIMEOUT}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      // Judged after the loop's next read: headers that arrived in time but wait unread behind a
+      // late event loop settle the socket first, so a busy server never cuts a punctual client.
+      setImmediate(() => {
+        if (tracked.pending !== pending) return;
+        this.settle(tracked);
+        this.events.cut("timeout", ip);
+        const body = "The request took too long to arrive.\n";
+        closeWith(socket, `${REQUEST_TIMEOUT}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
     }, this.options.deadlineMs);
     pending.timer.unref();
   }
