@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
 import type { ApiKey, ApiKeyStore, Right } from "./keys.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 2.
@@ -36,29 +37,14 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   private ready: Promise<void> | undefined;
 
   constructor(options: { url: string; log?: (line: string) => void }) {
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: 2,
-      connectionTimeoutMillis: 3000,
-      idleTimeoutMillis: 30_000,
-      query_timeout: 10_000,
-    });
-    this.pool.on("error", (error) => options.log?.(`PostgreSQL connection lost: ${error.message}`));
+    this.pool = openPool(options.url, 2, options.log);
   }
 
   start(): Promise<void> {
     this.ready ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK]);
-        try {
-          await client.query(SCHEMA);
-        } finally {
-          await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK]);
-        }
-      } finally {
-        client.release();
-      }
+      await migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
+        await client.query(SCHEMA);
+      });
     })();
     this.ready.catch(() => {
       this.ready = undefined; // tried again on the next call

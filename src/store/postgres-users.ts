@@ -1,5 +1,6 @@
-import pg from "pg";
+import type pg from "pg";
 import { nickKey } from "../chat/nick.ts";
+import { migrateUnderLock, openPool } from "./postgres-pool.ts";
 import { staleNameKeys, type UserStore } from "./user-store.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 1.
@@ -28,30 +29,15 @@ export class PostgresUserStore implements UserStore {
   private ready: Promise<void> | undefined;
 
   constructor(options: PostgresUserStoreOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: 2,
-      connectionTimeoutMillis: 3000,
-      idleTimeoutMillis: 30_000,
-      query_timeout: 10_000,
-    });
-    this.pool.on("error", (error) => options.log?.(`PostgreSQL connection lost: ${error.message}`));
+    this.pool = openPool(options.url, 2, options.log);
   }
 
   start(): Promise<void> {
     this.ready ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK]);
-        try {
-          await client.query(SCHEMA);
-          await rekeyNames(client);
-        } finally {
-          await client.query("SELECT pg_advisory_unlock($1)", [MIGRATE_LOCK]);
-        }
-      } finally {
-        client.release();
-      }
+      await migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
+        await client.query(SCHEMA);
+        await rekeyNames(client);
+      });
     })();
     this.ready.catch(() => {
       this.ready = undefined; // tried again on the next call

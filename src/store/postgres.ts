@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
@@ -10,6 +10,7 @@ import {
   stored,
   storedMessage,
 } from "./history-store.ts";
+import { openPool } from "./postgres-pool.ts";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -71,16 +72,7 @@ export class PostgresStore implements HistoryStore {
   private readonly ageTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PostgresStoreOptions) {
-    this.pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 4,
-      connectionTimeoutMillis: 3000,
-      idleTimeoutMillis: 30_000,
-      // A statement that hangs (the link is half dead) fails instead of holding acks forever.
-      query_timeout: 10_000,
-    });
-    // An idle connection that breaks emits here; without a listener it would crash the process.
-    this.pool.on("error", (error) => options.log?.(`PostgreSQL connection lost: ${error.message}`));
+    this.pool = openPool(options.url, options.poolSize ?? 4, options.log);
     if (options.retention.maxAgeMs > 0) {
       this.ageTimer = setInterval(() => void this.pruneByAge(), Math.min(60_000, options.retention.maxAgeMs));
       this.ageTimer.unref();
