@@ -8,7 +8,7 @@ import { connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine, unknownCommand } from "./format.ts";
-import { eraseEnteredLine, printAbove } from "./prompt.ts";
+import { clearPrompt, eraseEnteredLine, printAbove } from "./prompt.ts";
 
 /** How long, once input ends, to wait for history and echoes before giving up (exit 1). */
 const DRAIN_TIMEOUT_MS = 5000;
@@ -83,8 +83,14 @@ const lineReader = (io: TerminalIO) => {
   const rl: Interface = tty
     ? createInterface({ input: io.input, output: io.output, terminal: true, prompt: "> " })
     : createInterface({ input: io.input, terminal: false });
+  let open = true;
+  rl.on("close", () => {
+    open = false;
+    if (tty) clearPrompt(io.output); // what comes after starts at the left edge, not after "> "
+  });
+  // Once input is closed there is no prompt left to redraw under the line.
   const show = (stream: NodeJS.WritableStream, line: string) =>
-    tty ? printAbove(stream, rl, line) : stream.write(`${line}\n`);
+    tty && open ? printAbove(stream, rl, line) : stream.write(`${line}\n`);
   if (tty) rl.prompt();
   return { rl, tty, show };
 };
@@ -250,6 +256,8 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         })
         .catch(() => {});
     });
+    // A terminal readline takes Ctrl-C for itself: without this it would only pause input.
+    rl.on("SIGINT", () => finish(130));
     rl.on("close", () => {
       if (finished) return;
       // End of input: show the history and the echo of what was sent before leaving, within a bound.
@@ -273,6 +281,7 @@ const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
     // Lines said but not yet echoed back ("nick: text"), oldest first: input has drained when none are left.
     const unechoed: string[] = [];
     let inputDone = false;
+    let interrupted = false;
     let drainTimer: NodeJS.Timeout | undefined;
     const closeIfDrained = () => {
       if (inputDone && unechoed.length === 0 && ws.readyState === WebSocket.OPEN) ws.close(1000);
@@ -295,7 +304,8 @@ const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       clearTimeout(drainTimer);
       show(io.errors, `* disconnected (${code}${reason.length ? `: ${reason}` : ""})`);
       if (tty) rl.close();
-      resolve(inputDone && code === 1000 && unechoed.length === 0 ? 0 : 1);
+      if (interrupted) resolve(130);
+      else resolve(inputDone && code === 1000 && unechoed.length === 0 ? 0 : 1);
     });
     rl.on("line", (line) => {
       // The Cookbook server answers /commands itself; everything else comes back as "nick: text".
@@ -304,6 +314,10 @@ const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       if (tty) rl.prompt();
       if (ws.readyState === WebSocket.OPEN) ws.send(line);
       else queued.push(line);
+    });
+    rl.on("SIGINT", () => {
+      interrupted = true;
+      ws.close(1000);
     });
     rl.on("close", () => {
       if (inputDone) return;

@@ -5,8 +5,7 @@ import { clearLine, cursorTo, type Interface, moveCursor } from "node:readline";
  * incoming line printed, then the prompt and the partial input drawn again, so nobody's typing is overwritten.
  */
 export const printAbove = (stream: NodeJS.WritableStream, rl: Interface, line: string): void => {
-  cursorTo(stream, 0);
-  clearLine(stream, 0);
+  clearPrompt(stream);
   stream.write(`${line}\n`);
   rl.prompt(true);
 };
@@ -17,5 +16,11 @@ export const printAbove = (stream: NodeJS.WritableStream, rl: Interface, line: s
  */
 export const eraseEnteredLine = (stream: NodeJS.WritableStream): void => {
   moveCursor(stream, 0, -1);
+  clearLine(stream, 0);
+};
+
+/** Wipes the prompt line, e.g. when input ends and no prompt will be redrawn. */
+export const clearPrompt = (stream: NodeJS.WritableStream): void => {
+  cursorTo(stream, 0);
   clearLine(stream, 0);
 };
