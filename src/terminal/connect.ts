@@ -263,7 +263,10 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       // End of input: show the history and the echo of what was sent before leaving, within a bound.
       inputEnded = true;
       drainTimer = setTimeout(() => {
-        note(`! gave up after ${DRAIN_TIMEOUT_MS / 1000} s waiting for the history and the echo of what was sent`);
+        const unsent = sends.size > 0 ? `; ${sends.size} line(s) not delivered` : "";
+        note(
+          `! gave up after ${DRAIN_TIMEOUT_MS / 1000} s waiting for the history and the echo of what was sent${unsent}`,
+        );
         finish(1);
       }, DRAIN_TIMEOUT_MS);
       exitIfDrained();

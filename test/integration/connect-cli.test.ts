@@ -144,6 +144,24 @@ describe("parley connect: the terminal client, driven through stdin and stdout",
     );
   });
 
+  test("input ended but the server never answers: it gives up after 5 s, says so, exits 1", async () => {
+    const parley = await startTestParley();
+    const { port } = parley;
+    await parley.close(); // nothing listens there now
+    const cli = parleyBin(["connect", `ws://127.0.0.1:${port}/chat/gone`]);
+    cleanup.push(() => cli.proc.kill());
+    cli.write("never delivered");
+    cli.end();
+    const started = Date.now();
+    assert.equal(await cli.exited, 1);
+    assert.ok(Date.now() - started < 9000, "bounded");
+    assert.ok(
+      cli.stderr.some((l) =>
+        /^! gave up after 5 s waiting for the history and the echo .*; 1 line\(s\) not delivered$/.test(l),
+      ),
+    );
+  });
+
   test("--token signs in (JSON and --text); a refused token is said and ends the client", async () => {
     const secret = newSecret();
     const parley = await startTestParley({ authSecret: secret, auth: "required" });
