@@ -3,15 +3,12 @@
  * reconnects, resumes and keeps unsent lines like the page does; `--text` speaks the Cookbook's
  * plain protocol (which has no resume, so no reconnect either).
  */
-import { createInterface, type Interface } from "node:readline";
 import { connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine, unknownCommand } from "./format.ts";
-import { clearPrompt, eraseEnteredLine, printAbove } from "./prompt.ts";
-
-/** How long, once input ends, to wait for history and echoes before giving up (exit 1). */
-const DRAIN_TIMEOUT_MS = 5000;
+import { DRAIN_TIMEOUT_MS, eraseEnteredLine, lineReader } from "./prompt.ts";
+import { runText } from "./text-mode.ts";
 
 export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM]
                       [--token JWT]
@@ -38,7 +35,7 @@ export interface TerminalIO {
   errors: NodeJS.WritableStream;
 }
 
-interface ConnectArgs {
+export interface ConnectArgs {
   url: string;
   json: boolean;
   text: boolean;
@@ -75,24 +72,6 @@ export const parseConnectArgs = (argv: readonly string[], env: NodeJS.ProcessEnv
 export const runConnect = (argv: readonly string[], io: TerminalIO): Promise<number> => {
   const args = parseConnectArgs(argv);
   return args.text ? runText(args, io) : runJson(args, io);
-};
-
-/** A line reader; on a terminal, with a prompt that incoming lines are printed above. */
-const lineReader = (io: TerminalIO) => {
-  const tty = Boolean((io.input as { isTTY?: boolean }).isTTY && (io.output as { isTTY?: boolean }).isTTY);
-  const rl: Interface = tty
-    ? createInterface({ input: io.input, output: io.output, terminal: true, prompt: "> " })
-    : createInterface({ input: io.input, terminal: false });
-  let open = true;
-  rl.on("close", () => {
-    open = false;
-    if (tty) clearPrompt(io.output); // what comes after starts at the left edge, not after "> "
-  });
-  // Once input is closed there is no prompt left to redraw under the line.
-  const show = (stream: NodeJS.WritableStream, line: string) =>
-    tty && open ? printAbove(stream, rl, line) : stream.write(`${line}\n`);
-  if (tty) rl.prompt();
-  return { rl, tty, show };
 };
 
 const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
@@ -270,65 +249,5 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         finish(1);
       }, DRAIN_TIMEOUT_MS);
       exitIfDrained();
-    });
-  });
-
-const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
-  new Promise((resolve) => {
-    const { rl, tty, show } = lineReader(io);
-    // Text mode offers no subprotocol, so a token travels in the URL, as the server reads it there.
-    const url = new URL(args.url);
-    if (args.token) url.searchParams.set("token", args.token);
-    const ws = new WebSocket(url);
-    const queued: string[] = [];
-    // Lines said but not yet echoed back ("nick: text"), oldest first: input has drained when none are left.
-    const unechoed: string[] = [];
-    let inputDone = false;
-    let interrupted = false;
-    let drainTimer: NodeJS.Timeout | undefined;
-    const closeIfDrained = () => {
-      if (inputDone && unechoed.length === 0 && ws.readyState === WebSocket.OPEN) ws.close(1000);
-    };
-    ws.on("open", () => {
-      show(io.errors, `* connected to ${args.url} (Cookbook text mode)`);
-      if (args.nick) ws.send(`/nick ${args.nick}`);
-      for (const line of queued.splice(0)) ws.send(line);
-      closeIfDrained();
-    });
-    ws.on("message", (data) => {
-      const text = String(data);
-      show(io.output, clean(text));
-      const next = unechoed[0];
-      if (next !== undefined && text.endsWith(`: ${next}`)) unechoed.shift();
-      closeIfDrained();
-    });
-    ws.on("error", (error) => show(io.errors, `! ${error.message}`));
-    ws.on("close", (code, reason) => {
-      clearTimeout(drainTimer);
-      show(io.errors, `* disconnected (${code}${reason.length ? `: ${reason}` : ""})`);
-      if (tty) rl.close();
-      if (interrupted) resolve(130);
-      else resolve(inputDone && code === 1000 && unechoed.length === 0 ? 0 : 1);
-    });
-    rl.on("line", (line) => {
-      // The Cookbook server answers /commands itself; everything else comes back as "nick: text".
-      if (line !== "" && !line.startsWith("/")) unechoed.push(line);
-      if (tty && !line.startsWith("/")) eraseEnteredLine(io.output);
-      if (tty) rl.prompt();
-      if (ws.readyState === WebSocket.OPEN) ws.send(line);
-      else queued.push(line);
-    });
-    rl.on("SIGINT", () => {
-      interrupted = true;
-      ws.close(1000);
-    });
-    rl.on("close", () => {
-      if (inputDone) return;
-      inputDone = true;
-      drainTimer = setTimeout(() => {
-        show(io.errors, `! gave up after ${DRAIN_TIMEOUT_MS / 1000} s waiting for the echo of what was sent`);
-        ws.close(1000);
-      }, DRAIN_TIMEOUT_MS);
-      closeIfDrained();
     });
   });
