@@ -3,11 +3,12 @@
  * reconnects, resumes and keeps unsent lines like the page does; `--text` speaks the Cookbook's
  * plain protocol (which has no resume, so no reconnect either).
  */
-import { createInterface } from "node:readline";
 import { connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
-import { clean, HELP, messageLine, presenceLine, stateLine } from "./format.ts";
+import { clean, HELP, messageLine, presenceLine, stateLine, unknownCommand } from "./format.ts";
+import { DRAIN_TIMEOUT_MS, eraseEnteredLine, lineReader } from "./prompt.ts";
+import { runText } from "./text-mode.ts";
 
 export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM]
                       [--token JWT]
@@ -24,8 +25,8 @@ export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [
                 JSON mode sends it as a subprotocol, --text as ?token=
 
 ${HELP}
-When input ends (Ctrl-D or end of a pipe), unsent lines are delivered first,
-then it exits.
+When input ends (Ctrl-D or end of a pipe), it waits (up to ${DRAIN_TIMEOUT_MS / 1000} s) for the
+room's history and for the echo of every line sent, then exits.
 `;
 
 export interface TerminalIO {
@@ -34,7 +35,7 @@ export interface TerminalIO {
   errors: NodeJS.WritableStream;
 }
 
-interface ConnectArgs {
+export interface ConnectArgs {
   url: string;
   json: boolean;
   text: boolean;
@@ -75,8 +76,9 @@ export const runConnect = (argv: readonly string[], io: TerminalIO): Promise<num
 
 const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
   new Promise((resolve) => {
-    const print = (line: string) => io.output.write(`${line}\n`);
-    const note = (line: string) => io.errors.write(`${line}\n`);
+    const { rl, tty, show } = lineReader(io);
+    const print = (line: string) => show(io.output, line);
+    const note = (line: string) => show(io.errors, line);
     const emit = (event: string, payload: object) => print(JSON.stringify({ event, ...payload }));
     const { token } = args;
     // A fixed token cannot be refreshed: when it expires (close 4005) the client reconnects with it and is refused.
@@ -84,15 +86,28 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
     const rooms = new Map<string, Room>();
     let current = args.room ?? roomFromPath(new URL(args.url).pathname);
     const sends = new Set<Promise<unknown>>();
+    // The highest seq acked per room: input has drained once each room's echo has reached it.
+    const acked = new Map<Room, number>();
+    let inputEnded = false;
     let finished = false;
+    let drainTimer: NodeJS.Timeout | undefined;
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
+      clearTimeout(drainTimer);
       rl.close();
       client.close().then(
         () => resolve(code),
         () => resolve(code),
       );
+    };
+
+    /** Once input has ended: exit when every room's history is shown and every line sent is acked and echoed. */
+    const exitIfDrained = () => {
+      if (!inputEnded || finished || sends.size > 0) return;
+      for (const room of rooms.values()) if (room.lastSeq === undefined) return;
+      for (const [room, seq] of acked) if (rooms.has(room.name) && (room.lastSeq ?? 0) < seq) return;
+      finish(0);
     };
 
     const enter = (name: string): Room => {
@@ -105,12 +120,20 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         if (args.json) emit("history", page);
         else for (const m of page.messages) print(messageLine(m, many()));
       });
-      room.on("message", (m) => (args.json ? emit("message", m) : print(messageLine(m, many()))));
+      room.on("message", (m) => {
+        if (args.json) emit("message", m);
+        else print(messageLine(m, many()));
+        exitIfDrained();
+      });
       room.on("presence", (p) => {
         if (args.json) emit("presence", p);
         else if (p.action !== "snapshot") print(presenceLine(p) ?? "");
       });
-      room.on("joined", (j) => (args.json ? emit("joined", j) : note(`* in #${j.room}`)));
+      room.on("joined", (j) => {
+        if (args.json) emit("joined", j);
+        else note(`* in #${j.room}`);
+        exitIfDrained();
+      });
       room.on("resume-incomplete", (r) =>
         args.json ? emit("resume-incomplete", r) : note(`* #${r.room}: some messages are too old to recover`),
       );
@@ -121,6 +144,7 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         rooms.delete(l.room);
         if (args.json) emit("left", l);
         else note(`* left #${l.room}`);
+        exitIfDrained();
       });
       return room;
     };
@@ -149,9 +173,11 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
     const command = (line: string): void => {
       const [verb = "", ...rest] = line.slice(1).split(" ");
       const arg = rest.join(" ").trim();
-      if (verb === "nick" && arg) {
+      if ((verb === "nick" || verb === "join") && !arg) {
+        note(`! /${verb} needs a ${verb === "nick" ? "NAME" : "ROOM"}`);
+      } else if (verb === "nick") {
         client.setNick(arg).catch((e: Error) => note(`! ${e.message}`));
-      } else if (verb === "join" && arg) {
+      } else if (verb === "join") {
         current = arg.replace(/^#/, "");
         enter(current);
       } else if (verb === "leave") {
@@ -164,18 +190,28 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         note(`* in #${current}: ${room ? room.members.map(clean).join(", ") : "(not joined)"}`);
       } else if (verb === "quit") {
         finish(0);
-      } else {
+      } else if (verb === "help") {
         note(HELP);
+      } else {
+        note(unknownCommand(verb));
       }
     };
 
-    const rl = createInterface({ input: io.input, terminal: false });
     rl.on("line", (raw) => {
       const line = raw.replace(/\r$/, "");
-      if (line === "") return;
+      if (line === "") {
+        if (tty) rl.prompt();
+        return;
+      }
       if (line.startsWith("/") && !line.startsWith("//")) {
         command(line);
+        if (tty && !finished) rl.prompt();
         return;
+      }
+      // The server's echo (printed above the prompt once it is stored) is the only copy of what you said.
+      if (tty) {
+        eraseEnteredLine(io.output);
+        rl.prompt();
       }
       const room = rooms.get(current);
       if (!room) {
@@ -187,46 +223,31 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       sent.then(
         (ack) => {
           if (args.json) emit("ack", ack);
+          acked.set(room, Math.max(acked.get(room) ?? 0, ack.seq));
         },
         (e: Error) => note(`! not sent: ${e.message}`),
       );
       // `finally` passes a refusal on: handled here, it was told above (`! not sent`).
-      sent.finally(() => sends.delete(sent)).catch(() => {});
+      sent
+        .finally(() => {
+          sends.delete(sent);
+          exitIfDrained();
+        })
+        .catch(() => {});
     });
+    // A terminal readline takes Ctrl-C for itself: without this it would only pause input.
+    rl.on("SIGINT", () => finish(130));
     rl.on("close", () => {
-      // End of input: deliver what is still waiting, then leave.
-      void Promise.allSettled([...sends]).then(() => finish(0));
-    });
-  });
-
-const runText = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
-  new Promise((resolve) => {
-    // Text mode offers no subprotocol, so a token travels in the URL, as the server reads it there.
-    const url = new URL(args.url);
-    if (args.token) url.searchParams.set("token", args.token);
-    const ws = new WebSocket(url);
-    const queued: string[] = [];
-    let inputDone = false;
-    ws.on("open", () => {
-      io.errors.write(`* connected to ${args.url} (Cookbook text mode)\n`);
-      if (args.nick) ws.send(`/nick ${args.nick}`);
-      for (const line of queued.splice(0)) ws.send(line);
-      if (inputDone) ws.close(1000);
-    });
-    ws.on("message", (data) => io.output.write(`${clean(String(data))}\n`));
-    ws.on("error", (error) => io.errors.write(`! ${error.message}\n`));
-    ws.on("close", (code, reason) => {
-      io.errors.write(`* disconnected (${code}${reason.length ? `: ${reason}` : ""})\n`);
-      resolve(inputDone && code === 1000 ? 0 : 1);
-    });
-    const rl = createInterface({ input: io.input, terminal: false });
-    rl.on("line", (line) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(line);
-      else queued.push(line);
-    });
-    rl.on("close", () => {
-      inputDone = true;
-      // Give the server a moment to echo the last lines before closing.
-      if (ws.readyState === WebSocket.OPEN) setTimeout(() => ws.close(1000), 200);
+      if (finished) return;
+      // End of input: show the history and the echo of what was sent before leaving, within a bound.
+      inputEnded = true;
+      drainTimer = setTimeout(() => {
+        const unsent = sends.size > 0 ? `; ${sends.size} line(s) not delivered` : "";
+        note(
+          `! gave up after ${DRAIN_TIMEOUT_MS / 1000} s waiting for the history and the echo of what was sent${unsent}`,
+        );
+        finish(1);
+      }, DRAIN_TIMEOUT_MS);
+      exitIfDrained();
     });
   });

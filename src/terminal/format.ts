@@ -33,3 +33,6 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
 export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
 anything else is said in the current room.
 Start a line with // to say something that begins with /.`;
+
+export const unknownCommand = (verb: string): string =>
+  `! unknown command /${clean(verb)}; try /nick NAME, /join ROOM, /leave [ROOM], /who, /quit (// to say a line starting with /)`;

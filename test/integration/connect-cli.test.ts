@@ -99,6 +99,69 @@ describe("parley connect: the terminal client, driven through stdin and stdout",
     assert.equal(await cli.exited, 0);
   });
 
+  test("piped input: history, then the echo of each line, then exit 0 (JSON and --text); an unknown /command is said", async () => {
+    const parley = await startTestParley();
+    cleanup.push(() => parley.close());
+    const peer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "peer" });
+    cleanup.push(() => peer.close());
+    const room = peer.join("pipe");
+    await nextEvent(room, "joined");
+    await room.send("before you came");
+
+    // Nothing piped in (`</dev/null`): still the history before it exits.
+    const quiet = parleyBin(["connect", `ws://127.0.0.1:${parley.port}/chat/pipe`]);
+    cleanup.push(() => quiet.proc.kill());
+    quiet.end();
+    assert.equal(await quiet.exited, 0);
+    assert.match(quiet.stdout[0] ?? "", /^\[\d\d:\d\d\] peer: before you came$/);
+
+    // Ended at once, as `echo hi | parley connect` does: nothing may be lost to an early exit.
+    const cli = parleyBin(["connect", `ws://127.0.0.1:${parley.port}/chat/pipe`, "--nick", "ci"]);
+    cleanup.push(() => cli.proc.kill());
+    cli.write("/foo bar");
+    cli.write("hi");
+    cli.end();
+    assert.equal(await cli.exited, 0);
+    assert.deepEqual(
+      cli.stdout.filter(Boolean).map((l) => l.replace(/^\[\d\d:\d\d\] /, "")),
+      ["peer: before you came", "ci: hi"],
+      "the history, then the echo of hi, once",
+    );
+    assert.ok(
+      cli.stderr.some((l) => /^! unknown command \/foo; try \/nick NAME, \/join ROOM/.test(l)),
+      cli.stderr.join("\n"),
+    );
+    assert.ok(!cli.stdout.some((l) => l.includes("/foo")), "not said in the room");
+
+    const text = parleyBin(["connect", `ws://127.0.0.1:${parley.wsPort}/`, "--text"]);
+    cleanup.push(() => text.proc.kill());
+    text.write("hi over text");
+    text.end();
+    assert.equal(await text.exited, 0);
+    assert.ok(
+      text.stdout.some((l) => /^user-\d+: hi over text$/.test(l)),
+      text.stdout.join("\n"),
+    );
+  });
+
+  test("input ended but the server never answers: it gives up after 5 s, says so, exits 1", async () => {
+    const parley = await startTestParley();
+    const { port } = parley;
+    await parley.close(); // nothing listens there now
+    const cli = parleyBin(["connect", `ws://127.0.0.1:${port}/chat/gone`]);
+    cleanup.push(() => cli.proc.kill());
+    cli.write("never delivered");
+    cli.end();
+    const started = Date.now();
+    assert.equal(await cli.exited, 1);
+    assert.ok(Date.now() - started < 9000, "bounded");
+    assert.ok(
+      cli.stderr.some((l) =>
+        /^! gave up after 5 s waiting for the history and the echo .*; 1 line\(s\) not delivered$/.test(l),
+      ),
+    );
+  });
+
   test("--token signs in (JSON and --text); a refused token is said and ends the client", async () => {
     const secret = newSecret();
     const parley = await startTestParley({ authSecret: secret, auth: "required" });
