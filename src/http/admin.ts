@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener, type HttpBindings } from "@hono/node-server";
@@ -8,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isParleyError } from "../chat/errors.ts";
 import type { Logger } from "../log.ts";
 import type { BanKind, Moderation } from "../service/moderation.ts";
-import { clientIp } from "../transport/conn-limits.ts";
+import { type AdminGateOptions, checkAdmin } from "./admin-gate.ts";
 import { AdminThrottle } from "./admin-throttle.ts";
 import type { AdminRefusal } from "./metrics.ts";
 
@@ -58,21 +57,17 @@ class HttpError extends Error {
   }
 }
 
-const digest = (value: string): Buffer => createHash("sha256").update(value).digest();
-
-/** Equal-length digests, compared in constant time: neither length nor prefix leaks. */
-export const tokenMatches = (header: string | undefined, token: string): boolean => {
-  const match = /^Bearer (.+)$/.exec(header ?? "");
-  return match !== null && timingSafeEqual(digest(match[1] as string), digest(token));
-};
-
 type AdminEnv = { Bindings: HttpBindings };
 
 /** `/admin` (the page) and `/admin/api/...` (JSON, bearer token). Returns the request handler. */
 export const createAdmin = (options: AdminOptions) => {
   const { moderation, log } = options;
-  const throttle = options.throttle ?? new AdminThrottle();
-  const trustedProxies = options.trustedProxies ?? new Set<string>();
+  const gate: AdminGateOptions = {
+    token: options.token,
+    throttle: options.throttle ?? new AdminThrottle(),
+    trustedProxies: options.trustedProxies ?? new Set<string>(),
+    refused: options.refused,
+  };
   const assets = new Map(
     [...PAGE_ASSETS].map(([path, a]) => [path, { ...a, body: readFileSync(new URL(a.file, pageDir)) }]),
   );
@@ -100,22 +95,14 @@ export const createAdmin = (options: AdminOptions) => {
     }),
   );
   api.use(async (c, next) => {
-    const { incoming } = c.env;
-    const ip = clientIp(incoming.socket.remoteAddress ?? "", incoming.headers["x-forwarded-for"], trustedProxies);
-    // A slowed address gets no answer about its token, right or wrong, until its wait is over.
-    const wait = throttle.retryAfter(ip);
-    if (wait > 0) {
-      options.refused?.("throttled", ip);
+    const turnedAway = checkAdmin(c.env.incoming, c.req.header("authorization"), gate);
+    if (turnedAway?.reason === "throttled") {
+      const { wait } = turnedAway;
       throw new HttpError(429, `Too many wrong admin tokens from your address; try again in ${wait} s.`, {
         "Retry-After": String(wait),
       });
     }
-    if (!tokenMatches(c.req.header("authorization"), options.token)) {
-      throttle.failed(ip);
-      options.refused?.("token", ip);
-      throw new HttpError(401, "A valid admin token is needed: Authorization: Bearer <token>.");
-    }
-    throttle.succeeded(ip);
+    if (turnedAway) throw new HttpError(401, "A valid admin token is needed: Authorization: Bearer <token>.");
     await next();
   });
   const notAllowed = () => {

@@ -5,8 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { type ApiKey, type ApiKeyStore, hashApiKey, newApiKeyId, newApiKeySecret } from "../../api-keys/keys.ts";
 import type { KeyUse } from "../../api-keys/use.ts";
 import type { Logger } from "../../log.ts";
-import { clientIp } from "../../transport/conn-limits.ts";
-import { tokenMatches } from "../admin.ts";
+import { checkAdmin } from "../admin-gate.ts";
 import type { AdminThrottle } from "../admin-throttle.ts";
 import type { AdminRefusal } from "../metrics.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
@@ -55,24 +54,16 @@ export const createAdminKeys = (options: AdminKeysOptions) => {
   );
   app.use(async (c, next) => {
     const incoming = (c.env as { incoming: IncomingMessage }).incoming;
-    const ip = clientIp(
-      incoming.socket.remoteAddress ?? "",
-      incoming.headers["x-forwarded-for"],
-      options.trustedProxies,
-    );
-    const wait = options.throttle.retryAfter(ip);
-    if (wait > 0) {
-      options.refused?.("throttled", ip);
+    const turnedAway = checkAdmin(incoming, c.req.header("authorization"), options);
+    if (turnedAway?.reason === "throttled") {
+      const { wait } = turnedAway;
       throw new Problem(429, "rate_limited", `Too many wrong admin tokens from your address; try again in ${wait} s.`, {
         "Retry-After": String(wait),
       });
     }
-    if (!tokenMatches(c.req.header("authorization"), options.token)) {
-      options.throttle.failed(ip);
-      options.refused?.("token", ip);
+    if (turnedAway) {
       throw new Problem(401, "unauthorized", "A valid admin token is needed: Authorization: Bearer <token>.");
     }
-    options.throttle.succeeded(ip);
     await next();
   });
 
