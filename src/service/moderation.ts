@@ -8,6 +8,7 @@ import { validateRoomName } from "../chat/room-name.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { ClientLink } from "../transport/client-link.ts";
+import { normalizeIp } from "../transport/conn-limits.ts";
 import type { Session } from "./session.ts";
 
 export type BanKind = "nick" | "ip";
@@ -18,12 +19,6 @@ export interface Ban {
   /** When the ban ends, in ms since the epoch. */
   until: number;
 }
-
-/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is `10.0.0.1`. */
-export const normalizeIp = (ip: string): string => {
-  const lower = ip.trim().toLowerCase();
-  return lower.startsWith("::ffff:") && isIP(lower.slice(7)) === 4 ? lower.slice(7) : lower;
-};
 
 const MAX_BAN_MINUTES = 366 * 24 * 60;
 
