@@ -18,7 +18,10 @@ type SettingSpec = {
   secret?: boolean;
   /** A well-known variable read when the PARLEY_ one is not set (REDIS_URL, DATABASE_URL). */
   envAlias?: string;
-} & ({ kind: "string"; default: string; choices?: readonly string[] } | { kind: "port" | "count"; default: number });
+} & (
+  | { kind: "string"; default: string; choices?: readonly string[] }
+  | { kind: Exclude<Kind, "string">; default: number }
+);
 
 export const SETTINGS = [
   {
