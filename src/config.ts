@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
-import { type ParleyConfig, SETTINGS, type Setting } from "./settings.ts";
+import { type ParleyConfig, SETTINGS, type Setting, type SettingKey, type Value } from "./settings.ts";
 
 export class ConfigError extends Error {}
 
+/** The table, each row seen through the shape every row shares. */
+const TABLE: readonly Setting[] = SETTINGS;
+
 const shown = (setting: Setting, raw: string): string => (setting.secret ? "(the value given)" : `"${raw}"`);
 
-const parseValue = (setting: Setting, raw: string, source: string): string | number => {
+const parseValue = (setting: Setting, raw: string, source: string): Value => {
   if (setting.kind === "string") {
     if (setting.choices && !setting.choices.includes(raw)) {
       throw new ConfigError(`${source}: ${shown(setting, raw)} is not one of ${setting.choices.join(", ")}.`);
@@ -20,7 +23,15 @@ const parseValue = (setting: Setting, raw: string, source: string): string | num
   return value;
 };
 
-type Source = Record<string, string | number>;
+type Source = Partial<Record<SettingKey, Value>>;
+
+/** The table's defaults under `values`. */
+const withDefaults = (values: Source): ParleyConfig => {
+  const config: Source = {};
+  for (const s of TABLE) config[s.key] = s.default;
+  // Every value is its row's default or passed parseValue (its kind and choices): it has its key's type.
+  return Object.assign(config, values) as ParleyConfig;
+};
 
 /** `--name value` and `--name=value` pairs, checked against the table; later ones win. */
 const parseFlags = (argv: readonly string[]): Map<Setting, string> => {
@@ -29,7 +40,7 @@ const parseFlags = (argv: readonly string[]): Map<Setting, string> => {
     const arg = argv[i] as string;
     if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument "${arg}"; see --help.`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const setting = SETTINGS.find((s) => s.flag === name);
+    const setting = TABLE.find((s) => s.flag === name);
     if (!setting) throw new ConfigError(`Unknown option --${name}; see --help.`);
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new ConfigError(`--${name} needs a value.`);
@@ -60,7 +71,7 @@ const readConfigFile = (file: string, read: (path: string) => string): Source =>
   const mistakes: string[] = [];
   for (const [key, value] of Object.entries(parsed)) {
     try {
-      const setting = SETTINGS.find((s) => s.flag === key && s.key !== "config");
+      const setting = TABLE.find((s) => s.flag === key && s.key !== "config");
       if (!setting) {
         throw new ConfigError(
           `config file ${file}: unknown key "${key}"; keys are the flag names without --, as in --help.`,
@@ -93,16 +104,15 @@ export const loadConfig = (
 ): ParleyConfig => {
   const flags = parseFlags(argv);
   const config: Source = {};
-  for (const s of SETTINGS) config[s.key] = s.default;
-  const configSetting = SETTINGS.find((s) => s.key === "config") as Setting;
+  const configSetting = TABLE.find((s) => s.key === "config") as Setting;
   const file = flags.get(configSetting) ?? env[configSetting.env];
   if (file) Object.assign(config, readConfigFile(file, read), { config: file });
-  for (const s of SETTINGS) {
+  for (const s of TABLE) {
     const raw = env[s.env] || (s.envAlias ? env[s.envAlias] : undefined);
     if (raw !== undefined && raw !== "") config[s.key] = parseValue(s, raw, s.env);
   }
   for (const [s, raw] of flags) config[s.key] = parseValue(s, raw, `--${s.flag}`);
-  return check(config as unknown as ParleyConfig);
+  return check(withDefaults(config));
 };
 
 /**
@@ -111,10 +121,9 @@ export const loadConfig = (
  */
 export const configFrom = (options: Partial<ParleyConfig>): ParleyConfig => {
   const config: Source = {};
-  for (const s of SETTINGS) config[s.key] = s.default;
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
-    const setting = SETTINGS.find((s) => s.key === key);
+    const setting = TABLE.find((s) => s.key === key);
     if (!setting) throw new ConfigError(`startParley: unknown option "${key}"; options are ParleyConfig's keys.`);
     const numeric = setting.kind !== "string";
     if (numeric ? typeof value !== "number" : typeof value !== "string") {
@@ -122,7 +131,7 @@ export const configFrom = (options: Partial<ParleyConfig>): ParleyConfig => {
     }
     config[setting.key] = parseValue(setting, String(value), `startParley: option "${key}"`);
   }
-  return check(config as unknown as ParleyConfig);
+  return check(withDefaults(config));
 };
 
 /** Rules across one value that the table's kinds cannot say. */
@@ -158,7 +167,7 @@ const helpColumn = (head: string, words: string[]): string => {
 };
 
 export const helpText = (): string => {
-  const rows = SETTINGS.map(
+  const rows = TABLE.map(
     (s) =>
       `${helpColumn(`  --${s.flag} <${s.kind === "string" ? "value" : "n"}>`, s.help.split(" "))}\n` +
       // "default X" stays on one line, so it can be found (and grepped) whole.

@@ -3,21 +3,17 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Broker } from "./broker/broker.ts";
 import { MemoryBroker } from "./broker/memory.ts";
-import { RedisBroker } from "./broker/redis.ts";
 import { ConfigError } from "./config.ts";
 import { MemoryPresence } from "./presence/memory.ts";
 import type { Presence } from "./presence/presence.ts";
-import { RedisPresence } from "./presence/redis.ts";
 import type { ParleyConfig } from "./settings.ts";
-import { lockDataDir } from "./store/data-dir-lock.ts";
 import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
 import { MemoryUserStore } from "./store/memory-users.ts";
-import { PostgresStore } from "./store/postgres.ts";
-import { PostgresUserStore } from "./store/postgres-users.ts";
-import { SqliteStore } from "./store/sqlite.ts";
-import { SqliteUserStore } from "./store/sqlite-users.ts";
 import type { UserStore } from "./store/user-store.ts";
+
+// The engines' drivers (better-sqlite3, pg, ioredis) are imported when chosen, never all at once: a
+// PostgreSQL node never loads the native SQLite module, an embedded one never loads pg or ioredis.
 
 /** The engines one node runs on: embedded by default, Redis and PostgreSQL for a cluster. */
 export interface Engines {
@@ -52,27 +48,45 @@ const log = (line: string): void => {
   process.stderr.write(`parley: ${line}\n`);
 };
 
-export const createStore = (config: ParleyConfig): HistoryStore => {
+export const createStore = async (config: ParleyConfig): Promise<HistoryStore> => {
   const retention: Retention = { maxMessagesPerRoom: config.retainMessages, maxAgeMs: config.retainDays * DAY_MS };
   const { kind, url } = storeKind(config);
   if (kind === "memory") return new MemoryStore(retention);
-  if (kind === "postgres") return new PostgresStore({ url, retention, log });
+  if (kind === "postgres") {
+    const { PostgresStore } = await import("./store/postgres.ts");
+    return new PostgresStore({ url, retention, log });
+  }
+  const { SqliteStore } = await import("./store/sqlite.ts");
   return new SqliteStore({ file: join(config.dataDir, "parley.db"), retention, synchronous: config.sqliteSync });
 };
 
 /** Per-user state lives next to the history: the same SQLite file, the same PostgreSQL database. */
-export const createUserStore = (config: ParleyConfig): UserStore => {
+export const createUserStore = async (config: ParleyConfig): Promise<UserStore> => {
   const { kind, url } = storeKind(config);
   if (kind === "memory") return new MemoryUserStore();
-  if (kind === "postgres") return new PostgresUserStore({ url, log });
+  if (kind === "postgres") {
+    const { PostgresUserStore } = await import("./store/postgres-users.ts");
+    return new PostgresUserStore({ url, log });
+  }
+  const { SqliteUserStore } = await import("./store/sqlite-users.ts");
   return new SqliteUserStore(join(config.dataDir, "parley.db"), config.sqliteSync);
+};
+
+const createBrokerAndPresence = async (config: ParleyConfig, nodeId: string): Promise<[Broker, Presence]> => {
+  if (!config.redis) return [new MemoryBroker(), new MemoryPresence()];
+  const [{ RedisBroker }, { RedisPresence }] = await Promise.all([
+    import("./broker/redis.ts"),
+    import("./presence/redis.ts"),
+  ]);
+  const common = { url: config.redis, prefix: config.redisPrefix, nodeId, log };
+  return [new RedisBroker(common), new RedisPresence({ ...common, nodeTimeoutMs: config.nodeTimeoutMs })];
 };
 
 /**
  * Picks and starts the engines. Redis makes sense only over a store every node shares: with
  * SQLite or memory each node would number its rooms' messages on its own, so it is refused.
  */
-export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore): Engines => {
+export const createEngines = async (config: ParleyConfig, storeOverride?: HistoryStore): Promise<Engines> => {
   const { kind } = storeKind(config);
   if (config.redis && kind !== "postgres") {
     throw new ConfigError(
@@ -81,28 +95,19 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
   }
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   // One process per data directory: memory has none, and PostgreSQL is shared by design.
-  const lock = kind === "sqlite" ? lockDataDir(config.dataDir) : undefined;
+  const lock = kind === "sqlite" ? (await import("./store/data-dir-lock.ts")).lockDataDir(config.dataDir) : undefined;
   let store: HistoryStore | undefined;
   let users: UserStore;
   try {
-    store = storeOverride ?? createStore(config);
-    users = createUserStore(config);
+    store = storeOverride ?? (await createStore(config));
+    users = await createUserStore(config);
   } catch (error) {
     if (store !== storeOverride) void store?.close().catch(() => {});
     lock?.release();
     throw error;
   }
   const history = store;
-  let broker: Broker;
-  let presence: Presence;
-  if (config.redis) {
-    const common = { url: config.redis, prefix: config.redisPrefix, nodeId, log };
-    broker = new RedisBroker(common);
-    presence = new RedisPresence({ ...common, nodeTimeoutMs: config.nodeTimeoutMs });
-  } else {
-    broker = new MemoryBroker();
-    presence = new MemoryPresence();
-  }
+  const [broker, presence] = await createBrokerAndPresence(config, nodeId);
   return {
     nodeId,
     store: history,
@@ -110,11 +115,7 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     presence,
     users,
     ready: async () => {
-      if (history instanceof PostgresStore) {
-        await history.start().catch((error: unknown) => {
-          throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
-        });
-      }
+      await history.start();
       await users.start();
       // A few tries: at start the connections may still be opening.
       for (let attempt = 1; ; attempt++) {

@@ -58,8 +58,11 @@ export const startParley = async (
   const auth = authFromConfig(config);
   tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
-  const engines = createEngines(config, deps.store);
-  const apiKeys = createApiKeyStore(config);
+  const engines = await createEngines(config, deps.store);
+  const apiKeys = await createApiKeyStore(config).catch(async (error: unknown) => {
+    await engines.close().catch(() => {});
+    throw error;
+  });
   const keyUse = new KeyUse();
   await engines
     .ready()

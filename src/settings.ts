@@ -1,77 +1,29 @@
 /**
  * Every setting in one table: its flag, its environment variable, its default and what it
- * means. `parley --help` and the README's table are read from here.
+ * means. `ParleyConfig`, `parley --help` and the README's table are read from here.
  */
-export interface ParleyConfig {
-  host: string;
-  port: number;
-  wsPort: number;
-  dataDir: string;
-  store: string;
-  sqliteSync: "full" | "normal";
-  historyLimit: number;
-  maxHistoryLimit: number;
-  retainMessages: number;
-  retainDays: number;
-  maxPayload: number;
-  maxQueueBytes: number;
-  maxRooms: number;
-  allowedOrigins: string;
-  loopbackOrigins: "allow" | "refuse";
-  missingOrigin: "allow" | "refuse";
-  maxConnections: number;
-  maxConnectionsPerIp: number;
-  handshakeTimeoutMs: number;
-  maxHandshakesPerIp: number;
-  trustedProxies: string;
-  rateLimit: number;
-  rateBurst: number;
-  rateStrikes: number;
-  rateHold: number;
-  heartbeatMs: number;
-  shutdownMs: number;
-  config: string;
-  logLevel: LogLevel;
-  adminToken: string;
-  redis: string;
-  redisPrefix: string;
-  databaseUrl: string;
-  nodeTimeoutMs: number;
-  auth: "auto" | "off" | "optional" | "required";
-  authSecret: string;
-  authPublicKey: string;
-  authAudience: string;
-  authIssuer: string;
-  authClockTolerance: number;
-  privateRooms: string;
-  typingIntervalMs: number;
-  authTokenUrl: string;
-  apiRate: number;
-  apiBurst: number;
-  sseHeartbeatMs: number;
-  sseStallMs: number;
-}
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Kind = "string" | "port" | "count";
 
-export interface Setting {
-  key: keyof ParleyConfig;
+/** The shape of a row; a string setting with `choices` has their union as its type. */
+type SettingSpec = {
+  key: string;
   flag: string;
-  env: string;
-  kind: Kind;
-  default: string | number;
+  env: `PARLEY_${string}`;
   help: string;
-  choices?: readonly string[];
   /** Never echoed back in error messages. */
   secret?: boolean;
   /** A well-known variable read when the PARLEY_ one is not set (REDIS_URL, DATABASE_URL). */
   envAlias?: string;
-}
+} & (
+  | { kind: "string"; default: string; choices?: readonly string[] }
+  | { kind: Exclude<Kind, "string">; default: number }
+);
 
-export const SETTINGS: readonly Setting[] = [
+export const SETTINGS = [
   {
     key: "host",
     flag: "host",
@@ -457,4 +409,28 @@ export const SETTINGS: readonly Setting[] = [
     default: 30000,
     help: "An event stream whose client reads nothing for this many milliseconds is closed (it resumes by Last-Event-ID).",
   },
-];
+] as const satisfies readonly SettingSpec[];
+
+type Row = (typeof SETTINGS)[number];
+type ValueOf<S extends Row> = S extends { choices: readonly (infer C)[] }
+  ? C
+  : S["default"] extends string
+    ? string
+    : number;
+
+/** The settings a Parley runs with: one field per row of the table, named by its `key`. */
+export type ParleyConfig = { [S in Row as S["key"]]: ValueOf<S> };
+export type SettingKey = Row["key"];
+/** Any row, seen through the shape every row shares (for code that walks the table). */
+export type Setting = SettingSpec & { key: SettingKey; flag: FlagName; env: EnvName };
+export type Value = Setting["default"];
+export type FlagName = Row["flag"];
+export type EnvName = Row["env"];
+
+// A default outside its choices would be a value the type says cannot happen: make it a compile error.
+type DefaultOutsideChoices<S = Row> = S extends { key: string; default: infer D; choices: readonly (infer C)[] }
+  ? D extends C
+    ? never
+    : S["key"]
+  : never;
+true satisfies [DefaultOutsideChoices] extends [never] ? true : DefaultOutsideChoices;

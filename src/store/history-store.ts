@@ -36,6 +36,8 @@ export interface Retention {
  * Reads return messages in ascending `seq`.
  */
 export interface HistoryStore {
+  /** Resolves when the store can serve (its schema is in place); rejects with a clear reason. */
+  start(): Promise<void>;
   append(message: NewMessage): Promise<AppendResult>;
   /** The newest `limit` messages of the room. */
   latest(room: string, limit: number): Promise<ChatMessage[]>;

@@ -23,6 +23,10 @@ export class MemoryStore implements HistoryStore {
 
   constructor(private readonly retention: Retention = { maxMessagesPerRoom: 0, maxAgeMs: 0 }) {}
 
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
   append(input: NewMessage): Promise<AppendResult> {
     const log = this.log(input.room);
     const earlier = input.cid === undefined ? undefined : log.byCid.get(input.cid);

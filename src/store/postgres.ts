@@ -82,7 +82,9 @@ export class PostgresStore implements HistoryStore {
 
   /** Resolves when the schema is in place; rejects with the reason it could not be. */
   start(): Promise<void> {
-    return this.schema();
+    return this.schema().catch((error: unknown) => {
+      throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
+    });
   }
 
   append(input: NewMessage): Promise<AppendResult> {

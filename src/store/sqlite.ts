@@ -299,6 +299,11 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve(this.statements.delete.run(room, seq).changes > 0);
   }
 
+  /** The file was opened, checked and its schema made by the constructor: nothing is left to wait for. */
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
   ping(): Promise<void> {
     this.db.prepare("SELECT 1").get();
     return Promise.resolve();

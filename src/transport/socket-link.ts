@@ -6,6 +6,7 @@ import type { ClientLink, ConnectionInfo } from "./client-link.ts";
 import type { Fanout } from "./fanout.ts";
 import type { Beating } from "./heartbeat.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { written } from "./written.ts";
 
 /**
  * Tallies the transport keeps for metrics: plain numbers, one add per socket write, read only
@@ -172,25 +173,15 @@ export class SocketLink implements ClientLink, Beating {
   }
 
   /**
-   * Resolves when the socket has written what it holds ('drain'), closed, or the deadline
-   * passed; at once (after this turn's writes) when what waits is not handed to the socket yet.
+   * Resolves when the socket has written what it holds, closed, or the deadline passed; at once
+   * (after this turn's writes) when what waits is not handed to the socket yet.
    */
   private writeProgress(deadline: number): Promise<void> {
     const socket = this.socket;
-    if (socket.writableLength === 0 || socket.destroyed) return new Promise((done) => setImmediate(done));
-    // 'drain' comes only after a write the socket refused (past its 16 KiB mark): below it, look again shortly.
-    if (!socket.writableNeedDrain) return new Promise((done) => setTimeout(done, 10));
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        socket.off("drain", done);
-        socket.off("close", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
-      socket.on("drain", done);
-      socket.on("close", done);
-    });
+    if (socket.writableLength === 0 || socket.destroyed || !socket.writable) {
+      return new Promise((done) => setImmediate(done));
+    }
+    return written(socket, deadline);
   }
 
   /**

@@ -25,9 +25,9 @@ describe("cluster settings", () => {
     assert.throws(() => storeKind(loadConfig(["--store", "postgres"], {})), /DATABASE_URL/);
   });
 
-  test("Redis over a store the nodes do not share is refused", () => {
+  test("Redis over a store the nodes do not share is refused", async () => {
     for (const store of ["sqlite", "memory"]) {
-      assert.throws(
+      await assert.rejects(
         () => createEngines(loadConfig(["--redis", "redis://127.0.0.1:1", "--store", store], {})),
         (error: unknown) => error instanceof ConfigError && /share their history/.test(error.message),
       );
