@@ -37,7 +37,7 @@ export const appendGrouped = (list: HTMLElement, item: HTMLElement): void => {
 
 /** Puts an older page of messages before the ones shown, joining the day and the group they meet. */
 export const prependGrouped = (list: HTMLElement, items: HTMLElement[]): void => {
-  const page = document.createElement("ol");
+  const page = document.createElement("div");
   for (const item of items) appendGrouped(page, item);
   const first = list.firstElementChild;
   if (first instanceof HTMLElement && first.classList.contains("day") && first.dataset.day === lastDay(page)) {

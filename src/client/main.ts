@@ -239,6 +239,7 @@ const show = (name: string): void => {
   alerts.roomShown(name);
   panels.closeAll();
   roomTitle.textContent = `#${name}`;
+  composer.input.placeholder = `Message #${name}`;
   leaveButton.setAttribute("aria-label", `Leave #${name}`);
   renderRoomList();
   renderMembers();

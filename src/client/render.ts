@@ -56,14 +56,14 @@ const header = (nick: string, ts: number | undefined): HTMLElement => {
 };
 
 /** One message: avatar, name and time, text, and an empty place for message actions (edit, react, reply). */
-export const messageItem = (message: ChatMessage, own: boolean): HTMLLIElement => {
-  const li = document.createElement("li");
-  li.className = own ? "message own" : "message";
-  li.tabIndex = -1; // reachable with the arrow keys in the log (log-keys.ts), not with Tab
-  li.dataset.seq = String(message.seq);
-  li.dataset.nick = message.nick;
-  li.dataset.ts = String(message.ts);
-  li.dataset.day = dayKey(message.ts);
+export const messageItem = (message: ChatMessage, own: boolean): HTMLElement => {
+  const row = document.createElement("div"); // a row of the log (role=log is not a list)
+  row.className = own ? "message own" : "message";
+  row.tabIndex = -1; // reachable with the arrow keys in the log (shortcuts.ts), not with Tab
+  row.dataset.seq = String(message.seq);
+  row.dataset.nick = message.nick;
+  row.dataset.ts = String(message.ts);
+  row.dataset.day = dayKey(message.ts);
   const body = document.createElement("div");
   body.className = "body";
   const text = document.createElement("div");
@@ -73,8 +73,8 @@ export const messageItem = (message: ChatMessage, own: boolean): HTMLLIElement =
   actions.className = "message-actions";
   actions.dataset.slot = "message-actions"; // edits, reactions and replies go here when the protocol has them
   body.append(header(message.nick, message.ts), text);
-  li.append(avatar(message.nick), body, actions);
-  return li;
+  row.append(avatar(message.nick), body, actions);
+  return row;
 };
 
 /** A message of ours the server has not acknowledged yet. */
@@ -97,16 +97,16 @@ export const pendingItem = (cid: string, nick: string, text: string): HTMLLIElem
   return li;
 };
 
-export const noticeItem = (text: string): HTMLLIElement => {
-  const li = document.createElement("li");
+export const noticeItem = (text: string): HTMLElement => {
+  const li = document.createElement("div");
   li.className = "notice";
   li.textContent = text;
   return li;
 };
 
 /** "Today", "Yesterday", "Friday 4 December 2026": between messages of different days. */
-export const daySeparator = (ts: number): HTMLLIElement => {
-  const li = document.createElement("li");
+export const daySeparator = (ts: number): HTMLElement => {
+  const li = document.createElement("div");
   li.className = "day";
   li.dataset.day = dayKey(ts);
   const label = document.createElement("span");
@@ -116,8 +116,8 @@ export const daySeparator = (ts: number): HTMLLIElement => {
 };
 
 /** Where the messages you have not read yet start. */
-export const newDivider = (): HTMLLIElement => {
-  const li = document.createElement("li");
+export const newDivider = (): HTMLElement => {
+  const li = document.createElement("div");
   li.className = "new-divider";
   const label = document.createElement("span");
   label.textContent = "New messages";

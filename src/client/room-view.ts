@@ -12,7 +12,7 @@ export const atBottom = (s: HTMLElement): boolean => s.scrollHeight - s.scrollTo
  * message arrives once and in order; this only places it, and swaps a pending line for the real one.
  */
 export class RoomView {
-  readonly list: HTMLOListElement;
+  readonly list: HTMLDivElement;
   readonly pendingList: HTMLOListElement;
   /** Messages that arrived while this room was not on screen. */
   unread = 0;
@@ -24,7 +24,7 @@ export class RoomView {
     private readonly scroller: HTMLElement,
     private readonly myNick: () => string | undefined,
   ) {
-    this.list = document.createElement("ol");
+    this.list = document.createElement("div");
     this.list.className = "messages";
     this.list.setAttribute("role", "log");
     this.list.setAttribute("aria-live", "polite");
