@@ -144,9 +144,11 @@ const renderTyping = (): void => {
 const renderJump = (): void => {
   const up = current !== undefined && !atBottom(scroller);
   if (!up && current) current.missed = 0;
-  jumpButton.hidden = !up;
   const missed = current?.missed ?? 0;
-  jumpButton.textContent = missed > 0 ? `↓ ${missed} new message${missed === 1 ? "" : "s"}` : "↓ Jump to latest";
+  const label = missed > 0 ? `↓ ${missed} new message${missed === 1 ? "" : "s"}` : "↓ Jump to latest";
+  // Called on every scroll event: touch the DOM only on a change, or each one costs a layout.
+  if (jumpButton.hidden !== !up) jumpButton.hidden = !up;
+  if (jumpButton.textContent !== label) jumpButton.textContent = label;
 };
 
 const jumpToLatest = (): void => {

@@ -76,7 +76,12 @@ export const pageToken = (notice: Notice) => async (): Promise<string> => {
   const { authTokenUrl, auth } = await pageConfig();
   const anonymous = (): string => {
     const required = auth === "required";
-    const what = required ? "this chat is for signed-in users; sign in, then reload" : "chatting anonymously";
+    const what = !required
+      ? "chatting anonymously"
+      : authTokenUrl
+        ? "this chat is for signed-in users; sign in, then reload"
+        : // No token URL: there is nowhere on this server to sign in; only a link with a token gets in.
+          "this chat is for signed-in users, and this server has no sign-in page (--auth-token-url); ask its administrator for a sign-in link (an address ending in #token=…)";
     notice(`${expired}Not signed in: ${what}.`);
     return "";
   };
