@@ -86,8 +86,10 @@ describe("a room with 10,000 messages loaded, in Chromium", { skip: browserSkip(
     const show = (c: ScrollCost) =>
       `${c.frame.toFixed(1)} ms a frame, ${c.longTasks} long tasks (longest ${Math.round(c.maxTask)} ms)`;
     process.stdout.write(`# scrolling ${SMALL} messages: ${show(small)}\n# scrolling ${BIG} messages: ${show(big)}\n`);
+    // Measured here: 2.6–2.7× (every message stays in the DOM); windowing would bring it near 1×. A bound of 4×
+    // leaves room for a loaded machine and fails if scrolling cost starts to follow the room's size.
     assert.ok(
-      big.frame < 3 * small.frame,
+      big.frame < 4 * small.frame,
       `a frame costs ${(big.frame / small.frame).toFixed(2)}× more with ${BIG} messages than with ${SMALL}`,
     );
   });
