@@ -58,6 +58,13 @@ export const startParley = async (
   const auth = authFromConfig(config);
   tokenUrlOrigin(config.authTokenUrl); // a token URL the page could not use fails here, before anything opens
   const ops = new Ops(config, deps);
+  if (auth.mode === "required" && !config.authTokenUrl) {
+    // Only a #token= link can get in: say so now, not when the first person finds the page refusing them.
+    ops.log.warn(
+      { event: "auth_without_sign_in" },
+      "--auth required without --auth-token-url: the page has no way to sign in; only links with #token=… get in",
+    );
+  }
   const engines = await createEngines(config, deps.store);
   const apiKeys = await createApiKeyStore(config).catch(async (error: unknown) => {
     await engines.close().catch(() => {});

@@ -1,11 +1,26 @@
 /**
  * Parley's page: the SDK does connection, resume and outbox; this file only wires it to the DOM.
- * Rooms come from the URL hash (`/#room`); every room visited stays joined while the page is open.
+ * Rooms come from the URL hash (`/#room`); the rooms joined stay joined, and come back after a reload (localStorage).
  */
-import { connect, newCid, type StateChange } from "parley-client";
-import { RoomView } from "./room-view.ts";
+import { connect, newCid } from "parley-client";
+import { Alerts } from "./alerts.ts";
+import { Composer } from "./composer.ts";
+import { ConnectionStatus, removalExplained } from "./connection-status.ts";
+import { installThemeToggle, Panels } from "./panels.ts";
+import { atBottom, RoomView } from "./room-view.ts";
+import { installShortcuts } from "./shortcuts.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
-import { addPending, removePending, savedNick, savedPending, saveNick } from "./storage.ts";
+import {
+  addPending,
+  removePending,
+  savedNick,
+  savedPending,
+  savedReadSeq,
+  savedRooms,
+  saveNick,
+  saveReadSeq,
+  saveRooms,
+} from "./storage.ts";
 import { TypingLine } from "./typing-line.ts";
 
 const DEFAULT_ROOM = "lobby";
@@ -18,40 +33,46 @@ const byId = <T extends HTMLElement>(id: string): T => {
 };
 
 const scroller = byId<HTMLElement>("scroller");
-const status = byId<HTMLSpanElement>("status");
+scroller.tabIndex = 0; // scrolled with the keyboard too (and ↑/↓ move between messages: shortcuts.ts)
 const roomTitle = byId<HTMLHeadingElement>("room-title");
 const roomList = byId<HTMLUListElement>("room-list");
+const roomsBadge = byId<HTMLSpanElement>("rooms-badge");
 const members = byId<HTMLUListElement>("members");
 const memberCount = byId<HTMLSpanElement>("member-count");
-const alertBox = byId<HTMLParagraphElement>("alert");
 const chatForm = byId<HTMLFormElement>("chat-form");
-const chatInput = byId<HTMLInputElement>("chat-input");
 const nickForm = byId<HTMLFormElement>("nick-form");
 const nickInput = byId<HTMLInputElement>("nick-input");
 const roomForm = byId<HTMLFormElement>("room-form");
 const roomInput = byId<HTMLInputElement>("room-input");
 const olderButton = byId<HTMLButtonElement>("older");
+const jumpButton = byId<HTMLButtonElement>("jump");
+const leaveButton = byId<HTMLButtonElement>("leave");
 const typingNote = byId<HTMLParagraphElement>("typing");
-const whoAmI = byId<HTMLSpanElement>("signed-in");
+const whoAmI = byId<HTMLParagraphElement>("signed-in");
+
+const alerts = new Alerts(byId("alert"), byId("alert-text"), byId("alert-dismiss"));
+const panels = new Panels([
+  [byId("rooms-toggle"), byId("rooms-panel")],
+  [byId("people-toggle"), byId("people-panel")],
+]);
+installThemeToggle(byId("theme-toggle"));
 
 const scheme = location.protocol === "https:" ? "wss:" : "ws:";
 takeFragmentToken(); // before the room is read from the fragment
 const client = connect(`${scheme}//${location.host}/chat`, {
   nick: savedNick(),
-  getToken: pageToken((text) => say(text, "info")),
+  getToken: pageToken((text) => alerts.say(text, "auth")),
 });
 const views = new Map<string, RoomView>();
 let current: RoomView | undefined;
 const typingLine = new TypingLine((room) => {
   if (room === current?.room.name) renderTyping();
 });
-
-const say = (text: string, kind: "info" | "error" = "error"): void => {
-  alertBox.dataset.kind = kind;
-  alertBox.textContent = text;
-};
-
-const online = (): boolean => client.state === "connected";
+const composer = new Composer(byId("chat-input"), chatForm, (room) => client.typing(room));
+const connection = new ConnectionStatus(byId("status"), (online) => {
+  for (const view of views.values()) view.setOnline(online);
+  if (online) alerts.clear("connection");
+});
 
 const roomFromHash = (): string => {
   let name = DEFAULT_ROOM;
@@ -61,7 +82,7 @@ const roomFromHash = (): string => {
     // a malformed escape: fall back to the default room
   }
   if (ROOM_NAME.test(name)) return name;
-  say(`"${name}" is not a room name (letters, digits, . _ -); showing #${DEFAULT_ROOM}.`);
+  alerts.say(`"${name}" is not a room name (letters, digits, . _ -); showing #${DEFAULT_ROOM}.`, "page");
   return DEFAULT_ROOM;
 };
 
@@ -77,37 +98,70 @@ const renderMembers = (): void => {
   memberCount.textContent = `(${list.length})`;
 };
 
-/** Rooms open on this page, then rooms with unread messages the server told of (signed in), with their counts. */
+const unreadOf = (name: string): number => {
+  const view = views.get(name);
+  if (view === current) return 0;
+  return client.unread(name) ?? view?.unread ?? 0;
+};
+
+/** The room list: rooms joined here, then rooms the server knows you read (signed in: from any device). */
+const roomNames = (): string[] => [...new Set([...views.keys(), ...Object.keys(client.unreadCounts())])];
+
+/** Rooms with their unread counts, and the total in the tab title and on the phone's rooms button. */
 const renderRoomList = (): void => {
-  const names = new Set([...views.keys(), ...Object.keys(client.unreadCounts())]);
+  let total = 0;
   roomList.replaceChildren(
-    ...[...names].map((name) => {
-      const view = views.get(name);
-      const unread = client.unread(name) ?? view?.unread ?? 0;
+    ...roomNames().map((name) => {
+      const unread = unreadOf(name);
+      total += unread;
       const li = document.createElement("li");
       const link = document.createElement("a");
       link.href = `#${encodeURIComponent(name)}`;
       link.textContent = `#${name}`;
-      if (view && view === current) link.setAttribute("aria-current", "page");
+      if (views.get(name) === current) link.setAttribute("aria-current", "page");
       li.append(link);
-      if (unread > 0 && view !== current) {
+      if (unread > 0) {
         const badge = document.createElement("span");
         badge.className = "unread";
         badge.textContent = ` ${unread} new`;
         li.append(badge);
+        li.classList.add("has-unread");
       }
       return li;
     }),
   );
+  roomsBadge.hidden = total === 0;
+  roomsBadge.textContent = total > 0 ? ` ${total} unread` : "";
+  const name = current ? `#${current.room.name} · Parley` : "Parley";
+  document.title = total > 0 ? `(${total}) ${name}` : name;
 };
 
 const renderTyping = (): void => {
   typingNote.textContent = current ? typingLine.text(current.room.name) : "";
 };
 
+/** "Jump to latest", with how many arrived while you were scrolled up. */
+const renderJump = (): void => {
+  const up = current !== undefined && !atBottom(scroller);
+  if (!up && current) current.missed = 0;
+  const missed = current?.missed ?? 0;
+  const label = missed > 0 ? `↓ ${missed} new message${missed === 1 ? "" : "s"}` : "↓ Jump to latest";
+  // Called on every scroll event: touch the DOM only on a change, or each one costs a layout.
+  if (jumpButton.hidden !== !up) jumpButton.hidden = !up;
+  if (jumpButton.textContent !== label) jumpButton.textContent = label;
+};
+
+const jumpToLatest = (): void => {
+  scroller.scrollTop = scroller.scrollHeight;
+  renderJump();
+};
+
 /** The room on screen is read, while the page is looked at (signed in: on every device of the user). */
 const markRead = (view: RoomView | undefined): void => {
-  if (view && view === current && document.visibilityState === "visible") client.read(view.room.name);
+  if (!view || view !== current || document.visibilityState !== "visible") return;
+  client.read(view.room.name);
+  const seq = view.latestSeq;
+  if (seq !== undefined) saveReadSeq(view.room.name, seq);
 };
 
 /** "Load older messages" is offered while the room on screen has messages before the first one shown. */
@@ -122,14 +176,25 @@ const openRoom = (name: string): RoomView => {
   const room = client.join(name);
   const view = new RoomView(room, scroller, () => client.nick);
   views.set(name, view);
+  saveRooms(views.keys());
+  let first = true;
   room.on("history", (page) => {
     view.addHistory(page.messages, page.kind);
+    if (first && page.kind === "initial") {
+      // Where you left off: the server's count for a signed-in user, else this browser's last seen message.
+      first = false;
+      const unread = client.unread(name);
+      const seen = savedReadSeq(name);
+      if (unread !== undefined) view.markNew(unread);
+      else if (seen !== undefined) view.markNewAfter(seen);
+    }
     if (view === current) renderOlder();
   });
   room.on("message", (message) => {
     view.addMessage(message);
     typingLine.stopped(name, message.nick);
     if (view !== current) renderRoomList();
+    else renderJump();
     markRead(view);
   });
   room.on("joined", () => markRead(view));
@@ -144,9 +209,25 @@ const openRoom = (name: string): RoomView => {
     view.addNotice("Some messages from while you were away are too old to recover; here are the latest."),
   );
   room.on("delete", ({ seq }) => view.markDeleted(seq));
-  room.on("error", (error) => say(`#${name}: ${error.message}`));
-  room.on("left", () => say(`You are no longer in #${name}.`));
+  room.on("error", (error) => alerts.say(`#${name}: ${error.message}`, `room:${name}`));
+  room.on("left", () => forget(name));
   return view;
+};
+
+/** Off the page and out of the stored list (left by you, or refused by the server). */
+const forget = (name: string): void => {
+  const view = views.get(name);
+  if (!view) return;
+  views.delete(name);
+  view.list.remove();
+  view.pendingList.remove();
+  saveRooms(views.keys());
+  if (view === current) {
+    current = undefined;
+    const next = views.keys().next().value ?? DEFAULT_ROOM;
+    if (roomFromHash() === next) show(next);
+    else location.hash = encodeURIComponent(next);
+  } else renderRoomList();
 };
 
 const show = (name: string): void => {
@@ -155,18 +236,23 @@ const show = (name: string): void => {
     current?.hide();
     current = view;
     view.show();
+    composer.switchTo(name);
   }
+  alerts.roomShown(name);
+  panels.closeAll();
   roomTitle.textContent = `#${name}`;
-  document.title = `#${name} · Parley`;
+  composer.input.placeholder = `Message #${name}`;
+  leaveButton.setAttribute("aria-label", `Leave #${name}`);
   renderRoomList();
   renderMembers();
   renderOlder();
   renderTyping();
+  renderJump();
   markRead(view);
 };
 
 const sendTo = (view: RoomView, text: string, cid: string): void => {
-  view.addPending(cid, text, online());
+  view.addPending(cid, text, connection.online);
   view.room.send(text, { cid }).then(
     (ack) => {
       removePending(cid);
@@ -179,24 +265,10 @@ const sendTo = (view: RoomView, text: string, cid: string): void => {
   );
 };
 
-const describe = (change: StateChange): string => {
-  const why = change.code !== undefined ? ` (${change.code}${change.reason ? `: ${change.reason}` : ""})` : "";
-  switch (change.state) {
-    case "connecting":
-      return change.attempt > 0 ? `Connecting, attempt ${change.attempt + 1}…` : "Connecting…";
-    case "connected":
-      return "Connected";
-    case "reconnecting":
-      return `Offline${why}; retrying in ${Math.max(1, Math.round((change.delay ?? 0) / 1000))} s`;
-    case "disconnected":
-      return `Disconnected${why}. Reload the page to try again.`;
-  }
-};
-
 client.on("state", (change) => {
-  status.dataset.state = change.state;
-  status.textContent = describe(change);
-  for (const view of views.values()) view.setOnline(change.state === "connected");
+  connection.update(change);
+  const removed = removalExplained(change);
+  if (removed) alerts.say(removed, "connection");
 });
 
 client.on("nick", ({ nick, interim }) => {
@@ -206,7 +278,7 @@ client.on("nick", ({ nick, interim }) => {
   renderMembers();
 });
 
-client.on("error", (error) => say(error.message));
+client.on("error", (error) => alerts.say(error.message, "page"));
 
 // Signed in: the name is the token's (no nickname form); signed out: say why, the SDK keeps trying.
 client.on("connected", () => {
@@ -214,9 +286,10 @@ client.on("connected", () => {
   whoAmI.hidden = !user;
   whoAmI.textContent = user ? `Signed in as ${user.name}` : "";
   nickForm.hidden = Boolean(user);
+  if (user) alerts.clear("auth");
 });
 client.on("auth", (change) => {
-  if (change.state === "signed-out") say(`Signed out: ${change.reason ?? "the token was refused"}.`);
+  if (change.state === "signed-out") alerts.say(`Signed out: ${change.reason ?? "the token was refused"}.`, "auth");
 });
 client.on("typing", ({ room, nick }) => {
   if (nick !== client.nick) typingLine.typing(room, nick);
@@ -225,15 +298,16 @@ client.on("unread", () => renderRoomList());
 document.addEventListener("visibilitychange", () => markRead(current));
 // Closing the tab right after reading: the position held back by the once-a-second window still goes out.
 window.addEventListener("pagehide", () => client.sendPendingReads());
-chatInput.addEventListener("input", () => {
-  if (current && chatInput.value.trim() !== "") client.typing(current.room.name);
+scroller.addEventListener("scroll", renderJump, { passive: true });
+jumpButton.addEventListener("click", () => {
+  jumpToLatest();
+  composer.input.focus();
 });
 
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const text = chatInput.value;
-  if (!current || text.trim() === "") return;
-  chatInput.value = "";
+  if (!current || composer.input.value.trim() === "") return;
+  const text = composer.take();
   const cid = newCid();
   // Kept before sending, so a reload while offline still sends it (same cid: stored once).
   addPending({ room: current.room.name, cid, text });
@@ -245,9 +319,9 @@ nickForm.addEventListener("submit", (event) => {
   const nick = nickInput.value.trim();
   if (!nick || nick === client.nick) return;
   client.setNick(nick).then(
-    () => say(`You are now ${nick}.`, "info"),
+    () => alerts.say(`You are now ${nick}.`, "nick", "info"),
     (error: unknown) => {
-      say(`Nickname not changed: ${error instanceof Error ? error.message : String(error)}`);
+      alerts.say(`Nickname not changed: ${error instanceof Error ? error.message : String(error)}`, "nick");
       nickInput.value = client.nick ?? "";
     },
   );
@@ -257,20 +331,51 @@ roomForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const name = roomInput.value.trim().replace(/^#/, "");
   if (!ROOM_NAME.test(name)) {
-    say(`"${name}" is not a room name (letters, digits, . _ -, up to 64).`);
+    alerts.say(`"${name}" is not a room name (letters, digits, . _ -, up to 64).`, "page");
     return;
   }
   roomInput.value = "";
   location.hash = encodeURIComponent(name);
-  chatInput.focus();
+  composer.input.focus();
+});
+
+leaveButton.addEventListener("click", () => {
+  const view = current;
+  if (!view) return;
+  view.room.leave().catch((error: Error) => alerts.say(`#${view.room.name}: ${error.message}`, "page"));
+  forget(view.room.name);
 });
 
 olderButton.addEventListener("click", () => {
-  current?.room.history({ limit: 50 }).catch((error: Error) => say(`Older messages not loaded: ${error.message}`));
+  const name = current?.room.name ?? "";
+  current?.room
+    .history({ limit: 50 })
+    .catch((error: Error) => alerts.say(`Older messages not loaded: ${error.message}`, `room:${name}`));
 });
+
+installShortcuts(
+  {
+    moveRoom: (step, unreadOnly) => {
+      const names = roomNames();
+      const at = current ? names.indexOf(current.room.name) : -1;
+      for (let i = 1; i <= names.length; i++) {
+        const name = names[(at + step * i + names.length * i) % names.length];
+        if (name && (!unreadOnly || unreadOf(name) > 0)) {
+          location.hash = encodeURIComponent(name);
+          return;
+        }
+      }
+    },
+    jumpToLatest,
+    focusComposer: () => composer.input.focus(),
+  },
+  byId("help"),
+  scroller,
+);
 
 window.addEventListener("hashchange", () => show(roomFromHash()));
 
+for (const name of savedRooms()) if (ROOM_NAME.test(name)) openRoom(name);
 show(roomFromHash());
 for (const pending of savedPending()) {
   if (ROOM_NAME.test(pending.room)) sendTo(openRoom(pending.room), pending.text, pending.cid);

@@ -1,24 +1,30 @@
 import type { ChatMessage, Room } from "parley-client";
-import { messageItem, noticeItem, pendingItem } from "./render.ts";
+import { appendGrouped, prependGrouped, regroup } from "./grouping.ts";
+import { messageItem, newDivider, noticeItem, pendingItem } from "./render.ts";
 
 /** How close to the bottom (px) still counts as "reading the latest", so new messages scroll into view. */
-const STICKY_PX = 48;
+export const STICKY_PX = 48;
+
+export const atBottom = (s: HTMLElement): boolean => s.scrollHeight - s.scrollTop - s.clientHeight <= STICKY_PX;
 
 /**
  * One room on screen: its message list and its own unacknowledged messages. The SDK guarantees each
  * message arrives once and in order; this only places it, and swaps a pending line for the real one.
  */
 export class RoomView {
-  readonly list: HTMLOListElement;
+  readonly list: HTMLDivElement;
   readonly pendingList: HTMLOListElement;
+  /** Messages that arrived while this room was not on screen. */
   unread = 0;
+  /** Messages that arrived while it was on screen but scrolled up (for "jump to latest"). */
+  missed = 0;
 
   constructor(
     readonly room: Room,
     private readonly scroller: HTMLElement,
     private readonly myNick: () => string | undefined,
   ) {
-    this.list = document.createElement("ol");
+    this.list = document.createElement("div");
     this.list.className = "messages";
     this.list.setAttribute("role", "log");
     this.list.setAttribute("aria-live", "polite");
@@ -33,13 +39,24 @@ export class RoomView {
   show(): void {
     this.list.hidden = false;
     this.pendingList.hidden = false;
+    if (this.unread > 0) this.markNew(this.unread);
     this.unread = 0;
-    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.missed = 0;
+    const divider = this.list.querySelector<HTMLElement>(".new-divider");
+    // Where you left off, when there is something new; else the latest.
+    if (divider && divider.offsetTop > this.scroller.clientHeight / 2) {
+      this.scroller.scrollTop = divider.offsetTop - this.scroller.clientHeight / 3;
+    } else this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   hide(): void {
     this.list.hidden = true;
     this.pendingList.hidden = true;
+    // Read now: next time the divider is where you leave off.
+    const divider = this.list.querySelector(".new-divider");
+    const after = divider?.nextElementSibling ?? null;
+    divider?.remove();
+    regroup(after);
   }
 
   /** The lowest seq on screen, or undefined before any message. */
@@ -48,28 +65,56 @@ export class RoomView {
     return first ? Number(first.dataset.seq) : undefined;
   }
 
+  /** The highest seq on screen, or undefined before any message. */
+  get latestSeq(): number | undefined {
+    const all = this.list.querySelectorAll<HTMLElement>(".message[data-seq]");
+    const last = all[all.length - 1];
+    return last ? Number(last.dataset.seq) : undefined;
+  }
+
   get visible(): boolean {
     return !this.list.hidden;
   }
 
+  /** A "New messages" line before the last `count` messages (none if they are all new or none is). */
+  markNew(count: number): void {
+    this.list.querySelector(".new-divider")?.remove();
+    const messages = this.list.querySelectorAll(".message");
+    const first = messages[messages.length - count];
+    if (count <= 0 || !first || first === messages[0]) return;
+    this.list.insertBefore(newDivider(), first);
+    regroup(first);
+  }
+
+  /** A "New messages" line before the first message after `seq`. */
+  markNewAfter(seq: number): void {
+    const messages = [...this.list.querySelectorAll<HTMLElement>(".message")];
+    this.markNew(messages.filter((m) => Number(m.dataset.seq) > seq).length);
+  }
+
   addHistory(messages: ChatMessage[], kind: "initial" | "reset" | "older"): void {
     const items = messages.map((m) => messageItem(m, m.nick === this.myNick()));
-    if (kind === "older") {
-      const before = this.scroller.scrollHeight;
-      this.list.prepend(...items);
-      this.scroller.scrollTop += this.scroller.scrollHeight - before; // keep the reader's place
-      return;
-    }
-    this.place(() => this.list.append(...items));
+    this.quietly(() => {
+      if (kind === "older") {
+        const before = this.scroller.scrollHeight;
+        prependGrouped(this.list, items);
+        this.scroller.scrollTop += this.scroller.scrollHeight - before; // keep the reader's place
+        return;
+      }
+      this.place(() => {
+        for (const item of items) appendGrouped(this.list, item);
+      });
+    });
   }
 
   addMessage(message: ChatMessage): void {
-    this.place(() => {
+    const followed = this.place(() => {
       // Our own message, acknowledged before it arrived: its pending line gives way.
       this.pendingList.querySelector(`[data-seq="${message.seq}"]`)?.remove();
-      this.list.append(messageItem(message, message.nick === this.myNick()));
+      appendGrouped(this.list, messageItem(message, message.nick === this.myNick()));
     });
     if (!this.visible) this.unread++;
+    else if (!followed) this.missed++;
   }
 
   addNotice(text: string): void {
@@ -114,11 +159,25 @@ export class RoomView {
     if (state) state.textContent = online ? "sending…" : "waiting for the connection…";
   }
 
-  /** Appends, then follows the newest line only if the reader was already at the bottom (or it is their own). */
-  private place(append: () => void, force = false): void {
+  /** A page of history is not news: screen readers are not read 50 old messages (the live region is off meanwhile). */
+  private quietly(change: () => void): void {
+    this.list.setAttribute("aria-live", "off");
+    change();
+    setTimeout(() => this.list.setAttribute("aria-live", "polite"), 0);
+  }
+
+  /**
+   * Appends, then follows the newest line only if the reader was already at the bottom (or it is their own).
+   * Returns whether the reader sees it at the bottom.
+   */
+  private place(append: () => void, force = false): boolean {
     const s = this.scroller;
-    const atBottom = s.scrollHeight - s.scrollTop - s.clientHeight <= STICKY_PX;
+    const wasAtBottom = atBottom(s);
     append();
-    if (this.visible && (atBottom || force)) s.scrollTop = s.scrollHeight;
+    if (this.visible && (wasAtBottom || force)) {
+      s.scrollTop = s.scrollHeight;
+      return true;
+    }
+    return false;
   }
 }

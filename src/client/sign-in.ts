@@ -64,29 +64,38 @@ export type Notice = (text: string) => void;
  * A token URL answering 401/403 (nobody signed in to your app) also means anonymous; other failures reject,
  * and the SDK retries with backoff.
  */
-export const pageToken = (notice: Notice) => async (): Promise<string> => {
-  const kept = stored();
-  let expired = "";
-  if (kept) {
-    const exp = tokenExpiry(kept);
-    if (exp === undefined || exp * 1000 > Date.now()) return kept;
-    store(null);
-    expired = "Your sign-in link has expired. ";
-  }
-  const { authTokenUrl, auth } = await pageConfig();
-  const anonymous = (): string => {
-    const required = auth === "required";
-    const what = required ? "this chat is for signed-in users; sign in, then reload" : "chatting anonymously";
-    notice(`${expired}Not signed in: ${what}.`);
-    return "";
+export const pageToken = (notice: Notice) => {
+  // Said on every later try too: the banner shows the latest notice, and the reason must not vanish with a retry.
+  let linkExpired = false;
+  return async (): Promise<string> => {
+    const kept = stored();
+    if (kept) {
+      const exp = tokenExpiry(kept);
+      if (exp === undefined || exp * 1000 > Date.now()) return kept;
+      store(null);
+      linkExpired = true;
+    }
+    const expired = linkExpired ? "Your sign-in link has expired. " : "";
+    const { authTokenUrl, auth } = await pageConfig();
+    const anonymous = (): string => {
+      const required = auth === "required";
+      const what = !required
+        ? "chatting anonymously"
+        : authTokenUrl
+          ? "this chat is for signed-in users; sign in, then reload"
+          : // No token URL: there is nowhere on this server to sign in; only a link with a token gets in.
+            "this chat is for signed-in users, and this server has no sign-in page (--auth-token-url); ask its administrator for a sign-in link (an address ending in #token=…)";
+      notice(`${expired}Not signed in: ${what}.`);
+      return "";
+    };
+    if (!authTokenUrl) return auth === "required" || expired ? anonymous() : "";
+    const response = await fetch(authTokenUrl, { credentials: "include", cache: "no-store" });
+    if (response.status === 401 || response.status === 403) return anonymous();
+    if (!response.ok) throw new Error(`${authTokenUrl} answered ${response.status}`);
+    const type = response.headers.get("Content-Type") ?? "";
+    const token: unknown = type.includes("json") ? ((await response.json()) as { token?: unknown }).token : undefined;
+    const text = typeof token === "string" ? token : type.includes("json") ? "" : (await response.text()).trim();
+    if (!text) throw new Error(`${authTokenUrl} gave no token (JSON {"token": "…"} or the token as text)`);
+    return text;
   };
-  if (!authTokenUrl) return auth === "required" || expired ? anonymous() : "";
-  const response = await fetch(authTokenUrl, { credentials: "include", cache: "no-store" });
-  if (response.status === 401 || response.status === 403) return anonymous();
-  if (!response.ok) throw new Error(`${authTokenUrl} answered ${response.status}`);
-  const type = response.headers.get("Content-Type") ?? "";
-  const token: unknown = type.includes("json") ? ((await response.json()) as { token?: unknown }).token : undefined;
-  const text = typeof token === "string" ? token : type.includes("json") ? "" : (await response.text()).trim();
-  if (!text) throw new Error(`${authTokenUrl} gave no token (JSON {"token": "…"} or the token as text)`);
-  return text;
 };

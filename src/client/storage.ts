@@ -56,3 +56,38 @@ export const removePending = (cid: string): void => {
   const left = savedPending().filter((p) => p.cid !== cid);
   write(PENDING, left.length > 0 ? JSON.stringify(left) : null);
 };
+
+const ROOMS = "parley.rooms";
+const DRAFT = "parley.draft.";
+const READ = "parley.read.";
+const THEME = "parley.theme";
+
+/** The rooms joined on this browser, in the order they were joined: they come back after a reload. */
+export const savedRooms = (): string[] => {
+  try {
+    const parsed: unknown = JSON.parse(read(ROOMS) ?? "[]");
+    return Array.isArray(parsed) ? parsed.filter((r): r is string => typeof r === "string") : [];
+  } catch {
+    return [];
+  }
+};
+
+export const saveRooms = (rooms: Iterable<string>): void => write(ROOMS, JSON.stringify([...rooms]));
+
+/** What was typed in a room and not sent yet. */
+export const savedDraft = (room: string): string => read(DRAFT + room) ?? "";
+export const saveDraft = (room: string, text: string): void => write(DRAFT + room, text === "" ? null : text);
+
+/** The last message seen in a room by this browser: where "New messages" goes for a page not signed in. */
+export const savedReadSeq = (room: string): number | undefined => {
+  const seq = Number(read(READ + room));
+  return Number.isInteger(seq) && seq > 0 ? seq : undefined;
+};
+export const saveReadSeq = (room: string, seq: number): void => write(READ + room, String(seq));
+
+export type Theme = "light" | "dark" | "system";
+export const savedTheme = (): Theme => {
+  const theme = read(THEME);
+  return theme === "light" || theme === "dark" ? theme : "system";
+};
+export const saveTheme = (theme: Theme): void => write(THEME, theme === "system" ? null : theme);

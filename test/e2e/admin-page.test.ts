@@ -36,6 +36,12 @@ describe("the admin page in Chromium", { skip: browserSkip() }, () => {
     page.on("console", (message) => {
       if (message.type() === "error" && !/401/.test(message.text())) errors.push(message.text());
     });
+    // Kick and delete ask first; the test says yes, and checks what was asked.
+    const questions: string[] = [];
+    page.on("dialog", (dialog) => {
+      questions.push(dialog.message());
+      void dialog.accept();
+    });
     await page.goto(`http://127.0.0.1:${parley.port}/admin`);
 
     await page.fill("#token", "a-wrong-token-of-some-length");
@@ -65,6 +71,9 @@ describe("the admin page in Chromium", { skip: browserSkip() }, () => {
 
     await memberRow.locator("button", { hasText: "Kick" }).click();
     assert.equal((await member.raw.closed).code, 4003);
+    assert.equal(questions.length, 2, "delete and kick each asked first");
+    assert.match(questions[0] ?? "", /^Delete message \d+ by /);
+    assert.match(questions[1] ?? "", /^Kick .*\? They are disconnected at once\.$/);
     assert.deepEqual(errors, [], "no page errors, no CSP violations");
     await page.close();
   });

@@ -29,7 +29,7 @@ describe("phone viewport, accessibility, autoscroll; the SDK on a bare page", { 
     assert.deepEqual(errors.flat(), [], "no script errors on any page");
   });
 
-  test("on a phone: labelled controls, a live log, Enter sends, autoscroll unless scrolled up", async () => {
+  test("on a phone: labelled controls, panels behind buttons, a live log, Send sends, autoscroll unless scrolled up", async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 740 }, isMobile: true, hasTouch: true });
     const page = await context.newPage();
     errors.push(watchErrors(page));
@@ -39,9 +39,16 @@ describe("phone viewport, accessibility, autoscroll; the SDK on a bare page", { 
       .filter({ hasText: /^Connected$/ })
       .waitFor(WAIT);
 
-    // Every control has an accessible name; new messages are announced politely.
-    for (const name of ["Message", "Your nickname", "Go to room"]) {
+    // Every control has an accessible name; rooms and people are behind the header's buttons, the conversation first.
+    assert.ok(await page.getByRole("textbox", { name: "Message" }).isVisible(), `textbox "Message" is visible`);
+    for (const [panel, name] of [
+      ["People", "Your nickname"],
+      ["Rooms", "Go to room"],
+    ] as const) {
+      assert.equal(await page.getByRole("textbox", { name }).isVisible(), false, `"${name}" waits behind ${panel}`);
+      await page.getByRole("button", { name: panel }).click();
       assert.ok(await page.getByRole("textbox", { name }).isVisible(), `textbox "${name}" is visible`);
+      await page.keyboard.press("Escape");
     }
     const log = page.getByRole("log", { name: "Messages in phone" });
     assert.equal(await log.getAttribute("aria-live"), "polite");
@@ -49,11 +56,14 @@ describe("phone viewport, accessibility, autoscroll; the SDK on a bare page", { 
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling on a phone (overflow ${overflow}px)`);
 
-    // Keyboard only: focus the message box, type, Enter.
+    // Keyboard only: focus the message box, type; on a touch screen Enter is a new line and Send sends.
     await page.getByRole("textbox", { name: "Message" }).focus();
     await page.keyboard.type("typed on a phone");
     await page.keyboard.press("Enter");
-    await page.locator(".message .text", { hasText: "typed on a phone" }).waitFor(WAIT);
+    await page.keyboard.type("second line");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.locator(".message .text", { hasText: "typed on a phonesecond line" }).waitFor(WAIT);
 
     const other = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "chatty" });
     const room = other.join("phone");

@@ -48,6 +48,11 @@ const row = (...cells) => {
   return tr;
 };
 
+// Destructive actions ask first: a slip of the mouse must not kick someone or delete a message.
+const confirmed = (question, action) => () => {
+  if (window.confirm(question)) return action();
+};
+
 const act = (what, action) => async () => {
   try {
     await action();
@@ -93,7 +98,10 @@ const showRoom = async () => {
         cell(m.ip),
         button(
           "Kick",
-          act(`kicked ${m.nick}`, () => api("POST", "/kick", { nick: m.nick })),
+          confirmed(
+            `Kick ${m.nick}? They are disconnected at once.`,
+            act(`kicked ${m.nick}`, () => api("POST", "/kick", { nick: m.nick })),
+          ),
         ),
       ),
     ),
@@ -106,11 +114,15 @@ const showRoom = async () => {
       .map((m) =>
         row(
           cell(m.seq),
+          cell(new Date(m.ts).toLocaleString(), "time"),
           cell(m.nick),
           cell(m.text, "text"),
           button(
             "Delete",
-            act(`deleted message ${m.seq}`, () => api("DELETE", `${path}/messages/${m.seq}`)),
+            confirmed(
+              `Delete message ${m.seq} by ${m.nick}? Everyone in the room sees it removed; it cannot be undone.`,
+              act(`deleted message ${m.seq}`, () => api("DELETE", `${path}/messages/${m.seq}`)),
+            ),
           ),
         ),
       ),

@@ -1,0 +1,28 @@
+/** A person's avatar: their initials on a colour that follows from their name, the same on every page. */
+
+/** A hue in [0, 360) from the name (FNV-1a), so one name always has one colour. */
+export const nameHue = (name: string): number => {
+  let hash = 0x811c9dc5;
+  for (const char of name.toLowerCase()) {
+    hash ^= char.codePointAt(0) ?? 0;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % 360;
+};
+
+/** "alice" → "A", "bob-smith" → "BS", "user-4242" → "U4"; an emoji name keeps its first emoji whole. */
+export const initials = (name: string): string => {
+  const parts = name.split(/[\s._-]+/u).filter(Boolean);
+  const first = Array.from(parts[0] ?? name)[0] ?? "?";
+  const second = parts.length > 1 ? (Array.from(parts[1] ?? "")[0] ?? "") : "";
+  return (first + second).toUpperCase();
+};
+
+export const avatar = (name: string): HTMLSpanElement => {
+  const span = document.createElement("span");
+  span.className = "avatar";
+  span.setAttribute("aria-hidden", "true"); // the name is said next to it
+  span.textContent = initials(name);
+  span.style.setProperty("--hue", String(nameHue(name)));
+  return span;
+};
