@@ -20,6 +20,9 @@ import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { createWebhookStore } from "./webhooks/engine.ts";
+import { WebhookStats } from "./webhooks/stats.ts";
 
 /** Where Parley listens, besides its settings. */
 export interface Attach {
@@ -61,10 +64,13 @@ export const startParley = async (
   const engines = createEngines(config, deps.store);
   const apiKeys = createApiKeyStore(config);
   const keyUse = new KeyUse();
+  const webhooks = createWebhookStore(config, engines.store);
   await engines
     .ready()
     .then(() => apiKeys.start())
+    .then(() => webhooks.start())
     .catch(async (error: unknown) => {
+      await webhooks.close().catch(() => {});
       await apiKeys.close().catch(() => {});
       await engines.close().catch(() => {});
       throw error;
@@ -122,6 +128,19 @@ export const startParley = async (
   for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
   const report = privacyReport(auth.privateRooms, privacy);
   if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
+  const webhookStats = new WebhookStats(ops.metrics.registry);
+  const dispatcher = new WebhookDispatcher({
+    store: webhooks,
+    history: store,
+    access,
+    owner: engines.nodeId,
+    timeoutMs: config.webhookTimeoutMs,
+    disableAfterMs: config.webhookDisableAfterMs,
+    pollMs: WEBHOOK_POLL_MS,
+    observe: webhookStats,
+    report: (what, error) => service.report(what, error),
+  });
+  dispatcher.start();
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -131,7 +150,16 @@ export const startParley = async (
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),
     }),
-    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys, keyUse }),
+    ...ops.http({
+      service,
+      store,
+      broker,
+      connections: () => gateway.connections,
+      apiKeys,
+      keyUse,
+      webhooks,
+      webhookStats,
+    }),
     api: createApiHandler({
       service,
       store,
@@ -199,15 +227,20 @@ export const startParley = async (
         gateway.flush();
         await closed;
         service.order.close();
+        await dispatcher.stop();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
         await apiKeys.close();
+        await webhooks.close();
         cookbook.closeAllConnections();
       })();
       return closing;
     },
   };
 };
+
+/** How often each node asks the store which webhook endpoints have messages due (one query per endpoint due). */
+const WEBHOOK_POLL_MS = 250;
 
 /** How long clients get to answer the 1001 close before they are dropped: within the shutdown deadline. */
 const closeGraceMs = (config: ParleyConfig): number => Math.min(2000, Math.floor(config.shutdownMs / 2));
