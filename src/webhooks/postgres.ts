@@ -135,7 +135,8 @@ export class PostgresWebhookStore implements WebhookStore {
     const rows = await this.query<{ room: string; cursor: string; last: string }>(
       `SELECT r.room AS room, COALESCE(c.seq, 0) AS cursor, r.last_seq AS last
        FROM parley_rooms r LEFT JOIN parley_webhook_cursors c ON c.endpoint = $1 AND c.room = r.room
-       WHERE r.last_seq > COALESCE(c.seq, 0) LIMIT $2`,
+       WHERE r.last_seq > COALESCE(c.seq, 0) AND EXISTS (SELECT 1 FROM parley_webhook_endpoints WHERE id = $1)
+       LIMIT $2`,
       [id, limit],
     );
     return rows.map((r) => ({ room: r.room, cursor: Number(r.cursor), last: Number(r.last) }));

@@ -46,10 +46,11 @@ export class SqliteWebhookStore implements WebhookStore {
       recordOutcome: db.prepare(
         `UPDATE webhook_endpoints SET ${STATE_COLUMNS.map((c) => `${c} = ?`).join(", ")} WHERE id = ? AND disabled_at IS NULL`,
       ),
-      pending: db.prepare<[string, number], PendingRoom>(
+      pending: db.prepare<{ id: string; limit: number }, PendingRoom>(
         `SELECT r.room AS room, COALESCE(c.seq, 0) AS cursor, r.last_seq AS last
-         FROM rooms r LEFT JOIN webhook_cursors c ON c.endpoint = ? AND c.room = r.room
-         WHERE r.last_seq > COALESCE(c.seq, 0) LIMIT ?`,
+         FROM rooms r LEFT JOIN webhook_cursors c ON c.endpoint = @id AND c.room = r.room
+         WHERE r.last_seq > COALESCE(c.seq, 0) AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = @id)
+         LIMIT @limit`,
       ),
       advance: db.prepare<[string, string, number]>(
         `INSERT INTO webhook_cursors (endpoint, room, seq) VALUES (?, ?, ?)
@@ -113,7 +114,7 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   pending(id: string, limit: number): Promise<PendingRoom[]> {
-    return Promise.resolve(this.statements.pending.all(id, limit));
+    return Promise.resolve(this.statements.pending.all({ id, limit }));
   }
 
   advance(id: string, room: string, seq: number): Promise<void> {
