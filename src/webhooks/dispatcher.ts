@@ -45,6 +45,8 @@ const GAP_SKIP_MS = 5000;
 export class WebhookDispatcher {
   private readonly rounds = new Map<string, Promise<void>>();
   private readonly emptySince = new Map<string, number>();
+  /** Endpoints this node has held a lease on: freed at stop, so another node takes over at once. */
+  private readonly leased = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly stopping = new AbortController();
@@ -68,9 +70,8 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.stopping.abort();
-    const ids = [...this.rounds.keys()];
     await Promise.allSettled(this.rounds.values());
-    await Promise.allSettled(ids.map((id) => this.options.store.release(id, this.options.owner)));
+    await Promise.allSettled([...this.leased].map((id) => this.options.store.release(id, this.options.owner)));
   }
 
   private async tick(): Promise<void> {
@@ -101,6 +102,7 @@ export class WebhookDispatcher {
     let delivered = false;
     for (const pending of await store.pending(endpoint.id, ROOMS_PER_ROUND)) {
       if (this.stopping.signal.aborted || !(await store.claim(endpoint.id, owner, this.leaseMs))) break;
+      if (this.leased.size < 10_000) this.leased.add(endpoint.id);
       const { room, cursor, last } = pending;
       if (!endpointWants(endpoint, room, this.options.access.isPrivate(room))) {
         await store.advance(endpoint.id, room, last);
