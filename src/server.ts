@@ -165,6 +165,7 @@ export const startParley = async (
       store,
       keys: apiKeys,
       keyUse,
+      users: engines.users,
       access,
       verifyToken: auth.verify,
       log: ops.log,

@@ -30,7 +30,19 @@ export const Message = z
   });
 
 export const PublishBody = z
-  .object({ text: z.string().min(1).max(MAX_API_TEXT) })
+  .object({
+    text: z.string().min(1).max(MAX_API_TEXT),
+    user: z
+      .object({
+        id: z.string().min(1).max(128),
+        name: z.string().min(1).max(64),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Publish as this user of yours (a key with publish_as_user): shown under `name`, reserved for `id` as a signed-in user's name is",
+      }),
+  })
   .openapi("PublishBody", { example: { text: "deploy 1.4.2 done" } });
 
 export const Published = z.object({ message: Message, duplicate: z.boolean() }).openapi("Published", {
