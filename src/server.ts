@@ -9,6 +9,7 @@ import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
+import { RedisCallerRate } from "./http/api/shared-rate.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
@@ -141,6 +142,17 @@ export const startParley = async (
     report: (what, error) => service.report(what, error),
   });
   dispatcher.start();
+  const apiLimiter =
+    config.redis && config.apiRate > 0
+      ? new RedisCallerRate({
+          url: config.redis,
+          prefix: config.redisPrefix,
+          nodeId: engines.nodeId,
+          perSecond: config.apiRate,
+          burst: config.apiBurst,
+          report: (what, error) => service.report(what, error),
+        })
+      : undefined;
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -172,6 +184,7 @@ export const startParley = async (
       historyLimit: config.historyLimit,
       maxHistoryLimit: config.maxHistoryLimit,
       rate: { perSecond: config.apiRate, burst: config.apiBurst },
+      limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
       observe: apiMetrics(ops.metrics.registry),
     }),
@@ -229,6 +242,7 @@ export const startParley = async (
         await closed;
         service.order.close();
         await dispatcher.stop();
+        apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
         await apiKeys.close();

@@ -27,6 +27,7 @@ import {
   RoomList,
   RoomParam,
 } from "./schemas.ts";
+import type { RateLimiter } from "./shared-rate.ts";
 import type { SseOptions, StreamEnd } from "./sse.ts";
 
 export interface ApiOptions {
@@ -40,6 +41,8 @@ export interface ApiOptions {
   maxHistoryLimit: number;
   /** Requests per second per key (or user), and the burst above it; 0: no limit. */
   rate: { perSecond: number; burst: number };
+  /** Budgets shared by a cluster's nodes (Redis); absent: each node keeps its own. */
+  limiter?: RateLimiter;
   sse: SseOptions;
   /** Told of each authenticated request of a key (the admin list shows it). */
   keyUse?: KeyUse;
@@ -73,7 +76,7 @@ const roomOf = (raw: string): string => validateRoomName(raw);
 /** `/api/v1`: publish, history, presence, rooms and server-sent events, with its OpenAPI document. */
 export const createApi = (options: ApiOptions) => {
   const { service, store, access } = options;
-  const rate = new CallerRate(options.rate.perSecond, options.rate.burst);
+  const rate: RateLimiter = options.limiter ?? new CallerRate(options.rate.perSecond, options.rate.burst);
   const streams = new EventStreams(options);
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
@@ -112,7 +115,7 @@ export const createApi = (options: ApiOptions) => {
   // Everything but the document needs a caller; each caller has its own rate.
   app.use("/rooms*", async (c, next) => {
     const caller = await identifyCaller(options, c.req.header("authorization"), c.req.query("token"));
-    const wait = rate.take(callerId(caller));
+    const wait = await rate.take(callerId(caller));
     if (wait > 0) {
       throw new Problem(429, "rate_limited", `Too many requests for this key; try again in ${wait} s.`, {
         "Retry-After": String(wait),
