@@ -100,33 +100,37 @@ export class WebhookDispatcher {
     if (secret === undefined) return;
     let state: DeliveryState = endpoint;
     let delivered = false;
-    for (const pending of await store.pending(endpoint.id, ROOMS_PER_ROUND)) {
-      if (this.stopping.signal.aborted || !(await store.claim(endpoint.id, owner, this.leaseMs))) break;
-      if (this.leased.size < 10_000) this.leased.add(endpoint.id);
-      const { room, cursor, last } = pending;
-      if (!endpointWants(endpoint, room, this.options.access.isPrivate(room))) {
-        await store.advance(endpoint.id, room, last);
-        continue;
-      }
-      const messages = await this.options.history.after(room, cursor, MESSAGES_PER_READ);
-      if (messages.length === 0) {
-        await this.skipGap(endpoint.id, room, cursor, last);
-        continue;
-      }
-      this.emptySince.delete(`${endpoint.id}\n${room}`);
-      for (const message of messages) {
-        const attempt = await this.attempt(endpoint, secret, message);
-        if (attempt === undefined) return; // stopping
-        if (attempt.status === null || attempt.status < 200 || attempt.status > 299) {
-          await store.recordOutcome(
-            endpoint.id,
-            afterFailure(state, attempt, this.options.disableAfterMs, this.random),
-          );
-          return;
+    rooms: for (const pending of await store.pending(endpoint.id, ROOMS_PER_ROUND)) {
+      const { room, last } = pending;
+      let cursor = pending.cursor;
+      // The room is read a part at a time until it is caught up: memory stays at one part.
+      for (;;) {
+        if (this.stopping.signal.aborted || !(await store.claim(endpoint.id, owner, this.leaseMs))) break rooms;
+        if (this.leased.size < 10_000) this.leased.add(endpoint.id);
+        if (!endpointWants(endpoint, room, this.options.access.isPrivate(room))) {
+          await store.advance(endpoint.id, room, last);
+          break;
         }
-        await store.advance(endpoint.id, room, message.seq);
-        state = afterSuccess(state, attempt);
-        delivered = true;
+        const messages = await this.options.history.after(room, cursor, MESSAGES_PER_READ);
+        if (messages.length === 0) {
+          if (cursor === pending.cursor) await this.skipGap(endpoint.id, room, cursor, last);
+          break;
+        }
+        this.emptySince.delete(`${endpoint.id}\n${room}`);
+        for (const message of messages) {
+          const attempt = await this.attempt(endpoint, secret, message);
+          if (attempt === undefined) break rooms; // stopping: not judged
+          if (attempt.status === null || attempt.status < 200 || attempt.status > 299) {
+            const failed = afterFailure(state, attempt, this.options.disableAfterMs, this.random);
+            await store.recordOutcome(endpoint.id, failed);
+            return;
+          }
+          await store.advance(endpoint.id, room, message.seq);
+          cursor = message.seq;
+          state = afterSuccess(state, attempt);
+          delivered = true;
+        }
+        if (messages.length < MESSAGES_PER_READ) break;
       }
     }
     if (delivered) await store.recordOutcome(endpoint.id, state);

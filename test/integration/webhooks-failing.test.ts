@@ -67,7 +67,9 @@ describe("a failing webhook endpoint", () => {
         `# fan-out median: ${median(none).toFixed(2)} ms with no endpoint, ${median(baseline).toFixed(2)} ms with a healthy one, ` +
           `${withBad.toFixed(2)} ms with a failing and a hanging one added (ratio to healthy ${ratio.toFixed(2)})\n`,
       );
-      assert.ok(ratio < 3, `fan-out slowed ${ratio.toFixed(2)}x by failing endpoints`);
+      // Fan-out that waited on the hanging endpoint would take its 300 ms timeout: hundreds of times the
+      // baseline. The bound leaves room for a loaded machine's noise (the ratio is printed above).
+      assert.ok(ratio < 10, `fan-out slowed ${ratio.toFixed(2)}x by failing endpoints`);
 
       await good.until((r) => r.attempts.length === 100);
       assert.equal(
