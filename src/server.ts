@@ -65,7 +65,7 @@ export const startParley = async (
   const engines = createEngines(config, deps.store);
   const apiKeys = createApiKeyStore(config);
   const keyUse = new KeyUse();
-  const webhooks = createWebhookStore(config, engines.store);
+  const webhooks = createWebhookStore(config, engines.store, deps.store !== undefined);
   await engines
     .ready()
     .then(() => apiKeys.start())

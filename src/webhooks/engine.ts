@@ -7,10 +7,14 @@ import { MemoryWebhookStore, type WebhookStore } from "./endpoints.ts";
 import { PostgresWebhookStore } from "./postgres.ts";
 import { SqliteWebhookStore } from "./sqlite.ts";
 
-/** Webhook endpoints and their cursors live next to the history: the same SQLite file, the same PostgreSQL database. */
-export const createWebhookStore = (config: ParleyConfig, history: HistoryStore): WebhookStore => {
+/**
+ * Webhook endpoints and their cursors live next to the history: the same SQLite file, the same
+ * PostgreSQL database. A history store handed to `startParley` (`overridden`) may be anywhere, so
+ * its endpoints are kept in memory (and get deliveries only when it is a `MemoryStore`).
+ */
+export const createWebhookStore = (config: ParleyConfig, history: HistoryStore, overridden = false): WebhookStore => {
   const { kind, url } = storeKind(config);
-  if (kind === "memory") {
+  if (kind === "memory" || overridden) {
     return new MemoryWebhookStore(() => (history instanceof MemoryStore ? history.heads() : new Map()));
   }
   if (kind === "postgres") {
