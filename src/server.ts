@@ -22,6 +22,7 @@ import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import type { WebhookStore } from "./webhooks/endpoints.ts";
 import { createWebhookStore } from "./webhooks/engine.ts";
 import { WebhookStats } from "./webhooks/stats.ts";
 
@@ -65,7 +66,15 @@ export const startParley = async (
   const engines = createEngines(config, deps.store);
   const apiKeys = createApiKeyStore(config);
   const keyUse = new KeyUse();
-  const webhooks = createWebhookStore(config, engines.store, deps.store !== undefined);
+  let webhooks: WebhookStore;
+  try {
+    webhooks = createWebhookStore(config, engines.store, deps.store !== undefined);
+  } catch (error) {
+    // Opened already: released, or the data directory stays locked and the process alive.
+    await apiKeys.close().catch(() => {});
+    await engines.close().catch(() => {});
+    throw error;
+  }
   await engines
     .ready()
     .then(() => apiKeys.start())
