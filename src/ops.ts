@@ -6,6 +6,7 @@ import { nickKey } from "./chat/nick.ts";
 import { createAdmin } from "./http/admin.ts";
 import { AdminThrottle } from "./http/admin-throttle.ts";
 import { createAdminKeys } from "./http/api/admin-keys.ts";
+import { createAdminWebhooks } from "./http/api/admin-webhooks.ts";
 import type { HttpAppOptions } from "./http/app.ts";
 import { type AdminRefusal, Metrics } from "./http/metrics.ts";
 import { createLogger, type Logger, LogThrottle } from "./log.ts";
@@ -19,6 +20,8 @@ import { parseIpList } from "./transport/conn-limits.ts";
 import type { GatewayHandlers } from "./transport/gateway.ts";
 import { HandshakeGuard } from "./transport/handshake-guard.ts";
 import type { SocketLink } from "./transport/socket-link.ts";
+import type { WebhookStore } from "./webhooks/endpoints.ts";
+import type { WebhookStats } from "./webhooks/stats.ts";
 
 /** What the caller of `startParley` may supply besides the config. */
 export interface ParleyDeps {
@@ -144,6 +147,9 @@ export class Ops {
     /** API keys, created and revoked at `/admin/api/keys`, and their use on this node. */
     apiKeys: ApiKeyStore;
     keyUse: KeyUse;
+    /** Webhook endpoints, at `/admin/api/webhooks`, and this node's delivery figures. */
+    webhooks: WebhookStore;
+    webhookStats: WebhookStats;
   }): Pick<HttpAppOptions, "metrics" | "admin"> {
     const { service, store, broker } = parts;
     this.metrics.watch({
@@ -190,11 +196,22 @@ export class Ops {
       trustedProxies,
       refused,
     });
+    const webhooks = createAdminWebhooks({
+      token: this.config.adminToken,
+      webhooks: parts.webhooks,
+      stats: parts.webhookStats,
+      log: this.log,
+      throttle,
+      trustedProxies,
+      refused,
+    });
+    const under = (path: string, base: string) => path === base || path.startsWith(`${base}/`);
     return {
       metrics: this.metrics,
       admin: (req, res) => {
         const path = (req.url ?? "/").split("?")[0] ?? "/";
-        if (path === "/admin/api/keys" || path.startsWith("/admin/api/keys/")) keys(req, res);
+        if (under(path, "/admin/api/keys")) keys(req, res);
+        else if (under(path, "/admin/api/webhooks")) webhooks(req, res);
         else admin(req, res);
       },
     };

@@ -9,6 +9,7 @@ import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
+import { RedisCallerRate } from "./http/api/shared-rate.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
@@ -20,6 +21,10 @@ import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import type { WebhookStore } from "./webhooks/endpoints.ts";
+import { createWebhookStore } from "./webhooks/engine.ts";
+import { WebhookStats } from "./webhooks/stats.ts";
 
 /** Where Parley listens, besides its settings. */
 export interface Attach {
@@ -71,10 +76,21 @@ export const startParley = async (
     throw error;
   });
   const keyUse = new KeyUse();
+  let webhooks: WebhookStore;
+  try {
+    webhooks = createWebhookStore(config, engines.store, deps.store !== undefined);
+  } catch (error) {
+    // Opened already: released, or the data directory stays locked and the process alive.
+    await apiKeys.close().catch(() => {});
+    await engines.close().catch(() => {});
+    throw error;
+  }
   await engines
     .ready()
     .then(() => apiKeys.start())
+    .then(() => webhooks.start())
     .catch(async (error: unknown) => {
+      await webhooks.close().catch(() => {});
       await apiKeys.close().catch(() => {});
       await engines.close().catch(() => {});
       throw error;
@@ -132,6 +148,30 @@ export const startParley = async (
   for (const room of privacy.seed) await service.userAccess.setRoomPrivate(room, true);
   const report = privacyReport(auth.privateRooms, privacy);
   if (report) ops.log[report.level]({ event: "private_rooms", rooms: privacy.privateRooms }, report.message);
+  const webhookStats = new WebhookStats(ops.metrics.registry);
+  const dispatcher = new WebhookDispatcher({
+    store: webhooks,
+    history: store,
+    access,
+    owner: engines.nodeId,
+    timeoutMs: config.webhookTimeoutMs,
+    disableAfterMs: config.webhookDisableAfterMs,
+    pollMs: WEBHOOK_POLL_MS,
+    observe: webhookStats,
+    report: (what, error) => service.report(what, error),
+  });
+  dispatcher.start();
+  const apiLimiter =
+    config.redis && config.apiRate > 0
+      ? new RedisCallerRate({
+          url: config.redis,
+          prefix: config.redisPrefix,
+          nodeId: engines.nodeId,
+          perSecond: config.apiRate,
+          burst: config.apiBurst,
+          report: (what, error) => service.report(what, error),
+        })
+      : undefined;
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -141,18 +181,29 @@ export const startParley = async (
       broker: () => broker.ping(),
       presence: () => engines.presence.ping(),
     }),
-    ...ops.http({ service, store, broker, connections: () => gateway.connections, apiKeys, keyUse }),
+    ...ops.http({
+      service,
+      store,
+      broker,
+      connections: () => gateway.connections,
+      apiKeys,
+      keyUse,
+      webhooks,
+      webhookStats,
+    }),
     api: createApiHandler({
       service,
       store,
       keys: apiKeys,
       keyUse,
+      users: engines.users,
       access,
       verifyToken: auth.verify,
       log: ops.log,
       historyLimit: config.historyLimit,
       maxHistoryLimit: config.maxHistoryLimit,
       rate: { perSecond: config.apiRate, burst: config.apiBurst },
+      limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
       observe: apiMetrics(ops.metrics.registry),
     }),
@@ -209,15 +260,21 @@ export const startParley = async (
         gateway.flush();
         await closed;
         service.order.close();
+        await dispatcher.stop();
+        apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
         await apiKeys.close();
+        await webhooks.close();
         cookbook.closeAllConnections();
       })();
       return closing;
     },
   };
 };
+
+/** How often each node asks the store which webhook endpoints have messages due (one query per endpoint due). */
+const WEBHOOK_POLL_MS = 250;
 
 /** How long clients get to answer the 1001 close before they are dropped: within the shutdown deadline. */
 const closeGraceMs = (config: ParleyConfig): number => Math.min(2000, Math.floor(config.shutdownMs / 2));

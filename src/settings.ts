@@ -409,6 +409,22 @@ export const SETTINGS = [
     default: 30000,
     help: "An event stream whose client reads nothing for this many milliseconds is closed (it resumes by Last-Event-ID).",
   },
+  {
+    key: "webhookTimeoutMs",
+    flag: "webhook-timeout-ms",
+    env: "PARLEY_WEBHOOK_TIMEOUT_MS",
+    kind: "count",
+    default: 10000,
+    help: "A webhook endpoint that has not answered within this many milliseconds has failed that attempt (retried later).",
+  },
+  {
+    key: "webhookDisableAfterMs",
+    flag: "webhook-disable-after-ms",
+    env: "PARLEY_WEBHOOK_DISABLE_AFTER_MS",
+    kind: "count",
+    default: 86400000,
+    help: "A webhook endpoint whose every attempt failed for this many milliseconds (24 h by default) is disabled, with the reason shown to the administrator.",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 type Row = (typeof SETTINGS)[number];

@@ -1,7 +1,10 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 
-/** What a key may do: publish messages, read history/presence/events, or everything in its rooms. */
-export const RIGHTS = ["publish", "read", "admin"] as const;
+/**
+ * What a key may do: publish messages (as its bot), publish as a user of yours (`publish_as_user`),
+ * read history/presence/events, or everything in its rooms (`admin`).
+ */
+export const RIGHTS = ["publish", "read", "admin", "publish_as_user"] as const;
 export type Right = (typeof RIGHTS)[number];
 
 /** An API key as stored: never the key itself, only its SHA-256. */

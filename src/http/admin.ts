@@ -42,6 +42,7 @@ const PAGE_ASSETS = new Map<string, { file: string; type: string }>([
   ["/admin", { file: "index.html", type: "text/html; charset=utf-8" }],
   ["/admin/", { file: "index.html", type: "text/html; charset=utf-8" }],
   ["/admin/admin.js", { file: "admin.js", type: "text/javascript; charset=utf-8" }],
+  ["/admin/admin-integrations.js", { file: "admin-integrations.js", type: "text/javascript; charset=utf-8" }],
   ["/admin/admin.css", { file: "admin.css", type: "text/css; charset=utf-8" }],
 ]);
 

@@ -91,6 +91,11 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve(true);
   }
 
+  /** Each room's last seq handed out (webhook cursors compare with it, as they do with SQL's rooms table). */
+  heads(): Map<string, number> {
+    return new Map([...this.rooms].map(([room, log]) => [room, log.lastSeq]));
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }

@@ -148,3 +148,14 @@ export class SseReader {
 }
 
 export type { Claims };
+
+/** A new webhook endpoint made through the admin API; resolves with its secret and id. */
+export const createEndpoint = async (
+  port: number,
+  endpoint: { url: string; rooms: string[]; events?: string[] },
+): Promise<{ secret: string; id: string }> => {
+  const body = { events: ["message.created"], ...endpoint };
+  const answer = await call(port, "POST", "/admin/api/webhooks", { auth: ADMIN_TOKEN, body });
+  if (answer.status !== 201) throw new Error(`endpoint not created: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return { secret: answer.body.secret, id: answer.body.id };
+};

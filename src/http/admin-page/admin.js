@@ -4,30 +4,33 @@ let token = "";
 let currentRoom = "";
 
 const $ = (id) => document.getElementById(id);
-const status = (text, isError = false) => {
+export const status = (text, isError = false) => {
   $("status").textContent = text;
   $("status").className = isError ? "error" : "";
 };
 
-const api = async (method, path, body) => {
+export const api = async (method, path, body) => {
   const response = await fetch(`/admin/api${path}`, {
     method,
     headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(data.error ?? response.statusText), { status: response.status });
+  if (!response.ok) {
+    const message = data.error ?? data.detail ?? response.statusText; // problem documents carry `detail`
+    throw Object.assign(new Error(message), { status: response.status });
+  }
   return data;
 };
 
-const cell = (text, className) => {
+export const cell = (text, className) => {
   const td = document.createElement("td");
   td.textContent = String(text);
   if (className) td.className = className;
   return td;
 };
 
-const button = (label, onClick) => {
+export const button = (label, onClick) => {
   const td = document.createElement("td");
   const b = document.createElement("button");
   b.type = "button";
@@ -37,12 +40,12 @@ const button = (label, onClick) => {
   return td;
 };
 
-const fill = (tableId, rows) => {
+export const fill = (tableId, rows) => {
   const body = $(tableId).querySelector("tbody");
   body.replaceChildren(...rows);
 };
 
-const row = (...cells) => {
+export const row = (...cells) => {
   const tr = document.createElement("tr");
   tr.append(...cells);
   return tr;
@@ -53,7 +56,7 @@ const confirmed = (question, action) => () => {
   if (window.confirm(question)) return action();
 };
 
-const act = (what, action) => async () => {
+export const act = (what, action) => async () => {
   try {
     await action();
     status(what);
@@ -147,8 +150,12 @@ const showBans = async () => {
   );
 };
 
+// Sections in files of their own (admin-integrations.js) add what they show on each refresh.
+const sections = [];
+export const onRefresh = (show) => sections.push(show);
+
 const refresh = async () => {
-  await Promise.all([showRooms(), showBans(), showRoom()]);
+  await Promise.all([showRooms(), showBans(), showRoom(), ...sections.map((show) => show())]);
 };
 
 const logout = () => {

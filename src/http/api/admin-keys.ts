@@ -1,14 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
+import { createRoute, z } from "@hono/zod-openapi";
 import { type ApiKey, type ApiKeyStore, hashApiKey, newApiKeyId, newApiKeySecret } from "../../api-keys/keys.ts";
 import type { KeyUse } from "../../api-keys/use.ts";
 import type { Logger } from "../../log.ts";
-import { checkAdmin } from "../admin-gate.ts";
 import type { AdminThrottle } from "../admin-throttle.ts";
 import type { AdminRefusal } from "../metrics.ts";
-import { asProblem, Problem, problemResponse } from "./problem.ts";
+import { adminApp } from "./admin-app.ts";
+import { Problem } from "./problem.ts";
 import { KeyUseView, KeyView, NewKey, ProblemSchema } from "./schemas.ts";
 
 export interface AdminKeysOptions {
@@ -28,44 +27,7 @@ export interface AdminKeysOptions {
 export const createAdminKeys = (options: AdminKeysOptions) => {
   const now = options.now ?? Date.now;
   const view = (key: ApiKey) => ({ ...key, use: options.keyUse?.of(key.id) ?? { requests: 0, lastUsedAt: null } });
-  const app = new OpenAPIHono({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        throw new Problem(400, "bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
-      }
-    },
-  }).basePath("/admin/api/keys");
-  app.onError((error) => {
-    const problem = asProblem(error);
-    if (!(error instanceof Problem) && problem.status >= 500) {
-      options.log.error({ event: "admin_error", err: error }, "admin API failed");
-    }
-    return problemResponse(problem);
-  });
-  app.notFound(() => problemResponse(new Problem(404, "bad_request", "No such admin endpoint.")));
-  app.use(
-    bodyLimit({
-      maxSize: 16 * 1024,
-      onError: () => {
-        throw new Problem(413, "bad_request", "The body is too large.");
-      },
-    }),
-  );
-  app.use(async (c, next) => {
-    const incoming = (c.env as { incoming: IncomingMessage }).incoming;
-    const turnedAway = checkAdmin(incoming, c.req.header("authorization"), options);
-    if (turnedAway?.reason === "throttled") {
-      const { wait } = turnedAway;
-      throw new Problem(429, "rate_limited", `Too many wrong admin tokens from your address; try again in ${wait} s.`, {
-        "Retry-After": String(wait),
-      });
-    }
-    if (turnedAway) {
-      throw new Problem(401, "unauthorized", "A valid admin token is needed: Authorization: Bearer <token>.");
-    }
-    await next();
-  });
+  const app = adminApp("/admin/api/keys", options);
 
   app.openapi(
     createRoute({

@@ -11,6 +11,8 @@ import { validateRoomName } from "../../chat/room-name.ts";
 import type { Logger } from "../../log.ts";
 import type { ChatService } from "../../service/chat-service.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
+import type { NameReservations } from "../../store/user-store.ts";
+import { checkPublishAsUser, userNick } from "./as-user.ts";
 import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCaller, mayRead } from "./caller.ts";
 import { EventStreams } from "./events.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
@@ -25,6 +27,7 @@ import {
   RoomList,
   RoomParam,
 } from "./schemas.ts";
+import type { RateLimiter } from "./shared-rate.ts";
 import type { SseOptions, StreamEnd } from "./sse.ts";
 
 export interface ApiOptions {
@@ -38,9 +41,13 @@ export interface ApiOptions {
   maxHistoryLimit: number;
   /** Requests per second per key (or user), and the burst above it; 0: no limit. */
   rate: { perSecond: number; burst: number };
+  /** Budgets shared by a cluster's nodes (Redis); absent: each node keeps its own. */
+  limiter?: RateLimiter;
   sse: SseOptions;
   /** Told of each authenticated request of a key (the admin list shows it). */
   keyUse?: KeyUse;
+  /** Reserved names of signed-in users: a message published as a user shows their name, held for them. */
+  users: NameReservations;
   /** Counts for /metrics: each request's outcome per route, and SSE streams opened and closed. */
   observe?: ApiObserver;
 }
@@ -69,7 +76,7 @@ const roomOf = (raw: string): string => validateRoomName(raw);
 /** `/api/v1`: publish, history, presence, rooms and server-sent events, with its OpenAPI document. */
 export const createApi = (options: ApiOptions) => {
   const { service, store, access } = options;
-  const rate = new CallerRate(options.rate.perSecond, options.rate.burst);
+  const rate: RateLimiter = options.limiter ?? new CallerRate(options.rate.perSecond, options.rate.burst);
   const streams = new EventStreams(options);
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
@@ -108,7 +115,7 @@ export const createApi = (options: ApiOptions) => {
   // Everything but the document needs a caller; each caller has its own rate.
   app.use("/rooms*", async (c, next) => {
     const caller = await identifyCaller(options, c.req.header("authorization"), c.req.query("token"));
-    const wait = rate.take(callerId(caller));
+    const wait = await rate.take(callerId(caller));
     if (wait > 0) {
       throw new Problem(429, "rate_limited", `Too many requests for this key; try again in ${wait} s.`, {
         "Retry-After": String(wait),
@@ -144,7 +151,7 @@ export const createApi = (options: ApiOptions) => {
     createRoute({
       method: "post",
       path: "/rooms/{room}/messages",
-      summary: "Publish a message as the key's bot (nick `bot:<key name>`)",
+      summary: "Publish a message as the key's bot (nick `bot:<key name>`), or as a user of yours (`user`)",
       security,
       request: {
         params: RoomParam,
@@ -159,7 +166,8 @@ export const createApi = (options: ApiOptions) => {
         },
         ...problems,
         409: {
-          description: "The Idempotency-Key was used for another text (code cid_conflict)",
+          description:
+            "The Idempotency-Key was used for another text (code cid_conflict), or user.name belongs to another user (nick_taken)",
           content: { "application/problem+json": { schema: ProblemSchema } },
         },
         413: { description: "Body too large", content: { "application/problem+json": { schema: ProblemSchema } } },
@@ -167,10 +175,14 @@ export const createApi = (options: ApiOptions) => {
     }),
     async (c) => {
       const room = roomOf(c.req.valid("param").room);
-      const key = checkPublish(c.get("caller"), room);
-      const { text } = c.req.valid("json");
+      const { text, user } = c.req.valid("json");
+      let nick: string;
+      if (user) {
+        checkPublishAsUser(c.get("caller"), room);
+        nick = await userNick(options.users, user);
+      } else nick = botNick(checkPublish(c.get("caller"), room));
       const cid = c.req.valid("header")["idempotency-key"];
-      const { message, duplicate } = await service.publishAs(room, botNick(key), text, cid);
+      const { message, duplicate } = await service.publishAs(room, nick, text, cid);
       return c.json({ message, duplicate }, duplicate ? 200 : 201);
     },
   );

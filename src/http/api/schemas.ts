@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { RIGHTS } from "../../api-keys/keys.ts";
 import { MAX_ROOM_LENGTH } from "../../chat/room-name.ts";
+import { EVENT_TYPES } from "../../webhooks/endpoints.ts";
 
 /** Longest text a message may carry over the HTTP API (characters). */
 export const MAX_API_TEXT = 4000;
@@ -29,7 +30,19 @@ export const Message = z
   });
 
 export const PublishBody = z
-  .object({ text: z.string().min(1).max(MAX_API_TEXT) })
+  .object({
+    text: z.string().min(1).max(MAX_API_TEXT),
+    user: z
+      .object({
+        id: z.string().min(1).max(128),
+        name: z.string().min(1).max(64),
+      })
+      .optional()
+      .openapi({
+        description:
+          "Publish as this user of yours (a key with publish_as_user): shown under `name`, reserved for `id` as a signed-in user's name is",
+      }),
+  })
   .openapi("PublishBody", { example: { text: "deploy 1.4.2 done" } });
 
 export const Published = z.object({ message: Message, duplicate: z.boolean() }).openapi("Published", {
@@ -142,3 +155,58 @@ export const KeyView = z.object({
 
 /** A key's requests on the node that answers, since it started. */
 export const KeyUseView = z.object({ requests: z.number().int(), lastUsedAt: z.number().int().nullable() });
+
+/** A webhook endpoint to register: where, which events, which rooms (patterns as API keys have them). */
+export const NewEndpoint = z
+  .object({
+    url: z
+      .string()
+      .max(2000)
+      .refine((value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "";
+        } catch {
+          return false;
+        }
+      }, "must be an http:// or https:// URL without credentials")
+      .openapi({ example: "https://example.com/parley-hook" }),
+    events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
+    rooms: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(MAX_ROOM_LENGTH)
+          .regex(/^[A-Za-z0-9._*-]+$/),
+      )
+      .min(1)
+      .max(50),
+  })
+  .openapi("NewWebhookEndpoint", {
+    example: { url: "https://example.com/parley-hook", events: ["message.created"], rooms: ["deploys", "team-*"] },
+  });
+
+/** An endpoint as the admin API shows it: never its secret. `figures` are the answering node's, since it started. */
+export const EndpointView = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.enum(EVENT_TYPES)),
+  rooms: z.array(z.string()),
+  createdAt: z.number().int(),
+  failingSince: z.number().int().nullable(),
+  failures: z.number().int(),
+  nextAttemptAt: z.number().int(),
+  lastAttemptAt: z.number().int().nullable(),
+  lastSuccessAt: z.number().int().nullable(),
+  lastStatus: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  disabledAt: z.number().int().nullable(),
+  disabledReason: z.string().nullable(),
+  figures: z.object({
+    delivered: z.number().int(),
+    failed: z.number().int(),
+    meanMs: z.number().nullable(),
+    maxMs: z.number().nullable(),
+  }),
+});

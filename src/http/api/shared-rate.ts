@@ -1,0 +1,78 @@
+import { Redis } from "ioredis";
+import { redisOptions } from "../../broker/redis.ts";
+import { CallerRate } from "./caller.ts";
+
+/** Per-caller request budgets: seconds to wait, 0 when the request may go. */
+export interface RateLimiter {
+  take(who: string): number | Promise<number>;
+}
+
+// A token bucket per caller in one Redis hash, updated atomically: every node spends from the same budget.
+const TAKE = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local bucket = redis.call('HMGET', KEYS[1], 't', 'at')
+local tokens = tonumber(bucket[1]) or burst
+local at = tonumber(bucket[2]) or now
+if now > at then tokens = math.min(burst, tokens + (now - at) / 1000 * rate) end
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.max(1, math.ceil((1 - tokens) / rate))
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(math.max(now, at)))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return wait
+`;
+
+export interface SharedRateOptions {
+  url: string;
+  prefix: string;
+  nodeId: string;
+  perSecond: number;
+  burst: number;
+  /** Told when Redis does not answer (the request then spends from this node's own bucket). */
+  report(what: string, error: unknown): void;
+}
+
+/**
+ * `--api-rate` across a cluster: each key's bucket lives in Redis (`{prefix}apirate:{caller}`,
+ * expiring once full again), so a key gets one budget whichever nodes it calls. When Redis does
+ * not answer within 250 ms the node limits on its own bucket, so a Redis outage neither blocks
+ * the API nor lifts the limit.
+ */
+export class RedisCallerRate implements RateLimiter {
+  private readonly redis: Redis;
+  private readonly local: CallerRate;
+
+  constructor(private readonly options: SharedRateOptions) {
+    this.redis = new Redis(
+      options.url,
+      redisOptions({
+        connectionName: `parley-apirate-${options.nodeId}`,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 250,
+      }),
+    );
+    this.redis.on("error", () => {}); // each failed take is reported, and served by the local bucket
+    this.local = new CallerRate(options.perSecond, options.burst);
+  }
+
+  async take(who: string): Promise<number> {
+    const { perSecond, burst, prefix } = this.options;
+    if (perSecond <= 0) return 0;
+    try {
+      return Number(await this.redis.eval(TAKE, 1, `${prefix}apirate:${who}`, perSecond, burst, Date.now()));
+    } catch (error) {
+      this.options.report("api_rate", error);
+      return this.local.take(who);
+    }
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,24 @@
+import { join } from "node:path";
+import { storeKind } from "../engines.ts";
+import type { ParleyConfig } from "../settings.ts";
+import type { HistoryStore } from "../store/history-store.ts";
+import { MemoryStore } from "../store/memory.ts";
+import { MemoryWebhookStore, type WebhookStore } from "./endpoints.ts";
+import { PostgresWebhookStore } from "./postgres.ts";
+import { SqliteWebhookStore } from "./sqlite.ts";
+
+/**
+ * Webhook endpoints and their cursors live next to the history: the same SQLite file, the same
+ * PostgreSQL database. A history store handed to `startParley` (`overridden`) may be anywhere, so
+ * its endpoints are kept in memory (and get deliveries only when it is a `MemoryStore`).
+ */
+export const createWebhookStore = (config: ParleyConfig, history: HistoryStore, overridden = false): WebhookStore => {
+  const { kind, url } = storeKind(config);
+  if (kind === "memory" || overridden) {
+    return new MemoryWebhookStore(() => (history instanceof MemoryStore ? history.heads() : new Map()));
+  }
+  if (kind === "postgres") {
+    return new PostgresWebhookStore({ url, log: (line) => process.stderr.write(`parley: ${line}\n`) });
+  }
+  return new SqliteWebhookStore(join(config.dataDir, "parley.db"), config.sqliteSync);
+};
