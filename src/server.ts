@@ -9,7 +9,6 @@ import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
-import { RedisCallerRate } from "./http/api/shared-rate.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
 import { Ops, type ParleyDeps } from "./ops.ts";
@@ -78,7 +77,7 @@ export const startParley = async (
   const keyUse = new KeyUse();
   let webhooks: WebhookStore;
   try {
-    webhooks = createWebhookStore(config, engines.store, deps.store !== undefined);
+    webhooks = await createWebhookStore(config, engines.store, deps.store !== undefined);
   } catch (error) {
     // Opened already: released, or the data directory stays locked and the process alive.
     await apiKeys.close().catch(() => {});
@@ -163,7 +162,7 @@ export const startParley = async (
   dispatcher.start();
   const apiLimiter =
     config.redis && config.apiRate > 0
-      ? new RedisCallerRate({
+      ? new (await import("./http/api/shared-rate.ts")).RedisCallerRate({
           url: config.redis,
           prefix: config.redisPrefix,
           nodeId: engines.nodeId,
