@@ -97,8 +97,8 @@ export class ChatService {
       leave: (session, room, confirm) => this.leave(session, room, confirm),
     };
     const roomEventsHost: RoomEventsHost = {
-      ...{ watchers: this.watchers, hub: this.hub, order: this.order, delivery: this.delivery, backlogs: this.backlogs },
-      ...{ typingRelay: this.typingRelay, reads: this.reads, userAccess: this.userAccess },
+      ...{ watchers: this.watchers, hub: this.hub, order: this.order, delivery: this.delivery },
+      ...{ backlogs: this.backlogs, typingRelay: this.typingRelay, reads: this.reads, userAccess: this.userAccess },
       replaceOwner: (owner) => {
         const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === owner);
         if (old) replaceConnection(this, old);
