@@ -28,7 +28,7 @@ export interface ConversationRow {
   detail: string | null;
   reply_to: number | string | null;
   edited: number | string | null;
-  deleted: number | boolean | null;
+  deleted: number | string | null;
   reactions: string | null;
   t_seq: number | string | null;
   t_id: string | null;
@@ -37,7 +37,7 @@ export interface ConversationRow {
   t_ts: number | string | null;
   t_reply_to: number | string | null;
   t_edited: number | string | null;
-  t_deleted: number | boolean | null;
+  t_deleted: number | string | null;
   t_reactions: string | null;
 }
 
@@ -58,7 +58,7 @@ const num = (value: number | string | null): number | undefined => (value === nu
 
 const stateOf = (
   base: { room: string; seq: number; id: string; nick: string; text: string; ts: number },
-  more: { reply_to: number | string | null; edited: number | string | null; deleted: number | boolean | null },
+  more: { reply_to: number | string | null; edited: number | string | null; deleted: number | string | null },
   reactions: string | null,
 ): ChatMessage => {
   const message: ChatMessage = base;
@@ -66,7 +66,7 @@ const stateOf = (
   if (replyTo !== undefined) message.replyTo = replyTo;
   const edited = num(more.edited);
   if (edited !== undefined) message.edited = edited;
-  if (more.deleted === 1 || more.deleted === true) message.deleted = true;
+  if (more.deleted !== null && Number(more.deleted) === 1) message.deleted = true;
   if (reactions) message.reactions = JSON.parse(reactions) as Reaction[];
   return message;
 };
