@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import emojiRegex from "emoji-regex";
 import { ParleyError } from "./errors.ts";
 import type { ChangeRequest, ChatMessage, Reaction } from "./message.ts";
 
@@ -22,19 +21,6 @@ export interface Actor {
 
 export type ChangeOutcome = { state: ChatMessage; on?: boolean } | { refused: ParleyError };
 
-const EMOJI = emojiRegex();
-
-/**
- * True when `text` is exactly one emoji as Unicode's RGI list has it (the `emoji-regex` package,
- * generated from Unicode's emoji data): `👍`, `👍🏽`, `🏳️‍🌈`, `🇫🇷`; not `:)`, not two emoji, not text.
- */
-export const isEmoji = (text: string): boolean => {
-  if (text.length === 0 || text.length > 32) return false;
-  EMOJI.lastIndex = 0;
-  const match = EMOJI.exec(text);
-  return match !== null && match.index === 0 && match[0].length === text.length;
-};
-
 const notFound = (seq: number): ParleyError => new ParleyError("not_found", `There is no message ${seq} here.`);
 
 /**
@@ -56,7 +42,8 @@ export const applyChange = (
     return { state: { ...current, text: request.text ?? "", edited: ts } };
   }
   if (request.kind === "delete") {
-    if (!owns && !request.admin) return { refused: new ParleyError("forbidden", "Only its author can delete a message.") };
+    if (!owns && !request.admin)
+      return { refused: new ParleyError("forbidden", "Only its author can delete a message.") };
     const { reactions: _gone, edited: _edited, ...rest } = current;
     return { state: { ...rest, text: "", deleted: true } };
   }

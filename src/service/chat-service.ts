@@ -1,6 +1,7 @@
 import type { RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
+import type { ChangeRequest } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
@@ -9,6 +10,8 @@ import { textWho } from "../protocol/text.ts";
 import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
+import { appendFrom } from "./conversation/append.ts";
+import { MentionRelay } from "./conversation/mentions.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
@@ -49,6 +52,7 @@ export class ChatService {
   readonly userAccess: UserAccess;
   private readonly typingRelay: TypingRelay;
   private readonly reads: ReadPositionRelay;
+  private readonly mentions: MentionRelay;
   private readonly historyHost: HistoryHost;
   private readonly catchUpHost: CatchUpHost;
 
@@ -80,6 +84,7 @@ export class ChatService {
       leave: (session: Session, room: string, confirm?: boolean) => this.leave(session, room, confirm),
     };
     this.userAccess = new UserAccess(userAccessHost, userAccess, this.reads);
+    this.mentions = new MentionRelay(readsHost, userAccess.users, userAccess.access, options.now);
     this.historyHost = { ...options, isOpen: (session) => this.isOpen(session) };
     this.order = new RoomOrder({
       store: options.store,
@@ -99,6 +104,7 @@ export class ChatService {
     const roomEventsHost: RoomEventsHost = {
       ...{ watchers: this.watchers, hub: this.hub, order: this.order, delivery: this.delivery },
       ...{ backlogs: this.backlogs, typingRelay: this.typingRelay, reads: this.reads, userAccess: this.userAccess },
+      mentions: this.mentions,
       replaceOwner: (owner) => {
         const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === owner);
         if (old) replaceConnection(this, old);
@@ -214,37 +220,18 @@ export class ChatService {
     for (const link of [...this.sessions.keys()]) this.close(link);
   }
 
-  say(session: Session, room: string, text: string, cid: string | undefined): void {
-    if (!session.member.rooms.has(room)) {
-      session.fail(new ParleyError("not_in_room", `You are not in ${room}; join it first.`), { cid, room });
-      return;
-    }
-    const { store, broker, now } = this.options;
-    store.append({ room, nick: session.member.nick, text, ts: now(), cid }).then(
-      ({ message, duplicate, conflict }) => {
-        if (conflict) {
-          const reused = `This cid was used in ${room} for another message (seq ${message.seq}); a new message needs a new cid.`;
-          session.fail(new ParleyError("cid_conflict", reused), { cid, room });
-          return;
-        }
-        if (session.member.mode === "json") {
-          session.reply({
-            type: "ack",
-            cid: cid ?? null,
-            room,
-            seq: message.seq,
-            id: message.id,
-            ts: message.ts,
-            duplicate,
-          });
-        }
-        if (!duplicate) this.background("publish", broker.publish(room, { type: "message", message }));
-      },
-      () => {
-        const error = new ParleyError("store_unavailable", "The message was not saved; send it again.");
-        session.fail(error, { cid, room });
-      },
+  /** `send` (a reply names its parent's seq): stored, acked, published (conversation/append.ts); then its mentions. */
+  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number): void {
+    const sent = appendFrom(this, session, { room, text, cid, replyTo });
+    this.background(
+      "say",
+      sent.then((result) => result && this.mentions.mentioned(session, result.message)),
     );
+  }
+
+  /** `edit`, `delete`, `react`: change events in the room's order (conversation/append.ts). */
+  change(session: Session, room: string, change: ChangeRequest, cid: string | undefined): void {
+    this.background("change", appendFrom(this, session, { room, text: "", cid, change }));
   }
 
   /**

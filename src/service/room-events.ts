@@ -2,8 +2,9 @@ import type { RoomEvent } from "../broker/broker.ts";
 import type { Hub } from "../chat/hub.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import { encodeEvent, encodeMessage } from "../protocol/json.ts";
-import { textLeft, textMessage, textRenamed } from "../protocol/text.ts";
+import { textLeft, textOf, textRenamed } from "../protocol/text.ts";
 import type { RoomDelivery } from "../transport/client-link.ts";
+import type { MentionRelay } from "./conversation/mentions.ts";
 import type { LiveBacklogs } from "./history/live-backlogs.ts";
 import type { ReadPositionRelay } from "./read-positions.ts";
 import type { RoomOrder } from "./room-order.ts";
@@ -22,6 +23,7 @@ export interface RoomEventsHost {
   typingRelay: TypingRelay;
   reads: ReadPositionRelay;
   userAccess: UserAccess;
+  mentions: MentionRelay;
   /** A client took its name to a new connection: the old one (`owner`), if here, is dropped without a leave. */
   replaceOwner(owner: string): void;
 }
@@ -43,15 +45,16 @@ export const deliverRoomEvent = (host: RoomEventsHost, room: string, event: Room
   } else if (event.type === "typing") host.typingRelay.deliver(room, event.nick);
   else if (event.type === "read") host.reads.moved(event);
   else if (event.type === "access") host.userAccess.applyPrivacy(event.room, event.private);
+  else if (event.type === "mention") {
+    host.mentions.deliver(event, () => [...host.hub.membersOf(room)].map((m) => m.session));
+  }
 };
 
 /** A message in its room's order: to the members catching up (kept aside) and to the live stream. */
 export const deliverMessage = (backlogs: LiveBacklogs, delivery: RoomDelivery, message: ChatMessage): void => {
   backlogs.keep(message);
   // Encoded at flush, and only for modes someone in the room speaks.
-  delivery.toRoom(
-    message.room,
-    () => textMessage(message.nick, message.text),
-    () => encodeMessage(message),
-  );
+  // a reaction says nothing to a text client (textOf gives null)
+  const text = message.change?.kind === "react" ? null : () => textOf(message) as string;
+  delivery.toRoom(message.room, text, () => encodeMessage(message));
 };

@@ -2,11 +2,11 @@ import { applyChange, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { Change, ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
-  refusal,
   type HistoryStore,
   partBytes,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   stored,
   storedMessage,

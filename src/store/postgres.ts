@@ -11,10 +11,10 @@ import {
 } from "./conversation-rows.ts";
 import {
   type AppendResult,
-  refusal,
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   rowsWithin,
   stored,

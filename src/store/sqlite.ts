@@ -12,11 +12,11 @@ import {
 } from "./conversation-rows.ts";
 import {
   type AppendResult,
-  refusal,
   type HistoryStore,
   partBytes,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   stored,
   storedMessage,
