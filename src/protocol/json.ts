@@ -61,18 +61,36 @@ export type ServerEvent =
   /** A signed-in user was named (`@nick`, `@room`, `@here`) in a message of `room`: on all their connections. */
   | { type: "mention"; room: string; seq: number; nick: string; text: string; ts: number }
   | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
-  | { type: "history"; room: string; messages: ChatMessage[] }
+  /** `changes`: the change events of the page's range (edit, delete, react), when it has any. */
+  | { type: "history"; room: string; messages: ChatMessage[]; changes?: ChangeEvent[] }
   | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null; unread?: number }
   | { type: "left"; room: string }
   | { type: "nick"; nick: string }
   | { type: "presence"; room: string; action: "snapshot"; members: string[] }
   | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
   | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
-  | { type: "delete"; room: string; seq: number }
+  | ChangeEvent
   | { type: "auth"; exp: number }
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
+
+/**
+ * A change to the message at `seq`, with its own place `at` in the room, by `nick`; `message` the
+ * message as it is now. (A `delete` from a server before conversations had `room` and `seq` only.)
+ */
+export interface ChangeEvent {
+  type: "edit" | "delete" | "react";
+  room: string;
+  seq: number;
+  at?: number;
+  id?: string;
+  nick?: string;
+  ts?: number;
+  emoji?: string;
+  on?: boolean;
+  message?: ChatMessage;
+}
 
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
 
