@@ -13,6 +13,7 @@ import type { ChatService } from "../../service/chat-service.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCaller, mayRead } from "./caller.ts";
 import { EventStreams } from "./events.ts";
+import { historyBody } from "./history-body.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
 import {
   History,
@@ -195,13 +196,13 @@ export const createApi = (options: ApiOptions) => {
         throw new Problem(400, "bad_request", "Give since or before, not both.");
       }
       const count = Math.min(limit ?? options.historyLimit, options.maxHistoryLimit);
-      const messages =
+      const rows =
         since !== undefined
           ? await store.after(room, since, count)
           : before !== undefined
             ? await store.before(room, before, count)
             : await store.latest(room, count);
-      return c.json({ room, messages }, 200);
+      return c.json(historyBody(room, rows), 200);
     },
   );
 
