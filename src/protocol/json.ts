@@ -54,12 +54,14 @@ export type ServerEvent =
       user?: { id: string; name: string; exp: number };
       /** Signed in: unread messages per room the user has a read position in. */
       unread?: Record<string, number>;
+      /** Signed in: mentions not yet read, per room that has any. */
+      mentions?: Record<string, number>;
       /** Anonymous: a secret proving, after a reconnect, that a `nick` comes from this same client. */
       reconnectKey?: string;
     }
   | ({ type: "message" } & ChatMessage)
   /** A signed-in user was named (`@nick`, `@room`, `@here`) in a message of `room`: on all their connections. */
-  | { type: "mention"; room: string; seq: number; nick: string; text: string; ts: number }
+  | { type: "mention"; room: string; seq: number; nick: string; text: string; ts: number; mentions?: number }
   | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
   /** `changes`: the change events of the page's range (edit, delete, react), when it has any. */
   | { type: "history"; room: string; messages: ChatMessage[]; changes?: ChangeEvent[] }

@@ -197,8 +197,20 @@ describe("conversations: edit, delete, react, reply, mention", () => {
     const { seq } = await sender.expect(ofType("ack", { cid: "m" }));
     for (const device of [one, two]) {
       const mention = await device.expect(ofType("mention"));
-      assert.deepEqual([mention.room, mention.seq, mention.text], ["conv-mention", seq, "hey @mentioned, look"]);
+      assert.deepEqual(
+        [mention.room, mention.seq, mention.text, mention.mentions],
+        ["conv-mention", seq, "hey @mentioned, look", 1],
+      );
     }
+    // The count is durable: a new connection's welcome has it beside the unread counts; reading clears it.
+    const three = await connectJson(`${base}/chat/elsewhere`, token);
+    assert.deepEqual((await three.expect(ofType("welcome"))).mentions, { "conv-mention": 1 });
+    await three.untilJoined("elsewhere");
+    three.send({ type: "read", room: "conv-mention", seq });
+    await three.expect(ofType("read", { room: "conv-mention" }));
+    const four = await connectJson(`${base}/chat/elsewhere`, token);
+    assert.equal((await four.expect(ofType("welcome"))).mentions, undefined, "read: no mention left");
+    await Promise.all([three.close(), four.close()]);
     sender.send({ type: "send", text: "@room hello", cid: "r1" });
     await sender.expect(ofType("ack", { cid: "r1" }));
     sender.send({ type: "send", text: "@here again", cid: "r2" });

@@ -224,8 +224,11 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
         this.rooms.handle(event);
         return;
       case "mention": {
-        const { room, seq, nick, text, ts } = event;
-        this.emit("mention", { room, seq, nick, text, ts });
+        const { room, seq, nick, text, ts, mentions } = event;
+        this.emit(
+          "mention",
+          mentions === undefined ? { room, seq, nick, text, ts } : { room, seq, nick, text, ts, mentions },
+        );
         return;
       }
       case "ack":

@@ -155,6 +155,8 @@ export interface MentionNotice {
   nick: string;
   text: string;
   ts: number;
+  /** Your mentions in that room not yet read (`read` past them clears them); absent for `@room`/`@here`. */
+  mentions?: number;
 }
 
 export interface RoomEvents {

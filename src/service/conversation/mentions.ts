@@ -22,7 +22,8 @@ export const ROOM_MENTION_INTERVAL_MS = 30_000;
 
 /**
  * `@nick` in a message: the signed-in user of that name hears a `mention` event on every
- * connection, on every node, whatever room they are looking at (published on their user channel).
+ * connection, on every node, whatever room they are looking at (published on their user channel),
+ * with `mentions`: their mentions in that room not yet read (kept in the user store, like read positions).
  * `@room`/`@here`: every member of the room now (published on the room), at most once per sender
  * per interval; one over the rate is refused aloud (`rate_limited`), the message itself stays sent.
  */
@@ -31,7 +32,7 @@ export class MentionRelay {
 
   constructor(
     private readonly host: MentionsHost,
-    private readonly users: Pick<UserStore, "nameOwner">,
+    private readonly users: Pick<UserStore, "nameOwner" | "addMention" | "mentionCounts">,
     private readonly access: RoomAccess,
     private readonly now: () => number,
   ) {}
@@ -54,19 +55,27 @@ export class MentionRelay {
         continue;
       }
       const user = await this.users.nameOwner(name);
-      if (user !== undefined) this.host.publish(userChannel(user), { ...event, user });
+      if (user === undefined) continue;
+      // Durable before anyone hears of it: the count is the same on every device and after a restart.
+      await this.users.addMention(user, room, seq);
+      const mentions = (await this.users.mentionCounts(user)).get(room) ?? 0;
+      this.host.publish(userChannel(user), { ...event, user, mentions });
     }
   }
 
   /** A mention reached this node: to the user's connections (or, for `@room`, the room's members here). */
   deliver(event: MentionEvent, roomMembers: () => Iterable<Session>): void {
-    const { room, seq, nick, text, ts } = event;
+    const { room, seq, nick, text, ts, mentions } = event;
     const sessions = event.user === undefined ? roomMembers() : this.host.sessionsOf(event.user);
     for (const session of sessions) {
       // A connection whose own token does not grant a private room hears nothing of it.
       if (session.member.mode !== "json" || !this.access.mayEnter(session.identity, room)) continue;
       if (event.user === undefined && session.member.nick === nick) continue; // not the sender's own @room
-      session.reply({ type: "mention", room, seq, nick, text, ts });
+      session.reply(
+        mentions === undefined
+          ? { type: "mention", room, seq, nick, text, ts }
+          : { type: "mention", room, seq, nick, text, ts, mentions },
+      );
     }
   }
 }
