@@ -1,10 +1,6 @@
 import type { Ack, MessageUpdate, Room } from "parley-client";
 import { clean } from "./format.ts";
 
-export const CONVERSATION_HELP = `/edit [N] TEXT and /delete [N] change your last message (or message N),
-/react [N] EMOJI toggles a reaction and /reply [N] TEXT answers, to the room's last message (or N);
-N is a message's seq, as --json shows it.`;
-
 const VERBS = new Set(["edit", "delete", "react", "reply"]);
 
 /** How a change someone made is shown (stdout, with the conversation). */

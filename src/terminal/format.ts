@@ -32,7 +32,7 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
 };
 
 export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
-/edit [N] TEXT, /delete [N], /react [N] EMOJI, /reply [N] TEXT (your last message, or the room's; N: a seq);
+/edit [N] TEXT, /delete [N], /react [N] EMOJI, /reply [N] TEXT (N: a seq);
 anything else is said in the current room.
 Start a line with // to say something that begins with /.`;
 
