@@ -13,6 +13,21 @@ export type RoomEvent =
   /** An administrator made a room private or public; published on `ACCESS_CHANNEL` to every node. */
   | { type: "access"; room: string; private: boolean }
   /**
+   * `@nick` named a signed-in `user` in a message (on the user's channel), or `@room`/`@here` its
+   * room (no `user`, on the room's channel).
+   */
+  | {
+      type: "mention";
+      user?: string;
+      room: string;
+      seq: number;
+      nick: string;
+      text: string;
+      ts: number;
+      /** For a `user`: their mentions in the room not yet read, this one included. */
+      mentions?: number;
+    }
+  /**
    * A client reconnected and took its nickname back with its reconnect key: the node of the old
    * connection (`owner`, `node:member`) drops it without a leave. Published on `ACCESS_CHANNEL`.
    */

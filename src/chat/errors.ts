@@ -20,6 +20,8 @@ export type ErrorCode =
   | "store_unavailable"
   | "unavailable"
   | "forbidden"
+  | "not_found"
+  | "too_many_reactions"
   | "unauthorized"
   | "internal";
 

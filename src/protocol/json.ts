@@ -19,7 +19,11 @@ export const wantsAutoJoin = (url: string): boolean => {
 // --- client → server ---
 
 export type ClientFrame =
-  | { type: "send"; room?: string | undefined; text: string; cid?: string | undefined }
+  | { type: "send"; room?: string | undefined; text: string; cid?: string | undefined; replyTo?: number | undefined }
+  /** Conversations: `seq` names the message changed (see docs/protocol.md). */
+  | { type: "edit"; room: string; seq: number; text: string; cid?: string | undefined }
+  | { type: "delete"; room: string; seq: number; cid?: string | undefined }
+  | { type: "react"; room: string; seq: number; emoji: string; on?: boolean | undefined; cid?: string | undefined }
   /** `reconnectKey`: the key of this client's previous connection's `welcome`, to take its name back at once. */
   | { type: "nick"; nick: string; reconnectKey?: string | undefined }
   | { type: "join"; room: string; since?: number | undefined; limit?: number | undefined }
@@ -50,37 +54,112 @@ export type ServerEvent =
       user?: { id: string; name: string; exp: number };
       /** Signed in: unread messages per room the user has a read position in. */
       unread?: Record<string, number>;
+      /** Signed in: mentions not yet read, per room that has any. */
+      mentions?: Record<string, number>;
       /** Anonymous: a secret proving, after a reconnect, that a `nick` comes from this same client. */
       reconnectKey?: string;
     }
   | ({ type: "message" } & ChatMessage)
+  /** A signed-in user was named (`@nick`, `@room`, `@here`) in a message of `room`: on all their connections. */
+  | { type: "mention"; room: string; seq: number; nick: string; text: string; ts: number; mentions?: number }
   | { type: "ack"; cid: string | null; room: string; seq: number; id: string; ts: number; duplicate: boolean }
-  | { type: "history"; room: string; messages: ChatMessage[] }
+  /** `changes`: the change events of the page's range (edit, delete, react), when it has any. */
+  | { type: "history"; room: string; messages: ChatMessage[]; changes?: ChangeEvent[] }
   | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null; unread?: number }
   | { type: "left"; room: string }
   | { type: "nick"; nick: string }
   | { type: "presence"; room: string; action: "snapshot"; members: string[] }
   | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
   | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
-  | { type: "delete"; room: string; seq: number }
+  | ChangeEvent
   | { type: "auth"; exp: number }
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
+/**
+ * A change to the message at `seq`, with its own place `at` in the room, by `nick`; `message` the
+ * message as it is now. (A `delete` from a server before conversations had `room` and `seq` only.)
+ */
+export interface ChangeEvent {
+  type: "edit" | "delete" | "react";
+  room: string;
+  seq: number;
+  at?: number;
+  id?: string;
+  nick?: string;
+  ts?: number;
+  emoji?: string;
+  on?: boolean;
+  message?: ChatMessage;
+}
+
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
 
-/** `encodeEvent({type: "history", room, messages})` in pieces, one per message (see textFrameOfPieces). */
-export const historyPieces = (room: string, messages: readonly ChatMessage[]): string[] => {
+/**
+ * `encodeEvent({type: "history", room, messages})` in pieces, one per message (see textFrameOfPieces).
+ * Messages are in their current state; change events of the range go in `changes` (as their live
+ * events), so a resumed client applies them to what it had, and an older client that does not know
+ * the field sees messages only.
+ */
+export const historyPieces = (room: string, items: readonly ChatMessage[]): string[] => {
   const pieces = [`{"type":"history","room":${JSON.stringify(room)},"messages":[`];
-  for (let i = 0; i < messages.length; i++) pieces.push((i === 0 ? "" : ",") + JSON.stringify(messages[i]));
-  pieces.push("]}");
+  const changes: string[] = [];
+  let first = true;
+  for (const item of items) {
+    if (item.change) changes.push(encodeMessage(item));
+    else {
+      pieces.push((first ? "" : ",") + messageJson(item));
+      first = false;
+    }
+  }
+  pieces.push(changes.length > 0 ? `],"changes":[${changes.join(",")}]}` : "]}");
   return pieces;
 };
 
-/** The message event, built with a fixed key order so every recipient gets identical bytes. */
-export const encodeMessage = (m: ChatMessage): string =>
-  JSON.stringify({ type: "message", room: m.room, seq: m.seq, id: m.id, nick: m.nick, text: m.text, ts: m.ts });
+/** A message as pages and events carry it: fixed key order; the conversation fields only when set. */
+const messageJson = (m: ChatMessage): string => {
+  const base = JSON.stringify({ room: m.room, seq: m.seq, id: m.id, nick: m.nick, text: m.text, ts: m.ts });
+  return m.replyTo === undefined && m.edited === undefined && !m.deleted && !m.reactions
+    ? base
+    : `${base.slice(0, -1)}${conversationFields(m)}}`;
+};
+
+const conversationFields = (m: ChatMessage): string => {
+  let more = "";
+  if (m.replyTo !== undefined) more += `,"replyTo":${m.replyTo}`;
+  if (m.edited !== undefined) more += `,"edited":${m.edited}`;
+  if (m.deleted) more += `,"deleted":true`;
+  if (m.reactions && m.reactions.length > 0) more += `,"reactions":${JSON.stringify(m.reactions)}`;
+  return more;
+};
+
+/**
+ * The message event, built with a fixed key order so every recipient gets identical bytes; a plain
+ * message's bytes are those of v1 before conversations. A change event is
+ * `{"type":"edit"|"delete"|"react","room","seq":<the message changed>,"at":<its own seq>,"id","nick","ts",…,"message":{…}}`:
+ * `seq` names a message as in every v1 event (a v1 `delete` stays what it was), `message` is its state now.
+ */
+export const encodeMessage = (m: ChatMessage): string => {
+  const change = m.change;
+  if (!change) {
+    const base = JSON.stringify({
+      type: "message",
+      room: m.room,
+      seq: m.seq,
+      id: m.id,
+      nick: m.nick,
+      text: m.text,
+      ts: m.ts,
+    });
+    return m.replyTo === undefined && m.edited === undefined && !m.deleted && !m.reactions
+      ? base
+      : `${base.slice(0, -1)}${conversationFields(m)}}`;
+  }
+  const head = { type: change.kind, room: m.room, seq: change.target.seq, at: m.seq, id: m.id, nick: m.nick, ts: m.ts };
+  const react = change.kind === "react" ? `,"emoji":${JSON.stringify(change.emoji)},"on":${change.on === true}` : "";
+  return `${JSON.stringify(head).slice(0, -1)}${react},"message":${messageJson(change.target)}}`;
+};
 
 // --- validation of every client frame ---
 
@@ -118,6 +197,17 @@ const optionalCid = (frame: Json): string | undefined => {
 
 const requiredString = (frame: Json, key: string, max?: number): string =>
   optionalString(frame, key, max) ?? fail(`"${key}" is required.`);
+
+const requiredSeq = (frame: Json, key: string): number => optionalSeq(frame, key) ?? fail(`"${key}" is required.`);
+
+/** Checked to be one emoji by the service (chat/emoji.ts): Unicode's data stays out of the SDK's bundle. */
+const requiredEmoji = (frame: Json): string => requiredString(frame, "emoji", 64);
+
+const optionalBoolean = (frame: Json, key: string): boolean | undefined => {
+  const value = frame[key];
+  if (value === undefined || value === null) return undefined;
+  return typeof value === "boolean" ? value : fail(`"${key}" must be true or false.`);
+};
 
 const optionalSeq = (frame: Json, key: string): number | undefined => {
   const value = frame[key];
@@ -165,6 +255,31 @@ const decodeFrame = (raw: string): ClientFrame => {
         type: "send",
         room: optionalString(frame, "room"),
         text: requiredString(frame, "text"),
+        cid: optionalCid(frame),
+        replyTo: optionalSeq(frame, "replyTo"),
+      };
+    case "edit":
+      return {
+        type: "edit",
+        room: requiredString(frame, "room"),
+        seq: requiredSeq(frame, "seq"),
+        text: requiredString(frame, "text"),
+        cid: optionalCid(frame),
+      };
+    case "delete":
+      return {
+        type: "delete",
+        room: requiredString(frame, "room"),
+        seq: requiredSeq(frame, "seq"),
+        cid: optionalCid(frame),
+      };
+    case "react":
+      return {
+        type: "react",
+        room: requiredString(frame, "room"),
+        seq: requiredSeq(frame, "seq"),
+        emoji: requiredEmoji(frame),
+        on: optionalBoolean(frame, "on"),
         cid: optionalCid(frame),
       };
     case "nick":

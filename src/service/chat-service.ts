@@ -1,16 +1,17 @@
 import type { RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
-import type { ChatMessage } from "../chat/message.ts";
+import type { ChangeRequest } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
-import { encodeEvent, encodeMessage } from "../protocol/json.ts";
-import { textLeft, textMessage, textRenamed, textWho } from "../protocol/text.ts";
+import { textWho } from "../protocol/text.ts";
 import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
+import { appendFrom } from "./conversation/append.ts";
+import { MentionRelay } from "./conversation/mentions.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
@@ -20,6 +21,7 @@ import { Membership } from "./membership.ts";
 import { ReadPositionRelay } from "./read-positions.ts";
 import { reclaimName, replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
+import { deliverMessage, deliverRoomEvent, type RoomEventsHost } from "./room-events.ts";
 import { RoomOrder } from "./room-order.ts";
 import { subscribeOrRefuse } from "./room-subscription.ts";
 import { type RoomWatcher, RoomWatchers } from "./room-watchers.ts";
@@ -50,6 +52,7 @@ export class ChatService {
   readonly userAccess: UserAccess;
   private readonly typingRelay: TypingRelay;
   private readonly reads: ReadPositionRelay;
+  private readonly mentions: MentionRelay;
   private readonly historyHost: HistoryHost;
   private readonly catchUpHost: CatchUpHost;
 
@@ -81,12 +84,13 @@ export class ChatService {
       leave: (session: Session, room: string, confirm?: boolean) => this.leave(session, room, confirm),
     };
     this.userAccess = new UserAccess(userAccessHost, userAccess, this.reads);
+    this.mentions = new MentionRelay(readsHost, userAccess.users, userAccess.access, options.now);
     this.historyHost = { ...options, isOpen: (session) => this.isOpen(session) };
     this.order = new RoomOrder({
       store: options.store,
       ordered: options.broker.ordered,
       gapWaitMs: options.gapWaitMs ?? 150,
-      emit: (message) => this.deliverMessage(message),
+      emit: (message) => deliverMessage(this.backlogs, this.delivery, message),
     });
     this.catchUpHost = {
       ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
@@ -97,7 +101,16 @@ export class ChatService {
       joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
       leave: (session, room, confirm) => this.leave(session, room, confirm),
     };
-    options.broker.onEvent((room, event) => this.deliver(room, event));
+    const roomEventsHost: RoomEventsHost = {
+      ...{ watchers: this.watchers, hub: this.hub, order: this.order, delivery: this.delivery },
+      ...{ backlogs: this.backlogs, typingRelay: this.typingRelay, reads: this.reads, userAccess: this.userAccess },
+      mentions: this.mentions,
+      replaceOwner: (owner) => {
+        const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === owner);
+        if (old) replaceConnection(this, old);
+      },
+    };
+    options.broker.onEvent((room, event) => deliverRoomEvent(roomEventsHost, room, event));
     options.broker.onResync(() => this.order.resync());
     this.members.wire(
       () => [...this.sessions.values()].map((s) => s.member),
@@ -207,37 +220,18 @@ export class ChatService {
     for (const link of [...this.sessions.keys()]) this.close(link);
   }
 
-  say(session: Session, room: string, text: string, cid: string | undefined): void {
-    if (!session.member.rooms.has(room)) {
-      session.fail(new ParleyError("not_in_room", `You are not in ${room}; join it first.`), { cid, room });
-      return;
-    }
-    const { store, broker, now } = this.options;
-    store.append({ room, nick: session.member.nick, text, ts: now(), cid }).then(
-      ({ message, duplicate, conflict }) => {
-        if (conflict) {
-          const reused = `This cid was used in ${room} for another message (seq ${message.seq}); a new message needs a new cid.`;
-          session.fail(new ParleyError("cid_conflict", reused), { cid, room });
-          return;
-        }
-        if (session.member.mode === "json") {
-          session.reply({
-            type: "ack",
-            cid: cid ?? null,
-            room,
-            seq: message.seq,
-            id: message.id,
-            ts: message.ts,
-            duplicate,
-          });
-        }
-        if (!duplicate) this.background("publish", broker.publish(room, { type: "message", message }));
-      },
-      () => {
-        const error = new ParleyError("store_unavailable", "The message was not saved; send it again.");
-        session.fail(error, { cid, room });
-      },
+  /** `send` (a reply names its parent's seq): stored, acked, published (conversation/append.ts); then its mentions. */
+  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number): void {
+    const sent = appendFrom(this, session, { room, text, cid, replyTo });
+    this.background(
+      "say",
+      sent.then((result) => result && this.mentions.mentioned(session, result.message)),
     );
+  }
+
+  /** `edit`, `delete`, `react`: change events in the room's order (conversation/append.ts). */
+  change(session: Session, room: string, change: ChangeRequest, cid: string | undefined): void {
+    this.background("change", appendFrom(this, session, { room, text: "", cid, change }));
   }
 
   /**
@@ -387,37 +381,6 @@ export class ChatService {
     for (const presence of events) {
       this.publish(presence.room, { type: "presence", presence });
     }
-  }
-
-  /** Everything the broker brings for a room, from this node or another. */
-  private deliver(room: string, event: RoomEvent): void {
-    this.watchers.notify(room, event);
-    if (event.type === "message") {
-      // late events of a room nobody here is in any more would start its order again
-      if (this.hub.membersOf(room).size > 0) this.order.offer(event.message);
-    } else if (event.type === "presence") {
-      const p = event.presence;
-      const text = p.action === "leave" ? textLeft(p.nick) : p.action === "nick" ? textRenamed(p.from, p.nick) : null;
-      this.delivery.toRoom(room, text, () => encodeEvent({ type: "presence", ...p }), true);
-    } else if (event.type === "reclaimed") {
-      const old = [...this.sessions.values()].find((s) => this.members.owner(s.member) === event.owner);
-      if (old) replaceConnection(this, old);
-    } else if (event.type === "delete") {
-      const seq = event.seq;
-      this.delivery.toRoom(room, null, () => encodeEvent({ type: "delete", room, seq }));
-    } else if (event.type === "typing") this.typingRelay.deliver(room, event.nick);
-    else if (event.type === "read") this.reads.moved(event);
-    else if (event.type === "access") this.userAccess.applyPrivacy(event.room, event.private);
-  }
-
-  private deliverMessage(message: ChatMessage): void {
-    this.backlogs.keep(message);
-    // Encoded at flush, and only for modes someone in the room speaks.
-    this.delivery.toRoom(
-      message.room,
-      () => textMessage(message.nick, message.text),
-      () => encodeMessage(message),
-    );
   }
 
   /** Every link that should get the room's live stream now (the gateway's fan-out asks). */

@@ -1,4 +1,5 @@
 import { parseTextLine } from "../chat/commands.ts";
+import { isEmoji } from "../chat/emoji.ts";
 import { ParleyError } from "../chat/errors.ts";
 import { decodeClientFrame } from "../protocol/json.ts";
 import type { ChatService } from "./chat-service.ts";
@@ -22,7 +23,26 @@ export const handleFrame = (service: ChatService, session: Session, data: string
   const home = session.link.info.room;
   switch (frame.type) {
     case "send":
-      service.say(session, frame.room ?? home, frame.text, frame.cid);
+      service.say(session, frame.room ?? home, frame.text, frame.cid, frame.replyTo);
+      return;
+    case "edit":
+      service.change(session, frame.room, { kind: "edit", target: frame.seq, text: frame.text }, frame.cid);
+      return;
+    case "delete":
+      service.change(session, frame.room, { kind: "delete", target: frame.seq }, frame.cid);
+      return;
+    case "react":
+      if (!isEmoji(frame.emoji)) {
+        const why = '"emoji" must be one emoji as Unicode lists them (👍, 👍🏽, 🇫🇷), not text or several.';
+        session.fail(new ParleyError("bad_request", why), { cid: frame.cid, room: frame.room });
+        return;
+      }
+      service.change(
+        session,
+        frame.room,
+        { kind: "react", target: frame.seq, emoji: frame.emoji, on: frame.on },
+        frame.cid,
+      );
       return;
     case "nick":
       service.background("rename", service.rename(session, frame.nick, frame.reconnectKey));

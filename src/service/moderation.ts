@@ -138,8 +138,11 @@ export class Moderation {
   /** Removes a message from history and from the views of connected JSON clients (`delete` event). */
   async deleteMessage(room: string, seq: number): Promise<boolean> {
     const name = validateRoomName(room);
-    if (!(await this.options.store.delete(name, seq))) return false;
-    await this.options.broker.publish(name, { type: "delete", room: name, seq });
+    // The same tombstone as an author's delete: a change event in the room's order, the text gone.
+    const change = { kind: "delete", target: seq, admin: true } as const;
+    const result = await this.options.store.append({ room: name, nick: "admin", text: "", ts: Date.now(), change });
+    if (result.refused) return false;
+    if (!result.duplicate) await this.options.broker.publish(name, { type: "message", message: result.message });
     return true;
   }
 }

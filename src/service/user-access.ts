@@ -130,6 +130,9 @@ export class UserAccess {
       event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
       const unread = await this.reads.unreadByRoom(session);
       if (unread) event.unread = unread;
+      const mentions = await this.options.users.mentionCounts(identity.id).catch(() => undefined);
+      const granted = [...(mentions ?? [])].filter(([room]) => this.options.access.mayEnter(identity, room));
+      if (granted.length > 0) event.mentions = Object.fromEntries(granted);
     }
     session.reply(event);
   }

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { changeKey } from "../chat/conversation.ts";
+import type { ParleyError } from "../chat/errors.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 
 export interface AppendResult {
@@ -10,6 +12,11 @@ export interface AppendResult {
    * which is refused (`duplicate` is true too, so nothing is written or broadcast).
    */
   conflict: boolean;
+  /**
+   * A change (`NewMessage.change`) that may not be made: no such message (`not_found`), not the
+   * asker's (`forbidden`), a cap (`too_many_reactions`). Nothing was written; `message` means nothing.
+   */
+  refused?: ParleyError;
 }
 
 /** The seq range a room's history still holds: `first` is 0 when the room holds nothing. */
@@ -34,6 +41,12 @@ export interface Retention {
  * safe to acknowledge and broadcast it. Appends with the same `(room, cid)` are one message:
  * a repeat with the same text is a `duplicate`, one with another text a `conflict` (nothing stored).
  * Reads return messages in ascending `seq`.
+ *
+ * A change (edit, delete, react: `NewMessage.change`) is appended the same way, with its own seq,
+ * and in the same transaction the changed message's row takes its new state (a delete empties its
+ * text). Reads return messages in their current state and change events with the changed
+ * message's current state (`change.target`), so applying what a read returns, in any amount, ends
+ * in the current state.
  */
 export interface HistoryStore {
   /** Resolves when the store can serve (its schema is in place); rejects with a clear reason. */
@@ -71,20 +84,37 @@ export interface HistoryStore {
 }
 
 /** The message a store keeps for `input` at `seq`, with a fresh server id. */
-export const storedMessage = (input: NewMessage, seq: number): ChatMessage => ({
-  room: input.room,
-  seq,
-  id: randomUUID(),
-  nick: input.nick,
-  text: input.text,
-  ts: input.ts,
-});
+export const storedMessage = (input: NewMessage, seq: number): ChatMessage => {
+  const message: ChatMessage = {
+    room: input.room,
+    seq,
+    id: randomUUID(),
+    nick: input.nick,
+    text: input.text,
+    ts: input.ts,
+  };
+  if (input.replyTo !== undefined) message.replyTo = input.replyTo;
+  return message;
+};
 
-/** What an append answers when its `(room, cid)` names `earlier`: the same message again, or a reuse of the cid. */
-export const repeatOf = (earlier: ChatMessage, input: NewMessage): AppendResult => ({
+/**
+ * What an append answers when its `(room, cid)` names `earlier`: the same message again, or a reuse
+ * of the cid. `earlierKey`: the `changeKey` of `earlier` when it is a change event.
+ */
+export const repeatOf = (earlier: ChatMessage, input: NewMessage, earlierKey?: string): AppendResult => ({
   message: earlier,
   duplicate: true,
-  conflict: earlier.text !== input.text,
+  conflict: input.change
+    ? earlierKey !== changeKey(input.change)
+    : earlier.change !== undefined || earlier.text !== input.text,
+});
+
+/** A change that may not be made: nothing stored. */
+export const refusal = (input: NewMessage, error: ParleyError): AppendResult => ({
+  message: { room: input.room, seq: 0, id: "", nick: input.nick, text: "", ts: input.ts },
+  duplicate: false,
+  conflict: false,
+  refused: error,
 });
 
 /** A message stored by this append. */

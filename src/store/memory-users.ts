@@ -6,6 +6,28 @@ export class MemoryUserStore implements UserStore {
   private readonly positions = new Map<string, Map<string, number>>();
   private readonly names = new Map<string, string>();
   private readonly privacy = new Map<string, boolean>();
+  private readonly mentions = new Map<string, Map<string, Set<number>>>();
+
+  addMention(user: string, room: string, seq: number): Promise<void> {
+    let rooms = this.mentions.get(user);
+    if (!rooms) {
+      rooms = new Map();
+      this.mentions.set(user, rooms);
+    }
+    const seqs = rooms.get(room) ?? new Set<number>();
+    rooms.set(room, seqs.add(seq));
+    return Promise.resolve();
+  }
+
+  mentionCounts(user: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const [room, seqs] of this.mentions.get(user) ?? []) {
+      const read = this.positions.get(user)?.get(room) ?? 0;
+      const count = [...seqs].filter((seq) => seq > read).length;
+      if (count > 0) counts.set(room, count);
+    }
+    return Promise.resolve(counts);
+  }
 
   start(): Promise<void> {
     return Promise.resolve();

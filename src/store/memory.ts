@@ -1,10 +1,12 @@
-import type { ChatMessage, NewMessage } from "../chat/message.ts";
+import { applyChange, changeEvent, changeKey } from "../chat/conversation.ts";
+import type { Change, ChatMessage, NewMessage } from "../chat/message.ts";
 import {
   type AppendResult,
   type HistoryStore,
   partBytes,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   stored,
   storedMessage,
@@ -15,6 +17,10 @@ interface RoomLog {
   messages: ChatMessage[];
   byCid: Map<string, ChatMessage>;
   cidOf: WeakMap<ChatMessage, string>;
+  /** Owners of messages, by seq (never part of a message). */
+  owners: Map<number, string>;
+  /** The `changeKey` of each change event, for cid repeats. */
+  changeKeys: WeakMap<ChatMessage, string>;
 }
 
 /** History in memory: for tests and `--store memory`. Gone when the process ends. */
@@ -30,32 +36,48 @@ export class MemoryStore implements HistoryStore {
   append(input: NewMessage): Promise<AppendResult> {
     const log = this.log(input.room);
     const earlier = input.cid === undefined ? undefined : log.byCid.get(input.cid);
-    if (earlier) return Promise.resolve(repeatOf(earlier, input));
-    log.lastSeq += 1;
-    const message = storedMessage(input, log.lastSeq);
+    if (earlier) return Promise.resolve(repeatOf(present(log, earlier), input, log.changeKeys.get(earlier)));
+    let message: ChatMessage;
+    if (input.change) {
+      const index = indexOf(log, input.change.target);
+      const current = index < 0 ? undefined : log.messages[index];
+      const target = current && { message: current, owner: log.owners.get(current.seq) };
+      const outcome = applyChange(target, input.change, { nick: input.nick, owner: input.owner }, input.ts);
+      if ("refused" in outcome) return Promise.resolve(refusal(input, outcome.refused));
+      log.lastSeq += 1;
+      log.messages[index] = outcome.state;
+      const event = changeEvent(input.change, outcome, { ...input, seq: log.lastSeq, id: storedMessage(input, 0).id });
+      // Kept with a stub of the message (no text): reads put in its current state; a delete leaves no text here.
+      message = { ...event, change: { ...(event.change as Change), target: { ...outcome.state, text: "" } } };
+      log.changeKeys.set(message, changeKey(input.change));
+    } else {
+      log.lastSeq += 1;
+      message = storedMessage(input, log.lastSeq);
+      if (input.owner !== undefined) log.owners.set(message.seq, input.owner);
+    }
     log.messages.push(message);
     if (input.cid !== undefined) {
       log.byCid.set(input.cid, message);
       log.cidOf.set(message, input.cid);
     }
     this.prune(log, input.ts);
-    return Promise.resolve(stored(message));
+    return Promise.resolve(stored(present(log, message)));
   }
 
   latest(room: string, limit: number): Promise<ChatMessage[]> {
     const messages = this.rooms.get(room)?.messages ?? [];
-    return Promise.resolve(limit <= 0 ? [] : messages.slice(-limit));
+    return this.presented(room, limit <= 0 ? [] : messages.slice(-limit));
   }
 
   after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     const messages = this.rooms.get(room)?.messages ?? [];
     const start = messages.findIndex((m) => m.seq > after);
-    return Promise.resolve(start < 0 ? [] : messages.slice(start, start + limit));
+    return this.presented(room, start < 0 ? [] : messages.slice(start, start + limit));
   }
 
   before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     const older = (this.rooms.get(room)?.messages ?? []).filter((m) => m.seq < before);
-    return Promise.resolve(limit <= 0 ? [] : older.slice(-limit));
+    return this.presented(room, limit <= 0 ? [] : older.slice(-limit));
   }
 
   pageStart(room: string, before: number, limit: number): Promise<number> {
@@ -75,7 +97,7 @@ export class MemoryStore implements HistoryStore {
       if (bytes > maxBytes && rows.length > 0) break;
       rows.push(m);
     }
-    return Promise.resolve(rows);
+    return this.presented(room, rows);
   }
 
   bounds(room: string): Promise<RoomBounds> {
@@ -96,6 +118,11 @@ export class MemoryStore implements HistoryStore {
     return new Map([...this.rooms].map(([room, log]) => [room, log.lastSeq]));
   }
 
+  private presented(room: string, rows: ChatMessage[]): Promise<ChatMessage[]> {
+    const log = this.rooms.get(room);
+    return Promise.resolve(log ? rows.map((m) => present(log, m)) : rows);
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }
@@ -111,7 +138,10 @@ export class MemoryStore implements HistoryStore {
   private log(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (!log) {
-      log = { lastSeq: 0, messages: [], byCid: new Map(), cidOf: new WeakMap() };
+      log = {
+        ...{ lastSeq: 0, messages: [], byCid: new Map(), cidOf: new WeakMap() },
+        ...{ owners: new Map(), changeKeys: new WeakMap() },
+      };
       this.rooms.set(room, log);
     }
     return log;
@@ -127,6 +157,29 @@ export class MemoryStore implements HistoryStore {
     for (const gone of drop > 0 ? log.messages.splice(0, drop) : []) {
       const cid = log.cidOf.get(gone);
       if (cid !== undefined) log.byCid.delete(cid);
+      log.owners.delete(gone.seq);
     }
   }
 }
+
+/** Where `seq` is in the room's log (ascending seqs), or -1. */
+const indexOf = (log: RoomLog, seq: number): number => {
+  let low = 0;
+  let high = log.messages.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    const at = (log.messages[mid] as ChatMessage).seq;
+    if (at === seq) return mid;
+    if (at < seq) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -1;
+};
+
+/** A change event with the changed message as it stands now (a stub of it, text removed, once pruned). */
+const present = (log: RoomLog, m: ChatMessage): ChatMessage => {
+  if (!m.change) return m;
+  const target = log.messages[indexOf(log, m.change.target.seq)];
+  const stub = { ...m.change.target, text: "" };
+  return { ...m, change: { ...m.change, target: target ?? stub } };
+};

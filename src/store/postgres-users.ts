@@ -12,6 +12,10 @@ CREATE TABLE IF NOT EXISTS parley_read_positions (
 );
 CREATE TABLE IF NOT EXISTS parley_reserved_names (name_key TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS parley_room_privacy (room TEXT PRIMARY KEY, private BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS parley_mentions (
+  user_id TEXT NOT NULL, room TEXT NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY (user_id, room, seq)
+);
 `;
 
 export interface PostgresUserStoreOptions {
@@ -43,6 +47,24 @@ export class PostgresUserStore implements UserStore {
       this.ready = undefined; // tried again on the next call
     });
     return this.ready;
+  }
+
+  async addMention(user: string, room: string, seq: number): Promise<void> {
+    await this.query("INSERT INTO parley_mentions (user_id, room, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [
+      user,
+      room,
+      seq,
+    ]);
+  }
+
+  async mentionCounts(user: string): Promise<Map<string, number>> {
+    const rows = await this.query<{ room: string; n: string }>(
+      `SELECT m.room, count(*) AS n FROM parley_mentions m
+         LEFT JOIN parley_read_positions r ON r.user_id = m.user_id AND r.room = m.room
+       WHERE m.user_id = $1 AND m.seq > coalesce(r.seq, 0) GROUP BY m.room`,
+      [user],
+    );
+    return new Map(rows.map((r) => [r.room, Number(r.n)]));
   }
 
   async readPositions(user: string): Promise<Map<string, number>> {

@@ -1,10 +1,20 @@
 import type pg from "pg";
+import { applyChange, type ChangeTarget, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
+import {
+  CONVERSATION_COLUMNS,
+  type ConversationRow,
+  conversationSelect,
+  keyOfRow,
+  rowToChatMessage,
+  stateColumns,
+} from "./conversation-rows.ts";
 import {
   type AppendResult,
   type HistoryStore,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   rowsWithin,
   stored,
@@ -26,18 +36,26 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-interface Row {
+type Row = ConversationRow;
+
+interface TargetRow {
   room: string;
   seq: string;
   id: string;
   nick: string;
   text: string;
   ts: string;
+  reply_to: string | null;
+  edited: string | null;
+  deleted: number | null;
+  reactions: string | null;
+  owner: string | null;
+  kind: string | null;
 }
 
 // Bumped with each change; every statement is idempotent, so nodes starting together are safe
 // (they also take an advisory lock, so only one runs it at a time).
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 const MIGRATE_LOCK = 7_106_105; // any constant: the advisory lock key of Parley's migrations
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL);
@@ -50,9 +68,10 @@ CREATE TABLE IF NOT EXISTS parley_messages (
 CREATE UNIQUE INDEX IF NOT EXISTS parley_messages_room_cid ON parley_messages (room, cid) WHERE cid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS parley_messages_ts ON parley_messages (ts);
 CREATE TABLE IF NOT EXISTS parley_write_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
+${CONVERSATION_COLUMNS.map(([name, type]) => `ALTER TABLE parley_messages ADD COLUMN IF NOT EXISTS ${name} ${type === "INTEGER" ? "BIGINT" : type};`).join("\n")}
 `;
 
-const COLUMNS = "room, seq, id, nick, text, ts";
+const SELECT = conversationSelect("parley_messages");
 
 /**
  * Shared history for several nodes. The order is decided here: each room has a counter row
@@ -96,27 +115,26 @@ export class PostgresStore implements HistoryStore {
 
   async latest(room: string, limit: number): Promise<ChatMessage[]> {
     if (limit <= 0) return [];
-    const rows = await this.query<Row>(
-      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`,
-      [room, limit],
-    );
+    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 ORDER BY m.seq DESC LIMIT $2`, [room, limit]);
     return rows.reverse().map(toMessage);
   }
 
   async after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.query<Row>(
-      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [room, after, limit],
-    );
+    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`, [
+      room,
+      after,
+      limit,
+    ]);
     return rows.map(toMessage);
   }
 
   async before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
     if (limit <= 0) return [];
-    const rows = await this.query<Row>(
-      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-      [room, before, limit],
-    );
+    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
+      room,
+      before,
+      limit,
+    ]);
     return rows.reverse().map(toMessage);
   }
 
@@ -143,10 +161,11 @@ export class PostgresStore implements HistoryStore {
     );
     const last = sizes[take - 1];
     if (!last) return [];
-    const rows = await this.query<Row>(
-      `SELECT ${COLUMNS} FROM parley_messages WHERE room = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
-      [room, after, last.seq],
-    );
+    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq`, [
+      room,
+      after,
+      last.seq,
+    ]);
     return rows.map(toMessage);
   }
 
@@ -270,35 +289,61 @@ export class PostgresStore implements HistoryStore {
       const last = new Map(locked.rows.map((r) => [r.room, Number(r.last_seq)]));
       // With the rooms locked no other node can insert into them: this cid check cannot race.
       const withCid = inputs.filter((m) => m.cid !== undefined);
-      const earlier = new Map<string, ChatMessage>();
+      const earlier = new Map<string, { message: ChatMessage; key: string | undefined }>();
       if (withCid.length > 0) {
         const found = await client.query<Row & { cid: string }>(
-          `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.cid FROM parley_messages m
+          `${SELECT.replace(" FROM ", ", m.cid FROM ")}
              JOIN unnest($1::text[], $2::text[]) AS k(room, cid) ON m.room = k.room AND m.cid = k.cid`,
           [withCid.map((m) => m.room), withCid.map((m) => m.cid)],
         );
-        for (const row of found.rows) earlier.set(cidKey(row.room, row.cid), toMessage(row));
+        for (const row of found.rows) {
+          earlier.set(cidKey(row.room, row.cid), { message: rowToChatMessage(row), key: keyOfRow(row) });
+        }
       }
+      const targets = await this.targets(client, inputs);
       const results: AppendResult[] = [];
-      const fresh: Array<ChatMessage & { cid: string | null }> = [];
+      const fresh: Fresh[] = [];
       for (const input of inputs) {
         const key = input.cid === undefined ? undefined : cidKey(input.room, input.cid);
         const before = key === undefined ? undefined : earlier.get(key);
         if (before) {
-          results.push(repeatOf(before, input));
+          results.push(repeatOf(before.message, input, before.key));
+          continue;
+        }
+        const request = input.change;
+        const stateKey = request ? cidKey(input.room, String(request.target)) : "";
+        const outcome = request
+          ? applyChange(targets.get(stateKey), request, { nick: input.nick, owner: input.owner }, input.ts)
+          : undefined;
+        if (outcome && "refused" in outcome) {
+          results.push(refusal(input, outcome.refused));
           continue;
         }
         const seq = (last.get(input.room) ?? 0) + 1;
         last.set(input.room, seq);
-        const message = storedMessage(input, seq);
-        if (key !== undefined) earlier.set(key, message); // a repeat within the batch is the same message
-        fresh.push({ ...message, cid: input.cid ?? null });
+        let message = storedMessage(input, seq);
+        let row: Fresh = { ...message, cid: input.cid ?? null, owner: input.owner ?? null };
+        if (request && outcome) {
+          message = changeEvent(request, outcome, message);
+          const changeK = changeKey(request);
+          const detail = JSON.stringify({ key: changeK, emoji: message.change?.emoji, on: message.change?.on });
+          row = { ...message, cid: input.cid ?? null, owner: input.owner ?? null, kind: request.kind };
+          row.target = request.target;
+          row.detail = detail;
+          targets.set(stateKey, { message: outcome.state, owner: targets.get(stateKey)?.owner });
+          if (key !== undefined) earlier.set(key, { message, key: changeK });
+        } else {
+          targets.set(cidKey(input.room, String(seq)), { message, owner: input.owner });
+          if (key !== undefined) earlier.set(key, { message, key: undefined }); // a repeat within the batch is the same message
+        }
+        fresh.push(row);
         results.push(stored(message));
       }
       if (fresh.length > 0) {
         await client.query(
-          `INSERT INTO parley_messages (room, seq, id, nick, text, ts, cid)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])`,
+          `INSERT INTO parley_messages (room, seq, id, nick, text, ts, cid, kind, target, detail, owner, reply_to)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+                                  $8::text[], $9::bigint[], $10::text[], $11::text[], $12::bigint[])`,
           [
             fresh.map((m) => m.room),
             fresh.map((m) => m.seq),
@@ -307,8 +352,24 @@ export class PostgresStore implements HistoryStore {
             fresh.map((m) => m.text),
             fresh.map((m) => m.ts),
             fresh.map((m) => m.cid),
+            fresh.map((m) => m.kind ?? null),
+            fresh.map((m) => m.target ?? null),
+            fresh.map((m) => m.detail ?? null),
+            fresh.map((m) => m.owner),
+            fresh.map((m) => m.replyTo ?? null),
           ],
         );
+        const changed = fresh.filter((m) => m.kind !== undefined);
+        // The final state of each changed message of the batch, in the same transaction as its events.
+        const finals = new Map(changed.map((m) => [cidKey(m.room, String(m.target)), m]));
+        for (const [stateKey, m] of finals) {
+          const state = targets.get(stateKey)?.message;
+          if (!state) continue;
+          await client.query(
+            "UPDATE parley_messages SET text = $1, edited = $2, deleted = $3, reactions = $4 WHERE room = $5 AND seq = $6 AND kind IS NULL",
+            [...stateColumns(state), m.room, m.target],
+          );
+        }
         const touched = [...new Set(fresh.map((m) => m.room))];
         await client.query(
           `UPDATE parley_rooms r SET last_seq = v.last
@@ -328,6 +389,30 @@ export class PostgresStore implements HistoryStore {
       // A connection that failed mid-transaction is not reused.
       client.release(broken);
     }
+  }
+
+  /** The messages the batch's changes name, locked rooms and all: their state and owner, by `room\0seq`. */
+  private async targets(client: pg.PoolClient, inputs: NewMessage[]): Promise<Map<string, ChangeTarget>> {
+    const targets = new Map<string, ChangeTarget>();
+    const wanted = inputs.filter((m) => m.change !== undefined);
+    if (wanted.length === 0) return targets;
+    const found = await client.query<TargetRow>(
+      `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.reply_to, m.edited, m.deleted, m.reactions, m.owner, m.kind
+         FROM parley_messages m JOIN unnest($1::text[], $2::bigint[]) AS k(room, seq) ON m.room = k.room AND m.seq = k.seq`,
+      [wanted.map((m) => m.room), wanted.map((m) => m.change?.target ?? 0)],
+    );
+    for (const row of found.rows) {
+      const message = rowToChatMessage({
+        ...{ room: row.room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts },
+        ...{ kind: null, detail: null, reply_to: row.reply_to, edited: row.edited, deleted: row.deleted },
+        ...{ reactions: row.reactions, t_seq: null, t_id: null, t_nick: null, t_text: null, t_ts: null },
+        ...{ t_reply_to: null, t_edited: null, t_deleted: null, t_reactions: null },
+      });
+      // a change event is no message to change: the domain refuses it as not_found
+      const state = row.kind === null ? message : { ...message, change: { kind: "edit" as const, target: message } };
+      targets.set(cidKey(row.room, String(row.seq)), { message: state, owner: row.owner ?? undefined });
+    }
+    return targets;
   }
 
   private pruneByCount(fresh: ChatMessage[]): void {
@@ -358,11 +443,13 @@ const ignore = (): void => {};
 
 const cidKey = (room: string, cid: string): string => `${room}\u0000${cid}`;
 
-const toMessage = (row: Row): ChatMessage => ({
-  room: row.room,
-  seq: Number(row.seq),
-  id: row.id,
-  nick: row.nick,
-  text: row.text,
-  ts: Number(row.ts),
-});
+const toMessage = rowToChatMessage;
+
+/** A row this batch inserts: a message, or a change event (`kind`, `target`, `detail`). */
+type Fresh = ChatMessage & {
+  cid: string | null;
+  owner: string | null;
+  kind?: string;
+  target?: number;
+  detail?: string;
+};

@@ -10,6 +10,10 @@ CREATE TABLE IF NOT EXISTS read_positions (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reserved_names (name_key TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS room_privacy (room TEXT PRIMARY KEY, private INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mentions (
+  user TEXT NOT NULL, room TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (user, room, seq)
+) WITHOUT ROWID;
 `;
 
 interface PendingMark {
@@ -48,6 +52,14 @@ export class SqliteUserStore implements UserStore {
       ),
       owner: this.db.prepare<[string], { user: string }>("SELECT user FROM reserved_names WHERE name_key = ?"),
       privacy: this.db.prepare<[], { room: string; private: number }>("SELECT room, private FROM room_privacy"),
+      mention: this.db.prepare<[string, string, number]>(
+        "INSERT INTO mentions (user, room, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
+      mentionCounts: this.db.prepare<[string], { room: string; n: number }>(
+        `SELECT m.room, count(*) AS n FROM mentions m
+           LEFT JOIN read_positions r ON r.user = m.user AND r.room = m.room
+         WHERE m.user = ? AND m.seq > coalesce(r.seq, 0) GROUP BY m.room`,
+      ),
       setPrivacy: this.db.prepare<[string, number]>(
         "INSERT INTO room_privacy (room, private) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET private = excluded.private",
       ),
@@ -82,6 +94,15 @@ export class SqliteUserStore implements UserStore {
   setRoomPrivacy(room: string, isPrivate: boolean): Promise<void> {
     this.statements.setPrivacy.run(room, isPrivate ? 1 : 0);
     return Promise.resolve();
+  }
+
+  addMention(user: string, room: string, seq: number): Promise<void> {
+    this.statements.mention.run(user, room, seq);
+    return Promise.resolve();
+  }
+
+  mentionCounts(user: string): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.statements.mentionCounts.all(user).map((r) => [r.room, r.n])));
   }
 
   readPositions(user: string): Promise<Map<string, number>> {

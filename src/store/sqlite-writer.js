@@ -6,13 +6,20 @@ import Database from "better-sqlite3";
 
 const db = new Database(workerData.file);
 db.pragma(`synchronous = ${workerData.synchronous === "full" ? "FULL" : "NORMAL"}`);
-const insert = db.prepare("INSERT INTO messages (room, seq, id, nick, text, ts, cid) VALUES (?, ?, ?, ?, ?, ?, ?)");
+const insert = db.prepare(
+  "INSERT INTO messages (room, seq, id, nick, text, ts, cid, kind, target, detail, owner, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+);
+// A change's new state of the message it changed, in the transaction that inserts the change event.
+const update = db.prepare(
+  "UPDATE messages SET text = ?, edited = ?, deleted = ?, reactions = ? WHERE room = ? AND seq = ? AND kind IS NULL",
+);
 const setRoomSeq = db.prepare(
   "INSERT INTO rooms (room, last_seq) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq",
 );
 const prune = db.prepare("DELETE FROM messages WHERE room = ? AND seq <= ?");
-const commit = db.transaction((rows, seqs) => {
+const commit = db.transaction((rows, updates, seqs) => {
   for (const row of rows) insert.run(...row);
+  for (const row of updates ?? []) update.run(...row);
   for (const [room, seq] of seqs) setRoomSeq.run(room, seq);
 });
 
@@ -35,7 +42,7 @@ parentPort.on("message", (batch) => {
     return;
   }
   try {
-    commit(batch.rows, batch.seqs);
+    commit(batch.rows, batch.updates, batch.seqs);
   } catch (error) {
     failed = true;
     parentPort.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });

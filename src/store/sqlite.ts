@@ -1,12 +1,22 @@
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
+import { applyChange, type ChangeTarget, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
+import {
+  CONVERSATION_COLUMNS,
+  type ConversationRow,
+  conversationSelect,
+  keyOfRow,
+  rowToChatMessage,
+  stateColumns,
+} from "./conversation-rows.ts";
 import {
   type AppendResult,
   type HistoryStore,
   partBytes,
   type Retention,
   type RoomBounds,
+  refusal,
   repeatOf,
   stored,
   storedMessage,
@@ -30,6 +40,8 @@ interface Pending {
 interface InFlight {
   batch: Pending[];
   results: AppendResult[];
+  /** Messages whose state its changes set (`room\0seq`): a later change starts from them until they are committed. */
+  states: string[];
   /** `room\0cid` of its new messages: a repeat of one finds it here until it is committed. */
   cids: string[];
   /** Per room, the first seq this batch hands out. */
@@ -47,17 +59,42 @@ interface InFlight {
  */
 const MAX_IN_FLIGHT = 1;
 
-type Row = [string, number, string, string, string, number, string | null];
+/** room, seq, id, nick, text, ts, cid, kind, target, detail, owner, reply_to */
+type Row = [
+  string,
+  number,
+  string,
+  string,
+  string,
+  number,
+  string | null,
+  string | null,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
+];
+/** A changed message's new state: text, edited, deleted, reactions, then room and seq. */
+type Update = [string, number | null, number, string | null, string, number];
 type WriterReply = { ok: true } | { ok: false; error: string } | { closed: true };
 
-interface MessageRow {
-  room: string;
+type MessageRow = ConversationRow & { seq: number };
+
+interface TargetRow {
   seq: number;
   id: string;
   nick: string;
   text: string;
   ts: number;
+  reply_to: number | null;
+  edited: number | null;
+  deleted: number | null;
+  reactions: string | null;
+  owner: string | null;
+  kind: string | null;
 }
+
+const SELECT = conversationSelect("messages");
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -92,6 +129,10 @@ export class SqliteStore implements HistoryStore {
   private readonly writer: Worker;
   private readonly inFlight: InFlight[] = [];
   private readonly unsettledCids = new Map<string, ChatMessage>();
+  /** The state changes of batches not yet committed gave messages, by `room\0seq`, with their owners. */
+  private readonly unsettledStates = new Map<string, ChangeTarget>();
+  /** The batch being prepared, and what it gave so far (a change may name a message in it). */
+  private preparing: { batch: Pending[]; results: AppendResult[] } | undefined;
   /**
    * Per room, the lowest seq handed out but not yet settled. Reads stop below it: a row the
    * writer has committed is not history until its append has settled here (and so has been
@@ -111,6 +152,11 @@ export class SqliteStore implements HistoryStore {
     try {
       checkSqliteFile(this.db, options.file);
       this.db.exec(SCHEMA);
+      const columns = this.db.pragma("table_info(messages)") as { name: string }[];
+      const have = new Set(columns.map((c) => c.name));
+      for (const [name, type] of CONVERSATION_COLUMNS) {
+        if (!have.has(name)) this.db.exec(`ALTER TABLE messages ADD COLUMN ${name} ${type}`);
+      }
     } catch (error) {
       this.db.close();
       throw error;
@@ -133,24 +179,23 @@ export class SqliteStore implements HistoryStore {
     const db = this.db;
     this.statements = {
       roomSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM rooms WHERE room = ?"),
-      byCid: db.prepare<[string, string], MessageRow>(
-        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND cid = ?",
-      ),
-      latest: db.prepare<[string, number], MessageRow>(
-        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?",
-      ),
+      byCid: db.prepare<[string, string], MessageRow>(`${SELECT} WHERE m.room = ? AND m.cid = ?`),
+      latest: db.prepare<[string, number], MessageRow>(`${SELECT} WHERE m.room = ? ORDER BY m.seq DESC LIMIT ?`),
       after: db.prepare<[string, number, number], MessageRow>(
-        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?",
+        `${SELECT} WHERE m.room = ? AND m.seq > ? ORDER BY m.seq LIMIT ?`,
       ),
       before: db.prepare<[string, number, number], MessageRow>(
-        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        `${SELECT} WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
+      ),
+      target: db.prepare<[string, number], TargetRow>(
+        "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind FROM messages WHERE room = ? AND seq = ?",
       ),
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
       pageStart: db.prepare<[string, number, number], { seq: number | null }>(
         "SELECT min(seq) AS seq FROM (SELECT seq FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?)",
       ),
       part: db.prepare<[string, number, number, number], MessageRow>(
-        "SELECT room, seq, id, nick, text, ts FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?",
+        `${SELECT} WHERE m.room = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq LIMIT ?`,
       ),
       delete: db.prepare<[string, number]>("DELETE FROM messages WHERE room = ? AND seq = ?"),
       pruneAge: db.prepare<[number]>("DELETE FROM messages WHERE ts < ?"),
@@ -189,10 +234,22 @@ export class SqliteStore implements HistoryStore {
     const firstSeqs = new Map<string, number>();
     const cids: string[] = [];
     const rows: Row[] = [];
-    let results: AppendResult[];
+    const updates: Update[] = [];
+    const states: string[] = [];
+    const results: AppendResult[] = [];
+    this.preparing = { batch, results };
     try {
-      results = batch.map((p) => this.prepare(p.input, touched, firstSeqs, cids, rows));
+      for (const p of batch) {
+        const input = p.input;
+        results.push(
+          input.change
+            ? this.prepareChange(input, touched, firstSeqs, cids, rows, updates, states)
+            : this.prepare(input, touched, firstSeqs, cids, rows),
+        );
+      }
     } catch (error) {
+      this.preparing = undefined;
+      for (const key of states) this.unsettledStates.delete(key);
       for (const [room, first] of firstSeqs) {
         this.lastSeq.set(room, first - 1); // batches still in flight keep theirs
         if (this.unsettledFrom.get(room) === first) this.unsettledFrom.delete(room);
@@ -202,9 +259,10 @@ export class SqliteStore implements HistoryStore {
       this.notifyIdle();
       return;
     }
-    this.inFlight.push({ batch, results, cids, firstSeqs, aborted: false });
+    this.preparing = undefined;
+    this.inFlight.push({ batch, results, states, cids, firstSeqs, aborted: false });
     if (this.inFlight.length === 1) this.writer.ref();
-    this.writer.postMessage({ rows, seqs: [...touched], prune: this.pruneByCount(touched) });
+    this.writer.postMessage({ rows, updates, seqs: [...touched], prune: this.pruneByCount(touched) });
   }
 
   /** The writer's answer for the oldest batch in flight. */
@@ -224,10 +282,14 @@ export class SqliteStore implements HistoryStore {
       }
       this.lastSeq.clear();
       this.unsettledCids.clear();
+      this.unsettledStates.clear();
       this.unsettledFrom.clear();
       if (!this.broken) this.writer.postMessage("reset");
     } else {
       for (const key of done.cids) this.unsettledCids.delete(key);
+      // A later batch still in flight may have changed it again: that batch's state stays.
+      for (const key of done.states)
+        if (!this.inFlight.some((later) => later.states.includes(key))) this.unsettledStates.delete(key);
       for (const room of done.firstSeqs.keys()) {
         const next = this.inFlight.find((later) => later.firstSeqs.has(room))?.firstSeqs.get(room);
         if (next === undefined) this.unsettledFrom.delete(room);
@@ -351,13 +413,15 @@ export class SqliteStore implements HistoryStore {
   ): AppendResult {
     const key = input.cid === undefined ? undefined : `${input.room}\u0000${input.cid}`;
     if (key !== undefined) {
-      const earlier =
-        this.unsettledCids.get(key) ?? rowToMessage(this.statements.byCid.get(input.room, input.cid as string));
-      if (earlier) return repeatOf(earlier, input);
+      const earlier = this.earlier(input, key);
+      if (earlier) return earlier;
     }
     const seq = this.seqOf(input.room) + 1;
     const message = storedMessage(input, seq);
-    rows.push([input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null]);
+    rows.push([
+      ...[input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null],
+      ...[null, null, null, input.owner ?? null, input.replyTo ?? null],
+    ] as Row);
     if (key !== undefined) {
       this.unsettledCids.set(key, message);
       cids.push(key);
@@ -367,6 +431,86 @@ export class SqliteStore implements HistoryStore {
     if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
     if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
     return stored(message);
+  }
+
+  /** The append a cid already names (`key`: room and cid), settled or not. */
+  private earlier(input: NewMessage, key: string): AppendResult | undefined {
+    const unsettled = this.unsettledCids.get(key);
+    if (unsettled) return repeatOf(unsettled, input, unsettledKeys.get(unsettled));
+    const row = this.statements.byCid.get(input.room, input.cid as string);
+    return row ? repeatOf(rowToChatMessage(row), input, keyOfRow(row)) : undefined;
+  }
+
+  /** A change: checked against the message's latest state (committed or not), then ordered like a message. */
+  private prepareChange(
+    input: NewMessage,
+    touched: Map<string, number>,
+    firstSeqs: Map<string, number>,
+    cids: string[],
+    rows: Row[],
+    updates: Update[],
+    states: string[],
+  ): AppendResult {
+    const request = input.change as NonNullable<NewMessage["change"]>;
+    const cidKey = input.cid === undefined ? undefined : `${input.room}\u0000${input.cid}`;
+    if (cidKey !== undefined) {
+      const earlier = this.earlier(input, cidKey);
+      if (earlier) return earlier;
+    }
+    const stateKey = `${input.room}\u0000${request.target}`;
+    const target = this.targetOf(input.room, request.target, stateKey);
+    const outcome = applyChange(target, request, { nick: input.nick, owner: input.owner }, input.ts);
+    if ("refused" in outcome) return refusal(input, outcome.refused);
+    const seq = this.seqOf(input.room) + 1;
+    const id = storedMessage(input, seq).id;
+    const event = changeEvent(request, outcome, { room: input.room, seq, id, nick: input.nick, ts: input.ts });
+    const key = changeKey(request);
+    const detail = JSON.stringify({ key, emoji: event.change?.emoji, on: event.change?.on });
+    rows.push([
+      ...[input.room, seq, id, input.nick, "", input.ts, input.cid ?? null],
+      ...[request.kind, request.target, detail, input.owner ?? null, null],
+    ] as Row);
+    updates.push([...stateColumns(outcome.state), input.room, request.target]);
+    this.unsettledStates.set(stateKey, { message: outcome.state, owner: target?.owner });
+    states.push(stateKey);
+    if (cidKey !== undefined) {
+      unsettledKeys.set(event, key);
+      this.unsettledCids.set(cidKey, event);
+      cids.push(cidKey);
+    }
+    this.lastSeq.set(input.room, seq);
+    touched.set(input.room, seq);
+    if (!firstSeqs.has(input.room)) firstSeqs.set(input.room, seq);
+    if (!this.unsettledFrom.has(input.room)) this.unsettledFrom.set(input.room, seq);
+    return stored(event);
+  }
+
+  /** The message at `seq` as the latest change left it: uncommitted changes first, then new messages not yet committed, then the file. */
+  private targetOf(room: string, seq: number, stateKey: string): ChangeTarget | undefined {
+    const changed = this.unsettledStates.get(stateKey);
+    if (changed) return changed;
+    const batches = [...this.inFlight, ...(this.preparing ? [this.preparing] : [])];
+    for (const { batch, results } of batches) {
+      for (const [i, result] of results.entries()) {
+        const m = result.message;
+        if (m.room === room && m.seq === seq && !result.duplicate && !result.refused && !m.change) {
+          return { message: m, owner: batch[i]?.input.owner };
+        }
+      }
+    }
+    const row = this.statements.target.get(room, seq);
+    if (!row) return undefined;
+    const message = rowToChatMessage({
+      ...{ room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts, kind: null, detail: null },
+      ...{ reply_to: row.reply_to, edited: row.edited, deleted: row.deleted, reactions: row.reactions },
+      ...{ t_seq: null, t_id: null, t_nick: null, t_text: null, t_ts: null, t_reply_to: null },
+      ...{ t_edited: null, t_deleted: null, t_reactions: null },
+    });
+    // a change event is no message to change: the domain refuses it as not_found
+    return {
+      message: row.kind === null ? message : { ...message, change: { kind: "edit", target: message } },
+      owner: row.owner ?? undefined,
+    };
   }
 
   private seqOf(room: string): number {
@@ -400,13 +544,7 @@ export class SqliteStore implements HistoryStore {
   }
 }
 
-const rowToMessage = (row: MessageRow | undefined): ChatMessage | undefined => (row ? toMessage(row) : undefined);
+const toMessage = rowToChatMessage;
 
-const toMessage = (row: MessageRow): ChatMessage => ({
-  room: row.room,
-  seq: row.seq,
-  id: row.id,
-  nick: row.nick,
-  text: row.text,
-  ts: row.ts,
-});
+/** The changeKey of change events not yet committed (the rows hold them once they are). */
+const unsettledKeys = new WeakMap<ChatMessage, string>();

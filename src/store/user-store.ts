@@ -10,6 +10,17 @@ export interface ReadPositions {
 }
 
 /**
+ * Where a signed-in user was named (`@name`): kept per message, so the count of mentions not yet
+ * read in a room is those after the user's read position there; reading past them clears them.
+ */
+export interface MentionLog {
+  /** Records that `user` was named in the message at `seq` of `room` (once per message). */
+  addMention(user: string, room: string, seq: number): Promise<void>;
+  /** Per room, the user's mentions after their read position there (rooms with none are left out). */
+  mentionCounts(user: string): Promise<Map<string, number>>;
+}
+
+/**
  * Display names of signed-in users, reserved for them even while they are away, so no anonymous
  * client can take one by `/nick` and no other user can sign in under it. Names are compared by
  * `nickKey` (their look, whatever the case: `Alice`, `аlice` and `aIice` are one name).
@@ -51,7 +62,7 @@ export interface RoomPrivacyStore {
 }
 
 /** Per-user state, durable in the same database as the history. */
-export interface UserStore extends ReadPositions, NameReservations, RoomPrivacyStore {
+export interface UserStore extends ReadPositions, NameReservations, RoomPrivacyStore, MentionLog {
   /** Resolves when the store answers and its tables exist. */
   start(): Promise<void>;
   close(): Promise<void>;

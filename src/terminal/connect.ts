@@ -3,9 +3,10 @@
  * reconnects, resumes and keeps unsent lines like the page does; `--text` speaks the Cookbook's
  * plain protocol (which has no resume, so no reconnect either).
  */
-import { connect, type Room } from "parley-client";
+import { type Ack, type ChatMessage, connect, type Room } from "parley-client";
 import WebSocket from "ws";
 import { roomFromPath } from "../chat/room-name.ts";
+import { ConversationCommands, updateLine } from "./conversation.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine, unknownCommand } from "./format.ts";
 import { DRAIN_TIMEOUT_MS, eraseEnteredLine, lineReader } from "./prompt.ts";
 import { runText } from "./text-mode.ts";
@@ -116,13 +117,20 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       const room = client.join(name);
       rooms.set(name, room);
       const many = () => rooms.size > 1;
+      const shown = (m: ChatMessage) =>
+        messageLine(m, many(), m.replyTo === undefined ? undefined : room.message(m.replyTo)?.nick);
       room.on("history", (page) => {
         if (args.json) emit("history", page);
-        else for (const m of page.messages) print(messageLine(m, many()));
+        else for (const m of page.messages) print(shown(m));
       });
       room.on("message", (m) => {
         if (args.json) emit("message", m);
-        else print(messageLine(m, many()));
+        else print(shown(m));
+        exitIfDrained();
+      });
+      room.on("update", (u) => {
+        if (args.json) emit("update", u);
+        else print(updateLine(u));
         exitIfDrained();
       });
       room.on("presence", (p) => {
@@ -170,6 +178,26 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
     );
     enter(current);
 
+    /** A line or change sent: its ack is awaited (and told), so piped input ends after its echo. */
+    const track = (room: Room, sent: Promise<Ack>): void => {
+      sends.add(sent);
+      sent.then(
+        (ack) => {
+          if (args.json) emit("ack", ack);
+          acked.set(room, Math.max(acked.get(room) ?? 0, ack.seq));
+        },
+        (e: Error) => note(`! not sent: ${e.message}`),
+      );
+      // `finally` passes a refusal on: handled here, it was told above (`! not sent`).
+      sent
+        .finally(() => {
+          sends.delete(sent);
+          exitIfDrained();
+        })
+        .catch(() => {});
+    };
+    const conversation = new ConversationCommands(note, track);
+
     const command = (line: string): void => {
       const [verb = "", ...rest] = line.slice(1).split(" ");
       const arg = rest.join(" ").trim();
@@ -188,6 +216,8 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       } else if (verb === "who") {
         const room = rooms.get(current);
         note(`* in #${current}: ${room ? room.members.map(clean).join(", ") : "(not joined)"}`);
+      } else if (conversation.handles(verb)) {
+        conversation.run(verb, arg, rooms.get(current));
       } else if (verb === "quit") {
         finish(0);
       } else if (verb === "help") {
@@ -219,21 +249,8 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
         return;
       }
       const sent = room.send(line.startsWith("//") ? line.slice(1) : line);
-      sends.add(sent);
-      sent.then(
-        (ack) => {
-          if (args.json) emit("ack", ack);
-          acked.set(room, Math.max(acked.get(room) ?? 0, ack.seq));
-        },
-        (e: Error) => note(`! not sent: ${e.message}`),
-      );
-      // `finally` passes a refusal on: handled here, it was told above (`! not sent`).
-      sent
-        .finally(() => {
-          sends.delete(sent);
-          exitIfDrained();
-        })
-        .catch(() => {});
+      sent.then((ack) => conversation.sent(room, ack.seq)).catch(() => {});
+      track(room, sent);
     });
     // A terminal readline takes Ctrl-C for itself: without this it would only pause input.
     rl.on("SIGINT", () => finish(130));

@@ -11,8 +11,9 @@ const clock = (ts: number): string => {
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 export const clean = (text: string): string => text.replace(CONTROLS, "?");
 
-export const messageLine = (m: ChatMessage, showRoom: boolean): string =>
-  `[${clock(m.ts)}] ${showRoom ? `#${m.room} ` : ""}${clean(m.nick)}: ${clean(m.text)}`;
+/** `parent`: the nick of the message a reply answers, when known. */
+export const messageLine = (m: ChatMessage, showRoom: boolean, parent?: string): string =>
+  `[${clock(m.ts)}] ${showRoom ? `#${m.room} ` : ""}${clean(m.nick)}${m.replyTo !== undefined ? ` ↪ ${clean(parent ?? `#${m.replyTo}`)}` : ""}: ${m.deleted ? "(deleted)" : clean(m.text)}${m.edited !== undefined ? " (edited)" : ""}`;
 
 export const presenceLine = (p: PresenceChange): string | undefined => {
   const where = `#${p.room}`;
@@ -31,8 +32,9 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
 };
 
 export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
+/edit [N] TEXT, /delete [N], /react [N] EMOJI, /reply [N] TEXT (N: a seq);
 anything else is said in the current room.
 Start a line with // to say something that begins with /.`;
 
 export const unknownCommand = (verb: string): string =>
-  `! unknown command /${clean(verb)}; try /nick NAME, /join ROOM, /leave [ROOM], /who, /quit (// to say a line starting with /)`;
+  `! unknown command /${clean(verb)}; try /nick NAME, /join ROOM, /leave [ROOM], /who, /edit, /delete, /react, /reply, /quit (// to say a line starting with /)`;

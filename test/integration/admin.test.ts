@@ -180,12 +180,26 @@ describe("admin page and API", () => {
     assert.ok(target);
     const deleted = await api("DELETE", `/rooms/${room}/messages/${target.seq}`);
     assert.equal(deleted.status, 200);
+    // The same tombstone as an author's delete: a change event with its own seq (`at`), v1's `seq` the message's.
     const event = await author.expect(ofType("delete"));
-    assert.deepEqual(event, { type: "delete", room, seq: target.seq });
+    assert.deepEqual([event.room, event.seq, event.at, event.nick], [room, target.seq, 4, "admin"]);
+    assert.deepEqual(event.message, {
+      room,
+      seq: target.seq,
+      id: target.id,
+      nick: target.nick,
+      text: "",
+      ts: target.ts,
+      deleted: true,
+    });
 
     const late = await connectJson(`${ws}/chat/${room}`);
-    const texts = historyMessages((await late.untilJoined(room)).history).map((m) => m.text);
-    assert.deepEqual(texts, ["keep one", "keep two"]);
+    const shown = historyMessages((await late.untilJoined(room)).history).map((m) => [m.text, m.deleted ?? false]);
+    assert.deepEqual(shown, [
+      ["keep one", false],
+      ["", true],
+      ["keep two", false],
+    ]);
     assert.equal((await api("DELETE", `/rooms/${room}/messages/${target.seq}`)).status, 404);
     await Promise.all([author.close(), late.close()]);
   });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ChatMessage } from "../../src/chat/message.ts";
 import type { HistoryStore, Retention } from "../../src/store/history-store.ts";
+import { conversationStoreSuite } from "./conversation-store-suite.ts";
 
 const NO_RETENTION: Retention = { maxMessagesPerRoom: 0, maxAgeMs: 0 };
 const DAY = 24 * 60 * 60 * 1000;
@@ -224,5 +225,7 @@ export const storeSuite = (subject: StoreSubject): void => {
       assert.deepEqual(seqs(await store.after("reopen", 0, 10)), [1, 2, 3, 4]);
       await closeAll();
     });
+
+    conversationStoreSuite({ ...subject, reason, openStore: () => openStore(), closeAll });
   });
 };

@@ -65,6 +65,28 @@ export const userStoreSuite = (subject: UserStoreSubject): void => {
       assert.deepEqual(await store.readPositions("bob"), new Map([["dev", 9]]));
     });
 
+    test("mentions: counted per room after the read position, once per message, kept", { skip: reason }, async () => {
+      let store = await openStore();
+      assert.deepEqual(await store.mentionCounts("men"), new Map());
+      for (const seq of [3, 5, 5, 9]) await store.addMention("men", "dev", seq);
+      await store.addMention("men", "ops", 2);
+      await store.addMention("other", "dev", 4);
+      assert.deepEqual(
+        await store.mentionCounts("men"),
+        new Map([
+          ["dev", 3],
+          ["ops", 1],
+        ]),
+      );
+      await store.markRead("men", "dev", 5);
+      await store.markRead("men", "ops", 2);
+      if (subject.durable) {
+        await closeAll();
+        store = await openStore();
+      }
+      assert.deepEqual(await store.mentionCounts("men"), new Map([["dev", 1]]), "read past: no longer counted");
+    });
+
     test("reserved names: one per look, whatever the case, and the first user keeps it", { skip: reason }, async () => {
       const store = await openStore();
       assert.equal(await store.nameOwner("Alice"), undefined);

@@ -34,6 +34,9 @@ const checkDecoded = (frame: ClientFrame, input: Record<string, unknown>): void 
     auth: ["token"],
     typing: [],
     read: ["room"],
+    edit: ["room", "text"],
+    delete: ["room"],
+    react: ["room", "emoji"],
   };
   for (const key of strings[frame.type]) assert.equal(typeof (frame as Record<string, unknown>)[key], "string");
   for (const value of Object.values(frame)) {

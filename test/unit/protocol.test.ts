@@ -50,6 +50,7 @@ describe("JSON v1 decoding", () => {
       room: undefined,
       text: "x",
       cid: "1",
+      replyTo: undefined,
     });
     assert.deepEqual(decodeClientFrame('{"type":"join","room":"r","since":3}'), {
       type: "join",

@@ -4,7 +4,7 @@ import { Emitter } from "./emitter.ts";
 import { Identity } from "./identity.ts";
 import { Nickname } from "./nickname.ts";
 import { type Settings, settingsOf } from "./options.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, type OutFrame } from "./outbox.ts";
 import type { JoinOptions, Room, RoomHost } from "./room.ts";
 import { RoomSet } from "./rooms.ts";
 import { dialUrl } from "./socket.ts";
@@ -161,10 +161,10 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   // --- RoomHost ---
 
-  send(room: Room, text: string, cid: string | undefined): Promise<Ack> {
+  send(room: Room, frame: OutFrame, cid: string | undefined): Promise<Ack> {
     if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
     if (!this.rooms.has(room)) return Promise.reject(new Error(`Not in ${room.name}; join it first.`));
-    return this.outbox.add(room, text, cid);
+    return this.outbox.add(room, frame, cid);
   }
 
   leave(room: Room): Promise<void> {
@@ -218,9 +218,19 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       case "joined":
       case "presence":
       case "delete":
+      case "edit":
+      case "react":
       case "left":
         this.rooms.handle(event);
         return;
+      case "mention": {
+        const { room, seq, nick, text, ts, mentions } = event;
+        this.emit(
+          "mention",
+          mentions === undefined ? { room, seq, nick, text, ts } : { room, seq, nick, text, ts, mentions },
+        );
+        return;
+      }
       case "ack":
         if (event.cid !== null) {
           const { cid, seq, id, ts, duplicate } = event;

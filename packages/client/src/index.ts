@@ -22,6 +22,8 @@ export {
   type ConnectionState,
   type HistoryPage,
   type JoinedInfo,
+  type MentionNotice,
+  type MessageUpdate,
   ParleyServerError,
   type PresenceChange,
   type ResumeIncomplete,

@@ -13,9 +13,18 @@ export interface OutboxHost {
   timers: Timers;
 }
 
+/** What a room sends through the outbox: a message or a change, without its room and cid. */
+export type OutFrame =
+  | { type: "send"; text: string; replyTo?: number | undefined }
+  | { type: "edit"; seq: number; text: string }
+  | { type: "delete"; seq: number }
+  | { type: "react"; seq: number; emoji: string; on?: boolean | undefined };
+
 interface Entry {
   cid: string;
   room: Room;
+  frame: OutFrame;
+  /** The frame as a string: a cid names one message or change. */
   text: string;
   promise: Promise<Ack>;
   resolve(ack: Ack): void;
@@ -52,8 +61,9 @@ export class Outbox {
     return this.entries.size;
   }
 
-  add(room: Room, text: string, cid: string | undefined): Promise<Ack> {
+  add(room: Room, frame: OutFrame, cid: string | undefined): Promise<Ack> {
     const id = cid ?? `${this.prefix}-${++this.count}`;
+    const text = JSON.stringify(frame);
     const existing = this.entries.get(id);
     if (existing && existing.room === room && existing.text === text) return existing.promise;
     // The server would refuse it too (cid_conflict): a cid names one message.
@@ -66,7 +76,7 @@ export class Outbox {
     });
     // A send nobody awaits must not crash the process when it fails; the room's `error` event reports it.
     promise.catch(() => {});
-    const entry: Entry = { cid: id, room, text, promise, resolve, reject, attempts: 0, timer: undefined };
+    const entry: Entry = { cid: id, room, frame, text, promise, resolve, reject, attempts: 0, timer: undefined };
     this.entries.set(id, entry);
     this.transmit(entry);
     return promise;
@@ -134,7 +144,7 @@ export class Outbox {
 
   private transmit(entry: Entry): void {
     if (!this.host.canSend(entry.room)) return;
-    this.host.transmit({ type: "send", room: entry.room.name, text: entry.text, cid: entry.cid });
+    this.host.transmit({ ...entry.frame, room: entry.room.name, cid: entry.cid });
   }
 }
 

@@ -5,6 +5,7 @@ export type { ChatMessage } from "../../../src/chat/message.ts";
 export { CLOSE, RECONNECT_CODES, shouldReconnect } from "../../../src/protocol/close-codes.ts";
 export {
   AUTOJOIN_PARAM,
+  type ChangeEvent,
   type ClientFrame,
   type ResumeResult,
   type ServerEvent,

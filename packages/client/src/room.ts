@@ -1,12 +1,19 @@
 import { Emitter } from "./emitter.ts";
-import type { ClientFrame, ResumeResult, ServerEvent } from "./protocol.ts";
+import type { OutFrame } from "./outbox.ts";
+import type { ChangeEvent, ClientFrame, ResumeResult, ServerEvent } from "./protocol.ts";
 import type { Ack, ChatMessage, ParleyServerError, RoomEvents } from "./types.ts";
 
-type RoomServerEvent = Extract<ServerEvent, { type: "message" | "history" | "joined" | "presence" | "delete" }>;
+type RoomServerEvent = Extract<
+  ServerEvent,
+  { type: "message" | "history" | "joined" | "presence" | "delete" | "edit" | "react" }
+>;
+
+/** Messages a room keeps in their current state for the app (the newest; older ones are dropped first). */
+export const MAX_KEPT_MESSAGES = 2000;
 
 /** What a room needs from its client; the client implements it. */
 export interface RoomHost {
-  send(room: Room, text: string, cid: string | undefined): Promise<Ack>;
+  send(room: Room, frame: OutFrame, cid: string | undefined): Promise<Ack>;
   leave(room: Room): Promise<void>;
   requestHistory(room: Room, before: number, limit: number | undefined): void;
 }
@@ -36,6 +43,10 @@ export class Room extends Emitter<RoomEvents> {
   private oldest: number | undefined;
   /** History frames of the join in progress: what they mean is known only at `joined`. */
   private catchUp: ChatMessage[] = [];
+  /** Change events of the join in progress, applied after its page. */
+  private catchUpChanges: ChangeEvent[] = [];
+  /** Messages seen, by seq, in their current state (edits, deletions and reactions applied). */
+  private readonly kept = new Map<number, ChatMessage>();
   private readonly olderWaiters: Array<{ resolve(m: ChatMessage[]): void; reject(e: Error): void }> = [];
 
   constructor(
@@ -66,8 +77,42 @@ export class Room extends Emitter<RoomEvents> {
    * in the outbox and is sent after reconnecting; retried until acked, never stored twice. `cid` lets a
    * caller that kept an unacked message (e.g. across a page reload) send it again safely.
    */
-  send(text: string, options: { cid?: string } = {}): Promise<Ack> {
-    return this.host.send(this, text, options.cid);
+  send(text: string, options: { cid?: string; replyTo?: number } = {}): Promise<Ack> {
+    const frame: OutFrame = { type: "send", text };
+    if (options.replyTo !== undefined) frame.replyTo = options.replyTo;
+    return this.host.send(this, frame, options.cid);
+  }
+
+  /** Replies to the message at `seq` (its `replyTo`); as `send`. */
+  reply(seq: number, text: string, options: { cid?: string } = {}): Promise<Ack> {
+    return this.send(text, { ...options, replyTo: seq });
+  }
+
+  /** Edits one of your messages; acked once the edit is stored (its own seq). Refused: `forbidden`, `not_found`. */
+  edit(seq: number, text: string, options: { cid?: string } = {}): Promise<Ack> {
+    return this.host.send(this, { type: "edit", seq, text }, options.cid);
+  }
+
+  /** Deletes one of your messages (a tombstone stays: `deleted: true`, text ""). */
+  delete(seq: number, options: { cid?: string } = {}): Promise<Ack> {
+    return this.host.send(this, { type: "delete", seq }, options.cid);
+  }
+
+  /** Adds (`on` true), removes (false) or toggles (undefined) your reaction `emoji` (one Unicode emoji). */
+  react(seq: number, emoji: string, options: { on?: boolean; cid?: string } = {}): Promise<Ack> {
+    const frame: OutFrame = { type: "react", seq, emoji };
+    if (options.on !== undefined) frame.on = options.on;
+    return this.host.send(this, frame, options.cid);
+  }
+
+  /** The message at `seq` as it is now, if this room has seen it (the newest MAX_KEPT_MESSAGES are kept). */
+  message(seq: number): ChatMessage | undefined {
+    return this.kept.get(seq);
+  }
+
+  /** The messages this room keeps, ascending seq, each in its current state. */
+  get messages(): ChatMessage[] {
+    return [...this.kept.values()].sort((a, b) => a.seq - b.seq);
   }
 
   /** Leaves the room; unacked sends to it are rejected. */
@@ -91,6 +136,7 @@ export class Room extends Emitter<RoomEvents> {
   joinFrame(): ClientFrame {
     this.roomState = "joining";
     this.catchUp = [];
+    this.catchUpChanges = [];
     return { type: "join", room: this.name, since: this.seen, limit: this.options.limit };
   }
 
@@ -98,6 +144,7 @@ export class Room extends Emitter<RoomEvents> {
   handleOffline(): void {
     if (this.roomState !== "left") this.roomState = "offline";
     this.catchUp = [];
+    this.catchUpChanges = [];
     this.failOlder(new Error("Disconnected before the history arrived."));
   }
 
@@ -105,12 +152,12 @@ export class Room extends Emitter<RoomEvents> {
   handleEvent(event: RoomServerEvent): void {
     switch (event.type) {
       case "message": {
-        const { room, seq, id, nick, text, ts } = event;
-        this.handleMessage({ room, seq, id, nick, text, ts });
+        const { type: _type, ...message } = event;
+        this.handleMessage(message);
         return;
       }
       case "history":
-        this.handleHistory(event.messages);
+        this.handleHistory(event.messages, event.changes ?? []);
         return;
       case "joined":
         this.handleJoined(event.lastSeq, event.resume);
@@ -119,17 +166,53 @@ export class Room extends Emitter<RoomEvents> {
         this.handlePresence(event.action, event);
         return;
       case "delete":
-        this.emit("delete", { room: this.name, seq: event.seq });
+      case "edit":
+      case "react":
+        this.handleChange(event, true);
         return;
     }
   }
 
-  private handleHistory(messages: ChatMessage[]): void {
+  /**
+   * A change to a message: its state replaced by the event's `message` (the state now, so applying an
+   * event again, or after a newer page, is harmless). `live`: de-duplicated by its own seq (`at`).
+   */
+  private handleChange(event: ChangeEvent, live: boolean): void {
+    if (live && event.at !== undefined) {
+      if (this.seen !== undefined && event.at <= this.seen) return;
+      this.seen = event.at;
+    }
+    const message = event.message;
+    if (message && (this.kept.has(message.seq) || message.seq >= (this.oldest ?? 0))) this.keep(message);
+    if (event.type === "delete") this.emit("delete", { room: this.name, seq: event.seq });
+    if (!message) return;
+    const { type: kind, nick, emoji, on } = event;
+    this.emit("update", {
+      room: this.name,
+      kind,
+      message,
+      ...(nick ? { by: nick } : {}),
+      ...(emoji ? { emoji, on } : {}),
+    });
+  }
+
+  private keep(message: ChatMessage): void {
+    this.kept.set(message.seq, message);
+    if (this.kept.size <= MAX_KEPT_MESSAGES) return;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const seq of this.kept.keys()) if (seq < lowest) lowest = seq;
+    this.kept.delete(lowest);
+  }
+
+  private handleHistory(messages: ChatMessage[], changes: ChangeEvent[]): void {
     if (this.roomState === "joining") {
       this.catchUp.push(...messages);
+      this.catchUpChanges.push(...changes);
       return;
     }
     const waiter = this.olderWaiters.shift();
+    for (const message of messages) this.keep(message);
+    for (const change of changes) this.handleChange(change, false);
     this.noteOldest(messages);
     this.emit("history", { room: this.name, messages, kind: "older" });
     waiter?.resolve(messages);
@@ -138,7 +221,11 @@ export class Room extends Emitter<RoomEvents> {
   /** End of catch-up: decide what the buffered history was, then go live. */
   private handleJoined(lastSeq: number, resume: ResumeResult | null): void {
     const page = this.catchUp;
+    const changes = this.catchUpChanges;
     this.catchUp = [];
+    this.catchUpChanges = [];
+    if (resume && !resume.complete) this.kept.clear();
+    for (const message of page) this.keep(message);
     const first = this.seen === undefined;
     this.roomState = "joined";
     if (resume && !resume.complete) {
@@ -156,6 +243,8 @@ export class Room extends Emitter<RoomEvents> {
       for (const message of page) this.handleMessage(message);
       this.seen = Math.max(this.seen ?? 0, lastSeq);
     }
+    // The page's messages are current already; the changes bring older messages held here up to date.
+    for (const change of changes) this.handleChange(change, false);
     this.emit("joined", { room: this.name, lastSeq, resumed: !first });
   }
 
@@ -163,6 +252,7 @@ export class Room extends Emitter<RoomEvents> {
   private handleMessage(message: ChatMessage): void {
     if (this.seen !== undefined && message.seq <= this.seen) return;
     this.seen = message.seq;
+    this.keep(message);
     this.emit("message", message);
   }
 

@@ -6,7 +6,10 @@ import type { SdkEvent, SdkFrame } from "./wire.ts";
 /** Join errors after which joining again cannot help. */
 const JOIN_FATAL = new Set(["bad_room", "too_many_rooms", "forbidden", "bad_request"]);
 
-type RoomEvent = Extract<SdkEvent, { type: "message" | "history" | "joined" | "presence" | "delete" | "left" }>;
+type RoomEvent = Extract<
+  SdkEvent,
+  { type: "message" | "history" | "joined" | "presence" | "delete" | "edit" | "react" | "left" }
+>;
 
 export interface RoomSetHost {
   transmit(frame: SdkFrame): boolean;

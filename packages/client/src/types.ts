@@ -144,6 +144,19 @@ export interface ClientEvents {
   auth: AuthChange;
   typing: TypingNotice;
   unread: UnreadChange;
+  /** You (signed in) were named with `@you`, `@room` or `@here` in a message of any room, on every device. */
+  mention: MentionNotice;
+}
+
+export interface MentionNotice {
+  room: string;
+  seq: number;
+  /** Who wrote the message. */
+  nick: string;
+  text: string;
+  ts: number;
+  /** Your mentions in that room not yet read (`read` past them clears them); absent for `@room`/`@here`. */
+  mentions?: number;
 }
 
 export interface RoomEvents {
@@ -153,11 +166,24 @@ export interface RoomEvents {
   presence: PresenceChange;
   joined: JoinedInfo;
   "resume-incomplete": ResumeIncomplete;
-  /** A moderator removed the message with this seq. */
+  /** The message with this seq was deleted (by its author or a moderator); `update` has its tombstone. */
   delete: { room: string; seq: number };
+  /** A message was edited, deleted or reacted to: `message` is its state now (also in `room.message(seq)`). */
+  update: MessageUpdate;
   error: ParleyServerError;
   left: { room: string };
   typing: TypingNotice;
+}
+
+export interface MessageUpdate {
+  room: string;
+  kind: "edit" | "delete" | "react";
+  message: ChatMessage;
+  /** Who made the change. */
+  by?: string;
+  /** react: the emoji, and whether it was added. */
+  emoji?: string;
+  on?: boolean | undefined;
 }
 
 /** An `error` event from the server, as an Error with its stable `code`. */

@@ -28,6 +28,8 @@ export class Problem extends Error {
 const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,
+  not_found: 404,
+  too_many_reactions: 409,
   cid_conflict: 409,
   rate_limited: 429,
   store_unavailable: 503,

@@ -15,6 +15,7 @@ import type { NameReservations } from "../../store/user-store.ts";
 import { checkPublishAsUser, userNick } from "./as-user.ts";
 import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCaller, mayRead } from "./caller.ts";
 import { EventStreams } from "./events.ts";
+import { historyBody } from "./history-body.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
 import {
   History,
@@ -207,13 +208,13 @@ export const createApi = (options: ApiOptions) => {
         throw new Problem(400, "bad_request", "Give since or before, not both.");
       }
       const count = Math.min(limit ?? options.historyLimit, options.maxHistoryLimit);
-      const messages =
+      const rows =
         since !== undefined
           ? await store.after(room, since, count)
           : before !== undefined
             ? await store.before(room, before, count)
             : await store.latest(room, count);
-      return c.json({ room, messages }, 200);
+      return c.json(historyBody(room, rows), 200);
     },
   );
 

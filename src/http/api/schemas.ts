@@ -24,6 +24,10 @@ export const Message = z
     nick: z.string(),
     text: z.string(),
     ts: z.number().int(),
+    replyTo: z.number().int().optional().openapi({ description: "the seq of the message this one answers" }),
+    edited: z.number().int().optional().openapi({ description: "when it was last edited (ms)" }),
+    deleted: z.literal(true).optional().openapi({ description: "deleted: the text is gone (empty)" }),
+    reactions: z.array(z.object({ emoji: z.string(), nicks: z.array(z.string()) })).optional(),
   })
   .openapi("Message", {
     example: { room: "deploys", seq: 42, id: "0b9e…", nick: "bot:ci", text: "deploy done", ts: 1_780_000_000_000 },
@@ -93,8 +97,28 @@ export const HistoryQuery = z.object({
     .openapi({ param: { name: "limit", in: "query" }, example: 50 }),
 });
 
+/** An edit, delete or reaction: `seq` the message changed, `at` its own seq, `message` the message now. */
+export const Change = z
+  .object({
+    type: z.enum(["edit", "delete", "react"]),
+    room: z.string(),
+    seq: z.number().int(),
+    at: z.number().int(),
+    id: z.string(),
+    nick: z.string(),
+    ts: z.number().int(),
+    emoji: z.string().optional(),
+    on: z.boolean().optional(),
+    message: Message,
+  })
+  .openapi("Change");
+
 export const History = z
-  .object({ room: z.string(), messages: z.array(Message) })
+  .object({
+    room: z.string(),
+    messages: z.array(Message),
+    changes: z.array(Change).optional().openapi({ description: "the changes among these seqs, when any" }),
+  })
   .openapi("History", { example: { room: "deploys", messages: [] } });
 
 export const PresenceList = z

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { RoomEvent } from "../../broker/broker.ts";
 import type { ChatMessage } from "../../chat/message.ts";
+import { encodeMessage } from "../../protocol/json.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 
 /** Why a stream ended: its client left, it read nothing past the bound, the store failed, its access ended. */
@@ -16,8 +17,11 @@ export interface SseOptions {
 /** How many messages one store read brings; a slow client never holds more than one read in memory. */
 const PAGE = 50;
 
+/** A message, or a change event (`event: edit|delete|react`, data as the JSON protocol's event). */
 const messageFrame = (message: ChatMessage): string =>
-  `id: ${message.seq}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`;
+  message.change
+    ? `id: ${message.seq}\nevent: ${message.change.kind}\ndata: ${encodeMessage(message)}\n\n`
+    : `id: ${message.seq}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`;
 
 /**
  * One `text/event-stream` of a room. Its position is the seq last written (`id:`), so it never

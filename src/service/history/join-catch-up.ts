@@ -1,7 +1,7 @@
 import { ParleyError } from "../../chat/errors.ts";
 import type { ChatMessage } from "../../chat/message.ts";
-import { encodeMessage, type ResumeResult, type ServerEvent } from "../../protocol/json.ts";
-import { textMessage } from "../../protocol/text.ts";
+import { encodeMessage, historyPieces, type ResumeResult, type ServerEvent } from "../../protocol/json.ts";
+import { textOf } from "../../protocol/text.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 import type { RoomOrder } from "../room-order.ts";
 import type { RoomSub, Session } from "../session.ts";
@@ -100,7 +100,10 @@ export const catchUpText = async (host: CatchUpHost, session: Session, room: str
   }
   if (session.subs.get(room) !== sub) return;
   host.flush();
-  for (const message of sub.backlog) session.link.send(textMessage(message.nick, message.text));
+  for (const message of sub.backlog) {
+    const line = textOf(message);
+    if (line !== null) session.link.send(line);
+  }
   host.goLive(room, sub);
 };
 
@@ -126,7 +129,7 @@ export const catchUpJson = async (
     await order.settle(room, result.lastSeq);
     const bridged = await bridgeGap(store, order.position(room), room, sub, result.lastSeq);
     if (bridged.length > 0 && session.subs.get(room) === sub) {
-      session.reply({ type: "history", room, messages: bridged });
+      session.link.send(historyPieces(room, bridged).join(""));
     }
     let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
     const members = await host.snapshot(room);
