@@ -2,7 +2,13 @@ import type { RoomAccess } from "../chat/identity.ts";
 import type { ChatMessage } from "../chat/message.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import { type Attempt, afterFailure, afterSuccess } from "./backoff.ts";
-import { type DeliveryState, endpointWants, type WebhookEndpoint, type WebhookStore } from "./endpoints.ts";
+import {
+  type DeliveryState,
+  endpointWants,
+  eventTypeOf,
+  type WebhookEndpoint,
+  type WebhookStore,
+} from "./endpoints.ts";
 import { signedDelivery } from "./sign.ts";
 
 /** Told of every attempt (metrics, the admin page's figures). */
@@ -118,6 +124,11 @@ export class WebhookDispatcher {
         }
         this.emptySince.delete(`${endpoint.id}\n${room}`);
         for (const message of messages) {
+          if (!endpoint.events.includes(eventTypeOf(message))) {
+            await store.advance(endpoint.id, room, message.seq); // an event type it did not ask for
+            cursor = message.seq;
+            continue;
+          }
           const attempt = await this.attempt(endpoint, secret, message);
           if (attempt === undefined) break rooms; // stopping: not judged
           if (attempt.status === null || attempt.status < 200 || attempt.status > 299) {

@@ -1,9 +1,16 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { roomMatches } from "../api-keys/keys.ts";
+import type { ChatMessage } from "../chat/message.ts";
 
-/** Event types an endpoint may ask for. Only stored messages: the outbox is derived from history. */
-export const EVENT_TYPES = ["message.created"] as const;
+/** Event types an endpoint may ask for: stored history rows only (messages and changes to them), as the outbox is derived from history. */
+export const EVENT_TYPES = ["message.created", "message.edited", "message.deleted", "message.reacted"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
+
+const CHANGE_EVENTS = { edit: "message.edited", delete: "message.deleted", react: "message.reacted" } as const;
+
+/** The webhook event a stored history row is: a message, or a change (edit, delete, reaction) to one. */
+export const eventTypeOf = (message: Pick<ChatMessage, "change">): EventType =>
+  message.change ? CHANGE_EVENTS[message.change.kind] : "message.created";
 
 /** Where an endpoint's deliveries stand: kept in the store, so every node (and the admin page) sees it. */
 export interface DeliveryState {
@@ -103,8 +110,7 @@ export const endpointWants = (
   room: string,
   isPrivate: boolean,
 ): boolean =>
-  endpoint.events.includes("message.created") &&
-  (isPrivate ? endpoint.rooms.includes(room) : roomMatches(endpoint.rooms, room));
+  endpoint.events.length > 0 && (isPrivate ? endpoint.rooms.includes(room) : roomMatches(endpoint.rooms, room));
 
 /** For a store without a database: tests and `--store memory`. `heads` reads the history's rooms and last seqs. */
 export class MemoryWebhookStore implements WebhookStore {

@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import type { ChatMessage } from "../chat/message.ts";
-import type { EventType } from "./endpoints.ts";
+import { type EventType, eventTypeOf } from "./endpoints.ts";
 
 /** What an endpoint receives: the Standard Webhooks payload shape (`type`, `timestamp`, `data`). */
 export interface WebhookPayload {
@@ -11,7 +11,7 @@ export interface WebhookPayload {
 
 /**
  * The event's id, the same on every attempt and every node (receivers dedupe on it): the stored
- * message's own id, which never changes.
+ * row's own id, which never changes (a change event, an edit say, has an id of its own).
  */
 export const webhookId = (message: ChatMessage): string => `msg_${message.id}`;
 
@@ -21,7 +21,7 @@ export const signedDelivery = (
   message: ChatMessage,
   now: number,
 ): { body: string; headers: Record<string, string> } => {
-  const payload: WebhookPayload = { type: "message.created", timestamp: new Date(now).toISOString(), data: message };
+  const payload: WebhookPayload = { type: eventTypeOf(message), timestamp: new Date(now).toISOString(), data: message };
   const body = JSON.stringify(payload);
   const id = webhookId(message);
   const at = new Date(now);

@@ -9,6 +9,8 @@ export interface Received {
   seq: number;
   text: string;
   nick: string;
+  /** On a change event (edit, delete, reaction): its kind and the message as it stands. */
+  change?: { kind: string; target: { seq: number; text: string; deleted?: true } };
   at: number;
 }
 
@@ -51,8 +53,8 @@ export class WebhookReceiver {
         }
         if (valid && payload && answer >= 200 && answer < 300 && !receiver.seen.has(id)) {
           receiver.seen.add(id);
-          const { room, seq, text, nick } = payload.data;
-          receiver.events.push({ id, type: payload.type, room, seq, text, nick, at: Date.now() });
+          const { room, seq, text, nick, change } = payload.data;
+          receiver.events.push({ id, type: payload.type, room, seq, text, nick, change, at: Date.now() });
         }
         res.writeHead(valid ? answer : 401).end();
       });
