@@ -14,7 +14,10 @@ import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
 import { MemoryUserStore } from "./store/memory-users.ts";
 import { PostgresStore } from "./store/postgres.ts";
+import { PostgresSearch } from "./store/postgres-search.ts";
 import { PostgresUserStore } from "./store/postgres-users.ts";
+import type { SearchIndex } from "./store/search.ts";
+import { createSearch } from "./store/search-engine.ts";
 import { SqliteStore } from "./store/sqlite.ts";
 import { SqliteUserStore } from "./store/sqlite-users.ts";
 import type { UserStore } from "./store/user-store.ts";
@@ -27,6 +30,8 @@ export interface Engines {
   readonly presence: Presence;
   /** Signed-in users' read positions and reserved names, and room privacy: in the history's database. */
   readonly users: UserStore;
+  /** Full-text search over the history, on the store's engine. */
+  readonly search: SearchIndex;
   /** Resolves when every engine answered (schema migrated); rejects with a clear reason. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -93,6 +98,15 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     throw error;
   }
   const history = store;
+  let search: SearchIndex;
+  try {
+    search = createSearch({ kind, url: storeKind(config).url, file: join(config.dataDir, "parley.db"), log }, history);
+  } catch (error) {
+    if (history !== storeOverride) void history.close().catch(() => {});
+    void users.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
   let broker: Broker;
   let presence: Presence;
   if (config.redis) {
@@ -109,10 +123,16 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     broker,
     presence,
     users,
+    search,
     ready: async () => {
       if (history instanceof PostgresStore) {
         await history.start().catch((error: unknown) => {
           throw new Error(`PostgreSQL is not reachable or its schema could not be made: ${String(error)}`);
+        });
+      }
+      if (search instanceof PostgresSearch) {
+        await search.start().catch((error: unknown) => {
+          throw new Error(`The PostgreSQL search index could not be made: ${String(error)}`);
         });
       }
       await users.start();
@@ -128,6 +148,7 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
     },
     close: async () => {
       await presence.close();
+      await search.close();
       await history.close();
       await users.close();
       await broker.close();

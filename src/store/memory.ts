@@ -87,6 +87,11 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve(true);
   }
 
+  /** Every stored message, room by room in seq order (what `MemorySearch` looks through). */
+  *messages(): IterableIterator<ChatMessage> {
+    for (const log of this.rooms.values()) yield* log.messages;
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }

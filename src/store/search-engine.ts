@@ -1,0 +1,29 @@
+import type { HistoryStore } from "./history-store.ts";
+import { MemoryStore } from "./memory.ts";
+import { MemorySearch } from "./memory-search.ts";
+import { PostgresSearch } from "./postgres-search.ts";
+import type { SearchIndex } from "./search.ts";
+import { SqliteStore } from "./sqlite.ts";
+import { SqliteSearch } from "./sqlite-search.ts";
+
+/** Where the history is, as engines.ts resolved it. */
+export interface SearchSite {
+  kind: "sqlite" | "memory" | "postgres";
+  url: string;
+  /** The SQLite file (kind sqlite). */
+  file: string;
+  log?: (line: string) => void;
+}
+
+/** The search over `store`, on the same engine; a store it cannot read (a test's wrapper) answers that search is unavailable. */
+export const createSearch = (site: SearchSite, store: HistoryStore): SearchIndex => {
+  if (store instanceof MemoryStore) return new MemorySearch(store);
+  if (site.kind === "postgres") return new PostgresSearch(site.url, undefined, site.log);
+  if (site.kind === "sqlite" && store instanceof SqliteStore) return new SqliteSearch(site.file, undefined, site.log);
+  return unavailable;
+};
+
+const unavailable: SearchIndex = {
+  search: () => Promise.reject(new Error("This store has no search index.")),
+  close: () => Promise.resolve(),
+};
