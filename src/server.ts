@@ -101,6 +101,7 @@ export const startParley = async (
   const service = new ChatService({
     ...ops.serviceHooks,
     store,
+    search: engines.search,
     broker,
     delivery: gateway,
     presence: engines.presence,
@@ -135,6 +136,7 @@ export const startParley = async (
     api: createApiHandler({
       service,
       store,
+      search: engines.search,
       keys: apiKeys,
       keyUse,
       access,

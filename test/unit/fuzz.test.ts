@@ -34,6 +34,7 @@ const checkDecoded = (frame: ClientFrame, input: Record<string, unknown>): void 
     auth: ["token"],
     typing: [],
     read: ["room"],
+    search: ["cid", "query"],
   };
   for (const key of strings[frame.type]) assert.equal(typeof (frame as Record<string, unknown>)[key], "string");
   for (const value of Object.values(frame)) {
