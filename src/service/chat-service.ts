@@ -88,7 +88,6 @@ export class ChatService {
       search: options.search ?? noSearch,
       access: userAccess.access,
       isOpen: (session) => this.isOpen(session),
-      searched: options.searched,
     };
     this.order = new RoomOrder({
       store: options.store,

@@ -21,8 +21,6 @@ export interface SearchHost {
   readonly search: SearchIndex;
   readonly access: RoomAccess;
   isOpen(session: Session): boolean;
-  /** Told how each search ended: `ok` or the refusal's code (for metrics). */
-  searched?: ((outcome: string) => void) | undefined;
 }
 
 /** The rooms a connection (or a token) may not read: the private rooms it is not granted. */
@@ -37,10 +35,8 @@ export const scopeOf = (access: RoomAccess, identity: VerifiedUser | undefined):
  */
 export const answerSearch = async (host: SearchHost, session: Session, frame: SearchFrame): Promise<void> => {
   const { cid } = frame;
-  const refuse = (error: ParleyError) => {
-    host.searched?.(error.code);
-    session.fail(error, { cid });
-  };
+  // Counted with every refusal (parley_errors_sent_total, by code).
+  const refuse = (error: ParleyError) => session.fail(error, { cid });
   if (session.searching) {
     refuse(new ParleyError("busy", "A search is already running on this connection; ask again once it is answered."));
     return;
@@ -83,7 +79,6 @@ export const answerSearch = async (host: SearchHost, session: Session, frame: Se
     session.searching = false;
   }
   if (!host.isOpen(session) || session.link.closed) return;
-  host.searched?.("ok");
   session.link.send(payload);
   // Charged after the answer: frames past the rate then wait at the socket, searches included.
   await session.link.bulkSent(payload.length + SEARCH_COST_BYTES);

@@ -28,8 +28,6 @@ export interface ChatServiceOptions {
   resumed?: (complete: boolean) => void;
   /** Full-text search over the history (`search`); without it a search is answered `unavailable`. */
   search?: SearchIndex;
-  /** Told how each search ended: `ok` or the refusal's code (for metrics). */
-  searched?: (outcome: string) => void;
   /** Who is where across nodes; this node alone when not given. */
   presence?: Presence;
   /** This node's id in the cluster (owners of nicknames are `node:member`). */
