@@ -14,13 +14,21 @@ import {
 } from "./search.ts";
 
 const MIGRATE_LOCK = 7_106_120; // the advisory lock key of the search index's migration
+/**
+ * The column and index are built over every stored row, once: minutes for millions of rows, far
+ * past the pool's 10 s statement timeout, which would fail the start of a node with a big history.
+ */
+const BUILD_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+// pg reads `query_timeout` per query; its types do not list it.
+const building = (text: string): pg.QueryConfig => ({ text, query_timeout: BUILD_TIMEOUT_MS }) as pg.QueryConfig;
 
 /**
  * `parley_search`: the `simple` configuration (no stemming, no stop words: chat is in every
  * language) with `unaccent` before it when the extension can be had, so case and accents are
  * ignored as in SQLite. The tsvector is a stored generated column, so ranking and rechecks read it
  * instead of parsing each text again, and any UPDATE of the text (an edit) recomputes it; adding
- * it to an existing table rewrites the table once (the migration), then the GIN index is built.
+ * it to an existing table rewrites the table once (the migration: appends wait for it, on every
+ * node), then the GIN index is built.
  */
 const migrate = async (client: pg.PoolClient): Promise<void> => {
   await client.query(`DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS unaccent; EXCEPTION WHEN OTHERS THEN NULL; END $$`);
@@ -35,10 +43,12 @@ const migrate = async (client: pg.PoolClient): Promise<void> => {
     }
   }
   await client.query(
-    `ALTER TABLE parley_messages ADD COLUMN IF NOT EXISTS search tsvector
-       GENERATED ALWAYS AS (to_tsvector('parley_search', text)) STORED`,
+    building(`ALTER TABLE parley_messages ADD COLUMN IF NOT EXISTS search tsvector
+                GENERATED ALWAYS AS (to_tsvector('parley_search', text)) STORED`),
   );
-  await client.query("CREATE INDEX IF NOT EXISTS parley_messages_search ON parley_messages USING GIN (search)");
+  await client.query(
+    building("CREATE INDEX IF NOT EXISTS parley_messages_search ON parley_messages USING GIN (search)"),
+  );
 };
 
 /** The terms as `websearch_to_tsquery` reads them: each clause quoted, so no word is taken as `or`. */
