@@ -100,7 +100,7 @@ export const createEngines = (config: ParleyConfig, storeOverride?: HistoryStore
   const history = store;
   let search: SearchIndex;
   try {
-    search = createSearch({ kind, url: storeKind(config).url, file: join(config.dataDir, "parley.db"), log }, history);
+    search = createSearch({ kind, url: storeKind(config).url, log }, history);
   } catch (error) {
     if (history !== storeOverride) void history.close().catch(() => {});
     void users.close().catch(() => {});

@@ -10,8 +10,6 @@ import { SqliteSearch } from "./sqlite-search.ts";
 export interface SearchSite {
   kind: "sqlite" | "memory" | "postgres";
   url: string;
-  /** The SQLite file (kind sqlite). */
-  file: string;
   log?: (line: string) => void;
 }
 
@@ -19,7 +17,8 @@ export interface SearchSite {
 export const createSearch = (site: SearchSite, store: HistoryStore): SearchIndex => {
   if (store instanceof MemoryStore) return new MemorySearch(store);
   if (site.kind === "postgres") return new PostgresSearch(site.url, undefined, site.log);
-  if (site.kind === "sqlite" && store instanceof SqliteStore) return new SqliteSearch(site.file, undefined, site.log);
+  // The store's own file: a store given to startParley may live elsewhere than --data-dir.
+  if (store instanceof SqliteStore) return new SqliteSearch(store.file, undefined, site.log);
   return unavailable;
 };
 
