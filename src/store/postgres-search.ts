@@ -115,15 +115,20 @@ export class PostgresSearch implements SearchIndex {
     if (request.until !== undefined) add("m.ts < ?", request.until);
     params.push(this.budget.maxRows + 1, request.limit + 1, offset);
     const [scan, limit, skip] = [params.length - 2, params.length - 1, params.length];
-    const order = request.order === "newest" ? "c.ts DESC, c.room, c.seq DESC" : "c.score DESC, c.ts DESC, c.seq DESC";
+    const order = (t: string) =>
+      request.order === "newest"
+        ? `${t}.ts DESC, ${t}.room, ${t}.seq DESC`
+        : `${t}.score DESC, ${t}.ts DESC, ${t}.seq DESC`;
+    // ts_headline only for the page: in the select list of the sorted query it would run on every match looked at.
     const sql = `WITH q AS (SELECT websearch_to_tsquery('parley_search', $1) AS q),
       c AS (SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts,
                    ts_rank(m.search, q.q) AS score
             FROM parley_messages m, q WHERE ${where.join(" AND ")}
-            ORDER BY m.ts DESC, m.room, m.seq DESC LIMIT $${scan})
-      SELECT c.room, c.seq, c.id, c.nick, c.text, c.ts, (SELECT count(*) FROM c) AS seen,
-             ts_headline('parley_search', c.text, q.q, '${HEADLINE}') AS marked
-      FROM c, q ORDER BY ${order} LIMIT $${limit} OFFSET $${skip}`;
+            ORDER BY m.ts DESC, m.room, m.seq DESC LIMIT $${scan}),
+      p AS (SELECT c.*, (SELECT count(*) FROM c) AS seen FROM c ORDER BY ${order("c")} LIMIT $${limit} OFFSET $${skip})
+      SELECT p.room, p.seq, p.id, p.nick, p.text, p.ts, p.seen,
+             ts_headline('parley_search', p.text, q.q, '${HEADLINE}') AS marked
+      FROM p, q ORDER BY ${order("p")}`;
     const rows = await this.timed<HitRow>(sql, params);
     const page = rows.slice(0, request.limit);
     const truncated = Number(rows[0]?.seen ?? 0) > this.budget.maxRows;
