@@ -10,6 +10,8 @@ import type { ParleyConfig } from "./settings.ts";
 import type { HistoryStore, Retention } from "./store/history-store.ts";
 import { MemoryStore } from "./store/memory.ts";
 import { MemoryUserStore } from "./store/memory-users.ts";
+import type { SearchIndex } from "./store/search.ts";
+import { createSearch } from "./store/search-engine.ts";
 import type { UserStore } from "./store/user-store.ts";
 
 // The engines' drivers (better-sqlite3, pg, ioredis) are imported when chosen, never all at once: a
@@ -23,6 +25,8 @@ export interface Engines {
   readonly presence: Presence;
   /** Signed-in users' read positions and reserved names, and room privacy: in the history's database. */
   readonly users: UserStore;
+  /** Full-text search over the history, on the store's engine. */
+  readonly search: SearchIndex;
   /** Resolves when every engine answered (schema migrated); rejects with a clear reason. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -107,6 +111,15 @@ export const createEngines = async (config: ParleyConfig, storeOverride?: Histor
     throw error;
   }
   const history = store;
+  let search: SearchIndex;
+  try {
+    search = await createSearch({ kind, url: storeKind(config).url, log }, history);
+  } catch (error) {
+    if (history !== storeOverride) void history.close().catch(() => {});
+    void users.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
   const [broker, presence] = await createBrokerAndPresence(config, nodeId);
   return {
     nodeId,
@@ -114,8 +127,12 @@ export const createEngines = async (config: ParleyConfig, storeOverride?: Histor
     broker,
     presence,
     users,
+    search,
     ready: async () => {
       await history.start();
+      await search.start?.().catch((error: unknown) => {
+        throw new Error(`The search index could not be made: ${String(error)}`);
+      });
       await users.start();
       // A few tries: at start the connections may still be opening.
       for (let attempt = 1; ; attempt++) {
@@ -129,6 +146,7 @@ export const createEngines = async (config: ParleyConfig, storeOverride?: Histor
     },
     close: async () => {
       await presence.close();
+      await search.close();
       await history.close();
       await users.close();
       await broker.close();

@@ -126,6 +126,7 @@ export const startParley = async (
   const service = new ChatService({
     ...ops.serviceHooks,
     store,
+    search: engines.search,
     broker,
     delivery: gateway,
     presence: engines.presence,
@@ -193,6 +194,7 @@ export const startParley = async (
     api: createApiHandler({
       service,
       store,
+      search: engines.search,
       keys: apiKeys,
       keyUse,
       users: engines.users,

@@ -1,5 +1,6 @@
 import { ParleyError } from "../chat/errors.ts";
 import type { ChatMessage } from "../chat/message.ts";
+import { MAX_QUERY_LENGTH, type Mark } from "../chat/search-query.ts";
 
 /** The WebSocket subprotocol that selects JSON protocol v1. */
 export const SUBPROTOCOL_JSON = "parley.v1";
@@ -32,7 +33,27 @@ export type ClientFrame =
   | { type: "history"; room: string; before: number; limit?: number | undefined }
   | { type: "auth"; token: string }
   | { type: "typing"; room?: string | undefined }
-  | { type: "read"; room: string; seq: number };
+  | { type: "read"; room: string; seq: number }
+  | SearchFrame;
+
+/** `search`: answered by `search_results` with the same `cid` (or an `error` with it). */
+export interface SearchFrame {
+  type: "search";
+  cid: string;
+  query: string;
+  room?: string | undefined;
+  nick?: string | undefined;
+  /** Milliseconds since the epoch: since <= ts < until. */
+  since?: number | undefined;
+  until?: number | undefined;
+  order?: "rank" | "newest" | undefined;
+  limit?: number | undefined;
+  /** `next` of the previous `search_results`. */
+  cursor?: string | undefined;
+}
+
+/** A message found, with its matching words as [start, end) UTF-16 offsets into `text`. */
+export type SearchHitEvent = ChatMessage & { marks: Mark[] };
 
 // --- server → client ---
 
@@ -75,6 +96,7 @@ export type ServerEvent =
   | { type: "auth"; exp: number }
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
+  | { type: "search_results"; cid: string; hits: SearchHitEvent[]; next: string | null; truncated: boolean }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
 /**
@@ -194,6 +216,27 @@ const optionalCid = (frame: Json): string | undefined => {
   const cid = optionalString(frame, "cid", MAX_CID_LENGTH);
   return cid === "" ? fail('"cid" must not be empty; leave it out to send without one.') : cid;
 };
+
+const MAX_CURSOR_LENGTH = 256;
+
+const optionalOrder = (frame: Json): "rank" | "newest" | undefined => {
+  const order = optionalString(frame, "order", 16);
+  if (order === undefined || order === "rank" || order === "newest") return order;
+  return fail('"order" is "rank" or "newest".');
+};
+
+const decodeSearch = (frame: Json): SearchFrame => ({
+  type: "search",
+  cid: optionalCid(frame) ?? fail('"cid" is required: the results carry it back.'),
+  query: requiredString(frame, "query", MAX_QUERY_LENGTH),
+  room: optionalString(frame, "room", 256),
+  nick: optionalString(frame, "nick", 256),
+  since: optionalSeq(frame, "since"),
+  until: optionalSeq(frame, "until"),
+  order: optionalOrder(frame),
+  limit: optionalSeq(frame, "limit"),
+  cursor: optionalString(frame, "cursor", MAX_CURSOR_LENGTH),
+});
 
 const requiredString = (frame: Json, key: string, max?: number): string =>
   optionalString(frame, key, max) ?? fail(`"${key}" is required.`);
@@ -316,6 +359,8 @@ const decodeFrame = (raw: string): ClientFrame => {
         room: requiredString(frame, "room"),
         seq: optionalSeq(frame, "seq") ?? fail('"seq" is required.'),
       };
+    case "search":
+      return decodeSearch(frame);
     default:
       throw new ParleyError("unknown_type", `Unknown frame type ${describeType(frame.type)}.`);
   }

@@ -6,6 +6,7 @@ import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
+import type { SearchFrame } from "../protocol/json.ts";
 import { textWho } from "../protocol/text.ts";
 import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
@@ -25,6 +26,7 @@ import { deliverMessage, deliverRoomEvent, type RoomEventsHost } from "./room-ev
 import { RoomOrder } from "./room-order.ts";
 import { subscribeOrRefuse } from "./room-subscription.ts";
 import { type RoomWatcher, RoomWatchers } from "./room-watchers.ts";
+import { answerSearch, type SearchHost } from "./search-request.ts";
 import type { ChatServiceOptions } from "./service-options.ts";
 import { type RoomSub, Session } from "./session.ts";
 import { TypingRelay } from "./typing-relay.ts";
@@ -55,6 +57,7 @@ export class ChatService {
   private readonly mentions: MentionRelay;
   private readonly historyHost: HistoryHost;
   private readonly catchUpHost: CatchUpHost;
+  private readonly searchHost: SearchHost;
 
   constructor(readonly options: ChatServiceOptions) {
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
@@ -86,6 +89,11 @@ export class ChatService {
     this.userAccess = new UserAccess(userAccessHost, userAccess, this.reads);
     this.mentions = new MentionRelay(readsHost, userAccess.users, userAccess.access, options.now);
     this.historyHost = { ...options, isOpen: (session) => this.isOpen(session) };
+    this.searchHost = {
+      search: options.search ?? noSearch,
+      access: userAccess.access,
+      isOpen: (session) => this.isOpen(session),
+    };
     this.order = new RoomOrder({
       store: options.store,
       ordered: options.broker.ordered,
@@ -349,6 +357,11 @@ export class ChatService {
     return answerHistory(this.historyHost, session, room, before, limit);
   }
 
+  /** `search`: full-text search in the rooms the connection may read (search-request.ts). */
+  search(session: Session, frame: SearchFrame): Promise<void> {
+    return answerSearch(this.searchHost, session, frame);
+  }
+
   /** `typing`: relayed to the room's other JSON members (typing-relay.ts). */
   typing(session: Session, room: string): void {
     this.typingRelay.typing(session, room);
@@ -397,3 +410,8 @@ export class ChatService {
     this.background("unsubscribe", this.options.broker.unsubscribe(room));
   }
 }
+
+const noSearch = {
+  search: () => Promise.reject(new Error("no search index")),
+  close: () => Promise.resolve(),
+};

@@ -68,6 +68,9 @@ export const handleFrame = (service: ChatService, session: Session, data: string
     case "read":
       service.background("read", service.markRead(session, frame.room, frame.seq));
       return;
+    case "search":
+      service.background("search", service.search(session, frame));
+      return;
   }
 };
 

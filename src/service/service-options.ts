@@ -2,6 +2,7 @@ import type { Broker } from "../broker/broker.ts";
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Presence } from "../presence/presence.ts";
 import type { HistoryStore } from "../store/history-store.ts";
+import type { SearchIndex } from "../store/search.ts";
 import type { RoomDelivery } from "../transport/client-link.ts";
 import type { UserAccessOptions } from "./user-access.ts";
 
@@ -25,6 +26,8 @@ export interface ChatServiceOptions {
   busy?: () => void;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   resumed?: (complete: boolean) => void;
+  /** Full-text search over the history (`search`); without it a search is answered `unavailable`. */
+  search?: SearchIndex;
   /** Who is where across nodes; this node alone when not given. */
   presence?: Presence;
   /** This node's id in the cluster (owners of nicknames are `node:member`). */

@@ -34,6 +34,8 @@ export class Session {
   readTail: Promise<void> | undefined;
   /** `history` requests queued or running, bounded by MAX_QUEUED_HISTORY. */
   historyQueued: number | undefined;
+  /** A `search` is running (search-request.ts): one at a time per connection. */
+  searching: boolean | undefined;
   /** Signed in: the identity of the connection's current token (a refresh replaces it). */
   identity: VerifiedUser | undefined;
   /** Signed in: the user's read position per room, kept current by `read` events. */

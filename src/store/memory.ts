@@ -123,6 +123,11 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve(log ? rows.map((m) => present(log, m)) : rows);
   }
 
+  /** Every stored message in its current state, room by room in seq order (what `MemorySearch` looks through). */
+  *messages(): IterableIterator<ChatMessage> {
+    for (const log of this.rooms.values()) for (const message of log.messages) if (!message.change) yield message; // change events hold no text
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }

@@ -208,6 +208,11 @@ export class SqliteStore implements HistoryStore {
     }
   }
 
+  /** The SQLite file this store keeps the history in (search indexes the same file). */
+  get file(): string {
+    return this.options.file;
+  }
+
   append(input: NewMessage): Promise<AppendResult> {
     if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
     return new Promise((resolve, reject) => {

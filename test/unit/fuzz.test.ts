@@ -37,6 +37,7 @@ const checkDecoded = (frame: ClientFrame, input: Record<string, unknown>): void 
     edit: ["room", "text"],
     delete: ["room"],
     react: ["room", "emoji"],
+    search: ["cid", "query"],
   };
   for (const key of strings[frame.type]) assert.equal(typeof (frame as Record<string, unknown>)[key], "string");
   for (const value of Object.values(frame)) {

@@ -7,6 +7,7 @@ import { type Settings, settingsOf } from "./options.ts";
 import { Outbox, type OutFrame } from "./outbox.ts";
 import type { JoinOptions, Room, RoomHost } from "./room.ts";
 import { RoomSet } from "./rooms.ts";
+import { Searches, type SearchOptions, type SearchResults } from "./search.ts";
 import { dialUrl } from "./socket.ts";
 import {
   type Ack,
@@ -30,6 +31,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly rooms: RoomSet;
   private readonly nickname: Nickname;
   private readonly identity: Identity;
+  private readonly searches: Searches;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
   /** The last `welcome`'s reconnect key: sent with the name on the next connection, to take it back at once. */
@@ -57,6 +59,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       unread: (change) => this.emit("unread", change),
       timers,
     });
+    this.searches = new Searches(transmit);
     this.outbox = new Outbox({
       transmit,
       canSend: (room) => this.ready && this.rooms.has(room),
@@ -79,6 +82,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       stopped: (error) => {
         this.outbox.failAll(error);
         this.nickname.fail(error);
+        this.searches.failAll(error);
       },
       state: (change) => {
         this.emit("state", change);
@@ -153,6 +157,17 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.identity.unreadByRoom();
   }
 
+  /**
+   * Full-text search in every room this connection may read (docs/protocol.md, `search`): words,
+   * "a phrase", -excluded. Resolves with a page of hits, each with its matching words as ranges;
+   * rejects with a ParleyServerError (`bad_request`, `forbidden`, `busy`: one search at a time) or
+   * when offline or the connection drops before the answer.
+   */
+  search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
+    if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
+    return this.searches.search(query, options);
+  }
+
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
   close(): Promise<void> {
     if (!this.connection.stopped) this.identity.flush();
@@ -202,7 +217,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       return; // not ours to judge; the server only sends JSON on parley.v1
     }
     const room = "room" in event && typeof event.room === "string" ? this.rooms.get(event.room) : undefined;
-    if (this.identity.receive(event, room)) return;
+    if (this.identity.receive(event, room) || this.searches.receive(event)) return;
     switch (event.type) {
       case "welcome":
         this.reconnectKey = event.reconnectKey;
@@ -254,6 +269,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
 
   private connectionLost(): void {
     this.resumePending = false;
+    this.searches.failAll(new Error("The connection was lost before the search was answered; search again."));
     this.nickname.lost();
     this.identity.lost();
     this.rooms.offline();

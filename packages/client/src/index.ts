@@ -12,6 +12,7 @@ export { connect, ParleyClient } from "./client.ts";
 export { newCid } from "./outbox.ts";
 export { CLOSE, RECONNECT_CODES, shouldReconnect } from "./protocol.ts";
 export type { JoinOptions, Room, RoomState } from "./room.ts";
+export type { SearchHit, SearchOptions, SearchResults } from "./search.ts";
 export {
   type Ack,
   type AuthChange,

@@ -75,7 +75,8 @@ export class CallerRate {
     private readonly now: () => number = Date.now,
   ) {}
 
-  take(who: string): number {
+  /** Takes `cost` requests' worth (a search costs more than a read). */
+  take(who: string, cost = 1): number {
     if (this.perSecond <= 0) return 0;
     const now = this.now();
     const bucket = this.buckets.get(who) ?? { tokens: this.burst, at: now };
@@ -84,11 +85,12 @@ export class CallerRate {
     // Full buckets are forgotten, so the map holds only callers active in the last few seconds.
     if (this.buckets.size > 10_000) this.sweep(now);
     this.buckets.set(who, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    const need = Math.min(cost, this.burst);
+    if (bucket.tokens >= need) {
+      bucket.tokens -= need;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
+    return Math.max(1, Math.ceil((need - bucket.tokens) / this.perSecond));
   }
 
   private sweep(now: number): void {

@@ -1,6 +1,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ApiKeyStore } from "../../api-keys/keys.ts";
 import { botNick } from "../../api-keys/keys.ts";
@@ -11,6 +12,7 @@ import { validateRoomName } from "../../chat/room-name.ts";
 import type { Logger } from "../../log.ts";
 import type { ChatService } from "../../service/chat-service.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
+import type { SearchIndex } from "../../store/search.ts";
 import type { NameReservations } from "../../store/user-store.ts";
 import { checkPublishAsUser, userNick } from "./as-user.ts";
 import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCaller, mayRead } from "./caller.ts";
@@ -28,12 +30,14 @@ import {
   RoomList,
   RoomParam,
 } from "./schemas.ts";
+import { addSearchRoute } from "./search-route.ts";
 import type { RateLimiter } from "./shared-rate.ts";
 import type { SseOptions, StreamEnd } from "./sse.ts";
 
 export interface ApiOptions {
   service: ChatService;
   store: HistoryStore;
+  search: SearchIndex;
   keys: ApiKeyStore;
   access: RoomAccess;
   verifyToken?: VerifyToken | undefined;
@@ -58,10 +62,13 @@ export interface ApiObserver {
   stream(event: "opened" | StreamEnd): void;
 }
 
+/** A search costs as many of the caller's requests as this (the rate of --api-rate). */
+const SEARCH_REQUEST_COST = 4;
+
 /** Bodies past this size are refused with 413 before they are parsed. */
 export const MAX_API_BODY_BYTES = 16 * 1024;
 
-type ApiEnv = { Bindings: HttpBindings; Variables: { caller: Caller } };
+export type ApiEnv = { Bindings: HttpBindings; Variables: { caller: Caller } };
 
 const problems = {
   400: { description: "Bad input", content: { "application/problem+json": { schema: ProblemSchema } } },
@@ -74,7 +81,7 @@ const security = [{ apiKey: [] }];
 
 const roomOf = (raw: string): string => validateRoomName(raw);
 
-/** `/api/v1`: publish, history, presence, rooms and server-sent events, with its OpenAPI document. */
+/** `/api/v1`: publish, history, presence, rooms, server-sent events and search, with its OpenAPI document. */
 export const createApi = (options: ApiOptions) => {
   const { service, store, access } = options;
   const rate: RateLimiter = options.limiter ?? new CallerRate(options.rate.perSecond, options.rate.burst);
@@ -114,9 +121,9 @@ export const createApi = (options: ApiOptions) => {
     }),
   );
   // Everything but the document needs a caller; each caller has its own rate.
-  app.use("/rooms*", async (c, next) => {
+  const authorize = (cost: number) => async (c: Context<ApiEnv>, next: Next) => {
     const caller = await identifyCaller(options, c.req.header("authorization"), c.req.query("token"));
-    const wait = await rate.take(callerId(caller));
+    const wait = await rate.take(callerId(caller), cost);
     if (wait > 0) {
       throw new Problem(429, "rate_limited", `Too many requests for this key; try again in ${wait} s.`, {
         "Retry-After": String(wait),
@@ -125,7 +132,9 @@ export const createApi = (options: ApiOptions) => {
     if (caller.kind === "key") options.keyUse?.record(caller.key.id);
     c.set("caller", caller);
     await next();
-  });
+  };
+  app.use("/rooms*", authorize(1));
+  app.use("/search", authorize(SEARCH_REQUEST_COST));
 
   app.openapi(
     createRoute({
@@ -257,6 +266,8 @@ export const createApi = (options: ApiOptions) => {
       return RESPONSE_ALREADY_SENT;
     },
   );
+
+  addSearchRoute(app, options);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
     type: "http",

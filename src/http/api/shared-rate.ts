@@ -4,7 +4,8 @@ import { CallerRate } from "./caller.ts";
 
 /** Per-caller request budgets: seconds to wait, 0 when the request may go. */
 export interface RateLimiter {
-  take(who: string): number | Promise<number>;
+  /** `cost`: how many requests' worth this one spends (a search costs several). */
+  take(who: string, cost?: number): number | Promise<number>;
 }
 
 // A token bucket per caller in one Redis hash, updated atomically: every node spends from the same budget.
@@ -12,15 +13,16 @@ const TAKE = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local need = math.min(tonumber(ARGV[4]), burst)
 local bucket = redis.call('HMGET', KEYS[1], 't', 'at')
 local tokens = tonumber(bucket[1]) or burst
 local at = tonumber(bucket[2]) or now
 if now > at then tokens = math.min(burst, tokens + (now - at) / 1000 * rate) end
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+if tokens >= need then
+  tokens = tokens - need
 else
-  wait = math.max(1, math.ceil((1 - tokens) / rate))
+  wait = math.max(1, math.ceil((need - tokens) / rate))
 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(math.max(now, at)))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
@@ -61,14 +63,14 @@ export class RedisCallerRate implements RateLimiter {
     this.local = new CallerRate(options.perSecond, options.burst);
   }
 
-  async take(who: string): Promise<number> {
+  async take(who: string, cost = 1): Promise<number> {
     const { perSecond, burst, prefix } = this.options;
     if (perSecond <= 0) return 0;
     try {
-      return Number(await this.redis.eval(TAKE, 1, `${prefix}apirate:${who}`, perSecond, burst, Date.now()));
+      return Number(await this.redis.eval(TAKE, 1, `${prefix}apirate:${who}`, perSecond, burst, Date.now(), cost));
     } catch (error) {
       this.options.report("api_rate", error);
-      return this.local.take(who);
+      return this.local.take(who, cost);
     }
   }
 
