@@ -9,6 +9,7 @@ import {
   rowToChatMessage,
   stateColumns,
 } from "./conversation-rows.ts";
+import { GroupCommit } from "./group-commit.ts";
 import {
   type AppendResult,
   type HistoryStore,
@@ -21,6 +22,7 @@ import {
   storedMessage,
 } from "./history-store.ts";
 import { openPool } from "./postgres-pool.ts";
+import { CountPruning, scheduleAgePruning } from "./retention.ts";
 
 export interface PostgresStoreOptions {
   url: string;
@@ -28,12 +30,6 @@ export interface PostgresStoreOptions {
   /** Connections in the pool; appends use one at a time, reads the rest. */
   poolSize?: number;
   log?: (line: string) => void;
-}
-
-interface Pending {
-  input: NewMessage;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
 }
 
 type Row = ConversationRow;
@@ -83,20 +79,15 @@ const SELECT = conversationSelect("parley_messages");
  */
 export class PostgresStore implements HistoryStore {
   private readonly pool: pg.Pool;
-  private pending: Pending[] = [];
-  private flushing = false;
-  private scheduled = false;
+  private readonly appends = new GroupCommit<NewMessage, AppendResult>((batch) => this.writeBatch(batch));
   private ready: Promise<void> | undefined;
-  private readonly prunedTo = new Map<string, number>();
-  private readonly ageTimer: NodeJS.Timeout | undefined;
+  private readonly pruning: CountPruning;
+  private readonly stopAgePruning: () => void;
 
-  constructor(private readonly options: PostgresStoreOptions) {
+  constructor(options: PostgresStoreOptions) {
     this.pool = openPool(options.url, options.poolSize ?? 4, options.log);
-    if (options.retention.maxAgeMs > 0) {
-      this.ageTimer = setInterval(() => void this.pruneByAge(), Math.min(60_000, options.retention.maxAgeMs));
-      this.ageTimer.unref();
-      void this.pruneByAge();
-    }
+    this.pruning = new CountPruning(options.retention.maxMessagesPerRoom);
+    this.stopAgePruning = scheduleAgePruning(options.retention.maxAgeMs, (cutoff) => void this.pruneByAge(cutoff));
   }
 
   /** Resolves when the schema is in place; rejects with the reason it could not be. */
@@ -107,10 +98,7 @@ export class PostgresStore implements HistoryStore {
   }
 
   append(input: NewMessage): Promise<AppendResult> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ input, resolve, reject });
-      this.schedule();
-    });
+    return this.appends.add(input);
   }
 
   async latest(room: string, limit: number): Promise<ChatMessage[]> {
@@ -199,12 +187,12 @@ export class PostgresStore implements HistoryStore {
   }
 
   async close(): Promise<void> {
-    if (this.ageTimer) clearInterval(this.ageTimer);
-    // Let what is queued be written (or fail) before the pool goes.
-    for (let i = 0; i < 100 && (this.flushing || this.pending.length > 0); i++) {
-      if (!this.flushing) void this.flush();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    this.stopAgePruning();
+    // Let what is queued be written (or fail) before the pool goes, for a second at most.
+    this.appends.flush();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.appends.idle(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     await this.pool.end();
   }
 
@@ -244,33 +232,8 @@ export class PostgresStore implements HistoryStore {
     }
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flush();
-    });
-  }
-
-  /** One transaction for everything queued; what queues meanwhile goes in the next one. */
-  private async flush(): Promise<void> {
-    if (this.flushing || this.pending.length === 0) return;
-    this.flushing = true;
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      const results = await this.writeBatch(batch.map((p) => p.input));
-      for (const [i, p] of batch.entries()) p.resolve(results[i] as AppendResult);
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-    } finally {
-      this.flushing = false;
-      if (this.pending.length > 0) this.schedule();
-    }
-  }
-
-  private async writeBatch(inputs: NewMessage[]): Promise<AppendResult[]> {
+  /** One transaction for a batch; what queues meanwhile goes in the next one. */
+  private async writeBatch(inputs: readonly NewMessage[]): Promise<AppendResult[]> {
     await this.schema();
     const rooms = [...new Set(inputs.map((m) => m.room))].sort(); // one lock order on every node: no deadlock
     const client = await this.pool.connect();
@@ -392,7 +355,7 @@ export class PostgresStore implements HistoryStore {
   }
 
   /** The messages the batch's changes name, locked rooms and all: their state and owner, by `room\0seq`. */
-  private async targets(client: pg.PoolClient, inputs: NewMessage[]): Promise<Map<string, ChangeTarget>> {
+  private async targets(client: pg.PoolClient, inputs: readonly NewMessage[]): Promise<Map<string, ChangeTarget>> {
     const targets = new Map<string, ChangeTarget>();
     const wanted = inputs.filter((m) => m.change !== undefined);
     if (wanted.length === 0) return targets;
@@ -416,26 +379,17 @@ export class PostgresStore implements HistoryStore {
   }
 
   private pruneByCount(fresh: ChatMessage[]): void {
-    const max = this.options.retention.maxMessagesPerRoom;
-    if (max <= 0 || fresh.length === 0) return;
-    const step = Math.max(1, Math.floor(max / 100)); // delete once per 1% of the limit, not per append
     const top = new Map<string, number>();
     for (const m of fresh) top.set(m.room, m.seq);
-    for (const [room, last] of top) {
-      const cutoff = last - max;
-      if (cutoff >= (this.prunedTo.get(room) ?? 0) + step) {
-        this.prunedTo.set(room, cutoff);
-        this.query("DELETE FROM parley_messages WHERE room = $1 AND seq <= $2", [room, cutoff]).catch(() => {
-          this.prunedTo.delete(room); // try again with a later append
-        });
-      }
+    for (const [room, cutoff] of this.pruning.due(top)) {
+      this.query("DELETE FROM parley_messages WHERE room = $1 AND seq <= $2", [room, cutoff]).catch(() => {
+        this.pruning.failed(room);
+      });
     }
   }
 
-  private async pruneByAge(): Promise<void> {
-    await this.query("DELETE FROM parley_messages WHERE ts < $1", [Date.now() - this.options.retention.maxAgeMs]).catch(
-      () => {},
-    );
+  private async pruneByAge(cutoff: number): Promise<void> {
+    await this.query("DELETE FROM parley_messages WHERE ts < $1", [cutoff]).catch(() => {});
   }
 }
 

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { nickKey } from "../chat/nick.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { openSqliteFile } from "./sqlite-file.ts";
 import { staleNameKeys, type UserStore } from "./user-store.ts";
 
@@ -16,12 +17,10 @@ CREATE TABLE IF NOT EXISTS mentions (
 ) WITHOUT ROWID;
 `;
 
-interface PendingMark {
+interface Mark {
   user: string;
   room: string;
   seq: number;
-  resolve: (position: number) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -32,8 +31,7 @@ interface PendingMark {
 export class SqliteUserStore implements UserStore {
   private readonly db: Database.Database;
   private readonly statements;
-  private pending: PendingMark[] = [];
-  private flushScheduled = false;
+  private readonly marks = new GroupCommit<Mark, number>((batch) => this.commitMarks(batch));
 
   constructor(file: string, synchronous: "full" | "normal") {
     this.db = openSqliteFile(file, synchronous);
@@ -110,13 +108,7 @@ export class SqliteUserStore implements UserStore {
   }
 
   markRead(user: string, room: string, seq: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ user, room, seq, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.marks.add({ user, room, seq });
   }
 
   reserveName(user: string, name: string): Promise<string> {
@@ -130,28 +122,14 @@ export class SqliteUserStore implements UserStore {
   }
 
   close(): Promise<void> {
-    this.flush();
+    this.marks.flush(); // committed at once (the commit is synchronous), before the file closes
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0 || !this.db.open) {
-      for (const mark of batch) mark.reject(new Error("The store is closed."));
-      return;
-    }
-    let positions: number[];
-    try {
-      positions = this.db.transaction(() =>
-        batch.map((m) => this.statements.mark.get(m.user, m.room, m.seq)?.seq ?? m.seq),
-      )();
-    } catch (error) {
-      for (const mark of batch) mark.reject(error);
-      return;
-    }
-    for (const [i, mark] of batch.entries()) mark.resolve(positions[i] as number);
+  /** A batch of marks in one transaction; each answers the position now stored (a mark never moves it back). */
+  private commitMarks(batch: readonly Mark[]): number[] {
+    if (!this.db.open) throw new Error("The store is closed.");
+    return this.db.transaction(() => batch.map((m) => this.statements.mark.get(m.user, m.room, m.seq)?.seq ?? m.seq))();
   }
 }
