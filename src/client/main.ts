@@ -6,7 +6,10 @@ import { connect, newCid } from "parley-client";
 import { Alerts } from "./alerts.ts";
 import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
+import { decorate } from "./conversation.ts";
+import { conversationContext, installEditLast, type PageParts } from "./conversation-wiring.ts";
 import { installThemeToggle, Panels } from "./panels.ts";
+import { ReplyBar } from "./reply-bar.ts";
 import { atBottom, RoomView } from "./room-view.ts";
 import { installShortcuts } from "./shortcuts.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
@@ -69,6 +72,14 @@ const typingLine = new TypingLine((room) => {
   if (room === current?.room.name) renderTyping();
 });
 const composer = new Composer(byId("chat-input"), chatForm, (room) => client.typing(room));
+const replyBar = new ReplyBar(chatForm, composer.input);
+const pageParts = (name: string): PageParts => ({
+  myNick: () => client.nick,
+  say: (text, scope) => alerts.say(text, scope),
+  replyBar,
+  view: () => views.get(name),
+});
+installEditLast(composer.input, () => current, pageParts(""));
 const connection = new ConnectionStatus(byId("status"), (online) => {
   for (const view of views.values()) view.setOnline(online);
   if (online) alerts.clear("connection");
@@ -174,7 +185,13 @@ const openRoom = (name: string): RoomView => {
   const existing = views.get(name);
   if (existing) return existing;
   const room = client.join(name);
-  const view = new RoomView(room, scroller, () => client.nick);
+  const context = conversationContext(room, pageParts(name));
+  const view = new RoomView(
+    room,
+    scroller,
+    () => client.nick,
+    (row, message) => decorate(row, message, context),
+  );
   views.set(name, view);
   saveRooms(views.keys());
   let first = true;
@@ -208,7 +225,7 @@ const openRoom = (name: string): RoomView => {
   room.on("resume-incomplete", () =>
     view.addNotice("Some messages from while you were away are too old to recover; here are the latest."),
   );
-  room.on("delete", ({ seq }) => view.markDeleted(seq));
+  room.on("update", ({ message }) => view.update(message));
   room.on("error", (error) => alerts.say(`#${name}: ${error.message}`, `room:${name}`));
   room.on("left", () => forget(name));
   return view;
@@ -237,6 +254,7 @@ const show = (name: string): void => {
     current = view;
     view.show();
     composer.switchTo(name);
+    replyBar.roomShown(name);
   }
   alerts.roomShown(name);
   panels.closeAll();
@@ -251,9 +269,9 @@ const show = (name: string): void => {
   markRead(view);
 };
 
-const sendTo = (view: RoomView, text: string, cid: string): void => {
+const sendTo = (view: RoomView, text: string, cid: string, replyTo?: number): void => {
   view.addPending(cid, text, connection.online);
-  view.room.send(text, { cid }).then(
+  view.room.send(text, replyTo === undefined ? { cid } : { cid, replyTo }).then(
     (ack) => {
       removePending(cid);
       view.acked(cid, ack.seq);
@@ -311,7 +329,7 @@ chatForm.addEventListener("submit", (event) => {
   const cid = newCid();
   // Kept before sending, so a reload while offline still sends it (same cid: stored once).
   addPending({ room: current.room.name, cid, text });
-  sendTo(current, text, cid);
+  sendTo(current, text, cid, replyBar.take(current.room.name));
 });
 
 nickForm.addEventListener("submit", (event) => {
@@ -348,8 +366,9 @@ leaveButton.addEventListener("click", () => {
 
 olderButton.addEventListener("click", () => {
   const name = current?.room.name ?? "";
+  const before = current?.oldestSeq; // what the log shows (a reply's parent looked up is not part of it)
   current?.room
-    .history({ limit: 50 })
+    .history({ limit: 50, ...(before === undefined ? {} : { before }) })
     .catch((error: Error) => alerts.say(`Older messages not loaded: ${error.message}`, `room:${name}`));
 });
 
