@@ -61,7 +61,12 @@ export const openEditor = (row: HTMLElement, message: ChatMessage, context: Conv
 };
 
 /** Deleting is asked for twice: the actions give way to "Delete this message? Delete / Cancel". */
-const confirmDelete = (actions: HTMLElement, message: ChatMessage, context: ConversationContext): void => {
+const confirmDelete = (
+  opener: HTMLButtonElement,
+  actions: HTMLElement,
+  message: ChatMessage,
+  context: ConversationContext,
+): void => {
   const shown = [...actions.children] as HTMLElement[];
   for (const child of shown) child.hidden = true;
   const question = document.createElement("span");
@@ -70,8 +75,9 @@ const confirmDelete = (actions: HTMLElement, message: ChatMessage, context: Conv
   question.setAttribute("aria-label", "Delete this message?");
   question.append("Delete this message? ");
   const restore = (): void => {
-    question.remove();
     for (const child of shown) child.hidden = false;
+    opener.focus();
+    question.remove();
   };
   const yes = button("Yes, delete it", "Delete", () => {
     restore();
@@ -87,15 +93,25 @@ const confirmDelete = (actions: HTMLElement, message: ChatMessage, context: Conv
 };
 
 /** The small reaction picker, in the actions bar: one click reacts, Esc closes. */
-const openPicker = (actions: HTMLElement, message: ChatMessage, context: ConversationContext): void => {
+const openPicker = (
+  opener: HTMLButtonElement,
+  actions: HTMLElement,
+  message: ChatMessage,
+  context: ConversationContext,
+): void => {
   if (actions.querySelector(".picker")) return;
+  // Focus goes back to React before the picker goes: removing a focused element would blur it out of the message.
+  const close = (): void => {
+    opener.focus();
+    picker.remove();
+  };
   const picker = document.createElement("div");
   picker.className = "picker";
   picker.setAttribute("role", "group");
   picker.setAttribute("aria-label", "Pick a reaction");
   for (const emoji of QUICK_EMOJI) {
     const choice = button(`React with ${emoji}`, emoji, () => {
-      picker.remove();
+      close();
       context.room.react(message.seq, emoji, { on: true }).catch((error) => context.refused("Reaction", error));
     });
     choice.tabIndex = 0;
@@ -104,7 +120,7 @@ const openPicker = (actions: HTMLElement, message: ChatMessage, context: Convers
   picker.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     event.stopPropagation();
-    picker.remove();
+    close();
   });
   actions.append(picker);
   picker.querySelector("button")?.focus();
@@ -120,14 +136,16 @@ export const installActions = (
   const own = message.nick === context.myNick();
   actions.setAttribute("role", "toolbar");
   actions.setAttribute("aria-label", `Actions on ${message.nick}'s message`);
+  const react: HTMLButtonElement = button("React", "☺", () => openPicker(react, actions, message, context));
   actions.append(
     button("Reply", "↩", () => context.reply(message)),
-    button("React", "☺", () => openPicker(actions, message, context)),
+    react,
   );
   if (own) {
+    const remove: HTMLButtonElement = button("Delete", "🗑", () => confirmDelete(remove, actions, message, context));
     actions.append(
       button("Edit", "✎", () => openEditor(row, message, context)),
-      button("Delete", "🗑", () => confirmDelete(actions, message, context)),
+      remove,
     );
   }
   const reachable = (on: boolean): void => {
@@ -137,7 +155,8 @@ export const installActions = (
   row.addEventListener("focusout", (event) => {
     if (!(event.relatedTarget instanceof Node && row.contains(event.relatedTarget))) {
       reachable(false);
-      actions.querySelector(".picker")?.remove();
+      const picker = actions.querySelector(".picker");
+      if (picker?.isConnected) picker.remove();
     }
   });
 };

@@ -5,6 +5,7 @@ import type { RunningParley } from "../../src/server.ts";
 import { seriousViolations } from "../helpers/axe.ts";
 import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
 const WAIT = { timeout: 20_000 };
@@ -114,5 +115,79 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
     );
     assert.deepEqual(await seriousViolations(bob), [], "a conversation with an edit and a tombstone");
     assert.notEqual(await bob.title(), "pwned");
+  });
+
+  test("reactions: the picker, chips with counts and who reacted, pressed when yours, a click toggles", async () => {
+    const alice = await person("reacts", "alice");
+    const bob = await person("reacts", "bob");
+    await say(alice, "Shipped v2!");
+    await act(bob, "Shipped v2!", "React");
+    await bob.getByRole("group", { name: "Pick a reaction" }).getByRole("button", { name: "React with 🎉" }).click();
+    const aliceChip = row(alice, "Shipped v2!").locator(".reaction", { hasText: "🎉" });
+    await aliceChip.filter({ hasText: /^🎉 1$/ }).waitFor(WAIT);
+    assert.equal(await aliceChip.getAttribute("title"), "bob");
+    assert.equal(await aliceChip.getAttribute("aria-pressed"), "false");
+
+    await aliceChip.click(); // alice joins in
+    const bobChip = row(bob, "Shipped v2!").locator(".reaction", { hasText: "🎉" });
+    await bobChip.filter({ hasText: /^🎉 2$/ }).waitFor(WAIT);
+    assert.equal(await bobChip.getAttribute("title"), "bob, alice");
+    assert.equal(await bobChip.getAttribute("aria-pressed"), "true");
+    await aliceChip.filter({ hasText: /^🎉 2$/ }).waitFor(WAIT);
+    assert.equal(await aliceChip.getAttribute("aria-pressed"), "true");
+
+    await bobChip.click(); // bob takes his back
+    await aliceChip.filter({ hasText: /^🎉 1$/ }).waitFor(WAIT);
+    assert.equal(await aliceChip.getAttribute("title"), "alice");
+    await bobChip.filter({ hasText: /^🎉 1$/ }).waitFor(WAIT);
+    assert.equal(await bobChip.getAttribute("aria-pressed"), "false");
+    assert.deepEqual(await seriousViolations(bob), [], "reaction chips");
+  });
+
+  test("reply: a 'replying to' bar with cancel, the quote above the reply, a click jumps to the message", async () => {
+    const alice = await person("replies", "alice");
+    const bob = await person("replies", "bob");
+    await say(alice, "Lunch at noon?");
+    await act(bob, "Lunch at noon?", "Reply");
+    const bar = bob.locator(".reply-bar");
+    assert.equal(await bar.locator("#reply-label").textContent(), "Replying to alice: Lunch at noon?");
+    await bob.getByRole("button", { name: "Cancel the reply" }).click();
+    await bar.waitFor({ state: "hidden", ...WAIT });
+    await act(bob, "Lunch at noon?", "Reply");
+    await say(bob, "Yes, noon works");
+    await bar.waitFor({ state: "hidden", ...WAIT });
+    for (const page of [alice, bob]) {
+      const quote = row(page, "Yes, noon works").getByRole("button", { name: "In reply to alice: Lunch at noon?" });
+      await quote.waitFor(WAIT);
+    }
+    await row(alice, "Yes, noon works")
+      .getByRole("button", { name: /^In reply to/ })
+      .click();
+    await row(alice, "Lunch at noon?").and(alice.locator(".highlighted")).waitFor(WAIT);
+    assert.deepEqual(await seriousViolations(alice), [], "a reply and its quote");
+  });
+
+  test("reply to a message older than the page loaded: its quote is fetched, the log shows no gap", async () => {
+    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "carol" });
+    const room = writer.join("archive");
+    await nextEvent(room, "joined");
+    const question = await room.send("Who has the **keys** to the server room?");
+    for (let i = 1; i <= 60; i++) await room.send(`filler ${i}`);
+    await room.reply(question.seq, "Still nobody?");
+    await writer.close();
+
+    const dave = await person("archive", "dave");
+    const quote = row(dave, "Still nobody?").getByRole("button", {
+      name: "In reply to carol: Who has the **keys** to the server room?",
+    });
+    await quote.waitFor(WAIT);
+    assert.equal(
+      await row(dave, "Who has the keys to the server room?").count(),
+      0,
+      "the parent is not put in the log",
+    );
+    await dave.getByRole("button", { name: "Load older messages" }).click();
+    await row(dave, "filler 1").waitFor(WAIT); // the page before continues where the log starts: no gap
+    await row(dave, "Who has the keys to the server room?").waitFor(WAIT);
   });
 });
