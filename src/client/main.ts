@@ -8,6 +8,9 @@ import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
 import { decorate } from "./conversation.ts";
 import { conversationContext, installEditLast, type PageParts } from "./conversation-wiring.ts";
+import { MentionAlerts } from "./mention-alerts.ts";
+import { MentionComplete } from "./mention-complete.ts";
+import { mentionsOf } from "./mentions.ts";
 import { installThemeToggle, Panels } from "./panels.ts";
 import { ReplyBar } from "./reply-bar.ts";
 import { atBottom, RoomView } from "./room-view.ts";
@@ -73,6 +76,8 @@ const typingLine = new TypingLine((room) => {
 });
 const composer = new Composer(byId("chat-input"), chatForm, (room) => client.typing(room));
 const replyBar = new ReplyBar(chatForm, composer.input);
+new MentionComplete(composer.input, () => (current?.room.members ?? []).filter((nick) => nick !== client.nick));
+const mentionAlerts = new MentionAlerts(document.querySelector<HTMLElement>(".you") ?? members, () => renderRoomList());
 const pageParts = (name: string): PageParts => ({
   myNick: () => client.nick,
   say: (text, scope) => alerts.say(text, scope),
@@ -131,6 +136,14 @@ const renderRoomList = (): void => {
       link.textContent = `#${name}`;
       if (views.get(name) === current) link.setAttribute("aria-current", "page");
       li.append(link);
+      const mentioned = mentionAlerts.count(name);
+      if (mentioned > 0) {
+        const badge = document.createElement("span");
+        badge.className = "mention-count";
+        badge.textContent = ` @${mentioned}`;
+        badge.title = `${mentioned} mention${mentioned === 1 ? "" : "s"} of you`;
+        li.append(badge);
+      }
       if (unread > 0) {
         const badge = document.createElement("span");
         badge.className = "unread";
@@ -144,7 +157,9 @@ const renderRoomList = (): void => {
   roomsBadge.hidden = total === 0;
   roomsBadge.textContent = total > 0 ? ` ${total} unread` : "";
   const name = current ? `#${current.room.name} · Parley` : "Parley";
-  document.title = total > 0 ? `(${total}) ${name}` : name;
+  const mentions = mentionAlerts.total;
+  const counts = mentions > 0 ? `(${total} · @${mentions}) ` : total > 0 ? `(${total}) ` : "";
+  document.title = `${counts}${name}`;
 };
 
 const renderTyping = (): void => {
@@ -171,6 +186,7 @@ const jumpToLatest = (): void => {
 const markRead = (view: RoomView | undefined): void => {
   if (!view || view !== current || document.visibilityState !== "visible") return;
   client.read(view.room.name);
+  mentionAlerts.read(view.room.name);
   const seq = view.latestSeq;
   if (seq !== undefined) saveReadSeq(view.room.name, seq);
 };
@@ -209,6 +225,11 @@ const openRoom = (name: string): RoomView => {
   });
   room.on("message", (message) => {
     view.addMessage(message);
+    const me = client.nick;
+    const away = view !== current || document.visibilityState === "hidden";
+    if (away && me && message.nick !== me && mentionsOf(message.text, me)) {
+      mentionAlerts.mentioned(name, message.nick, message.text);
+    }
     typingLine.stopped(name, message.nick);
     if (view !== current) renderRoomList();
     else renderJump();
@@ -313,6 +334,10 @@ client.on("typing", ({ room, nick }) => {
   if (nick !== client.nick) typingLine.typing(room, nick);
 });
 client.on("unread", () => renderRoomList());
+// Signed in: mentions in rooms not open here come from the server (open rooms are counted as their messages come).
+client.on("mention", (m) => {
+  if (!views.has(m.room)) mentionAlerts.mentioned(m.room, m.nick, m.text, m.mentions);
+});
 document.addEventListener("visibilitychange", () => markRead(current));
 // Closing the tab right after reading: the position held back by the once-a-second window still goes out.
 window.addEventListener("pagehide", () => client.sendPendingReads());

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from "playwright-core";
 import type { RunningParley } from "../../src/server.ts";
 import { seriousViolations } from "../helpers/axe.ts";
 import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
@@ -33,9 +33,15 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
   const contexts: BrowserContext[] = [];
   const errors: string[][] = [];
 
-  const person = async (room: string, nick: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+  const person = async (
+    room: string,
+    nick: string,
+    options: BrowserContextOptions = {},
+    prepare?: (context: BrowserContext) => Promise<unknown>,
+  ): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, ...options });
     contexts.push(context);
+    await prepare?.(context);
     const page = await context.newPage();
     errors.push(watchErrors(page));
     await page.goto(`${base}/#${room}`);
@@ -189,5 +195,85 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
     await dave.getByRole("button", { name: "Load older messages" }).click();
     await row(dave, "filler 1").waitFor(WAIT); // the page before continues where the log starts: no gap
     await row(dave, "Who has the keys to the server room?").waitFor(WAIT);
+  });
+
+  test("mentions: @ autocomplete from the room's members, highlighted for you, counted in the room list and title, notified when hidden", async () => {
+    const alice = await person("team", "alice");
+    // bob allowed notifications; the test sees what the page shows through them, and hides the tab at will.
+    const bob = await person("team", "bob", { permissions: ["notifications"] }, (context) =>
+      // A string, not a function: the test runner's transform would add helpers the page does not have.
+      context.addInitScript(`
+        const shown = [];
+        window.shownNotifications = shown;
+        window.tabHidden = false;
+        Object.defineProperty(Document.prototype, "visibilityState", {
+          get: () => (window.tabHidden ? "hidden" : "visible"),
+        });
+        const Real = window.Notification;
+        window.Notification = class extends Real {
+          constructor(title, options) {
+            super(title, options);
+            shown.push(title + " | " + (options?.body ?? ""));
+          }
+        };
+      `),
+    );
+    await person("team", "carol");
+    await alice.locator("#members li", { hasText: "carol" }).waitFor(WAIT);
+    assert.equal(await alice.getByRole("button", { name: "Notify me when mentioned" }).isVisible(), true);
+    assert.equal(await bob.getByRole("button", { name: "Notify me when mentioned" }).isVisible(), false);
+    await bob.getByText("Mentions notify you while this tab is hidden.").waitFor(WAIT);
+
+    // bob reads another room; alice names him, choosing his name with the keyboard.
+    await bob.getByRole("textbox", { name: "Go to room" }).fill("side");
+    await bob.getByRole("button", { name: "Go" }).click();
+    await bob.getByRole("heading", { name: "#side" }).waitFor(WAIT);
+    await messageBox(alice).fill("");
+    await messageBox(alice).pressSequentially("@");
+    const options = alice.getByRole("listbox", { name: "People to mention" }).getByRole("option");
+    assert.deepEqual(await options.allTextContents(), ["@bob", "@carol"]);
+    assert.equal(await messageBox(alice).getAttribute("aria-activedescendant"), "mention-option-0");
+    await messageBox(alice).press("ArrowDown");
+    assert.equal(await options.nth(1).getAttribute("aria-selected"), "true");
+    await messageBox(alice).press("ArrowUp");
+    await messageBox(alice).press("Tab");
+    assert.equal(await messageBox(alice).inputValue(), "@bob ");
+    assert.deepEqual(await seriousViolations(alice), [], "the mention list");
+    await messageBox(alice).pressSequentially("can you review?");
+    await messageBox(alice).press("Enter");
+    await row(alice, "@bob can you review?").waitFor(WAIT);
+
+    const teamLink = bob.locator("#room-list li", { hasText: "#team" });
+    await teamLink.locator(".mention-count", { hasText: "@1" }).waitFor(WAIT);
+    assert.match(await bob.title(), /^\(1 · @1\) #side · Parley$/);
+    assert.deepEqual(
+      await bob.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications),
+      [],
+      "no notification while looking",
+    );
+
+    await teamLink.getByRole("link").click();
+    await row(bob, "@bob can you review?").and(bob.locator(".mentions-me")).waitFor(WAIT);
+    await teamLink.locator(".mention-count").waitFor({ state: "detached", ...WAIT });
+    assert.equal(await bob.title(), "#team · Parley");
+
+    // The tab hidden: a notification names who and where.
+    await bob.evaluate(() => {
+      (window as unknown as { tabHidden: boolean }).tabHidden = true;
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+    await say(alice, "@bob ping");
+    await bob.waitForFunction(
+      () => (window as unknown as { shownNotifications: string[] }).shownNotifications.length === 1,
+    );
+    assert.deepEqual(
+      await bob.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications),
+      ["alice mentioned you in #team | @bob ping"],
+    );
+    assert.equal(
+      await row(alice, "@bob ping").and(alice.locator(".mentions-me")).count(),
+      0,
+      "your own mention of someone is not highlighted",
+    );
   });
 });
