@@ -14,6 +14,7 @@ import { mentionsOf } from "./mentions.ts";
 import { installThemeToggle, Panels } from "./panels.ts";
 import { ReplyBar } from "./reply-bar.ts";
 import { atBottom, RoomView } from "./room-view.ts";
+import { SearchPanel } from "./search-panel.ts";
 import { installShortcuts } from "./shortcuts.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
 import {
@@ -418,6 +419,14 @@ installShortcuts(
 );
 
 window.addEventListener("hashchange", () => show(roomFromHash()));
+new SearchPanel(byId("search-slot"), client, {
+  showRoom: (room) => {
+    location.hash = encodeURIComponent(room);
+    show(room); // now, not on hashchange: the view must not scroll to the latest after the result is shown
+    return openRoom(room);
+  },
+  say: (text) => alerts.say(text, "page"),
+});
 
 for (const name of savedRooms()) if (ROOM_NAME.test(name)) openRoom(name);
 show(roomFromHash());

@@ -276,4 +276,40 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
       "your own mention of someone is not highlighted",
     );
   });
+
+  test("search: results with the matching words marked (as text), choosing one opens its room back at that message", async () => {
+    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "erin" });
+    const room = writer.join("ops");
+    await nextEvent(room, "joined");
+    await room.send("The deploy key is in the vault");
+    await room.send("<b>vault</b> drill on Friday");
+    for (let i = 1; i <= 120; i++) await room.send(`filler ${i}`);
+    await writer.close();
+
+    const alice = await person("lobby", "alice");
+    const box = alice.getByRole("searchbox", { name: "Search messages" });
+    await box.fill("vault");
+    await box.press("Enter");
+    const panel = alice.getByRole("region", { name: /for “vault”/ });
+    await panel.getByRole("heading", { name: "2 results for “vault”" }).waitFor(WAIT);
+    const hits = panel.getByRole("button").filter({ hasText: "#ops" });
+    assert.equal(await hits.count(), 2);
+    assert.deepEqual(await panel.locator("mark").allTextContents(), ["vault", "vault"]);
+    assert.equal(await panel.locator("b").count(), 0, "a result's text is text, never HTML");
+    await panel.locator(".hit-text", { hasText: "<b>vault</b> drill on Friday" }).waitFor(WAIT);
+    assert.deepEqual(await seriousViolations(alice), [], "the search results");
+
+    await hits.filter({ hasText: "The deploy key is in the vault" }).click();
+    await alice.getByRole("heading", { name: "#ops" }).waitFor(WAIT);
+    const found = row(alice, "The deploy key is in the vault");
+    await found.and(alice.locator(".highlighted")).waitFor(WAIT);
+    assert.ok(await found.isVisible());
+    const inView = await found.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const scroller = document.getElementById("scroller")?.getBoundingClientRect();
+      return scroller !== undefined && box.top >= scroller.top && box.bottom <= scroller.bottom;
+    });
+    assert.ok(inView, "the message found is scrolled into view");
+    await row(alice, "filler 120").waitFor({ state: "attached", ...WAIT }); // the history after it is there too
+  });
 });
