@@ -123,8 +123,9 @@ export class SearchPanel {
     this.results.replaceChildren();
     this.panel.hidden = false;
     this.client.search(query).then(
-      ({ hits, truncated }) => {
-        const count = `${hits.length}${hits.length === 20 ? "+" : ""} result${hits.length === 1 ? "" : "s"}`;
+      ({ hits, next, truncated }) => {
+        // One page (the server's 20 best); "+" says there are more: a narrower search finds them.
+        const count = `${hits.length}${next ? "+" : ""} result${hits.length === 1 ? "" : "s"}`;
         this.heading.textContent = `${count} for “${query}”${truncated ? " (the newest matches; narrow it for older)" : ""}`;
         this.results.replaceChildren(...hits.map((hit) => this.item(hit)));
       },
