@@ -6,8 +6,15 @@ import { connect, newCid } from "parley-client";
 import { Alerts } from "./alerts.ts";
 import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
+import { decorate } from "./conversation.ts";
+import { conversationContext, installEditLast, type PageParts } from "./conversation-wiring.ts";
+import { MentionAlerts } from "./mention-alerts.ts";
+import { MentionComplete } from "./mention-complete.ts";
+import { mentionsOf } from "./mentions.ts";
 import { installThemeToggle, Panels } from "./panels.ts";
+import { ReplyBar } from "./reply-bar.ts";
 import { atBottom, RoomView } from "./room-view.ts";
+import { SearchPanel } from "./search-panel.ts";
 import { installShortcuts } from "./shortcuts.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
 import {
@@ -69,6 +76,16 @@ const typingLine = new TypingLine((room) => {
   if (room === current?.room.name) renderTyping();
 });
 const composer = new Composer(byId("chat-input"), chatForm, (room) => client.typing(room));
+const replyBar = new ReplyBar(chatForm, composer.input);
+new MentionComplete(composer.input, () => (current?.room.members ?? []).filter((nick) => nick !== client.nick));
+const mentionAlerts = new MentionAlerts(document.querySelector<HTMLElement>(".you") ?? members, () => renderRoomList());
+const pageParts = (name: string): PageParts => ({
+  myNick: () => client.nick,
+  say: (text, scope) => alerts.say(text, scope),
+  replyBar,
+  view: () => views.get(name),
+});
+installEditLast(composer.input, () => current, pageParts(""));
 const connection = new ConnectionStatus(byId("status"), (online) => {
   for (const view of views.values()) view.setOnline(online);
   if (online) alerts.clear("connection");
@@ -120,6 +137,14 @@ const renderRoomList = (): void => {
       link.textContent = `#${name}`;
       if (views.get(name) === current) link.setAttribute("aria-current", "page");
       li.append(link);
+      const mentioned = mentionAlerts.count(name);
+      if (mentioned > 0) {
+        const badge = document.createElement("span");
+        badge.className = "mention-count";
+        badge.textContent = ` @${mentioned}`;
+        badge.title = `${mentioned} mention${mentioned === 1 ? "" : "s"} of you`;
+        li.append(badge);
+      }
       if (unread > 0) {
         const badge = document.createElement("span");
         badge.className = "unread";
@@ -133,7 +158,9 @@ const renderRoomList = (): void => {
   roomsBadge.hidden = total === 0;
   roomsBadge.textContent = total > 0 ? ` ${total} unread` : "";
   const name = current ? `#${current.room.name} · Parley` : "Parley";
-  document.title = total > 0 ? `(${total}) ${name}` : name;
+  const mentions = mentionAlerts.total;
+  const counts = mentions > 0 ? `(${total} · @${mentions}) ` : total > 0 ? `(${total}) ` : "";
+  document.title = `${counts}${name}`;
 };
 
 const renderTyping = (): void => {
@@ -160,6 +187,7 @@ const jumpToLatest = (): void => {
 const markRead = (view: RoomView | undefined): void => {
   if (!view || view !== current || document.visibilityState !== "visible") return;
   client.read(view.room.name);
+  mentionAlerts.read(view.room.name);
   const seq = view.latestSeq;
   if (seq !== undefined) saveReadSeq(view.room.name, seq);
 };
@@ -174,7 +202,13 @@ const openRoom = (name: string): RoomView => {
   const existing = views.get(name);
   if (existing) return existing;
   const room = client.join(name);
-  const view = new RoomView(room, scroller, () => client.nick);
+  const context = conversationContext(room, pageParts(name));
+  const view = new RoomView(
+    room,
+    scroller,
+    () => client.nick,
+    (row, message) => decorate(row, message, context),
+  );
   views.set(name, view);
   saveRooms(views.keys());
   let first = true;
@@ -192,6 +226,11 @@ const openRoom = (name: string): RoomView => {
   });
   room.on("message", (message) => {
     view.addMessage(message);
+    const me = client.nick;
+    const away = view !== current || document.visibilityState === "hidden";
+    if (away && me && message.nick !== me && mentionsOf(message.text, me)) {
+      mentionAlerts.mentioned(name, message.nick, message.text);
+    }
     typingLine.stopped(name, message.nick);
     if (view !== current) renderRoomList();
     else renderJump();
@@ -208,7 +247,7 @@ const openRoom = (name: string): RoomView => {
   room.on("resume-incomplete", () =>
     view.addNotice("Some messages from while you were away are too old to recover; here are the latest."),
   );
-  room.on("delete", ({ seq }) => view.markDeleted(seq));
+  room.on("update", ({ message }) => view.update(message));
   room.on("error", (error) => alerts.say(`#${name}: ${error.message}`, `room:${name}`));
   room.on("left", () => forget(name));
   return view;
@@ -237,6 +276,7 @@ const show = (name: string): void => {
     current = view;
     view.show();
     composer.switchTo(name);
+    replyBar.roomShown(name);
   }
   alerts.roomShown(name);
   panels.closeAll();
@@ -251,9 +291,9 @@ const show = (name: string): void => {
   markRead(view);
 };
 
-const sendTo = (view: RoomView, text: string, cid: string): void => {
+const sendTo = (view: RoomView, text: string, cid: string, replyTo?: number): void => {
   view.addPending(cid, text, connection.online);
-  view.room.send(text, { cid }).then(
+  view.room.send(text, replyTo === undefined ? { cid } : { cid, replyTo }).then(
     (ack) => {
       removePending(cid);
       view.acked(cid, ack.seq);
@@ -295,6 +335,10 @@ client.on("typing", ({ room, nick }) => {
   if (nick !== client.nick) typingLine.typing(room, nick);
 });
 client.on("unread", () => renderRoomList());
+// Signed in: mentions in rooms not open here come from the server (open rooms are counted as their messages come).
+client.on("mention", (m) => {
+  if (!views.has(m.room)) mentionAlerts.mentioned(m.room, m.nick, m.text, m.mentions);
+});
 document.addEventListener("visibilitychange", () => markRead(current));
 // Closing the tab right after reading: the position held back by the once-a-second window still goes out.
 window.addEventListener("pagehide", () => client.sendPendingReads());
@@ -311,7 +355,7 @@ chatForm.addEventListener("submit", (event) => {
   const cid = newCid();
   // Kept before sending, so a reload while offline still sends it (same cid: stored once).
   addPending({ room: current.room.name, cid, text });
-  sendTo(current, text, cid);
+  sendTo(current, text, cid, replyBar.take(current.room.name));
 });
 
 nickForm.addEventListener("submit", (event) => {
@@ -348,8 +392,9 @@ leaveButton.addEventListener("click", () => {
 
 olderButton.addEventListener("click", () => {
   const name = current?.room.name ?? "";
+  const before = current?.oldestSeq; // what the log shows (a reply's parent looked up is not part of it)
   current?.room
-    .history({ limit: 50 })
+    .history({ limit: 50, ...(before === undefined ? {} : { before }) })
     .catch((error: Error) => alerts.say(`Older messages not loaded: ${error.message}`, `room:${name}`));
 });
 
@@ -374,6 +419,14 @@ installShortcuts(
 );
 
 window.addEventListener("hashchange", () => show(roomFromHash()));
+new SearchPanel(byId("search-slot"), client, {
+  showRoom: (room) => {
+    location.hash = encodeURIComponent(room);
+    show(room); // now, not on hashchange: the view must not scroll to the latest after the result is shown
+    return openRoom(room);
+  },
+  say: (text) => alerts.say(text, "page"),
+});
 
 for (const name of savedRooms()) if (ROOM_NAME.test(name)) openRoom(name);
 show(roomFromHash());

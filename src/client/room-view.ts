@@ -23,6 +23,8 @@ export class RoomView {
     readonly room: Room,
     private readonly scroller: HTMLElement,
     private readonly myNick: () => string | undefined,
+    /** Adds what the row shows of its conversation (conversation.ts): quote, edits, reactions, actions. */
+    private readonly decorate: (row: HTMLElement, message: ChatMessage) => void = () => {},
   ) {
     this.list = document.createElement("div");
     this.list.className = "messages";
@@ -93,7 +95,10 @@ export class RoomView {
   }
 
   addHistory(messages: ChatMessage[], kind: "initial" | "reset" | "older"): void {
-    const items = messages.map((m) => messageItem(m, m.nick === this.myNick()));
+    const oldest = this.oldestSeq;
+    // An older page that does not end where the shown messages start was a look-up (a reply's parent): no gap shown.
+    if (kind === "older" && oldest !== undefined && messages.at(-1)?.seq !== oldest - 1) return;
+    const items = messages.map((m) => this.item(m));
     this.quietly(() => {
       if (kind === "older") {
         const before = this.scroller.scrollHeight;
@@ -111,7 +116,7 @@ export class RoomView {
     const followed = this.place(() => {
       // Our own message, acknowledged before it arrived: its pending line gives way.
       this.pendingList.querySelector(`[data-seq="${message.seq}"]`)?.remove();
-      appendGrouped(this.list, messageItem(message, message.nick === this.myNick()));
+      appendGrouped(this.list, this.item(message));
     });
     if (!this.visible) this.unread++;
     else if (!followed) this.missed++;
@@ -143,9 +148,47 @@ export class RoomView {
     if (state) state.textContent = `not sent: ${reason}`;
   }
 
-  markDeleted(seq: number): void {
-    const item = this.list.querySelector(`[data-seq="${seq}"] .text`);
-    if (item) item.textContent = "(message removed)";
+  /** The message changed (edited, deleted, reacted to): its row is drawn again from its state now. */
+  update(message: ChatMessage): void {
+    const old = this.row(message.seq);
+    if (!old) return;
+    const row = this.item(message);
+    row.classList.toggle("continued", old.classList.contains("continued"));
+    const focused = old.contains(document.activeElement);
+    old.replaceWith(row);
+    if (focused) row.focus();
+    this.refreshQuotes(message.seq);
+  }
+
+  /** Replies quoting `seq` are drawn again (its text changed, or it was just fetched). */
+  refreshQuotes(seq: number): void {
+    for (const quote of this.list.querySelectorAll<HTMLElement>(`.reply-quote[data-reply-to="${seq}"]`)) {
+      const row = quote.closest<HTMLElement>(".message[data-seq]");
+      const message = row ? this.room.message(Number(row.dataset.seq)) : undefined;
+      if (row && message) this.update(message);
+    }
+  }
+
+  row(seq: number): HTMLElement | null {
+    return this.list.querySelector<HTMLElement>(`.message[data-seq="${seq}"]`);
+  }
+
+  /** Scrolls a loaded message into view, focuses it and marks it for a moment; false when it is not loaded. */
+  highlight(seq: number): boolean {
+    const row = this.row(seq);
+    if (!row) return false;
+    row.scrollIntoView({ block: "center" });
+    row.focus({ preventScroll: true });
+    row.classList.add("highlighted");
+    setTimeout(() => row.classList.remove("highlighted"), 4000);
+    return true;
+  }
+
+  private item(given: ChatMessage): HTMLElement {
+    const message = this.room.message(given.seq) ?? given; // with the changes a page carried applied
+    const row = messageItem(message, message.nick === this.myNick());
+    this.decorate(row, message);
+    return row;
   }
 
   setOnline(online: boolean): void {
