@@ -147,22 +147,25 @@ export const ProblemSchema = z
     },
   });
 
+/** Room names or patterns (`*`: any run of characters), as API keys and webhook endpoints are scoped. */
+const RoomPatterns = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(MAX_ROOM_LENGTH)
+      .regex(/^[A-Za-z0-9._*-]+$/),
+  )
+  .min(1)
+  .max(50);
+
 export const NewKey = z
   .object({
     name: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
       .openapi({ example: "ci" }),
-    rooms: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .max(MAX_ROOM_LENGTH)
-          .regex(/^[A-Za-z0-9._*-]+$/),
-      )
-      .min(1)
-      .max(50),
+    rooms: RoomPatterns,
     rights: z.array(z.enum(RIGHTS)).min(1),
   })
   .openapi("NewKey", { example: { name: "ci", rooms: ["deploys"], rights: ["publish"] } });
@@ -196,16 +199,7 @@ export const NewEndpoint = z
       }, "must be an http:// or https:// URL without credentials")
       .openapi({ example: "https://example.com/parley-hook" }),
     events: z.array(z.enum(EVENT_TYPES)).min(1).max(EVENT_TYPES.length),
-    rooms: z
-      .array(
-        z
-          .string()
-          .min(1)
-          .max(MAX_ROOM_LENGTH)
-          .regex(/^[A-Za-z0-9._*-]+$/),
-      )
-      .min(1)
-      .max(50),
+    rooms: RoomPatterns,
   })
   .openapi("NewWebhookEndpoint", {
     example: { url: "https://example.com/parley-hook", events: ["message.created"], rooms: ["deploys", "team-*"] },
