@@ -51,7 +51,6 @@ export interface RunningParley {
   close(): Promise<void>;
 }
 
-export { createStore } from "./engines.ts";
 
 /** The one place where Parley's parts are put together. */
 export const startParley = async (
