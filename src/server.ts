@@ -51,7 +51,6 @@ export interface RunningParley {
   close(): Promise<void>;
 }
 
-
 /** The one place where Parley's parts are put together. */
 export const startParley = async (
   config: ParleyConfig,

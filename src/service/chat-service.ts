@@ -1,8 +1,7 @@
 import type { RoomEvent } from "../broker/broker.ts";
-import { isParleyError, ParleyError } from "../chat/errors.ts";
+import { ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
 import type { ChangeRequest } from "../chat/message.ts";
-import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
@@ -13,15 +12,16 @@ import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/clie
 import type { Outlet } from "../transport/fanout.ts";
 import { appendFrom } from "./conversation/append.ts";
 import { MentionRelay } from "./conversation/mentions.ts";
-import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
+import { deferFrame, heldFull, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
 import { answerHistory, type HistoryHost } from "./history/page-request.ts";
 import { inReadLane } from "./history/read-lane.ts";
 import { Membership } from "./membership.ts";
 import { ReadPositionRelay } from "./read-positions.ts";
-import { reclaimName, replaceConnection } from "./reclaim.ts";
+import { replaceConnection } from "./reclaim.ts";
 import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
+import { renameSession } from "./rename.ts";
 import { deliverMessage, deliverRoomEvent, type RoomEventsHost } from "./room-events.ts";
 import { RoomOrder } from "./room-order.ts";
 import { subscribeOrRefuse } from "./room-subscription.ts";
@@ -183,7 +183,7 @@ export class ChatService {
   }
 
   /** Runs the held frames; reading resumes unless one of them held the session again with a full inbox. */
-  private release(session: Session): void {
+  release(session: Session): void {
     releaseFrames(session, this.sessions.has(session.link));
     if (!heldFull(session)) session.link.releaseReading(READ_HOLD.service);
   }
@@ -281,34 +281,9 @@ export class ChatService {
     return stop;
   }
 
-  /**
-   * Takes the nickname across the cluster first, then here; announces it in every room of the member.
-   * With the `reconnectKey` of the client's previous connection, a name that connection still holds is taken back.
-   */
-  async rename(session: Session, requested: string, reconnectKey?: string): Promise<void> {
-    const from = session.member.nick;
-    holdFrames(session);
-    try {
-      const nick = validateNick(requested); // as it will be shown: NFKC
-      if (this.options.nickBanned?.(nick)) throw new ParleyError("forbidden", `The nickname ${nick} is banned here.`);
-      await this.userAccess.checkRename(session, nick);
-      const reclaimed = reconnectKey !== undefined && (await reclaimName(this, session, nick, reconnectKey));
-      if (!reclaimed) await this.members.claimRename(session.member, nick);
-      if (!this.isOpen(session)) {
-        this.background("presence_gone", this.members.gone(session.member, [], nick));
-        return;
-      }
-      const events = this.hub.rename(session.member, nick);
-      this.options.nickRequested?.(reclaimed ? "reclaimed" : "changed");
-      if (session.member.mode === "json") session.reply({ type: "nick", nick: session.member.nick });
-      await this.members.renamed(session.member, from);
-      this.announce(events);
-    } catch (error) {
-      this.options.nickRequested?.(isParleyError(error) ? error.code : "internal");
-      session.fail(error, {});
-    } finally {
-      this.release(session);
-    }
+  /** `nick`: the name is taken across the cluster, then here, and announced (rename.ts). */
+  rename(session: Session, requested: string, reconnectKey?: string): Promise<void> {
+    return renameSession(this, session, requested, reconnectKey);
   }
 
   async join(session: Session, rawRoom: string, since: number | undefined, limit: number | undefined): Promise<void> {
