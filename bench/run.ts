@@ -17,7 +17,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { svgChart } from "./lib/chart.ts";
 import { buildWorkloads, machine, markdown, type Outcome, type RunData, targets, type Workload } from "./lib/report.ts";
-import { ROOT, SERVERS, type ServerName } from "./lib/servers.ts";
+import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
 import { FANOUT_RATES, runFanout, runHalfOnly } from "./workloads/fanout.ts";
@@ -52,7 +52,7 @@ const ORDER: ServerName[] = ["sink", "parley-sqlite", "parley-memory", "ws-naive
 const servers = option("servers", ORDER.join(","))
   .split(",")
   .filter((s): s is ServerName => s in SERVERS);
-const ALL_WORKLOADS = "fanout,crowd,fanout-json,rooms-json,fanout-mix,resume";
+const ALL_WORKLOADS = "fanout,crowd,resume,fanout-json,fanout-mix,rooms-json";
 const workloads = new Set(option("workloads", ALL_WORKLOADS).split(","));
 const outDir = option("out", join(ROOT, "bench/results"));
 const isParley = (s: ServerName) => s.startsWith("parley");
@@ -103,6 +103,7 @@ const main = async (): Promise<void> => {
   };
   const host = machine();
   log(`machine: ${JSON.stringify(host)}; load average ${loadavg().map((l) => l.toFixed(2))}`);
+  const ready: ServerName[] = [];
   for (const name of servers) {
     const spec = SERVERS[name];
     run.labels[name] = spec.label;
@@ -110,45 +111,61 @@ const main = async (): Promise<void> => {
     if (why) {
       run.skipped[name] = why;
       log(`── ${name}: skipped, ${why}`);
-      continue;
-    }
-    const sub = (line: string) => log(`   ${name} ${line}`);
-    if (workloads.has("fanout")) {
-      run.fanout[name] = await attempt(name, "fan-out", () =>
-        runFanout(spec, { budgetMs: 40_000, half: isParley(name), log: sub }),
-      );
-    }
-    if (workloads.has("half") && !workloads.has("fanout")) {
-      const rate = Number(option("half-rate", String((FANOUT_RATES.at(-1) as number) / 2)));
-      run.fanout[name] = await attempt(name, `fan-out at ${rate} sends/s only`, () => runHalfOnly(spec, rate, sub));
-    }
-    if (workloads.has("crowd") || workloads.has("idle")) {
-      const idleOnly = !workloads.has("crowd");
-      run.crowd[name] = await attempt(
-        name,
-        idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
-        () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
-      );
-    }
-    if (workloads.has("fanout-json") && spec.json) {
-      run.fanoutJson[name] = await attempt(name, "fan-out, JSON clients with acks", () =>
-        runJsonFanout(spec, { budgetMs: 25_000, log: sub }),
-      );
-    }
-    if (workloads.has("fanout-mix") && isParley(name)) {
-      run.fanoutMix[name] = await attempt(name, "fan-out, JSON, 10% reactions + 10% edits", () =>
-        runJsonFanout(spec, { budgetMs: 25_000, log: sub, mix: true }),
-      );
-    }
-    if (workloads.has("rooms-json") && spec.json) {
-      run.roomsJson[name] = await attempt(name, "many rooms, JSON clients with acks", () =>
-        runJsonRooms(spec, { budgetMs: 15_000, log: sub }),
-      );
-    }
-    if (workloads.has("resume") && isParley(name)) {
-      run.resume[name] = await attempt(name, "resume", () => runResume(spec, sub));
-    }
+    } else ready.push(name);
   }
+  // One workload after another, every server in each: if the run's budget runs out, what is
+  // skipped is the last workload's servers, never a peer's whole column (its ratios).
+  const each = async (
+    wanted: boolean,
+    serves: (spec: ServerSpec) => boolean,
+    body: (spec: ServerSpec, sub: (line: string) => void) => Promise<void>,
+  ): Promise<void> => {
+    if (!wanted) return;
+    for (const name of ready) {
+      const spec = SERVERS[name];
+      if (serves(spec)) await body(spec, (line: string) => log(`   ${name} ${line}`));
+    }
+  };
+  const all = () => true;
+  const parley = (spec: ServerSpec) => isParley(spec.name);
+  const json = (spec: ServerSpec) => spec.json;
+  await each(workloads.has("fanout"), all, async (spec, sub) => {
+    run.fanout[spec.name] = await attempt(spec.name, "fan-out", () =>
+      runFanout(spec, { budgetMs: 40_000, half: isParley(spec.name), log: sub }),
+    );
+  });
+  await each(workloads.has("half") && !workloads.has("fanout"), all, async (spec, sub) => {
+    const rate = Number(option("half-rate", String((FANOUT_RATES.at(-1) as number) / 2)));
+    run.fanout[spec.name] = await attempt(spec.name, `fan-out at ${rate} sends/s only`, () =>
+      runHalfOnly(spec, rate, sub),
+    );
+  });
+  const idleOnly = !workloads.has("crowd");
+  await each(workloads.has("crowd") || workloads.has("idle"), all, async (spec, sub) => {
+    run.crowd[spec.name] = await attempt(
+      spec.name,
+      idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
+      () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
+    );
+  });
+  await each(workloads.has("resume"), parley, async (spec, sub) => {
+    run.resume[spec.name] = await attempt(spec.name, "resume", () => runResume(spec, sub));
+  });
+  await each(workloads.has("fanout-json"), json, async (spec, sub) => {
+    run.fanoutJson[spec.name] = await attempt(spec.name, "fan-out, JSON clients with acks", () =>
+      runJsonFanout(spec, { budgetMs: 15_000, log: sub }),
+    );
+  });
+  await each(workloads.has("fanout-mix"), parley, async (spec, sub) => {
+    run.fanoutMix[spec.name] = await attempt(spec.name, "fan-out, JSON, 10% reactions + 10% edits", () =>
+      runJsonFanout(spec, { budgetMs: 15_000, log: sub, mix: true }),
+    );
+  });
+  await each(workloads.has("rooms-json"), json, async (spec, sub) => {
+    run.roomsJson[spec.name] = await attempt(spec.name, "many rooms, JSON clients with acks", () =>
+      runJsonRooms(spec, { budgetMs: 12_000, log: sub }),
+    );
+  });
   run.seconds = Math.round((Date.now() - started) / 1000);
   run.loadAverage.after = loadavg();
   const loaded = Math.max(...run.loadAverage.before, ...run.loadAverage.after) > 1.5;
