@@ -26,6 +26,8 @@ export class Recorder {
   /** JSON: `error` events (a refused edit, a rate limit): counted, and the first one kept to show. */
   errors = 0;
   firstError = "";
+  /** JSON: of the deliveries, the `edit` and `react` events. */
+  changes = 0;
 }
 
 export interface RawClientOptions {
@@ -285,6 +287,7 @@ export class RawClient {
     if (kind === JsonKind.Message || kind === JsonKind.Edit || kind === JsonKind.React) {
       this.received++;
       recorder.delivered++;
+      if (kind !== JsonKind.Message) recorder.changes++;
       // Latency is the plain messages' (an edit's or reaction's event carries other times), so a
       // run with changes mixed in says whether messages got slower.
       if (kind !== JsonKind.Message || !this.options.sampleLatency || !recorder.histogram) return;

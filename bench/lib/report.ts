@@ -81,13 +81,14 @@ export const workload = <T>(
   return { workload: name, metric, unit, better, entries };
 };
 
+/** A package's version, from Parley's own modules or the peers' (`bench/node_modules`). */
 const versionOf = (pkg: string): string => {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
-      .version;
-  } catch {
-    return "not installed";
+  for (const dir of ["node_modules", "bench/node_modules"]) {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, dir, pkg, "package.json"), "utf8")) as { version: string }).version;
+    } catch {}
   }
+  return "not installed";
 };
 
 export const machine = (): Record<string, string | number> => {
