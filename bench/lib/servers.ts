@@ -97,7 +97,14 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     path: (room) => `/${room}`,
     unavailable: () => null,
     json: true,
-    command: (port) => [process.execPath, ...TSX, join(ROOT, "bench/sink.ts"), String(port), "5"],
+    // On Bun's raw sockets when the peers are installed (cheaper writes: in many rooms a Node sink
+    // is the limit before the generator is), else on Node's.
+    command: (port) => {
+      const bun = bunBinary();
+      return bun
+        ? [bun, join(ROOT, "bench/sink-bun.js"), String(port), "5"]
+        : [process.execPath, ...TSX, join(ROOT, "bench/sink.ts"), String(port), "5"];
+    },
   },
   "parley-sqlite": parley("parley-sqlite", "sqlite", "Parley (SQLite, sync=full)"),
   "parley-memory": parley("parley-memory", "memory", "Parley (memory store)"),
