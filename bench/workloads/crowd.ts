@@ -2,7 +2,8 @@
  * 10,000 connections to one server, in 1,000 rooms of 10: how fast they connect (handshakes/s),
  * what they cost idle (RSS per connection), then traffic in every room at rising rates.
  */
-import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
 import { stepLine } from "./fanout.ts";

@@ -2,7 +2,8 @@
  * Fan-out: 1,000 clients in one room, four of them sending at rising total rates. Finds the
  * highest delivered msgs/s with p99 ≤ 100 ms, and the latency at a fixed common rate.
  */
-import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type Mode, type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
 

@@ -4,7 +4,8 @@
  * so acks, seq and JSON encoding are in the figure. `fanout-mix` (Parley only, issue #18 point 10):
  * the one big room with 1 reaction and 1 edit in every 10 sends, beside the plain JSON run.
  */
-import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { type RampResult, ramp, runStep, type StepOptions, type StepResult } from "../lib/traffic.ts";
 import { CROWD_CONNECTIONS, ROOM_SIZE, ROOMS_FIXED_RATE, ROOMS_RATES } from "./crowd.ts";
