@@ -186,8 +186,7 @@ const main = async (): Promise<void> => {
   };
   writeFileSync(join(outDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
   const md = markdown(ws, ts);
-  const loads = `Load average (1, 5, 15 min) at start ${run.loadAverage.before.map((l) => l.toFixed(2)).join(", ")}, at the end ${run.loadAverage.after.map((l) => l.toFixed(2)).join(", ")}.`;
-  writeFileSync(join(outDir, "latest.md"), `${run.note} ${loads}\n\n${md}`);
+  writeFileSync(join(outDir, "latest.md"), `${run.note} ${loadLine(run.loadAverage)}\n\n${md}`);
   const title = `Parley vs peers, ${host.cores} cores (${host.cpu}), Node ${process.version}, ${run.startedAt.slice(0, 10)}`;
   writeFileSync(join(outDir, "chart.svg"), svgChart(ws, title, subtitle(run.loadAverage.before, run.note)));
   process.stdout.write(`\n${md}\n`);
@@ -204,6 +203,9 @@ const main = async (): Promise<void> => {
   log(`done in ${run.seconds} s; wrote ${join(outDir, "latest.json")}, latest.md, chart.svg`);
 };
 
+const loadLine = (load: { before: number[]; after: number[] }): string =>
+  `Load average (1, 5, 15 min) at start ${load.before.map((l) => l.toFixed(2)).join(", ")}, at the end ${load.after.map((l) => l.toFixed(2)).join(", ")}.`;
+
 /** The chart's second line: the load average when the run started, and whether the machine was quiet. */
 const subtitle = (before: number[], note: string): string =>
   `Load average at start ${before.map((l) => l.toFixed(2)).join(", ")}. ${note} Peers' bars: Parley (SQLite) ÷ that server.`;
@@ -214,14 +216,17 @@ const rechart = (): void => {
     machine: Record<string, string | number>;
     startedAt: string;
     note: string;
-    loadAverage?: { before: number[] };
+    loadAverage?: { before: number[]; after: number[] };
     workloads: Workload[];
   };
   for (const w of saved.workloads) {
     for (const e of w.entries) e.label = SERVERS[e.server as ServerName]?.label ?? e.label;
   }
   const md = markdown(saved.workloads, targets(saved.workloads));
-  writeFileSync(join(outDir, "latest.md"), `${saved.note}\n\n${md}`);
+  writeFileSync(
+    join(outDir, "latest.md"),
+    `${saved.note}${saved.loadAverage ? ` ${loadLine(saved.loadAverage)}` : ""}\n\n${md}`,
+  );
   const m = saved.machine;
   const title = `Parley vs peers, ${m.cores} cores (${m.cpu}), Node ${m.node}, ${saved.startedAt.slice(0, 10)}`;
   writeFileSync(
