@@ -20,7 +20,7 @@ export interface JsonResult {
 /** Of every 10 sends: 1 reaction (toggling 👍 on the sender's last message) and 1 edit of it. */
 export const MIX = { reactions: 1, edits: 1 } as const;
 const STEP = { warmMs: 500, measureMs: 1500 };
-/** The text ramps from their third step: the low rates every server passes would only spend the run's time. */
+/** The text ramps without their lowest rates, which every server passes: they would only spend the run's time. */
 const JSON_FANOUT_RATES = FANOUT_RATES.slice(2);
 const JSON_ROOMS_RATES = ROOMS_RATES.slice(1);
 
