@@ -2,7 +2,9 @@
  * The trivial sink: the cheapest broadcast server there can be, to show the load generator is
  * not the bottleneck. Raw `net`, a fixed handshake, and per room per event-loop turn one
  * pre-framed buffer written to every member, every BATCH_MS milliseconds (0: every event-loop
- * turn). What it reaches is a floor for what the generator can take in.
+ * turn). What it reaches is a floor for what the generator can take in. A JSON client's frame
+ * (`{…}`) is wrapped as `{"type":"message",…}` for the room and acked to its sender with its `cid`,
+ * so the JSON workloads have the same check.
  * Usage: node --import tsx bench/sink.ts PORT [BATCH_MS]
  */
 import { createHash } from "node:crypto";
@@ -38,6 +40,17 @@ const flush = (): void => {
 };
 
 const PREFIX = Buffer.from("user-1: ");
+const JSON_PREFIX = Buffer.from('{"type":"message","nick":"user-1","sent":');
+const JSON_SUFFIX = Buffer.from("}");
+const CID = Buffer.from('"cid":"');
+
+/** A JSON client's frame for the room, and its ack (the `cid` copied back) for the sender. */
+const jsonFrames = (payload: Buffer): { broadcast: Buffer; ack: Buffer } => {
+  const broadcast = serverFrame(Buffer.concat([JSON_PREFIX, payload, JSON_SUFFIX]));
+  const at = payload.indexOf(CID);
+  const cid = at < 0 ? "" : payload.toString("latin1", at + CID.length, payload.indexOf(0x22, at + CID.length));
+  return { broadcast, ack: serverFrame(Buffer.from(`{"type":"ack","cid":"${cid}","seq":1}`)) };
+};
 
 createServer((socket) => {
   socket.setNoDelay(true);
@@ -94,7 +107,11 @@ createServer((socket) => {
           frames = [];
           pending.set(room, frames);
         }
-        frames.push(serverFrame(payload));
+        if (payload[PREFIX.length] === 0x7b) {
+          const { broadcast, ack } = jsonFrames(payload.subarray(PREFIX.length));
+          socket.write(ack);
+          frames.push(broadcast);
+        } else frames.push(serverFrame(payload));
         if (!scheduled) {
           scheduled = true;
           if (batchMs > 0) setTimeout(flush, batchMs);

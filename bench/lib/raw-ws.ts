@@ -6,15 +6,28 @@
  */
 import { type Socket, connect as tcpConnect } from "node:net";
 import { type Histogram, nowUs } from "./histogram.ts";
+import { CID_FIELD, isMessageAck, JsonKind, jsonKind, numberAfter, SEQ_FIELD, TEXT_FIELD } from "./json-frames.ts";
 
-/** `ws`: plain WebSocket text frames. `sio`: Engine.IO v4 / Socket.IO packets inside them. */
-export type Dialect = "ws" | "sio";
+/**
+ * `ws`: plain WebSocket text frames. `sio`: Engine.IO v4 / Socket.IO packets inside them.
+ * `json`: Parley's JSON v1 (`send` with a `cid`, counting `ack`s); deliveries are `message`,
+ * `edit` and `react` events, everything else (welcome, presence, history) is not counted.
+ */
+export type Dialect = "ws" | "sio" | "json";
 
 /** Shared by all clients of a run: counts every delivered message, samples latency when on. */
 export class Recorder {
   delivered = 0;
   closed = 0;
   histogram: Histogram | null = null;
+  /** JSON: acks received, and the send-to-ack time when a histogram is set. */
+  acked = 0;
+  ackHistogram: Histogram | null = null;
+  /** JSON: `error` events (a refused edit, a rate limit): counted, and the first one kept to show. */
+  errors = 0;
+  firstError = "";
+  /** JSON: of the deliveries, the `edit` and `react` events. */
+  changes = 0;
 }
 
 export interface RawClientOptions {
@@ -28,6 +41,8 @@ export interface RawClientOptions {
   sampleLatency?: boolean;
   /** Gets every text frame as a string (JSON clients); off for load clients. */
   onText?: (text: string) => void;
+  /** JSON: the room this client's edits and reactions name (its URL's room). */
+  room?: string;
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
@@ -66,6 +81,9 @@ export class RawClient {
   readonly ready: Promise<void>;
   private rest: Buffer | null = null;
   private upgraded = false;
+  /** JSON: sends so far (a part of each `cid`), and the seq of this client's last acked message. */
+  private sends = 0;
+  private lastOwnSeq = -1;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(private readonly options: RawClientOptions) {
@@ -101,9 +119,45 @@ export class RawClient {
     });
   }
 
-  /** Sends one chat line (Socket.IO: as the `msg` event). */
+  /** Sends one chat line (Socket.IO: as the `msg` event; JSON: a `send` whose `cid` starts with the send time). */
   say(text: string): void {
-    this.socket.write(clientFrame(this.options.dialect === "sio" ? `42["msg",${JSON.stringify(text)}]` : text));
+    const dialect = this.options.dialect;
+    if (dialect === "json") {
+      this.socket.write(clientFrame(`{"type":"send","text":${JSON.stringify(text)},"cid":"${this.cid("s")}"}`));
+      return;
+    }
+    this.socket.write(clientFrame(dialect === "sio" ? `42["msg",${JSON.stringify(text)}]` : text));
+  }
+
+  /** JSON: edits this client's last acked message to `text` (a plain send until one is acked). */
+  edit(text: string): void {
+    if (this.lastOwnSeq < 0) {
+      this.say(text);
+      return;
+    }
+    this.socket.write(
+      clientFrame(
+        `{"type":"edit","room":${JSON.stringify(this.options.room ?? "")},"seq":${this.lastOwnSeq},"text":${JSON.stringify(text)},"cid":"${this.cid("e")}"}`,
+      ),
+    );
+  }
+
+  /** JSON: toggles a 👍 on this client's last acked message (a plain send until one is acked). */
+  react(text: string): void {
+    if (this.lastOwnSeq < 0) {
+      this.say(text);
+      return;
+    }
+    this.socket.write(
+      clientFrame(
+        `{"type":"react","room":${JSON.stringify(this.options.room ?? "")},"seq":${this.lastOwnSeq},"emoji":"👍","cid":"${this.cid("r")}"}`,
+      ),
+    );
+  }
+
+  /** `<send time µs>-<s|e|r><n>`: the ack's latency and whether it was a message's are read back from it. */
+  private cid(kind: "s" | "e" | "r"): string {
+    return `${Math.round(nowUs())}-${kind}${this.sends++}`;
   }
 
   sendRaw(frame: Buffer): void {
@@ -128,10 +182,16 @@ export class RawClient {
   }
 
   private onData(shared: Buffer, bytes: number): void {
-    const chunk = shared.subarray(0, bytes);
-    let buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = null;
+    // The common case reads frames straight out of the shared buffer: no Buffer per read.
+    let buf = shared;
+    let n = bytes;
+    if (this.rest) {
+      buf = Buffer.concat([this.rest, shared.subarray(0, bytes)]);
+      n = buf.length;
+      this.rest = null;
+    }
     if (!this.upgraded) {
+      buf = buf.subarray(0, n);
       const end = buf.indexOf(HEADER_END);
       if (end === -1) {
         this.rest = Buffer.from(buf);
@@ -144,12 +204,12 @@ export class RawClient {
       }
       this.upgraded = true;
       buf = buf.subarray(end + 4);
-      if (this.options.dialect === "ws") this.becomeReady();
+      n = buf.length;
+      if (this.options.dialect !== "sio") this.becomeReady();
     }
     // Everything in one chunk arrived at the same moment: one clock read per chunk.
     const now = this.options.sampleLatency ? nowUs() : 0;
     let off = 0;
-    const n = buf.length;
     while (off + 2 <= n) {
       const b1 = (buf[off + 1] as number) & 0x7f;
       let length = b1;
@@ -168,7 +228,7 @@ export class RawClient {
       this.onFrame((buf[off] as number) & 0x0f, buf, off + header, end, now);
       off = end;
     }
-    if (off < n) this.rest = Buffer.from(buf.subarray(off));
+    if (off < n) this.rest = Buffer.from(buf.subarray(off, n));
   }
 
   private onFrame(opcode: number, buf: Buffer, start: number, end: number, now: number): void {
@@ -196,6 +256,10 @@ export class RawClient {
   }
 
   private message(buf: Buffer, start: number, end: number, now: number): void {
+    if (this.options.dialect === "json") {
+      this.jsonEvent(buf, start, end, now);
+      return;
+    }
     this.received++;
     const recorder = this.options.recorder;
     recorder.delivered++;
@@ -215,30 +279,33 @@ export class RawClient {
       }
     }
   }
-}
 
-/** Opens `count` clients, at most `concurrency` handshakes at a time; returns them and the elapsed ms. */
-export const connectMany = async (
-  count: number,
-  concurrency: number,
-  make: (index: number) => RawClientOptions,
-): Promise<{ clients: RawClient[]; ms: number; failed: number }> => {
-  const clients: RawClient[] = new Array(count);
-  let next = 0;
-  let failed = 0;
-  const started = performance.now();
-  const lane = async (): Promise<void> => {
-    while (next < count) {
-      const i = next++;
-      const client = new RawClient(make(i));
-      clients[i] = client;
-      try {
-        await client.ready;
-      } catch {
-        failed++;
+  private jsonEvent(buf: Buffer, start: number, end: number, now: number): void {
+    const recorder = this.options.recorder;
+    if (this.options.onText) this.options.onText(buf.toString("utf8", start, end));
+    const kind = jsonKind(buf, start, end);
+    if (kind === JsonKind.Message || kind === JsonKind.Edit || kind === JsonKind.React) {
+      this.received++;
+      recorder.delivered++;
+      if (kind !== JsonKind.Message) recorder.changes++;
+      // Latency is the plain messages' (an edit's or reaction's event carries other times), so a
+      // run with changes mixed in says whether messages got slower.
+      if (kind !== JsonKind.Message || !this.options.sampleLatency || !recorder.histogram) return;
+      const sentUs = numberAfter(buf, start, end, TEXT_FIELD);
+      if (sentUs > 0) recorder.histogram.record(now - sentUs);
+    } else if (kind === JsonKind.Ack) {
+      recorder.acked++;
+      // Only a message's ack names a message this client may edit (a change's seq is the change's).
+      if (isMessageAck(buf, start, end)) {
+        const seq = numberAfter(buf, start, end, SEQ_FIELD);
+        if (seq >= 0) this.lastOwnSeq = seq;
       }
+      if (!recorder.ackHistogram) return;
+      const sentUs = numberAfter(buf, start, end, CID_FIELD);
+      if (sentUs > 0) recorder.ackHistogram.record((now || nowUs()) - sentUs);
+    } else if (kind === JsonKind.Error) {
+      recorder.errors++;
+      if (!recorder.firstError) recorder.firstError = buf.toString("utf8", start, Math.min(end, start + 300));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { clients, ms: performance.now() - started, failed };
-};
+  }
+}

@@ -8,7 +8,9 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import type { CrowdResult } from "../workloads/crowd.ts";
 import type { FanoutResult } from "../workloads/fanout.ts";
+import type { JsonResult } from "../workloads/json.ts";
 import type { ResumeResult } from "../workloads/resume.ts";
+import { costWorkloads, jsonWorkloads } from "./report-json.ts";
 import { bunBinary, ROOT, type ServerName } from "./servers.ts";
 
 export type Outcome<T> = { ok: T } | { error: string };
@@ -22,10 +24,13 @@ export interface RunData {
   fanout: Partial<Record<ServerName, Outcome<FanoutResult>>>;
   crowd: Partial<Record<ServerName, Outcome<CrowdResult>>>;
   resume: Partial<Record<ServerName, Outcome<ResumeResult>>>;
+  fanoutJson: Partial<Record<ServerName, Outcome<JsonResult>>>;
+  roomsJson: Partial<Record<ServerName, Outcome<JsonResult>>>;
+  fanoutMix: Partial<Record<ServerName, Outcome<JsonResult>>>;
   loadAverage: { before: number[]; after: number[] };
 }
 
-interface Entry {
+export interface Entry {
   server: string;
   label: string;
   value: number | null;
@@ -44,9 +49,9 @@ export interface Workload {
   entries: Entry[];
 }
 
-const PARLEYS = ["parley-sqlite", "parley-memory"] as const;
+export const PARLEYS = ["parley-sqlite", "parley-memory"] as const;
 
-const workload = <T>(
+export const workload = <T>(
   name: string,
   metric: string,
   unit: string,
@@ -76,13 +81,14 @@ const workload = <T>(
   return { workload: name, metric, unit, better, entries };
 };
 
+/** A package's version, from Parley's own modules or the peers' (`bench/node_modules`). */
 const versionOf = (pkg: string): string => {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string })
-      .version;
-  } catch {
-    return "not installed";
+  for (const dir of ["node_modules", "bench/node_modules"]) {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, dir, pkg, "package.json"), "utf8")) as { version: string }).version;
+    } catch {}
   }
+  return "not installed";
 };
 
 export const machine = (): Record<string, string | number> => {
@@ -100,6 +106,12 @@ export const machine = (): Record<string, string | number> => {
 };
 
 export const buildWorkloads = (run: RunData): Workload[] => [
+  ...textWorkloads(run),
+  ...jsonWorkloads(run),
+  ...costWorkloads(run),
+];
+
+const textWorkloads = (run: RunData): Workload[] => [
   workload(
     "fanout",
     "highest delivered msgs/s with p99 ≤ 100 ms (1,000 clients in one room, 4 senders)",
@@ -208,8 +220,14 @@ export const targets = (ws: Workload[]): Target[] => {
   for (const p of PARLEYS) {
     ratio(p, "fanout", "ws-naive", 2, "fan-out throughput ÷ Cookbook port on ws");
     ratio(p, "fanout", "socketio", 3, "fan-out throughput ÷ Socket.IO");
-    ratio(p, "fanout", "bun", 0.8, "fan-out throughput ÷ Bun pub/sub");
+    ratio(p, "fanout", "bun", 3, "fan-out throughput ÷ Bun pub/sub (#22 point 6)");
+    ratio(p, "many-rooms", "bun", 1, "many-rooms throughput ÷ Bun pub/sub (#22 point 1)");
+    ratio(p, "many-rooms", "ws-naive", 2, "many-rooms throughput ÷ Cookbook port on ws (#22 point 1)");
+    ratio(p, "connect-rate", "bun", 1, "handshakes/s ÷ Bun pub/sub (#22 point 4)");
+    ratio(p, "idle-memory", "bun", 2, "idle memory per connection ÷ Bun pub/sub (#22 point 4)", false);
     ratio(p, "idle-memory", "ws-naive", 1, "idle memory per connection ÷ Cookbook port on ws", false);
+    ratio(p, "fanout-json", "bun", 1, "JSON fan-out throughput ÷ Bun answering JSON");
+    ratio(p, "many-rooms-json", "bun", 1, "JSON many-rooms throughput ÷ Bun answering JSON");
     const half = metricOf(ws, "fanout-half-saturation", p);
     out.push({
       what: `${p}: p99 at half of its saturation (ms)`,
@@ -217,11 +235,21 @@ export const targets = (ws: Workload[]): Target[] => {
       measured: half,
       met: half === null ? null : half <= 20,
     });
+    // #18 point 10: with reactions and edits mixed in, plain messages are not slower (within this run's noise).
+    const plain = metricOf(ws, "fanout-json-fixed-rate", p);
+    const mixed = metricOf(ws, "fanout-mix-fixed-rate", p);
+    const slower = plain === null || mixed === null || plain === 0 ? null : Math.round((mixed / plain) * 100) / 100;
+    out.push({
+      what: `${p}: plain messages' p99 with 20% reactions and edits ÷ without (#18 point 10)`,
+      target: "≤ 1.2",
+      measured: slower,
+      met: slower === null ? null : slower <= 1.2,
+    });
   }
   return out;
 };
 
-const fmt = (v: number | null, unit: string): string =>
+export const fmt = (v: number | null, unit: string): string =>
   v === null
     ? "n/a"
     : unit === "ms" || unit === "kB" || unit === "µs"
@@ -239,53 +267,18 @@ export const markdown = (ws: Workload[], ts: Target[]): string => {
     });
     return `| ${w.workload} (${w.unit}, ${w.better} is better) | ${cells.join(" | ")} |`;
   });
+  // The same workloads as ratios: Parley (SQLite) ÷ each server of this run (> 1 is Parley ahead when higher is better).
+  const ratioRows = ws.flatMap((w) => {
+    const cells = servers.map((s) => {
+      const r = w.entries.find((x) => x.server === s)?.ratio["parley-sqlite"];
+      return r === undefined || r === null ? "" : `${r}×`;
+    });
+    return cells.some((c) => c !== "") ? [`| ${w.workload} | ${cells.join(" | ")} |`] : [];
+  });
   const targetRows = ts.map(
     (t) =>
       `| ${t.what} | ${t.target} | ${t.measured ?? "n/a"} | ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"} |`,
   );
-  return `${head}\n${rows.join("\n")}\n\n"≥": the server passed the ramp's highest rate (or its time ran out) without failing, so the figure is a floor.\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
-};
-
-const COLORS: Record<string, string> = {
-  "parley-sqlite": "#1f6feb",
-  "parley-memory": "#58a6ff",
-  "ws-naive": "#8b949e",
-  socketio: "#d29922",
-  bun: "#f778ba",
-  sink: "#3fb950",
-};
-
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
-/** One panel per workload, a bar per server scaled to the panel's largest value. */
-export const svgChart = (ws: Workload[], title: string): string => {
-  const width = 940;
-  const barH = 18;
-  const panels: string[] = [];
-  let y = 50;
-  for (const w of ws) {
-    const entries = w.entries.filter((e) => e.value !== null);
-    if (entries.length === 0) continue;
-    const max = Math.max(...entries.map((e) => e.value as number));
-    panels.push(
-      `<text x="10" y="${y}" font-size="13" font-weight="bold">${esc(w.workload)}: ${esc(w.metric)} (${w.better} is better)</text>`,
-    );
-    y += 8;
-    for (const e of entries) {
-      const v = e.value as number;
-      const len = max > 0 ? Math.max(1, (v / max) * 420) : 1;
-      panels.push(
-        `<text x="200" y="${y + 13}" font-size="12" text-anchor="end">${esc(e.label)}</text>`,
-        `<rect x="210" y="${y}" width="${len.toFixed(1)}" height="${barH - 4}" fill="${COLORS[e.server] ?? "#888"}"/>`,
-        `<text x="${(216 + len).toFixed(1)}" y="${y + 12}" font-size="12">${e.floor ? "≥ " : ""}${esc(fmt(v, w.unit))} ${esc(w.unit)}</text>`,
-      );
-      y += barH;
-    }
-    y += 24;
-  }
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">\n` +
-    `<rect width="100%" height="100%" fill="white"/>\n<text x="10" y="24" font-size="15" font-weight="bold">${esc(title)}</text>\n` +
-    `${panels.join("\n")}\n</svg>\n`
-  );
+  const ratios = `Parley (SQLite) ÷ each server, same run:\n\n${head}\n${ratioRows.join("\n")}\n\n`;
+  return `${head}\n${rows.join("\n")}\n\n${ratios}"≥": the server passed the ramp's highest rate (or its time ran out) without failing, so the figure is a floor.\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
 };

@@ -20,8 +20,14 @@ export interface ServerSpec {
   path(room: string): string;
   /** Why it cannot run here, or null. */
   unavailable(): string | null;
-  command(port: number, dataDir: string): string[];
+  /** `json`: the server speaks the JSON v1 shape (Parley always does, on `parley.v1`; a peer is started for it). */
+  command(port: number, dataDir: string, mode: Mode): string[];
+  /** Whether it can serve the JSON workloads (JSON v1 clients that wait for acks). */
+  json: boolean;
 }
+
+/** What the clients of a workload speak: Cookbook text lines, or JSON v1 with acks. */
+export type Mode = "text" | "json";
 
 const TSX = ["--import", "tsx"];
 
@@ -46,6 +52,7 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
   dialect: "ws",
   path: (room) => `/chat/${room}`,
   unavailable: () => null,
+  json: true,
   command: (port, dataDir) => [
     process.execPath,
     ...TSX,
@@ -89,7 +96,15 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     dialect: "ws",
     path: (room) => `/${room}`,
     unavailable: () => null,
-    command: (port) => [process.execPath, ...TSX, join(ROOT, "bench/sink.ts"), String(port), "5"],
+    json: true,
+    // On Bun's raw sockets when the peers are installed (cheaper writes: in many rooms a Node sink
+    // is the limit before the generator is), else on Node's.
+    command: (port) => {
+      const bun = bunBinary();
+      return bun
+        ? [bun, join(ROOT, "bench/sink-bun.js"), String(port), "5"]
+        : [process.execPath, ...TSX, join(ROOT, "bench/sink.ts"), String(port), "5"];
+    },
   },
   "parley-sqlite": parley("parley-sqlite", "sqlite", "Parley (SQLite, sync=full)"),
   "parley-memory": parley("parley-memory", "memory", "Parley (memory store)"),
@@ -99,7 +114,14 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
     dialect: "ws",
     path: (room) => `/${room}`,
     unavailable: () => null,
-    command: (port) => [process.execPath, ...TSX, join(ROOT, "bench/peers/ws-naive.ts"), String(port)],
+    json: true,
+    command: (port, _dataDir, mode) => [
+      process.execPath,
+      ...TSX,
+      join(ROOT, "bench/peers/ws-naive.ts"),
+      String(port),
+      ...(mode === "json" ? ["json"] : []),
+    ],
   },
   socketio: {
     name: "socketio",
@@ -110,6 +132,7 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
       existsSync(join(ROOT, "bench/node_modules/socket.io"))
         ? null
         : "socket.io is not installed in bench/node_modules (npm run bench:peers)",
+    json: false,
     command: (port) => [process.execPath, ...TSX, join(ROOT, "bench/peers/socketio.ts"), String(port)],
   },
   bun: {
@@ -121,7 +144,13 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
       bunBinary()
         ? null
         : "the npm package bun installed no runnable binary (bench/node_modules/@oven/bun-linux-x64*; npm run bench:peers)",
-    command: (port) => [bunBinary() ?? "bun", join(ROOT, "bench/peers/bun-pubsub.js"), String(port)],
+    json: true,
+    command: (port, _dataDir, mode) => [
+      bunBinary() ?? "bun",
+      join(ROOT, "bench/peers/bun-pubsub.js"),
+      String(port),
+      ...(mode === "json" ? ["json"] : []),
+    ],
   },
 };
 
@@ -175,10 +204,10 @@ const keepMainThreadProfile = (pid: number, name: string): void => {
 };
 
 /** Starts a server on core 0 and waits until its port answers (15 s at most). */
-export const startServer = async (spec: ServerSpec, tag = "run"): Promise<RunningServer> => {
+export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "text"): Promise<RunningServer> => {
   const port = await freePort();
   const dataDir = mkdtempSync(join(ROOT, "bench/results/raw/data-"));
-  const [file, ...args] = spec.command(port, dataDir) as [string, ...string[]];
+  const [file, ...args] = spec.command(port, dataDir, mode) as [string, ...string[]];
   const pinned = existsSync("/usr/bin/taskset") ? ["taskset", ["-c", "0", file, ...args]] : [file, args];
   const child: ChildProcess = spawn(pinned[0] as string, pinned[1] as string[], {
     cwd: ROOT,

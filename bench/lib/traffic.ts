@@ -26,6 +26,12 @@ export interface StepResult {
   serverCpu: number;
   /** The generator's own CPU use in the window: near 1 would mean it, not the server, was the limit. */
   generatorCpu: number;
+  /** Generator CPU µs per delivery: its ceiling is about 1e6 / this on its one core. */
+  generatorCpuUsPerDelivery: number | null;
+  /** JSON clients: acks per second in the window, p99 from send to ack, `error` events in the step. */
+  acked: number | null;
+  ackP99Ms: number | null;
+  errors: number;
   /** Server CPU microseconds per delivered message: an efficiency figure less swayed by a busy machine. */
   serverCpuUsPerDelivery: number | null;
   /** Clients the server closed during the step (slow-consumer limits and such). */
@@ -48,7 +54,18 @@ export interface StepOptions {
   measureMs: number;
   /** For the CPU columns; absent when the server runs in this process (the generator's test). */
   server?: RunningServer;
+  /** JSON clients that wait for acks: count them, and time them. */
+  acks?: boolean;
+  /** JSON: of every 10 sends, this many are reactions and this many edits (issue #18 point 10's mix). */
+  mix?: { reactions: number; edits: number };
 }
+
+/** Which of every 10 actions are reactions (the first `reactions`) and edits (the next `edits`). */
+const actionOf = (n: number, mix: StepOptions["mix"]): "say" | "react" | "edit" => {
+  if (!mix) return "say";
+  const slot = n % 10;
+  return slot < mix.reactions ? "react" : slot < mix.reactions + mix.edits ? "edit" : "say";
+};
 
 /** Sends at `sendRate` for warm + measure, and measures the second part. */
 export const runStep = async (o: StepOptions): Promise<StepResult> => {
@@ -59,8 +76,14 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const timer = setInterval(() => {
     const due = Math.min(maxBurst, Math.floor(((performance.now() - started) / 1000) * o.sendRate) - sent);
     for (let i = 0; i < due; i++) {
-      const sender = o.senders[next++ % o.senders.length] as RawClient;
-      if (!sender.closed) sender.say(line());
+      const n = next++;
+      const sender = o.senders[n % o.senders.length] as RawClient;
+      if (sender.closed) continue;
+      // The same sender's turns rotate through the slots: each sender mixes in its share.
+      const action = actionOf(Math.floor(n / o.senders.length), o.mix);
+      if (action === "say") sender.say(line());
+      else if (action === "react") sender.react(line());
+      else sender.edit(line());
     }
     if (due > 0) sent += due;
   }, 1);
@@ -68,6 +91,9 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const closedBefore = o.recorder.closed;
   const histogram = new Histogram();
   o.recorder.histogram = histogram;
+  const ackHistogram = new Histogram();
+  if (o.acks) o.recorder.ackHistogram = ackHistogram;
+  const [ackedBefore, errorsBefore] = [o.recorder.acked, o.recorder.errors];
   const deliveredBefore = o.recorder.delivered;
   const cpuBefore = o.server?.cpuSeconds() ?? 0;
   const ownBefore = process.cpuUsage();
@@ -78,11 +104,15 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const serverCpu = ((o.server?.cpuSeconds() ?? 0) - cpuBefore) / windowS;
   const own = process.cpuUsage(ownBefore);
   const generatorCpu = (own.user + own.system) / 1e6 / windowS;
+  const acked = (o.recorder.acked - ackedBefore) / windowS;
   o.recorder.histogram = null;
+  o.recorder.ackHistogram = null;
   clearInterval(timer);
   const offered = o.sendRate * o.fanout;
   const p99Ms = histogram.percentileMs(99);
   const closedClients = o.recorder.closed - closedBefore;
+  const ackP99Ms = o.acks ? ackHistogram.percentileMs(99) : null;
+  const acksKept = !o.acks || (acked >= DELIVERY_FLOOR * o.sendRate && ackP99Ms !== null && ackP99Ms <= P99_LIMIT_MS);
   return {
     sendRate: o.sendRate,
     sent,
@@ -92,9 +122,18 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
     p99Ms: round(p99Ms),
     serverCpu: Math.round(serverCpu * 100) / 100,
     generatorCpu: Math.round(generatorCpu * 100) / 100,
+    generatorCpuUsPerDelivery: delivered > 0 ? Math.round((generatorCpu / delivered) * 1e8) / 100 : null,
+    acked: o.acks ? Math.round(acked) : null,
+    ackP99Ms: round(ackP99Ms),
+    errors: o.recorder.errors - errorsBefore,
     serverCpuUsPerDelivery: delivered > 0 && o.server ? Math.round((serverCpu / delivered) * 1e8) / 100 : null,
     closedClients,
-    pass: delivered >= DELIVERY_FLOOR * offered && p99Ms !== null && p99Ms <= P99_LIMIT_MS && closedClients === 0,
+    pass:
+      delivered >= DELIVERY_FLOOR * offered &&
+      p99Ms !== null &&
+      p99Ms <= P99_LIMIT_MS &&
+      closedClients === 0 &&
+      acksKept,
   };
 };
 

@@ -1,5 +1,6 @@
 /** Opens `count` idle clients in rooms of 10 and keeps them until killed (for heap-per-conn.ts). */
-import { connectMany, Recorder } from "../lib/raw-ws.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { Recorder } from "../lib/raw-ws.ts";
 
 export const hold = async (port: number, count: number): Promise<void> => {
   const recorder = new Recorder();

@@ -2,7 +2,8 @@
  * 10,000 connections to one server, in 1,000 rooms of 10: how fast they connect (handshakes/s),
  * what they cost idle (RSS per connection), then traffic in every room at rising rates.
  */
-import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
 import { stepLine } from "./fanout.ts";
@@ -15,7 +16,8 @@ export const ROOMS_FIXED_RATE = 2000;
 
 export interface CrowdResult {
   connections: number;
-  connect: { ms: number; perSecond: number; failed: number };
+  /** `serverCpuUsPerConnection`: the server's CPU per handshake (µs), steadier than the rate on a busy machine. */
+  connect: { ms: number; perSecond: number; failed: number; serverCpuUsPerConnection: number };
   idle: { baselineRssKb: number; rssKb: number; kbPerConnection: number };
   /** Null when only the connect and idle parts ran (`--workloads idle`). */
   rooms: { ramp: RampResult; fixed: StepResult | null } | null;
@@ -32,6 +34,7 @@ export const runCrowd = async (
   try {
     await sleep(1000);
     const baselineRssKb = server.rssKb();
+    const cpuBefore = server.cpuSeconds();
     const opened = await connectMany(total, 100, (i) => ({
       port: server.port,
       path: spec.path(`r${Math.floor(i / ROOM_SIZE)}`),
@@ -44,8 +47,13 @@ export const runCrowd = async (
       ms: Math.round(opened.ms),
       perSecond: Math.round((total - opened.failed) / (opened.ms / 1000)),
       failed: opened.failed,
+      serverCpuUsPerConnection:
+        Math.round(((server.cpuSeconds() - cpuBefore) / Math.max(1, total - opened.failed)) * 1e7) / 10,
     };
-    options.log(`connected ${total - opened.failed}/${total} in ${connect.ms} ms: ${connect.perSecond} handshakes/s`);
+    options.log(
+      `connected ${total - opened.failed}/${total} in ${connect.ms} ms: ${connect.perSecond} handshakes/s, ` +
+        `server CPU ${connect.serverCpuUsPerConnection} µs per handshake`,
+    );
     await sleep(2000);
     const rssKb = server.rssKb();
     const idle = {

@@ -2,8 +2,9 @@
  * Fan-out: 1,000 clients in one room, four of them sending at rising total rates. Finds the
  * highest delivered msgs/s with p99 ≤ 100 ms, and the latency at a fixed common rate.
  */
-import { connectMany, type RawClient, Recorder } from "../lib/raw-ws.ts";
-import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
+import { connectMany } from "../lib/connect-many.ts";
+import { type RawClient, Recorder } from "../lib/raw-ws.ts";
+import { type Mode, type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
 
 export const FANOUT_CLIENTS = 1000;
@@ -23,25 +24,34 @@ export interface FanoutResult {
 
 const STEP = { warmMs: 500, measureMs: 1500 };
 
-const withRoom = async <T>(
+/** A client's options in `room`: JSON mode asks Parley for `parley.v1` (peers started for JSON ignore it). */
+export const clientIn = (spec: ServerSpec, mode: Mode, room: string) => ({
+  path: spec.path(room),
+  dialect: mode === "json" ? ("json" as const) : spec.dialect,
+  room,
+  ...(mode === "json" && spec.name.startsWith("parley") ? { protocol: "parley.v1" } : {}),
+});
+
+export const withRoom = async <T>(
   spec: ServerSpec,
   tag: string,
   run: (senders: RawClient[], recorder: Recorder, server: Awaited<ReturnType<typeof startServer>>) => Promise<T>,
+  mode: Mode = "text",
 ): Promise<T> => {
-  const server = await startServer(spec, tag);
+  const server = await startServer(spec, tag, mode);
   const recorder = new Recorder();
   let clients: RawClient[] = [];
   try {
     const opened = await connectMany(FANOUT_CLIENTS, 50, (i) => ({
       port: server.port,
-      path: spec.path("fan"),
-      dialect: spec.dialect,
+      ...clientIn(spec, mode, "fan"),
       recorder,
       sampleLatency: i % 10 === 5, // 100 of the 1,000 read timestamps; all are counted
     }));
     clients = opened.clients;
     if (opened.failed > 0) throw new Error(`${opened.failed} of ${FANOUT_CLIENTS} clients could not connect`);
-    await sleep(500);
+    // JSON clients get welcome, history and 1,000 presence joins each: let that settle first.
+    await sleep(mode === "json" ? 2000 : 500);
     const senders = Array.from({ length: FANOUT_SENDERS }, (_, k) => clients[k * 250] as RawClient);
     return await run(senders, recorder, server);
   } finally {
@@ -108,4 +118,6 @@ export const runHalfOnly = async (
 
 export const stepLine = (s: StepResult): string =>
   `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
-  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu}${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;
+  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu} (${s.generatorCpuUsPerDelivery} µs/delivery)` +
+  `${s.acked !== null ? `, acks ${s.acked}/s p99 ${s.ackP99Ms} ms` : ""}${s.errors ? `, ${s.errors} errors` : ""}` +
+  `${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;

@@ -61,5 +61,32 @@ export const skeleton = (text: string): string => {
  * catches lower-case lookalikes (`rn`/`m`, Cyrillic `а`), that of its upper case the upper-case
  * ones (`I`/`l`, `O`/`0`); lowered last, so `Alice`, `ALICE`, `aIice` and `аlice` share one key.
  */
-export const nickKey = (nick: string): string =>
+export const nickKey = (nick: string): string => asciiKey(nick) ?? fullKey(nick);
+
+const fullKey = (nick: string): string =>
   skeleton(skeleton(nick.normalize("NFKC").toLowerCase()).toUpperCase()).toLowerCase();
+
+/**
+ * Every connection's first name is `user-N`, keyed on connect and on close: printable ASCII
+ * whose key is its characters' keys end to end (NFKC, NFD and case are per character there),
+ * so it is looked up per character instead of normalised four times. A character whose key
+ * leaves ASCII at any step takes the full path, like any other nickname.
+ */
+const ASCII_KEYS: Array<string | undefined> = Array.from({ length: 128 }, (_, code) => {
+  if (code < 0x21 || code > 0x7e) return undefined;
+  const char = String.fromCharCode(code);
+  const inner = skeleton(char.toLowerCase());
+  const key = fullKey(char);
+  const ascii = (text: string) => /^[\x21-\x7e]*$/.test(text);
+  return ascii(inner) && ascii(inner.toUpperCase()) && ascii(key) ? key : undefined;
+});
+
+const asciiKey = (nick: string): string | undefined => {
+  let key = "";
+  for (let i = 0; i < nick.length; i++) {
+    const part = ASCII_KEYS[nick.charCodeAt(i)];
+    if (part === undefined) return undefined;
+    key += part;
+  }
+  return key;
+};

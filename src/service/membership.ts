@@ -20,8 +20,17 @@ export class Membership<C> {
     },
   ) {}
 
+  /** The member whose owner string was made last, and that string (see `owner`). */
+  private ownerOfLast: { id: number; owner: string } = { id: -1, owner: "" };
+
   owner(member: Member<C>): string {
-    return `${this.nodeId}:${member.id}`;
+    // A connection's owner is asked for several times in a row (its nickname, then its room),
+    // and presence keeps each in a table for the connection's life: one string for all of them,
+    // built flat by join (a template literal would keep two rope nodes per copy).
+    if (this.ownerOfLast.id === member.id) return this.ownerOfLast.owner;
+    const owner = [this.nodeId, member.id].join(":");
+    this.ownerOfLast = { id: member.id, owner };
+    return owner;
   }
 
   private announce: (events: PresenceEvent[]) => void = () => {};

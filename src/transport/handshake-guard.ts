@@ -45,11 +45,18 @@ export class HandshakeGuard {
   private readonly sockets = new Map<Socket, Tracked>();
   private readonly perIp = new Map<string, number>();
   private unfinished = 0;
+  /**
+   * The one 'close' listener of every watched socket (`this` is the socket), removed at the
+   * upgrade: no closure, once-wrapper or context per socket kept for a WebSocket's whole life.
+   */
+  private readonly onSocketClose: (this: Socket) => void;
 
   constructor(
     private readonly options: HandshakeGuardOptions,
     private readonly events: HandshakeGuardEvents,
-  ) {}
+  ) {
+    this.onSocketClose = closeListener(this);
+  }
 
   /** Sockets that have not sent their request's headers yet, on every watched server. */
   get pending(): number {
@@ -95,9 +102,8 @@ export class HandshakeGuard {
     // From here the gateway decides, within its own bounds; the socket is no longer the client's to hold.
     server.on("upgrade", (req: IncomingMessage) => {
       const socket = req.socket as Socket;
-      const tracked = this.sockets.get(socket);
-      if (tracked) this.settle(tracked);
-      this.sockets.delete(socket);
+      this.forget(socket);
+      socket.removeListener("close", this.onSocketClose);
     });
   }
 
@@ -114,11 +120,15 @@ export class HandshakeGuard {
   private connected(socket: Socket): void {
     const tracked: Tracked = { pending: undefined, inFlight: 0 };
     this.sockets.set(socket, tracked);
-    socket.once("close", () => {
-      this.settle(tracked);
-      this.sockets.delete(socket);
-    });
+    socket.on("close", this.onSocketClose);
     this.arm(socket, tracked);
+  }
+
+  /** The socket is upgraded or gone: it is nobody's unfinished socket any more. */
+  forget(socket: Socket): void {
+    const tracked = this.sockets.get(socket);
+    if (tracked) this.settle(tracked);
+    this.sockets.delete(socket);
   }
 
   private arm(socket: Socket, tracked: Tracked): void {
@@ -160,3 +170,8 @@ export class HandshakeGuard {
     else this.perIp.delete(pending.ip);
   }
 }
+
+const closeListener = (guard: HandshakeGuard) =>
+  function onClose(this: Socket): void {
+    guard.forget(this);
+  };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { connectMany, type RawClient, Recorder } from "../../bench/lib/raw-ws.ts";
+import { connectMany } from "../../bench/lib/connect-many.ts";
+import { type RawClient, Recorder } from "../../bench/lib/raw-ws.ts";
 import { sleep } from "../../bench/lib/servers.ts";
 import { runStep } from "../../bench/lib/traffic.ts";
 import type { RunningParley } from "../../src/server.ts";

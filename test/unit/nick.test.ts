@@ -58,6 +58,22 @@ describe("nicknames that cannot be faked", () => {
     for (const other of ["alicia", "bob", "alice-2", "user-1"]) assert.notEqual(nickKey(other), alice, other);
   });
 
+  test("nickKey of printable ASCII (looked up per character) is what the full path gives", () => {
+    // A trailing Cyrillic "а" sends the whole name down the full path (NFKC, skeletons, case).
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let n = 0; n < 3000; n++) {
+      const ascii = Array.from({ length: 1 + Math.floor(random() * 12) }, () =>
+        String.fromCharCode(0x21 + Math.floor(random() * 94)),
+      ).join("");
+      assert.equal(nickKey(`${ascii}\u0430`), `${nickKey(ascii)}${nickKey("a")}`, JSON.stringify(ascii));
+    }
+    assert.equal(nickKey("user-10"), nickKey("USER-IO"));
+  });
+
   test("the hub refuses a lookalike of a name it holds, and the holder may change its own case", () => {
     let n = 0;
     const hub = new Hub<null>({ random: () => (n++ % 10) / 10, maxRoomsPerMember: 5 });
