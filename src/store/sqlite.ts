@@ -76,7 +76,7 @@ type Row = [
 ];
 /** A changed message's new state: text, edited, deleted, reactions, then room and seq. */
 type Update = [string, number | null, number, string | null, string, number];
-type WriterReply = { ok: true } | { ok: false; error: string } | { closed: true };
+type WriterReply = { ok: true } | { ok: false; error: string } | { indexed: true } | { closed: true };
 
 type MessageRow = ConversationRow & { seq: number };
 
@@ -141,6 +141,8 @@ export class SqliteStore implements HistoryStore {
   private readonly unsettledFrom = new Map<string, number>();
   private broken: Error | undefined;
   private idle: (() => void)[] = [];
+  /** Searches waiting for the writer to index what it has committed, in the order they asked. */
+  private readonly caughtUp: (() => void)[] = [];
   private closed = false;
   private readonly statements;
   private readonly ageTimer: NodeJS.Timeout | undefined;
@@ -168,10 +170,12 @@ export class SqliteStore implements HistoryStore {
     this.writer.unref(); // held only while a batch is in flight
     this.writer.on("message", (reply: WriterReply) => {
       if ("closed" in reply) return;
+      if ("indexed" in reply) return this.caughtUp.shift()?.();
       this.settle(reply.ok ? undefined : new Error(reply.error));
     });
     this.writer.on("error", (error) => {
       this.broken = error;
+      for (const done of this.caughtUp.splice(0)) done();
       this.settle(error);
       for (const left of this.inFlight.splice(0)) for (const p of left.batch) p.reject(error);
       this.notifyIdle();
@@ -274,7 +278,7 @@ export class SqliteStore implements HistoryStore {
   private settle(error: Error | undefined): void {
     const done = this.inFlight.shift();
     if (!done) return;
-    if (this.inFlight.length === 0) this.writer.unref();
+    if (this.inFlight.length === 0 && this.caughtUp.length === 0) this.writer.unref();
     if (done.aborted) {
       // rejected when the batch before it failed
     } else if (error) {
@@ -364,6 +368,22 @@ export class SqliteStore implements HistoryStore {
 
   delete(room: string, seq: number): Promise<boolean> {
     return Promise.resolve(this.statements.delete.run(room, seq).changes > 0);
+  }
+
+  /**
+   * Resolves once every row committed so far is in the search index (the writer indexes new rows
+   * in batches: a search asks first, so it finds whatever was acked before it).
+   */
+  searchCaughtUp(): Promise<void> {
+    if (this.broken || this.closed) return Promise.resolve();
+    return new Promise((done) => {
+      this.caughtUp.push(() => {
+        if (this.caughtUp.length === 0 && this.inFlight.length === 0) this.writer.unref();
+        done();
+      });
+      this.writer.ref();
+      this.writer.postMessage("catch-up");
+    });
   }
 
   /** The file was opened, checked and its schema made by the constructor: nothing is left to wait for. */
