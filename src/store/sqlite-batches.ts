@@ -111,6 +111,8 @@ export class SqliteBatches {
   ) {
     this.statements = {
       roomSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM rooms WHERE room = ?"),
+      // Most cids are new: this probe reads the (room, cid) index alone; the row is read on a hit only.
+      hasCid: db.prepare<[string, string], { 1: number }>("SELECT 1 FROM messages WHERE room = ? AND cid = ?"),
       byCid: db.prepare<[string, string], MessageRow>(
         `${conversationSelect("messages")} WHERE m.room = ? AND m.cid = ?`,
       ),
@@ -215,6 +217,7 @@ export class SqliteBatches {
   private earlier(input: NewMessage, key: string): AppendResult | undefined {
     const unsettled = this.unsettledCids.get(key);
     if (unsettled) return repeatOf(unsettled, input, unsettledKeys.get(unsettled));
+    if (!this.statements.hasCid.get(input.room, input.cid as string)) return undefined;
     const row = this.statements.byCid.get(input.room, input.cid as string);
     return row ? repeatOf(rowToChatMessage(row), input, keyOfRow(row)) : undefined;
   }
