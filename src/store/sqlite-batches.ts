@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { applyChange, type ChangeTarget, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
+import { CidFilter } from "./cid-filter.ts";
 import {
   type ConversationRow,
   conversationSelect,
@@ -103,6 +104,8 @@ export class SqliteBatches {
   /** Per room, the lowest seq handed out but not yet settled (reads stop below it). */
   private readonly unsettledFrom = new Map<string, number>();
   private preparing: Preparing | undefined;
+  /** Every cid the file holds or this store wrote: a new cid is known new without a query. */
+  private readonly knownCids: CidFilter;
   private readonly statements;
 
   constructor(
@@ -120,6 +123,12 @@ export class SqliteBatches {
         "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind FROM messages WHERE room = ? AND seq = ?",
       ),
     };
+    // Read from the (room, cid) index at start: ~0.3 s per million cids here.
+    const count =
+      db.prepare<[], { n: number }>("SELECT count(*) AS n FROM messages WHERE cid IS NOT NULL").get()?.n ?? 0;
+    this.knownCids = new CidFilter(count);
+    const all = db.prepare<[], [string, string]>("SELECT room, cid FROM messages WHERE cid IS NOT NULL").raw();
+    for (const [room, cid] of all.iterate()) this.knownCids.add(`${room}\u0000${cid}`);
   }
 
   /** The lowest seq of the room handed out and not yet settled. */
@@ -208,6 +217,7 @@ export class SqliteBatches {
     ] as Row);
     if (key !== undefined) {
       this.unsettledCids.set(key, message);
+      this.knownCids.add(key); // kept if the commit fails: a needless probe, never a missed repeat
       p.cids.push(key);
     }
     return stored(message);
@@ -217,6 +227,7 @@ export class SqliteBatches {
   private earlier(input: NewMessage, key: string): AppendResult | undefined {
     const unsettled = this.unsettledCids.get(key);
     if (unsettled) return repeatOf(unsettled, input, unsettledKeys.get(unsettled));
+    if (!this.knownCids.mightHave(key)) return undefined;
     if (!this.statements.hasCid.get(input.room, input.cid as string)) return undefined;
     const row = this.statements.byCid.get(input.room, input.cid as string);
     return row ? repeatOf(rowToChatMessage(row), input, keyOfRow(row)) : undefined;
@@ -249,6 +260,7 @@ export class SqliteBatches {
     if (cidKey !== undefined) {
       unsettledKeys.set(event, key);
       this.unsettledCids.set(cidKey, event);
+      this.knownCids.add(cidKey);
       p.cids.push(cidKey);
     }
     return stored(event);
