@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import { applyChange, type ChangeTarget, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
-import { CidFilter } from "./cid-filter.ts";
+import { KnownCids } from "./cid-filter.ts";
 import {
   type ConversationRow,
   conversationSelect,
@@ -104,9 +104,7 @@ export class SqliteBatches {
   /** Per room, the lowest seq handed out but not yet settled (reads stop below it). */
   private readonly unsettledFrom = new Map<string, number>();
   private preparing: Preparing | undefined;
-  /** Every cid the file holds or this store wrote: a new cid is known new without a query. */
-  private readonly knownCids: CidFilter;
-  private cidsLoaded = false;
+  private readonly knownCids: KnownCids;
   private readonly statements;
 
   constructor(
@@ -124,36 +122,7 @@ export class SqliteBatches {
         "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind FROM messages WHERE room = ? AND seq = ?",
       ),
     };
-    const count =
-      db.prepare<[], { n: number }>("SELECT count(*) AS n FROM messages WHERE cid IS NOT NULL").get()?.n ?? 0;
-    this.knownCids = new CidFilter(count);
-    this.loadCids(db);
-  }
-
-  /**
-   * Reads the file's cids into the filter from the (room, cid) index, a slice per turn (~3-4 s per
-   * million here, too long to hold the start); until it is done every cid is asked of the index.
-   */
-  private loadCids(db: Database.Database): void {
-    const slice = db
-      .prepare<[string, string], [string, string]>(
-        "SELECT room, cid FROM messages WHERE cid IS NOT NULL AND (room, cid) >= (?, ?) ORDER BY room, cid LIMIT 4096",
-      )
-      .raw();
-    let after: [string, string] = ["", ""];
-    const step = () => {
-      if (!db.open) return;
-      const rows = slice.all(...after);
-      for (const [room, cid] of rows) this.knownCids.add(`${room}\u0000${cid}`);
-      const last = rows.at(-1);
-      if (last === undefined || rows.length < 4096) {
-        this.cidsLoaded = true;
-        return;
-      }
-      after = last;
-      setTimeout(step, 0).unref();
-    };
-    step();
+    this.knownCids = new KnownCids(db);
   }
 
   /** The lowest seq of the room handed out and not yet settled. */
@@ -252,7 +221,7 @@ export class SqliteBatches {
   private earlier(input: NewMessage, key: string): AppendResult | undefined {
     const unsettled = this.unsettledCids.get(key);
     if (unsettled) return repeatOf(unsettled, input, unsettledKeys.get(unsettled));
-    if (this.cidsLoaded && !this.knownCids.mightHave(key)) return undefined;
+    if (this.knownCids.certainlyNew(key)) return undefined;
     if (!this.statements.hasCid.get(input.room, input.cid as string)) return undefined;
     const row = this.statements.byCid.get(input.room, input.cid as string);
     return row ? repeatOf(rowToChatMessage(row), input, keyOfRow(row)) : undefined;
