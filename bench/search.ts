@@ -179,7 +179,7 @@ const sqlite = async () => {
     await plain.close();
     const indexedFile = join(dir, "indexed.db");
     const indexed = new SqliteStore({ file: indexedFile, retention, synchronous: "normal" });
-    const search = new SqliteSearch(indexedFile); // its triggers index every append from here
+    const search = new SqliteSearch(indexedFile); // its writer indexes every append from here, in batches
     const withIndex = await load(indexed);
     await indexed.close();
     await search.close();

@@ -24,7 +24,8 @@ export const createSearch = async (site: SearchSite, store: HistoryStore): Promi
       import("./sqlite-search.ts"),
     ]);
     // The store's own file: a store given to startParley may live elsewhere than --data-dir.
-    if (store instanceof SqliteStore) return new SqliteSearch(store.file, undefined, site.log);
+    if (store instanceof SqliteStore)
+      return new SqliteSearch(store.file, undefined, site.log, () => store.searchCaughtUp());
   }
   return unavailable;
 };

@@ -14,9 +14,13 @@ import {
 import { openSqliteFile } from "./sqlite-file.ts";
 
 /**
- * The FTS5 index over `messages`, kept in step by triggers: whatever writes `messages` (the
- * writer thread's inserts, admin deletes, retention, a future UPDATE of the text) updates the
- * index in the same transaction, without the writer knowing. `messages` has no integer rowid
+ * The FTS5 index over `messages`. New rows are indexed by the store's writer thread, many at a
+ * time (`sqlite-writer.js`: FTS5 writes a segment per transaction, too dear for every small
+ * commit), within half a second, and before any search runs (`catchUp`): a search started after an
+ * ack finds the message. Edits and deletes of indexed rows, admin deletes and retention are kept in
+ * step by triggers, in their own transaction; a row not yet indexed is indexed with its text as it
+ * is then. `rooms.indexed_seq` says how far each room is indexed (rows a crash left unindexed are
+ * indexed at the next start). `messages` has no integer rowid
  * (WITHOUT ROWID, keyed by room and seq), which FTS5 needs: `message_search_keys` gives each
  * message one, in the order they were stored, so "newest first" is the index's own rowid order.
  * The FTS table holds no copy of the text: its content is the view, read back for `highlight()`.
@@ -40,10 +44,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_search USING fts5(
   text, room_tag, content = 'message_search_source', content_rowid = 'key',
   tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER IF NOT EXISTS message_search_insert AFTER INSERT ON messages BEGIN
-  INSERT INTO message_search_keys (room, seq) VALUES (NEW.room, NEW.seq);
-  INSERT INTO message_search (rowid, text, room_tag) VALUES (last_insert_rowid(), NEW.text, 'r' || hex(NEW.room));
-END;
+DROP TRIGGER IF EXISTS message_search_insert;
 CREATE TRIGGER IF NOT EXISTS message_search_delete AFTER DELETE ON messages BEGIN
   INSERT INTO message_search (message_search, rowid, text, room_tag)
     SELECT 'delete', key, OLD.text, 'r' || hex(OLD.room) FROM message_search_keys WHERE room = OLD.room AND seq = OLD.seq;
@@ -64,6 +65,18 @@ INSERT INTO message_search (message_search) VALUES ('rebuild');
 `;
 
 /**
+ * `rooms.indexed_seq`, added with every room indexed to its end: true of a file whose index was
+ * kept by the former insert trigger, and of one the backfill has just indexed.
+ */
+const addIndexedSeq = (db: Database.Database): void => {
+  const columns = db.pragma("table_info(rooms)") as { name: string }[];
+  if (columns.some((c) => c.name === "indexed_seq")) return;
+  db.exec(
+    "ALTER TABLE rooms ADD COLUMN indexed_seq INTEGER NOT NULL DEFAULT 0; UPDATE rooms SET indexed_seq = last_seq",
+  );
+};
+
+/**
  * Creates the index on a file that has `messages`, building it for the rows already there (once:
  * the keys table's absence says the file predates search). One transaction, so a crash leaves
  * either no index or a whole one. Returns how many messages were indexed by the migration.
@@ -71,13 +84,18 @@ INSERT INTO message_search (message_search) VALUES ('rebuild');
 export const migrateSqliteSearch = (db: Database.Database): number => {
   const present = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'message_search_keys'").get() !== undefined;
   if (present) {
-    db.exec(SCHEMA); // triggers or view added later are created; the rest exists
+    db.transaction(() => {
+      db.exec(SCHEMA); // triggers or view added later are created, the insert trigger dropped; the rest exists
+      addIndexedSeq(db);
+    }).immediate();
     return 0;
   }
   let indexed = 0;
   db.transaction(() => {
     db.exec(SCHEMA);
     db.exec(BACKFILL);
+    addIndexedSeq(db);
+    db.exec("UPDATE rooms SET indexed_seq = last_seq");
     indexed = (db.prepare("SELECT count(*) AS n FROM message_search_keys").get() as { n: number }).n;
   }).immediate();
   return indexed;
@@ -119,10 +137,15 @@ const CLOCK_EVERY = 64;
 export class SqliteSearch implements SearchIndex {
   private readonly db: Database.Database;
 
+  /**
+   * `catchUp`: resolves once the rows committed so far are indexed (the store's
+   * `searchCaughtUp`); without it, rows the writer has not indexed yet are not found.
+   */
   constructor(
     file: string,
     private readonly budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
     report?: (line: string) => void,
+    private readonly catchUp: () => Promise<void> = () => Promise.resolve(),
   ) {
     this.db = openSqliteFile(file, "normal");
     try {
@@ -141,6 +164,7 @@ export class SqliteSearch implements SearchIndex {
       return { hits: [], next: null, truncated: false };
     }
     const match = fts5Query(request.terms, request.room);
+    await this.catchUp();
     return request.order === "newest" ? this.newest(request, match) : this.ranked(request, match);
   }
 

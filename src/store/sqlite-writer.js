@@ -23,14 +23,97 @@ const commit = db.transaction((rows, updates, seqs) => {
   for (const [room, seq] of seqs) setRoomSeq.run(room, seq);
 });
 
+// Search indexing in batches. FTS5 writes a new segment (and merge work) per transaction, which
+// cost more than the message itself when every small commit carried it; so new rows are indexed
+// here, by many at a time, in a transaction of their own: after INDEX_EVERY_ROWS rows, INDEX_WITHIN_MS
+// after the oldest waiting one, or when a search asks (`catch-up`), so a search started after an ack
+// still finds the message. Each row is indexed with its text as it is then (an edit or delete that
+// came first is already in it); edits and deletes of indexed rows are kept in step by the triggers.
+// `rooms.indexed_seq` says how far each room is indexed, so rows committed but not indexed before a
+// crash are indexed at the next start.
+const INDEX_EVERY_ROWS = 1000;
+const INDEX_WITHIN_MS = 500;
+let unindexed = []; // [room, seq] committed since the last indexing, in commit order
+let behindOnDisk = true; // at start, or after indexing failed: what to index is read from `rooms`
+let indexTimer;
+let searchStatements;
+
+/** The indexing statements, once the search index exists (search creates it after the store opens). */
+const search = () => {
+  if (searchStatements) return searchStatements;
+  try {
+    searchStatements = {
+      key: db.prepare(
+        "INSERT OR IGNORE INTO message_search_keys (room, seq) SELECT room, seq FROM messages WHERE room = ? AND seq = ?",
+      ),
+      text: db.prepare(
+        "INSERT INTO message_search (rowid, text, room_tag) SELECT ?, text, 'r' || hex(room) FROM messages WHERE room = ? AND seq = ?",
+      ),
+      mark: db.prepare("UPDATE rooms SET indexed_seq = ? WHERE room = ? AND indexed_seq < ?"),
+      behind: db.prepare(
+        `SELECT m.room, m.seq FROM rooms r JOIN messages m ON m.room = r.room AND m.seq > r.indexed_seq
+         WHERE r.indexed_seq < r.last_seq ORDER BY m.ts, m.room, m.seq`,
+      ),
+    };
+  } catch {
+    return undefined; // no index (yet): its migration indexes every row there when it is made
+  }
+  return searchStatements;
+};
+
+const indexRows = db.transaction((statements, rows) => {
+  const upTo = new Map();
+  for (const [room, seq] of rows) {
+    const added = statements.key.run(room, seq); // ignored: already indexed (by the migration)
+    if (added.changes === 1) statements.text.run(added.lastInsertRowid, room, seq);
+    upTo.set(room, seq);
+  }
+  for (const [room, seq] of upTo) statements.mark.run(seq, room, seq);
+});
+
+const catchUpIndex = () => {
+  clearTimeout(indexTimer);
+  indexTimer = undefined;
+  const statements = search();
+  if (!statements) {
+    unindexed = [];
+    behindOnDisk = false;
+    return;
+  }
+  if (unindexed.length === 0 && !behindOnDisk) return;
+  try {
+    const rows = behindOnDisk ? statements.behind.raw().all() : unindexed;
+    indexRows(statements, rows);
+    behindOnDisk = false;
+  } catch {
+    // Retried from `rooms` (which the failed transaction left as it was) with the next rows.
+    behindOnDisk = true;
+  }
+  unindexed = [];
+};
+
+const noteCommitted = (rows) => {
+  if (!behindOnDisk) for (const row of rows) unindexed.push([row[0], row[1]]);
+  if (unindexed.length >= INDEX_EVERY_ROWS) catchUpIndex();
+  else if (indexTimer === undefined) indexTimer = setTimeout(catchUpIndex, INDEX_WITHIN_MS);
+};
+
 // After a failed commit the batches already sent behind it were built on seqs that no longer
 // hold: they are dropped unread until the main thread, having taken those seqs back, says "reset".
 let failed = false;
 
+catchUpIndex(); // rows a crash left unindexed
+
 parentPort.on("message", (batch) => {
   if (batch === "close") {
+    catchUpIndex();
     db.close();
     parentPort.postMessage({ closed: true });
+    return;
+  }
+  if (batch === "catch-up") {
+    catchUpIndex();
+    parentPort.postMessage({ indexed: true });
     return;
   }
   if (batch === "reset") {
@@ -54,4 +137,5 @@ parentPort.on("message", (batch) => {
     // Retention is caught up by the next prune; the batch itself is durable.
   }
   parentPort.postMessage({ ok: true });
+  noteCommitted(batch.rows); // after the ack: indexing is not what the ack promises
 });

@@ -38,7 +38,7 @@ searchSuite({
     const store = new SqliteStore({ file, retention: NO_RETENTION, synchronous: "normal" });
     return {
       store,
-      openSearch: async () => new SqliteSearch(file),
+      openSearch: async () => new SqliteSearch(file, undefined, undefined, () => store.searchCaughtUp()),
       edit: async (room, seq, text) => {
         const db = new Database(file);
         db.pragma("busy_timeout = 5000");

@@ -13,7 +13,7 @@ import { tempDir } from "../helpers/parley.ts";
 test("once acked: a message is found, an edit finds it by its new text only, a delete not at all; rooms.last_seq is the room's last seq", async () => {
   const file = join(tempDir(), "durable-search.db");
   const store = new SqliteStore({ file, retention: { maxAgeMs: 0, maxMessagesPerRoom: 0 }, synchronous: "full" });
-  const search = new SqliteSearch(file);
+  const search = new SqliteSearch(file, undefined, undefined, () => store.searchCaughtUp());
   const found = async (words: string) =>
     (
       await search.search({ terms: parseSearchQuery(words), scope: { except: [] }, order: "newest", limit: 10 })
