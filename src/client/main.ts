@@ -179,7 +179,7 @@ const renderJump = (): void => {
 };
 
 const jumpToLatest = (): void => {
-  scroller.scrollTop = scroller.scrollHeight;
+  current?.scrollToLatest();
   renderJump();
 };
 
@@ -260,6 +260,7 @@ const forget = (name: string): void => {
   views.delete(name);
   view.list.remove();
   view.pendingList.remove();
+  view.announcer.remove();
   saveRooms(views.keys());
   if (view === current) {
     current = undefined;
