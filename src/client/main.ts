@@ -341,6 +341,9 @@ client.on("mention", (m) => {
   if (!views.has(m.room)) mentionAlerts.mentioned(m.room, m.nick, m.text, m.mentions);
 });
 document.addEventListener("visibilitychange", () => markRead(current));
+// The network changed: the socket may be dead without knowing it; ask now rather than at the next quiet-time ping.
+window.addEventListener("offline", () => client.checkConnection());
+window.addEventListener("online", () => client.checkConnection());
 // Closing the tab right after reading: the position held back by the once-a-second window still goes out.
 window.addEventListener("pagehide", () => client.sendPendingReads());
 scroller.addEventListener("scroll", renderJump, { passive: true });

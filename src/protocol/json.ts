@@ -34,6 +34,8 @@ export type ClientFrame =
   | { type: "auth"; token: string }
   | { type: "typing"; room?: string | undefined }
   | { type: "read"; room: string; seq: number }
+  /** Is this connection alive end to end? Answered by `pong` with the same `id` (a client notices a half-open link). */
+  | { type: "ping"; id?: string | undefined }
   | SearchFrame;
 
 /** `search`: answered by `search_results` with the same `cid` (or an `error` with it). */
@@ -97,6 +99,7 @@ export type ServerEvent =
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
   | { type: "search_results"; cid: string; hits: SearchHitEvent[]; next: string | null; truncated: boolean }
+  | { type: "pong"; id?: string }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
 /**
@@ -361,6 +364,8 @@ const decodeFrame = (raw: string): ClientFrame => {
       };
     case "search":
       return decodeSearch(frame);
+    case "ping":
+      return { type: "ping", id: optionalString(frame, "id", MAX_CID_LENGTH) };
     default:
       throw new ParleyError("unknown_type", `Unknown frame type ${describeType(frame.type)}.`);
   }

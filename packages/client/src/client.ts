@@ -168,6 +168,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.searches.search(query, options);
   }
 
+  /**
+   * Asks the server now whether the connection still works (call it on the browser's `offline` and `online`
+   * events): without an answer within `ping.timeout` ms it is dropped and redialled, every room resumed.
+   */
+  checkConnection(): void {
+    this.connection.probe();
+  }
+
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
   close(): Promise<void> {
     if (!this.connection.stopped) this.identity.flush();
