@@ -121,8 +121,11 @@ const unreadOf = (name: string): number => {
   return client.unread(name) ?? view?.unread ?? 0;
 };
 
-/** The room list: rooms joined here, then rooms the server knows you read (signed in: from any device). */
-const roomNames = (): string[] => [...new Set([...views.keys(), ...Object.keys(client.unreadCounts())])];
+/**
+ * The room list: the rooms joined here, which for a signed-in user include those joined on their other devices
+ * (the server keeps them until left). A room left is gone, even though its read position stays on the server.
+ */
+const roomNames = (): string[] => [...views.keys()];
 
 /** Rooms with their unread counts, and the total in the tab title and on the phone's rooms button. */
 const renderRoomList = (): void => {
@@ -328,6 +331,10 @@ client.on("connected", () => {
   whoAmI.textContent = user ? `Signed in as ${user.name}` : "";
   nickForm.hidden = Boolean(user);
   if (user) alerts.clear("auth");
+  // Signed in: the rooms joined on the user's other devices are joined here too (left ones are gone from the list).
+  const others = client.userRooms().filter((name) => ROOM_NAME.test(name) && !views.has(name));
+  for (const name of others) openRoom(name);
+  if (others.length > 0) renderRoomList();
 });
 client.on("auth", (change) => {
   if (change.state === "signed-out") alerts.say(`Signed out: ${change.reason ?? "the token was refused"}.`, "auth");

@@ -79,6 +79,8 @@ export type ServerEvent =
       unread?: Record<string, number>;
       /** Signed in: mentions not yet read, per room that has any. */
       mentions?: Record<string, number>;
+      /** Signed in: the rooms the user keeps joined (on any device), oldest first; a client may join them. */
+      joined?: string[];
       /** Anonymous: a secret proving, after a reconnect, that a `nick` comes from this same client. */
       reconnectKey?: string;
     }

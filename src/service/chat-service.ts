@@ -318,6 +318,7 @@ export class ChatService {
       room = validateRoomName(rawRoom);
       this.userAccess.checkEnter(session, room);
       const event = this.hub.join(session.member, room);
+      this.userAccess.keepJoined(session, room, true);
       session.subs.set(room, sub);
       this.backlogs.track(room, sub);
       const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
@@ -337,7 +338,10 @@ export class ChatService {
       const sub = session.subs.get(room);
       session.subs.delete(room);
       if (sub) this.backlogs.forget(room, sub);
-      if (confirm) session.reply({ type: "left", room });
+      if (confirm) {
+        session.reply({ type: "left", room });
+        this.userAccess.keepJoined(session, room, false);
+      }
       this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
     } catch (error) {

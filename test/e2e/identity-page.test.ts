@@ -187,6 +187,29 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
     await nextEvent(aliceSdk, "unread", (u) => u.room === "id-news" && u.count === 0);
   });
 
+  test("rooms joined on one device come back on another; a room left there is not brought back", async () => {
+    const laptop = await tab(await person("erin"), "id-home", "erin");
+    await laptop.goto(`${base}/#id-design`);
+    await roomLink(laptop, "id-design").waitFor(WAIT);
+    await laptop.goto(`${base}/#id-ops`);
+    await roomLink(laptop, "id-ops").waitFor(WAIT);
+    await laptop.getByRole("button", { name: "Leave #id-ops" }).click();
+    await roomLink(laptop, "id-ops").waitFor({ state: "detached", ...WAIT });
+
+    // Another browser (its own storage), signed in as the same user: the rooms are there, joined, without typing them.
+    const phone = await tab(await person("erin"), "id-home", "erin");
+    await roomLink(phone, "id-design").waitFor(WAIT);
+    assert.equal(await roomLink(phone, "id-ops").count(), 0, "the room left on the laptop");
+    const other = sdkUser("demo:fay", "fay");
+    const design = other.join("id-design");
+    await nextEvent(design, "joined");
+    await design.send("for whoever is in #id-design");
+    await roomLink(phone, "id-design").filter({ hasText: "1 new" }).waitFor(WAIT);
+    await roomLink(phone, "id-design").getByRole("link").click();
+    await shows(phone, "for whoever is in #id-design");
+    assert.ok((await members(phone)).includes("erin (you)"), "joined, not only listed");
+  });
+
   test("a token in the address (#token=…) signs in without any backend, and leaves the address", async () => {
     const token = await hsToken(secret, { sub: "u-dora", name: "dora" });
     const context = await browser.newContext();

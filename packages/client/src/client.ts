@@ -34,6 +34,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly searches: Searches;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
+  private keptRooms: string[] = [];
   /** The last `welcome`'s reconnect key: sent with the name on the next connection, to take it back at once. */
   private reconnectKey: string | undefined;
 
@@ -152,6 +153,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.identity.unread(room);
   }
 
+  /**
+   * Signed in: the rooms the user keeps joined, on any device (from the last `welcome`; a `join` adds one, a
+   * `leave` removes it, on the server). Join the ones you want: the client does not join them by itself.
+   */
+  userRooms(): string[] {
+    return [...this.keptRooms];
+  }
+
   /** Every unread count known, by room (rooms not joined too, from `welcome`). */
   unreadCounts(): Record<string, number> {
     return this.identity.unreadByRoom();
@@ -229,6 +238,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     switch (event.type) {
       case "welcome":
         this.reconnectKey = event.reconnectKey;
+        this.keptRooms = event.joined ?? [];
         this.nickname.welcomed(event.nick, event.user !== undefined);
         this.connection.welcomed();
         return;
