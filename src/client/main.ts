@@ -4,6 +4,7 @@
  */
 import { connect, newCid } from "parley-client";
 import { Alerts } from "./alerts.ts";
+import { knowPicture } from "./avatar.ts";
 import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
 import { decorate } from "./conversation.ts";
@@ -241,6 +242,7 @@ const openRoom = (name: string): RoomView => {
   });
   room.on("joined", () => markRead(view));
   room.on("presence", (change) => {
+    for (const [nick, picture] of Object.entries(change.pictures ?? {})) knowPicture(nick, picture);
     if (change.action === "join") view.addNotice(`${change.nick} joined`);
     else if (change.action === "leave") view.addNotice(`${change.nick} left`);
     if (change.action === "leave" && change.nick) typingLine.stopped(name, change.nick);
@@ -331,6 +333,7 @@ client.on("connected", () => {
   whoAmI.textContent = user ? `Signed in as ${user.name}` : "";
   nickForm.hidden = Boolean(user);
   if (user) alerts.clear("auth");
+  if (user?.picture) knowPicture(user.name, user.picture);
   // Signed in: the rooms joined on the user's other devices are joined here too (left ones are gone from the list).
   const others = client.userRooms().filter((name) => ROOM_NAME.test(name) && !views.has(name));
   for (const name of others) openRoom(name);

@@ -74,7 +74,7 @@ export type ServerEvent =
       nick: string;
       rooms: string[];
       /** Signed in: who, and until when (`exp`, seconds since the epoch, as in the token). */
-      user?: { id: string; name: string; exp: number };
+      user?: { id: string; name: string; exp: number; picture?: string };
       /** Signed in: unread messages per room the user has a read position in. */
       unread?: Record<string, number>;
       /** Signed in: mentions not yet read, per room that has any. */
@@ -93,8 +93,10 @@ export type ServerEvent =
   | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null; unread?: number }
   | { type: "left"; room: string }
   | { type: "nick"; nick: string }
-  | { type: "presence"; room: string; action: "snapshot"; members: string[] }
-  | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
+  /** `pictures`: the token pictures of signed-in members connected to this node, by nickname. */
+  | { type: "presence"; room: string; action: "snapshot"; members: string[]; pictures?: Record<string, string> }
+  | { type: "presence"; room: string; action: "join"; nick: string; picture?: string }
+  | { type: "presence"; room: string; action: "leave"; nick: string }
   | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
   | ChangeEvent
   | { type: "auth"; exp: number }
@@ -122,6 +124,12 @@ export interface ChangeEvent {
 }
 
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
+
+/** Who is in a room, with the pictures known of them (left out when none). */
+export const snapshotEvent = (room: string, members: string[], pictures: Record<string, string>): ServerEvent =>
+  Object.keys(pictures).length === 0
+    ? { type: "presence", room, action: "snapshot", members }
+    : { type: "presence", room, action: "snapshot", members, pictures };
 
 /**
  * `encodeEvent({type: "history", room, messages})` in pieces, one per message (see textFrameOfPieces).

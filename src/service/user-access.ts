@@ -128,6 +128,7 @@ export class UserAccess {
     if (session.reconnectKey !== undefined) event.reconnectKey = session.reconnectKey;
     if (identity) {
       event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
+      if (identity.picture !== undefined) event.user.picture = identity.picture;
       const unread = await this.reads.unreadByRoom(session);
       if (unread) event.unread = unread;
       const mentions = await this.options.users.mentionCounts(identity.id).catch(() => undefined);

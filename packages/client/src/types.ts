@@ -105,6 +105,8 @@ export interface PresenceChange {
   from?: string;
   /** Everyone in the room after this change. */
   members: readonly string[];
+  /** snapshot, join: the pictures (token `picture`, https: or a small data: image) of signed-in members, by nickname. */
+  pictures?: Readonly<Record<string, string>>;
 }
 
 export interface HistoryPage {
