@@ -58,6 +58,7 @@ export class RoomView {
     if (this.unread > 0) this.markNew(this.unread);
     this.unread = 0;
     this.missed = 0;
+    this.log.fitSoon();
     const divider = this.log.dividerRow();
     // Where you left off, when there is something new; else the latest.
     if (divider && divider.offsetTop > this.scroller.clientHeight / 2) {

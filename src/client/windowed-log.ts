@@ -1,18 +1,22 @@
 /**
  * A room's log drawn only near the screen. Its entries (messages, notices, day lines, the "new messages" divider) are
- * kept in chunks of about CHUNK; each chunk is a <div> in the log, holding its rows while it is within a screen and
- * a half of the visible part, else empty with the height it had when drawn (or an estimate). An IntersectionObserver
- * draws and empties them; Chromium's scroll anchoring keeps the reader's place when a chunk above changes height.
- * Rooms of up to KEEP_ALL entries stay drawn whole (find-in-page still finds everything in them).
+ * kept in chunks of about CHUNK; each chunk is a <div> in the log, holding its rows while it is within MARGIN screens
+ * of the visible part, else empty with the height it had when drawn (or an estimate). After each scroll (once per
+ * frame) the chunks near the screen are found by a binary search on their positions: an IntersectionObserver on
+ * hundreds of chunks costs the browser work on every frame. Chromium's scroll anchoring keeps the reader's place when
+ * a chunk above changes height. Rooms of up to KEEP_ALL entries stay drawn whole (find-in-page finds all of them).
  */
 import type { ChatMessage } from "parley-client";
 import { continues, type Entry } from "./grouping.ts";
 import { dayKey, daySeparator, newDivider, noticeItem } from "./render.ts";
 
-const CHUNK = 25;
+const CHUNK = 15;
 const KEEP_ALL = 300;
 /** A row's height before any chunk of this log has been measured, px. */
 const GUESS_PX = 44;
+
+/** How far around the visible part chunks are drawn, in heights of it. */
+const MARGIN = 1.5;
 
 interface Chunk {
   el: HTMLDivElement;
@@ -25,30 +29,69 @@ interface Chunk {
 export class WindowedLog {
   private readonly chunks: Chunk[] = [];
   private readonly chunkOfSeq = new Map<number, Chunk>();
-  private readonly chunkOfElement = new WeakMap<Element, Chunk>();
-  private readonly observer: IntersectionObserver;
   private entryCount = 0;
   private measuredPx = 0;
   private measuredEntries = 0;
   private lastDay: string | undefined;
   private divider: Chunk | undefined;
+  private readonly drawn = new Set<Chunk>();
+  private frame: number | undefined;
 
   constructor(
     private readonly list: HTMLElement,
-    scroller: HTMLElement,
+    private readonly scroller: HTMLElement,
     /** A message's row (render.ts and its decorations). */
     private readonly drawMessage: (message: ChatMessage) => HTMLElement,
   ) {
-    this.observer = new IntersectionObserver(
-      (changes) => {
-        for (const change of changes) {
-          const chunk = this.chunkOfElement.get(change.target);
-          if (chunk && change.isIntersecting) this.draw(chunk);
-          else if (chunk) this.empty(chunk);
-        }
-      },
-      { root: scroller, rootMargin: "150% 0px" },
-    );
+    scroller.addEventListener("scroll", () => this.fitSoon(), { passive: true });
+  }
+
+  /** On the next frame, the chunks near the screen are drawn and the others emptied. */
+  fitSoon(): void {
+    if (this.frame !== undefined || !this.windowed) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = undefined;
+      this.fit();
+    });
+  }
+
+  /**
+   * Draws what is on screen now; of the margin, one chunk per frame (no frame draws several: a long task on a slow
+   * machine), nearest first; empties drawn chunks beyond the margin.
+   */
+  private fit(): void {
+    if (this.list.hidden || !this.windowed) return;
+    const view = this.scroller.getBoundingClientRect();
+    const margin = view.height * MARGIN;
+    const first = this.firstBelow(view.top - margin);
+    let pending: Chunk | undefined;
+    const near = new Set<Chunk>();
+    for (let c = first; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c] as Chunk;
+      const box = chunk.el.getBoundingClientRect();
+      if (box.top > view.bottom + margin) break;
+      near.add(chunk);
+      if (chunk.drawn) continue;
+      if (box.bottom > view.top && box.top < view.bottom) this.draw(chunk);
+      else pending ??= chunk;
+    }
+    for (const chunk of this.drawn) if (!near.has(chunk)) this.empty(chunk);
+    if (pending) {
+      this.draw(pending);
+      this.fitSoon();
+    }
+  }
+
+  /** The index of the first chunk whose bottom is below `y` (viewport coordinates). */
+  private firstBelow(y: number): number {
+    let low = 0;
+    let high = this.chunks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((this.chunks[mid] as Chunk).el.getBoundingClientRect().bottom > y) high = mid;
+      else low = mid + 1;
+    }
+    return low;
   }
 
   get windowed(): boolean {
@@ -192,8 +235,8 @@ export class WindowedLog {
     const el = document.createElement("div");
     el.className = "chunk";
     const chunk: Chunk = { el, entries: [], drawn: drawn || !this.windowed };
-    this.chunkOfElement.set(el, chunk);
-    this.observer.observe(el);
+    if (chunk.drawn) this.drawn.add(chunk);
+    this.fitSoon();
     return chunk;
   }
 
@@ -202,7 +245,7 @@ export class WindowedLog {
     if (entry.kind === "message") this.chunkOfSeq.set(entry.message.seq, chunk);
     const wasWindowed = this.windowed;
     this.entryCount++;
-    if (!wasWindowed && this.windowed) this.reobserve();
+    if (!wasWindowed && this.windowed) this.fitSoon();
     if (!chunk.drawn) {
       chunk.height = (chunk.height ?? 0) + this.rowGuess();
       chunk.el.style.height = `${chunk.height}px`;
@@ -235,6 +278,7 @@ export class WindowedLog {
   private draw(chunk: Chunk): void {
     if (chunk.drawn) return;
     chunk.drawn = true;
+    this.drawn.add(chunk);
     for (const entry of chunk.entries) entry.row = this.make(entry);
     chunk.el.replaceChildren(...chunk.entries.map((e) => e.row as HTMLElement));
     chunk.el.style.height = "";
@@ -254,14 +298,7 @@ export class WindowedLog {
     chunk.el.replaceChildren();
     for (const entry of chunk.entries) entry.row = undefined;
     chunk.drawn = false;
-  }
-
-  /** The room just grew past KEEP_ALL: every chunk is looked at again (the observer reports each once). */
-  private reobserve(): void {
-    for (const chunk of this.chunks) {
-      this.observer.unobserve(chunk.el);
-      this.observer.observe(chunk.el);
-    }
+    this.drawn.delete(chunk);
   }
 
   private rowGuess(): number {
