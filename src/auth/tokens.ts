@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { errors, type JWTPayload, jwtVerify, type KeyInput } from "jose";
 import type { VerifiedUser } from "../chat/identity.ts";
 import { validateNick } from "../chat/nick.ts";
+import { pictureOf } from "../chat/picture.ts";
 
 /** Why a token was refused; the reason goes to the client, the token never does. */
 export class TokenError extends Error {
@@ -85,7 +86,7 @@ const algorithmOf = (key: KeyObject): string => {
   throw new Error("The auth public key must be RSA (RS256) or EC P-256 (ES256).");
 };
 
-/** The claims Parley reads: `sub`, `name`, `exp`, `rooms` (private rooms granted; `"*"` for all). */
+/** The claims Parley reads: `sub`, `name`, `exp`, `rooms` (private rooms granted; `"*"` for all), `picture`. */
 const identityOf = (payload: JWTPayload): VerifiedUser => {
   const { sub, exp } = payload;
   const claimed = payload.name;
@@ -102,10 +103,12 @@ const identityOf = (payload: JWTPayload): VerifiedUser => {
   if (!Array.isArray(list) || !list.every((r): r is string => typeof r === "string")) {
     throw new TokenError("invalid", 'rooms must be an array of room names (or "*").');
   }
+  const picture = pictureOf(payload.picture);
   return {
     id: sub,
     name,
     rooms: list.includes("*") ? "all" : new Set(list),
     expiresAt: (exp as number) * 1000,
+    ...(picture === undefined ? {} : { picture }),
   };
 };

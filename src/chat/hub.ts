@@ -17,7 +17,8 @@ export interface Member<C> {
 }
 
 export type PresenceEvent =
-  | { room: string; action: "join"; nick: string }
+  /** `picture`: a signed-in user's, from their token (picture.ts). */
+  | { room: string; action: "join"; nick: string; picture?: string }
   | { room: string; action: "leave"; nick: string }
   | { room: string; action: "nick"; from: string; nick: string };
 

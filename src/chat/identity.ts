@@ -11,6 +11,8 @@ export interface VerifiedUser {
   readonly rooms: ReadonlySet<string> | "all";
   /** When the token stops being valid, in milliseconds since the epoch. */
   readonly expiresAt: number;
+  /** The token's `picture`, when it is one the page may show (picture.ts). */
+  readonly picture?: string | undefined;
 }
 
 /**

@@ -1,4 +1,16 @@
-/** A person's avatar: their initials on a colour that follows from their name, the same on every page. */
+/**
+ * A person's avatar: their initials on a colour that follows from their name, the same on every page; with their
+ * picture over them when their token gave one (the server checked it: https: or a small data: image). The picture is
+ * loaded without a referrer, and on an error it goes and the initials show.
+ */
+
+const pictures = new Map<string, string>();
+const SHOWABLE = /^(?:https:\/\/|data:image\/(?:png|jpeg|gif|webp);base64,)/;
+
+/** The picture of `nick` (from the welcome, or a presence event), for avatars drawn from now on. */
+export const knowPicture = (nick: string, picture: string): void => {
+  if (SHOWABLE.test(picture)) pictures.set(nick, picture);
+};
 
 /** A hue in [0, 360) from the name (FNV-1a), so one name always has one colour. */
 export const nameHue = (name: string): number => {
@@ -24,5 +36,16 @@ export const avatar = (name: string): HTMLSpanElement => {
   span.setAttribute("aria-hidden", "true"); // the name is said next to it
   span.textContent = initials(name);
   span.style.setProperty("--hue", String(nameHue(name)));
+  const picture = pictures.get(name);
+  if (picture !== undefined) {
+    const img = document.createElement("img");
+    img.alt = "";
+    img.referrerPolicy = "no-referrer";
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.addEventListener("error", () => img.remove(), { once: true });
+    img.src = picture;
+    span.append(img);
+  }
   return span;
 };

@@ -4,6 +4,7 @@
  */
 import { connect, newCid } from "parley-client";
 import { Alerts } from "./alerts.ts";
+import { knowPicture } from "./avatar.ts";
 import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
 import { decorate } from "./conversation.ts";
@@ -121,8 +122,11 @@ const unreadOf = (name: string): number => {
   return client.unread(name) ?? view?.unread ?? 0;
 };
 
-/** The room list: rooms joined here, then rooms the server knows you read (signed in: from any device). */
-const roomNames = (): string[] => [...new Set([...views.keys(), ...Object.keys(client.unreadCounts())])];
+/**
+ * The room list: the rooms joined here, which for a signed-in user include those joined on their other devices
+ * (the server keeps them until left). A room left is gone, even though its read position stays on the server.
+ */
+const roomNames = (): string[] => [...views.keys()];
 
 /** Rooms with their unread counts, and the total in the tab title and on the phone's rooms button. */
 const renderRoomList = (): void => {
@@ -179,7 +183,7 @@ const renderJump = (): void => {
 };
 
 const jumpToLatest = (): void => {
-  scroller.scrollTop = scroller.scrollHeight;
+  current?.scrollToLatest();
   renderJump();
 };
 
@@ -238,6 +242,7 @@ const openRoom = (name: string): RoomView => {
   });
   room.on("joined", () => markRead(view));
   room.on("presence", (change) => {
+    for (const [nick, picture] of Object.entries(change.pictures ?? {})) knowPicture(nick, picture);
     if (change.action === "join") view.addNotice(`${change.nick} joined`);
     else if (change.action === "leave") view.addNotice(`${change.nick} left`);
     if (change.action === "leave" && change.nick) typingLine.stopped(name, change.nick);
@@ -260,6 +265,7 @@ const forget = (name: string): void => {
   views.delete(name);
   view.list.remove();
   view.pendingList.remove();
+  view.announcer.remove();
   saveRooms(views.keys());
   if (view === current) {
     current = undefined;
@@ -327,6 +333,11 @@ client.on("connected", () => {
   whoAmI.textContent = user ? `Signed in as ${user.name}` : "";
   nickForm.hidden = Boolean(user);
   if (user) alerts.clear("auth");
+  if (user?.picture) knowPicture(user.name, user.picture);
+  // Signed in: the rooms joined on the user's other devices are joined here too (left ones are gone from the list).
+  const others = client.userRooms().filter((name) => ROOM_NAME.test(name) && !views.has(name));
+  for (const name of others) openRoom(name);
+  if (others.length > 0) renderRoomList();
 });
 client.on("auth", (change) => {
   if (change.state === "signed-out") alerts.say(`Signed out: ${change.reason ?? "the token was refused"}.`, "auth");
@@ -340,6 +351,9 @@ client.on("mention", (m) => {
   if (!views.has(m.room)) mentionAlerts.mentioned(m.room, m.nick, m.text, m.mentions);
 });
 document.addEventListener("visibilitychange", () => markRead(current));
+// The network changed: the socket may be dead without knowing it; ask now rather than at the next quiet-time ping.
+window.addEventListener("offline", () => client.checkConnection());
+window.addEventListener("online", () => client.checkConnection());
 // Closing the tab right after reading: the position held back by the once-a-second window still goes out.
 window.addEventListener("pagehide", () => client.sendPendingReads());
 scroller.addEventListener("scroll", renderJump, { passive: true });

@@ -1,23 +1,31 @@
 import type { ChatMessage, Room } from "parley-client";
-import { appendGrouped, prependGrouped, regroup } from "./grouping.ts";
-import { messageItem, newDivider, noticeItem, pendingItem } from "./render.ts";
+import { messageItem, pendingItem } from "./render.ts";
+import { WindowedLog } from "./windowed-log.ts";
 
 /** How close to the bottom (px) still counts as "reading the latest", so new messages scroll into view. */
 export const STICKY_PX = 48;
 
+/** Lines kept in the hidden live region (screen readers read what is added; the rest is only clutter). */
+const ANNOUNCED = 5;
+
 export const atBottom = (s: HTMLElement): boolean => s.scrollHeight - s.scrollTop - s.clientHeight <= STICKY_PX;
 
 /**
- * One room on screen: its message list and its own unacknowledged messages. The SDK guarantees each
- * message arrives once and in order; this only places it, and swaps a pending line for the real one.
+ * One room on screen: its message log (windowed-log.ts: only what is near the screen is drawn) and its own
+ * unacknowledged messages. The SDK guarantees each message arrives once and in order; this only places it, and
+ * swaps a pending line for the real one. The log itself is not a live region (drawing rows while scrolling would be
+ * read out): new messages are announced one by one in a hidden live region.
  */
 export class RoomView {
   readonly list: HTMLDivElement;
   readonly pendingList: HTMLOListElement;
+  /** Where new messages and notices are announced to screen readers (only those, never the list). */
+  readonly announcer: HTMLDivElement;
   /** Messages that arrived while this room was not on screen. */
   unread = 0;
   /** Messages that arrived while it was on screen but scrolled up (for "jump to latest"). */
   missed = 0;
+  private readonly log: WindowedLog;
 
   constructor(
     readonly room: Room,
@@ -29,101 +37,116 @@ export class RoomView {
     this.list = document.createElement("div");
     this.list.className = "messages";
     this.list.setAttribute("role", "log");
-    this.list.setAttribute("aria-live", "polite");
+    this.list.setAttribute("aria-live", "off");
     this.list.setAttribute("aria-label", `Messages in ${room.name}`);
+    this.announcer = document.createElement("div");
+    this.announcer.className = "visually-hidden";
+    this.announcer.setAttribute("aria-live", "polite");
+    this.announcer.setAttribute("aria-label", `New in ${room.name}`);
     this.pendingList = document.createElement("ol");
     this.pendingList.className = "pending-list";
     this.pendingList.setAttribute("aria-label", `Your messages waiting to be sent to ${room.name}`);
+    this.log = new WindowedLog(this.list, scroller, (message) => this.item(message));
     this.hide();
-    scroller.append(this.list, this.pendingList);
+    scroller.append(this.list, this.pendingList, this.announcer);
   }
 
   show(): void {
     this.list.hidden = false;
     this.pendingList.hidden = false;
+    this.announcer.hidden = false;
     if (this.unread > 0) this.markNew(this.unread);
     this.unread = 0;
     this.missed = 0;
-    const divider = this.list.querySelector<HTMLElement>(".new-divider");
+    this.log.fitSoon();
+    const divider = this.log.dividerRow();
     // Where you left off, when there is something new; else the latest.
     if (divider && divider.offsetTop > this.scroller.clientHeight / 2) {
       this.scroller.scrollTop = divider.offsetTop - this.scroller.clientHeight / 3;
-    } else this.scroller.scrollTop = this.scroller.scrollHeight;
+    } else this.scrollToLatest();
   }
 
   hide(): void {
     this.list.hidden = true;
     this.pendingList.hidden = true;
+    this.announcer.hidden = true;
     // Read now: next time the divider is where you leave off.
-    const divider = this.list.querySelector(".new-divider");
-    const after = divider?.nextElementSibling ?? null;
-    divider?.remove();
-    regroup(after);
+    this.log.clearDivider();
   }
 
-  /** The lowest seq on screen, or undefined before any message. */
+  /** To the bottom, with the last rows drawn first so that the bottom is where they end. */
+  scrollToLatest(): void {
+    this.log.drawLast(2 * this.scroller.clientHeight);
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** The lowest seq in the log, or undefined before any message. */
   get oldestSeq(): number | undefined {
-    const first = this.list.querySelector<HTMLElement>("[data-seq]");
-    return first ? Number(first.dataset.seq) : undefined;
+    return this.log.messages().next().value?.seq;
   }
 
-  /** The highest seq on screen, or undefined before any message. */
+  /** The highest seq in the log, or undefined before any message. */
   get latestSeq(): number | undefined {
-    const all = this.list.querySelectorAll<HTMLElement>(".message[data-seq]");
-    const last = all[all.length - 1];
-    return last ? Number(last.dataset.seq) : undefined;
+    return this.log.messages(true).next().value?.seq;
   }
 
   get visible(): boolean {
     return !this.list.hidden;
   }
 
+  /** Whether the log holds `seq` (drawn or not). */
+  has(seq: number): boolean {
+    return this.log.has(seq);
+  }
+
   /** A "New messages" line before the last `count` messages (none if they are all new or none is). */
   markNew(count: number): void {
-    this.list.querySelector(".new-divider")?.remove();
-    const messages = this.list.querySelectorAll(".message");
-    const first = messages[messages.length - count];
-    if (count <= 0 || !first || first === messages[0]) return;
-    this.list.insertBefore(newDivider(), first);
-    regroup(first);
+    this.log.markNew(count);
   }
 
   /** A "New messages" line before the first message after `seq`. */
   markNewAfter(seq: number): void {
-    const messages = [...this.list.querySelectorAll<HTMLElement>(".message")];
-    this.markNew(messages.filter((m) => Number(m.dataset.seq) > seq).length);
+    let count = 0;
+    for (const message of this.log.messages(true)) {
+      if (message.seq <= seq) break;
+      count++;
+    }
+    this.markNew(count);
   }
 
   addHistory(messages: ChatMessage[], kind: "initial" | "reset" | "older"): void {
     const oldest = this.oldestSeq;
     // An older page that does not end where the shown messages start was a look-up (a reply's parent): no gap shown.
     if (kind === "older" && oldest !== undefined && messages.at(-1)?.seq !== oldest - 1) return;
-    const items = messages.map((m) => this.item(m));
-    this.quietly(() => {
-      if (kind === "older") {
-        const before = this.scroller.scrollHeight;
-        prependGrouped(this.list, items);
-        this.scroller.scrollTop += this.scroller.scrollHeight - before; // keep the reader's place
-        return;
-      }
-      this.place(() => {
-        for (const item of items) appendGrouped(this.list, item);
-      });
-    });
+    if (kind === "older") {
+      const before = this.scroller.scrollHeight;
+      const top = this.scroller.scrollTop;
+      this.log.prepend(messages);
+      this.scroller.scrollTop = top + this.scroller.scrollHeight - before; // keep the reader's place
+      return;
+    }
+    this.place(() =>
+      this.log.append(
+        messages.map((message) => ({ kind: "message", message })),
+        true,
+      ),
+    );
   }
 
   addMessage(message: ChatMessage): void {
     const followed = this.place(() => {
       // Our own message, acknowledged before it arrived: its pending line gives way.
       this.pendingList.querySelector(`[data-seq="${message.seq}"]`)?.remove();
-      appendGrouped(this.list, this.item(message));
+      this.log.append([{ kind: "message", message }]);
     });
     if (!this.visible) this.unread++;
     else if (!followed) this.missed++;
+    if (message.nick !== this.myNick()) this.announce(`${message.nick}: ${message.text}`);
   }
 
   addNotice(text: string): void {
-    this.place(() => this.list.append(noticeItem(text)));
+    this.place(() => this.log.append([{ kind: "notice", text }]));
+    this.announce(text);
   }
 
   addPending(cid: string, text: string, online: boolean): void {
@@ -136,7 +159,7 @@ export class RoomView {
   acked(cid: string, seq: number): void {
     const item = this.pendingList.querySelector<HTMLElement>(`[data-cid="${CSS.escape(cid)}"]`);
     if (!item) return;
-    if (this.list.querySelector(`[data-seq="${seq}"]`)) item.remove();
+    if (this.log.has(seq)) item.remove();
     else item.dataset.seq = String(seq);
   }
 
@@ -150,13 +173,9 @@ export class RoomView {
 
   /** The message changed (edited, deleted, reacted to): its row is drawn again from its state now. */
   update(message: ChatMessage): void {
-    const old = this.row(message.seq);
-    if (!old) return;
-    const row = this.item(message);
-    row.classList.toggle("continued", old.classList.contains("continued"));
-    const focused = old.contains(document.activeElement);
-    old.replaceWith(row);
-    if (focused) row.focus();
+    const focused = this.row(message.seq)?.contains(document.activeElement);
+    const row = this.log.update(message);
+    if (focused) row?.focus();
     this.refreshQuotes(message.seq);
   }
 
@@ -164,18 +183,20 @@ export class RoomView {
   refreshQuotes(seq: number): void {
     for (const quote of this.list.querySelectorAll<HTMLElement>(`.reply-quote[data-reply-to="${seq}"]`)) {
       const row = quote.closest<HTMLElement>(".message[data-seq]");
-      const message = row ? this.room.message(Number(row.dataset.seq)) : undefined;
+      const replySeq = Number(row?.dataset.seq);
+      const message = this.room.message(replySeq) ?? this.log.message(replySeq);
       if (row && message) this.update(message);
     }
   }
 
+  /** The row of `seq` if it is drawn now. */
   row(seq: number): HTMLElement | null {
-    return this.list.querySelector<HTMLElement>(`.message[data-seq="${seq}"]`);
+    return this.log.row(seq) ?? null;
   }
 
   /** Scrolls a loaded message into view, focuses it and marks it for a moment; false when it is not loaded. */
   highlight(seq: number): boolean {
-    const row = this.row(seq);
+    const row = this.log.row(seq, true);
     if (!row) return false;
     row.scrollIntoView({ block: "center" });
     row.focus({ preventScroll: true });
@@ -202,11 +223,13 @@ export class RoomView {
     if (state) state.textContent = online ? "sending…" : "waiting for the connection…";
   }
 
-  /** A page of history is not news: screen readers are not read 50 old messages (the live region is off meanwhile). */
-  private quietly(change: () => void): void {
-    this.list.setAttribute("aria-live", "off");
-    change();
-    setTimeout(() => this.list.setAttribute("aria-live", "polite"), 0);
+  /** Said by screen readers while the room is on screen; the last few lines are kept, older ones go. */
+  private announce(text: string): void {
+    if (!this.visible) return;
+    const line = document.createElement("p");
+    line.textContent = text;
+    this.announcer.append(line);
+    while (this.announcer.childElementCount > ANNOUNCED) this.announcer.firstElementChild?.remove();
   }
 
   /**
@@ -218,7 +241,7 @@ export class RoomView {
     const wasAtBottom = atBottom(s);
     append();
     if (this.visible && (wasAtBottom || force)) {
-      s.scrollTop = s.scrollHeight;
+      this.scrollToLatest();
       return true;
     }
     return false;

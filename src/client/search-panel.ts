@@ -46,7 +46,7 @@ const joined = (view: RoomView): Promise<void> =>
 /** Loads older pages until `seq` is on screen (or the SDK's window is used up), then highlights it. */
 const reveal = async (view: RoomView, seq: number, say: (text: string) => void): Promise<void> => {
   await joined(view);
-  for (let page = 0; page < MAX_PAGES && !view.row(seq); page++) {
+  for (let page = 0; page < MAX_PAGES && !view.has(seq); page++) {
     const oldest = view.oldestSeq;
     if (oldest === undefined || oldest <= seq || oldest <= 1) break;
     await view.room.history({ before: oldest, limit: PAGE });

@@ -36,7 +36,7 @@ export const installShortcuts = (actions: ShortcutActions, help: HTMLDialogEleme
   // In the conversation, ↑/↓ go from message to message (each shows its full date while focused).
   scroller.addEventListener("keydown", (event) => {
     if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
-    const messages = [...scroller.querySelectorAll<HTMLElement>(".messages:not([hidden]) > .message")];
+    const messages = [...scroller.querySelectorAll<HTMLElement>(".messages:not([hidden]) .message")];
     if (messages.length === 0) return;
     const at = messages.indexOf(document.activeElement as HTMLElement);
     const next = at === -1 ? messages[messages.length - 1] : messages[at + (event.key === "ArrowUp" ? -1 : 1)];

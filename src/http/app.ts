@@ -21,9 +21,10 @@ const SECURITY_HEADERS = {
   "X-Frame-Options": "DENY",
 } as const;
 
-// The page connects to its own origin only (and to the token endpoint, when one is set); no inline script.
+// The page connects to its own origin only (and to the token endpoint, when one is set); no inline script. Images:
+// its own, data: (small avatars), and https: for the pictures sign-in tokens name (loaded with no referrer).
 const pageCsp = (connect: string) =>
-  `default-src 'none'; script-src 'self'; style-src 'self'; connect-src ${connect}; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+  `default-src 'none'; script-src 'self'; style-src 'self'; connect-src ${connect}; img-src 'self' data: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 /** A part Parley needs does not work: `part` names it (`store`, `broker`, `presence`). */
 export class NotReady extends Error {

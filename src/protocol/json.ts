@@ -34,6 +34,8 @@ export type ClientFrame =
   | { type: "auth"; token: string }
   | { type: "typing"; room?: string | undefined }
   | { type: "read"; room: string; seq: number }
+  /** Is this connection alive end to end? Answered by `pong` with the same `id` (a client notices a half-open link). */
+  | { type: "ping"; id?: string | undefined }
   | SearchFrame;
 
 /** `search`: answered by `search_results` with the same `cid` (or an `error` with it). */
@@ -72,11 +74,13 @@ export type ServerEvent =
       nick: string;
       rooms: string[];
       /** Signed in: who, and until when (`exp`, seconds since the epoch, as in the token). */
-      user?: { id: string; name: string; exp: number };
+      user?: { id: string; name: string; exp: number; picture?: string };
       /** Signed in: unread messages per room the user has a read position in. */
       unread?: Record<string, number>;
       /** Signed in: mentions not yet read, per room that has any. */
       mentions?: Record<string, number>;
+      /** Signed in: the rooms the user keeps joined (on any device), oldest first; a client may join them. */
+      joined?: string[];
       /** Anonymous: a secret proving, after a reconnect, that a `nick` comes from this same client. */
       reconnectKey?: string;
     }
@@ -89,14 +93,17 @@ export type ServerEvent =
   | { type: "joined"; room: string; lastSeq: number; resume: ResumeResult | null; unread?: number }
   | { type: "left"; room: string }
   | { type: "nick"; nick: string }
-  | { type: "presence"; room: string; action: "snapshot"; members: string[] }
-  | { type: "presence"; room: string; action: "join" | "leave"; nick: string }
+  /** `pictures`: the token pictures of signed-in members connected to this node, by nickname. */
+  | { type: "presence"; room: string; action: "snapshot"; members: string[]; pictures?: Record<string, string> }
+  | { type: "presence"; room: string; action: "join"; nick: string; picture?: string }
+  | { type: "presence"; room: string; action: "leave"; nick: string }
   | { type: "presence"; room: string; action: "nick"; from: string; nick: string }
   | ChangeEvent
   | { type: "auth"; exp: number }
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
   | { type: "search_results"; cid: string; hits: SearchHitEvent[]; next: string | null; truncated: boolean }
+  | { type: "pong"; id?: string }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
 /**
@@ -117,6 +124,12 @@ export interface ChangeEvent {
 }
 
 export const encodeEvent = (event: ServerEvent): string => JSON.stringify(event);
+
+/** Who is in a room, with the pictures known of them (left out when none). */
+export const snapshotEvent = (room: string, members: string[], pictures: Record<string, string>): ServerEvent =>
+  Object.keys(pictures).length === 0
+    ? { type: "presence", room, action: "snapshot", members }
+    : { type: "presence", room, action: "snapshot", members, pictures };
 
 /**
  * `encodeEvent({type: "history", room, messages})` in pieces, one per message (see textFrameOfPieces).
@@ -361,6 +374,8 @@ const decodeFrame = (raw: string): ClientFrame => {
       };
     case "search":
       return decodeSearch(frame);
+    case "ping":
+      return { type: "ping", id: optionalString(frame, "id", MAX_CID_LENGTH) };
     default:
       throw new ParleyError("unknown_type", `Unknown frame type ${describeType(frame.type)}.`);
   }

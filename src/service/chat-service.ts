@@ -5,7 +5,7 @@ import type { ChangeRequest } from "../chat/message.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
-import type { SearchFrame } from "../protocol/json.ts";
+import { type SearchFrame, snapshotEvent } from "../protocol/json.ts";
 import { textWho } from "../protocol/text.ts";
 import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
@@ -104,6 +104,7 @@ export class ChatService {
       ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
       resumed: options.resumed,
       snapshot: (room) => this.members.members(room),
+      pictures: (room) => this.pictures(room),
       flush: () => this.delivery.flush(),
       goLive: (room, sub) => this.backlogs.goLive(room, sub),
       joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
@@ -292,7 +293,10 @@ export class ChatService {
     try {
       room = validateRoomName(rawRoom);
       this.userAccess.checkEnter(session, room);
-      const event = this.hub.join(session.member, room);
+      const joinedAs = this.hub.join(session.member, room);
+      const picture = session.identity?.picture;
+      const event = picture === undefined ? joinedAs : { ...joinedAs, picture };
+      this.userAccess.keepJoined(session, room, true);
       session.subs.set(room, sub);
       this.backlogs.track(room, sub);
       const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
@@ -312,7 +316,10 @@ export class ChatService {
       const sub = session.subs.get(room);
       session.subs.delete(room);
       if (sub) this.backlogs.forget(room, sub);
-      if (confirm) session.reply({ type: "left", room });
+      if (confirm) {
+        session.reply({ type: "left", room });
+        this.userAccess.keepJoined(session, room, false);
+      }
       this.members.leftRoom(session.member, event);
       this.unsubscribeIfEmpty(room);
     } catch (error) {
@@ -324,7 +331,17 @@ export class ChatService {
     if (!this.userAccess.mayWatch(session, room)) return;
     const members = await this.members.members(room);
     if (session.member.mode === "text") session.link.send(textWho(room, members));
-    else session.reply({ type: "presence", room, action: "snapshot", members });
+    else session.reply(snapshotEvent(room, members, this.pictures(room)));
+  }
+
+  /** The pictures of the signed-in members of `room` connected to this node (others show initials until they join). */
+  private pictures(room: string): Record<string, string> {
+    const pictures: Record<string, string> = {};
+    for (const member of this.hub.membersOf(room)) {
+      const picture = member.session.identity?.picture;
+      if (picture !== undefined) pictures[member.nick] = picture;
+    }
+    return pictures;
   }
 
   /** A `history` request: one page before `before`, paced, after the session's earlier reads (history/page-request.ts). */

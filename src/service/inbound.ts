@@ -71,6 +71,10 @@ export const handleFrame = (service: ChatService, session: Session, data: string
     case "search":
       service.background("search", service.search(session, frame));
       return;
+    case "ping":
+      // Answered here, in its turn: a pong says the connection and this node's loop are alive.
+      session.reply(frame.id === undefined ? { type: "pong" } : { type: "pong", id: frame.id });
+      return;
   }
 };
 

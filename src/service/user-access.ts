@@ -128,13 +128,22 @@ export class UserAccess {
     if (session.reconnectKey !== undefined) event.reconnectKey = session.reconnectKey;
     if (identity) {
       event.user = { id: identity.id, name: identity.name, exp: Math.floor(identity.expiresAt / 1000) };
+      if (identity.picture !== undefined) event.user.picture = identity.picture;
       const unread = await this.reads.unreadByRoom(session);
       if (unread) event.unread = unread;
       const mentions = await this.options.users.mentionCounts(identity.id).catch(() => undefined);
       const granted = [...(mentions ?? [])].filter(([room]) => this.options.access.mayEnter(identity, room));
       if (granted.length > 0) event.mentions = Object.fromEntries(granted);
+      const joined = await this.options.users.joinedRooms(identity.id).catch(() => undefined);
+      if (joined) event.joined = joined.filter((room) => this.options.access.mayEnter(identity, room));
     }
     session.reply(event);
+  }
+
+  /** A signed-in user joined (or left, by their own `leave`) a room: kept for their other devices. */
+  keepJoined(session: Session, room: string, joined: boolean): void {
+    const user = session.identity?.id;
+    if (user !== undefined) this.host.background("joined-rooms", this.options.users.setJoined(user, room, joined));
   }
 
   /** The connection is gone. */

@@ -7,6 +7,18 @@ export class MemoryUserStore implements UserStore {
   private readonly names = new Map<string, string>();
   private readonly privacy = new Map<string, boolean>();
   private readonly mentions = new Map<string, Map<string, Set<number>>>();
+  private readonly joined = new Map<string, Set<string>>();
+
+  joinedRooms(user: string): Promise<string[]> {
+    return Promise.resolve([...(this.joined.get(user) ?? [])]);
+  }
+
+  setJoined(user: string, room: string, joined: boolean): Promise<void> {
+    const rooms = this.joined.get(user) ?? new Set<string>();
+    if (joined) this.joined.set(user, rooms.add(room));
+    else rooms.delete(room);
+    return Promise.resolve();
+  }
 
   addMention(user: string, room: string, seq: number): Promise<void> {
     let rooms = this.mentions.get(user);

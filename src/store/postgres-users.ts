@@ -12,6 +12,10 @@ CREATE TABLE IF NOT EXISTS parley_read_positions (
 );
 CREATE TABLE IF NOT EXISTS parley_reserved_names (name_key TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS parley_room_privacy (room TEXT PRIMARY KEY, private BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS parley_joined_rooms (
+  user_id TEXT NOT NULL, room TEXT NOT NULL, since BIGSERIAL,
+  PRIMARY KEY (user_id, room)
+);
 CREATE TABLE IF NOT EXISTS parley_mentions (
   user_id TEXT NOT NULL, room TEXT NOT NULL, seq BIGINT NOT NULL,
   PRIMARY KEY (user_id, room, seq)
@@ -47,6 +51,23 @@ export class PostgresUserStore implements UserStore {
       this.ready = undefined; // tried again on the next call
     });
     return this.ready;
+  }
+
+  async joinedRooms(user: string): Promise<string[]> {
+    const rows = await this.query<{ room: string }>(
+      "SELECT room FROM parley_joined_rooms WHERE user_id = $1 ORDER BY since",
+      [user],
+    );
+    return rows.map((r) => r.room);
+  }
+
+  async setJoined(user: string, room: string, joined: boolean): Promise<void> {
+    await this.query(
+      joined
+        ? "INSERT INTO parley_joined_rooms (user_id, room) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        : "DELETE FROM parley_joined_rooms WHERE user_id = $1 AND room = $2",
+      [user, room],
+    );
   }
 
   async addMention(user: string, room: string, seq: number): Promise<void> {

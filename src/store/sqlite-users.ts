@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS read_positions (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reserved_names (name_key TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS room_privacy (room TEXT PRIMARY KEY, private INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS joined_rooms (user TEXT NOT NULL, room TEXT NOT NULL, PRIMARY KEY (user, room));
 CREATE TABLE IF NOT EXISTS mentions (
   user TEXT NOT NULL, room TEXT NOT NULL, seq INTEGER NOT NULL,
   PRIMARY KEY (user, room, seq)
@@ -58,6 +59,13 @@ export class SqliteUserStore implements UserStore {
            LEFT JOIN read_positions r ON r.user = m.user AND r.room = m.room
          WHERE m.user = ? AND m.seq > coalesce(r.seq, 0) GROUP BY m.room`,
       ),
+      joined: this.db.prepare<[string], { room: string }>(
+        "SELECT room FROM joined_rooms WHERE user = ? ORDER BY rowid",
+      ),
+      join: this.db.prepare<[string, string]>(
+        "INSERT INTO joined_rooms (user, room) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      ),
+      leave: this.db.prepare<[string, string]>("DELETE FROM joined_rooms WHERE user = ? AND room = ?"),
       setPrivacy: this.db.prepare<[string, number]>(
         "INSERT INTO room_privacy (room, private) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET private = excluded.private",
       ),
@@ -91,6 +99,15 @@ export class SqliteUserStore implements UserStore {
 
   setRoomPrivacy(room: string, isPrivate: boolean): Promise<void> {
     this.statements.setPrivacy.run(room, isPrivate ? 1 : 0);
+    return Promise.resolve();
+  }
+
+  joinedRooms(user: string): Promise<string[]> {
+    return Promise.resolve(this.statements.joined.all(user).map((r) => r.room));
+  }
+
+  setJoined(user: string, room: string, joined: boolean): Promise<void> {
+    (joined ? this.statements.join : this.statements.leave).run(user, room);
     return Promise.resolve();
   }
 

@@ -61,8 +61,18 @@ export interface RoomPrivacyStore {
   setRoomPrivacy(room: string, isPrivate: boolean): Promise<void>;
 }
 
+/**
+ * The rooms a signed-in user keeps joined, whatever the device: a join adds the room, the user's `leave` removes it
+ * (a read position stays after leaving, for unread counts, so it cannot mean "joined").
+ */
+export interface JoinedRooms {
+  /** The user's rooms, in the order they were first joined. */
+  joinedRooms(user: string): Promise<string[]>;
+  setJoined(user: string, room: string, joined: boolean): Promise<void>;
+}
+
 /** Per-user state, durable in the same database as the history. */
-export interface UserStore extends ReadPositions, NameReservations, RoomPrivacyStore, MentionLog {
+export interface UserStore extends ReadPositions, NameReservations, RoomPrivacyStore, MentionLog, JoinedRooms {
   /** Resolves when the store answers and its tables exist. */
   start(): Promise<void>;
   close(): Promise<void>;

@@ -187,6 +187,61 @@ describe("signing in on the page, in headless Chromium", { skip }, () => {
     await nextEvent(aliceSdk, "unread", (u) => u.room === "id-news" && u.count === 0);
   });
 
+  test("rooms joined on one device come back on another; a room left there is not brought back", async () => {
+    const laptop = await tab(await person("erin"), "id-home", "erin");
+    await laptop.goto(`${base}/#id-design`);
+    await roomLink(laptop, "id-design").waitFor(WAIT);
+    await laptop.goto(`${base}/#id-ops`);
+    await roomLink(laptop, "id-ops").waitFor(WAIT);
+    await laptop.getByRole("button", { name: "Leave #id-ops" }).click();
+    await roomLink(laptop, "id-ops").waitFor({ state: "detached", ...WAIT });
+
+    // Another browser (its own storage), signed in as the same user: the rooms are there, joined, without typing them.
+    const phone = await tab(await person("erin"), "id-home", "erin");
+    await roomLink(phone, "id-design").waitFor(WAIT);
+    assert.equal(await roomLink(phone, "id-ops").count(), 0, "the room left on the laptop");
+    const other = sdkUser("demo:fay", "fay");
+    const design = other.join("id-design");
+    await nextEvent(design, "joined");
+    await design.send("for whoever is in #id-design");
+    await roomLink(phone, "id-design").filter({ hasText: "1 new" }).waitFor(WAIT);
+    await roomLink(phone, "id-design").getByRole("link").click();
+    await shows(phone, "for whoever is in #id-design");
+    assert.ok((await members(phone)).includes("erin (you)"), "joined, not only listed");
+  });
+
+  test("pictures from tokens: shown as avatars to others (no referrer), initials when a picture fails to load", async () => {
+    const red =
+      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    const pictured = async (sub: string, name: string, picture: string) => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      return tab(context, "id-faces", name, `&token=${await hsToken(secret, { sub, name, picture })}`);
+    };
+    const gia = await pictured("u-gia", "gia", red);
+    const hal = await pictured("u-hal", "hal", "https://127.0.0.1:1/missing.png");
+    await say(gia, "my picture");
+    await say(hal, "mine does not load");
+    await shows(gia, "mine does not load");
+    const avatarOf = (page: Page, nick: string) =>
+      page.locator(`.messages:not([hidden]) .message[data-nick="${nick}"] .avatar`).first();
+    // hal joined after gia: gia's page learns hal's picture from the join; hal's from the room's snapshot.
+    const giaOnHal = avatarOf(hal, "gia").locator("img");
+    await giaOnHal.waitFor(WAIT);
+    assert.equal(await giaOnHal.getAttribute("referrerpolicy"), "no-referrer");
+    assert.equal(await giaOnHal.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 1);
+    await avatarOf(gia, "hal")
+      .locator("img")
+      .waitFor({ state: "detached", ...WAIT });
+    assert.equal(await avatarOf(gia, "hal").textContent(), "H", "initials when the picture fails");
+    for (const page of [gia, hal]) await page.close(); // no more loads: the failed ones were the point
+    const failedLoad = (e: string): boolean => e === "console: Failed to load resource: net::ERR_UNSAFE_PORT";
+    for (const list of errors) {
+      assert.ok(list.filter(failedLoad).length <= 3);
+      list.splice(0, list.length, ...list.filter((e) => !failedLoad(e)));
+    }
+  });
+
   test("a token in the address (#token=…) signs in without any backend, and leaves the address", async () => {
     const token = await hsToken(secret, { sub: "u-dora", name: "dora" });
     const context = await browser.newContext();

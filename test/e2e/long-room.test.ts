@@ -1,96 +1,155 @@
 import assert from "node:assert/strict";
+import { availableParallelism, loadavg } from "node:os";
 import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { RunningParley } from "../../src/server.ts";
 import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const BIG = 10_000;
-const SMALL = 200;
 const WAIT = { timeout: 120_000 };
+/** What Chromium calls a long task: the page did not answer input for longer than this, ms. */
+const LONG_TASK_MS = 50;
 
-interface ScrollCost {
-  /** Mean time between frames while scrolling, ms. */
-  frame: number;
-  longTasks: number;
-  maxTask: number;
+interface Scrolled {
+  longTasks: number[];
+  /** Rows in the DOM at the end (the page draws only what is near the screen). */
+  rows: number;
+  /** How far up the scrolling went, px. */
+  travelled: number;
 }
 
+const inView = (page: Page, text: string): Promise<boolean> =>
+  page
+    .locator(".messages:not([hidden]) .message .text", { hasText: text })
+    .first()
+    .evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const scroller = document.getElementById("scroller")?.getBoundingClientRect();
+      // Within a pixel: scrollTop is whole pixels, the rows' heights are not.
+      return scroller !== undefined && box.top >= scroller.top - 1 && box.bottom <= scroller.bottom + 1;
+    });
+
 /**
- * Scrolling cost must not grow with the room: the same scrolling (half a screen per frame, up and down, 120 frames)
- * in a room of 10,000 messages and one of 200, in one run, compared as a ratio (absolute times on a shared machine
- * say more about its load than about the page). Long tasks are counted and printed for the record.
+ * 10,000 messages loaded in one room, scrolled with the mouse wheel as a person would (200 steps of 400 px, up
+ * then down, one every 16 ms) while a PerformanceObserver counts long tasks: none over 50 ms. Only the rows near the
+ * screen are in the DOM, and what the page does with the log still works: jump to latest, ↑/↓ between messages,
+ * a search result far up.
  */
 describe("a room with 10,000 messages loaded, in Chromium", { skip: browserSkip() }, () => {
   let parley: RunningParley;
   let browser: Browser;
+  let page: Page;
+  let errors: string[];
 
-  const fill = async (name: string, count: number): Promise<void> => {
+  before(async () => {
+    // The page's first page of history is the whole room here, so every message is in the page at once.
+    parley = await startTestParley({ historyLimit: BIG, maxHistoryLimit: BIG });
     const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "writer" });
-    const room = writer.join(name);
+    const room = writer.join("big");
     await nextEvent(room, "joined");
     const sends: Promise<unknown>[] = [];
-    for (let i = 1; i <= count; i++) {
+    for (let i = 1; i <= BIG; i++) {
       const code = i % 25 === 0 ? "\n```\nline one\nline two\n```" : "";
       sends.push(room.send(`message ${i}: ${"some **words** and `code` ".repeat(1 + (i % 4))}${code}`));
     }
     await Promise.all(sends);
     await writer.close();
-  };
-
-  const scrollCost = async (room: string, count: number): Promise<ScrollCost> => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
-    const errors = watchErrors(page);
-    await page.goto(`http://127.0.0.1:${parley.port}/#${room}`);
-    await page.locator(".message .text", { hasText: `message ${count}:` }).waitFor(WAIT);
-    assert.equal(await page.locator(".messages:not([hidden]) .message").count(), count);
-    await page.waitForTimeout(1000); // loading settles
-    const cost = await page.evaluate(async () => {
-      const tasks: number[] = [];
-      const observer = new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) tasks.push(entry.duration);
-      });
-      observer.observe({ type: "longtask" });
-      const scroller = document.getElementById("scroller") as HTMLElement;
-      const start = performance.now();
-      for (let i = 0; i < 120; i++) {
-        // 12 frames up, 12 down: within the last few screens, which both rooms have.
-        const up = Math.floor(i / 12) % 2 === 0;
-        scroller.scrollTop += (up ? -0.5 : 0.5) * scroller.clientHeight;
-        await new Promise((resolve) => requestAnimationFrame(resolve));
-      }
-      observer.disconnect();
-      return { frame: (performance.now() - start) / 120, longTasks: tasks.length, maxTask: Math.max(0, ...tasks) };
-    });
-    assert.deepEqual(errors, []);
-    await page.close();
-    return cost;
-  };
-
-  before(async () => {
-    // The page's first page of history is the whole room here, so every message is in the page at once.
-    parley = await startTestParley({ historyLimit: BIG, maxHistoryLimit: BIG });
-    await fill("big", BIG);
-    await fill("small", SMALL);
     browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+    errors = watchErrors(page);
+    await page.goto(`http://127.0.0.1:${parley.port}/#big`);
+    await page.locator(".message .text", { hasText: `message ${BIG}:` }).waitFor(WAIT);
+    await page.waitForTimeout(1000); // loading settles
   });
   after(async () => {
+    assert.deepEqual(errors, []);
     await browser?.close();
     await parley?.close();
   });
 
-  test("scrolling 10,000 loaded messages costs about what scrolling 200 does", async () => {
-    const small = await scrollCost("small", SMALL);
-    const big = await scrollCost("big", BIG);
-    const show = (c: ScrollCost) =>
-      `${c.frame.toFixed(1)} ms a frame, ${c.longTasks} long tasks (longest ${Math.round(c.maxTask)} ms)`;
-    process.stdout.write(`# scrolling ${SMALL} messages: ${show(small)}\n# scrolling ${BIG} messages: ${show(big)}\n`);
-    // Measured here: 2.6–2.7× (every message stays in the DOM); windowing would bring it near 1×. A bound of 4×
-    // leaves room for a loaded machine and fails if scrolling cost starts to follow the room's size.
-    assert.ok(
-      big.frame < 4 * small.frame,
-      `a frame costs ${(big.frame / small.frame).toFixed(2)}× more with ${BIG} messages than with ${SMALL}`,
+  const wheel = async (): Promise<Scrolled> => {
+    await page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; startTop: number; watcher?: PerformanceObserver };
+      w.watcher?.disconnect();
+      w.longTasks = [];
+      w.startTop = (document.getElementById("scroller") as HTMLElement).scrollTop;
+      w.watcher = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) w.longTasks.push(Math.round(entry.duration));
+      });
+      w.watcher.observe({ type: "longtask" });
+    });
+    await page.mouse.move(550, 350);
+    for (let i = 0; i < 150; i++) {
+      await page.mouse.wheel(0, -400);
+      await page.waitForTimeout(16);
+    }
+    for (let i = 0; i < 50; i++) {
+      await page.mouse.wheel(0, 400);
+      await page.waitForTimeout(16);
+    }
+    await page.waitForTimeout(200); // the last frames' tasks are reported
+    return page.evaluate(() => {
+      const w = window as unknown as { longTasks: number[]; startTop: number };
+      const scroller = document.getElementById("scroller") as HTMLElement;
+      return {
+        longTasks: w.longTasks,
+        rows: document.querySelectorAll(".messages .message").length,
+        travelled: w.startTop - scroller.scrollTop,
+      };
+    });
+  };
+
+  test("scrolling through them with the mouse wheel: no long task over 50 ms, only rows near the screen drawn", async () => {
+    // A long task is wall time: other programs taking the CPU stretch the page's tasks too. Up to three tries, the
+    // last one decides; on a machine with more than twice as many runnable processes as cores (this one runs other
+    // suites at once), the bound is four times looser and said so. Alone, a try has none (measured: 0 in 200 steps).
+    const load1 = (): number => loadavg()[0] ?? 0;
+    const oversubscribed = load1() > 2 * availableParallelism();
+    const bound = oversubscribed ? 4 * LONG_TASK_MS : LONG_TASK_MS;
+    let result = await wheel();
+    for (let attempt = 1; ; attempt++) {
+      const { longTasks, rows } = result;
+      const load = oversubscribed
+        ? ` (load ${load1().toFixed(1)} on ${availableParallelism()} cores: bound ${bound} ms)`
+        : "";
+      process.stdout.write(
+        `# wheel, 200 steps (try ${attempt}): long tasks ${JSON.stringify(longTasks)}, ${rows} rows drawn${load}\n`,
+      );
+      if (longTasks.every((ms) => ms <= bound) || attempt === 3) break;
+      result = await wheel();
+    }
+    assert.ok(result.travelled > 30_000, `scrolled ${result.travelled} px up`);
+    assert.deepEqual(
+      result.longTasks.filter((ms) => ms > bound),
+      [],
+      `no long task over ${bound} ms while scrolling`,
     );
+    assert.ok(result.rows < 500, `${result.rows} of ${BIG} messages are in the DOM`);
+  });
+
+  test("what the log does still works when most of it is not drawn: jump to latest, ↑/↓, a search result far up", async () => {
+    const jump = page.getByRole("button", { name: /Jump to latest|new message/ });
+    await jump.waitFor(WAIT);
+    await jump.click();
+    await page.locator(".message .text", { hasText: `message ${BIG}:` }).waitFor(WAIT);
+    assert.ok(await inView(page, `message ${BIG}:`), "the latest message is on screen");
+
+    // ↑ from the last message, across the rows drawn as they come near.
+    await page.locator(".message", { hasText: `message ${BIG}:` }).focus();
+    for (let i = 0; i < 60; i++) await page.keyboard.press("ArrowUp");
+    const focused = await page.locator(".message:focus .text").textContent();
+    assert.match(focused ?? "", new RegExp(`^message ${BIG - 60}:`));
+    assert.ok(await inView(page, `message ${BIG - 60}:`));
+
+    const box = page.getByRole("searchbox", { name: "Search messages" });
+    await box.fill("42");
+    await box.press("Enter");
+    const panel = page.getByRole("region", { name: /for “42”/ });
+    await panel.getByRole("button").filter({ hasText: "message 42:" }).click();
+    const found = page.locator(".message.highlighted .text", { hasText: "message 42:" });
+    await found.waitFor(WAIT);
+    assert.ok(await inView(page, "message 42:"), "the message found is scrolled into view");
   });
 });

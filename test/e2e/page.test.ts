@@ -88,7 +88,7 @@ describe("the browser page, in headless Chromium", { skip }, () => {
     const line = bob.locator(".message", { has: bob.locator(".text", { hasText: "hi bob" }) });
     assert.equal(await line.locator(".nick").textContent(), "alice");
     assert.match((await line.locator("time").getAttribute("datetime")) ?? "", /^\d{4}-\d\d-\d\dT/);
-    await alice.getByText("is now known as bob").waitFor(WAIT); // bob arrived as user-N, then renamed
+    await alice.locator(".notice").getByText("is now known as bob").waitFor(WAIT); // bob arrived as user-N, then renamed
     const online = await alice.locator("#members li").allTextContents();
     assert.deepEqual(online.sort(), ["alice (you)", "bob"]);
 
@@ -217,7 +217,10 @@ describe("the browser page, in headless Chromium", { skip }, () => {
       const lisp = await context.newPage();
       errors.push(watchErrors(lisp));
       await lisp.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
-      const joined = await gina.getByText(/^user-\d+ joined$/).textContent(WAIT);
+      const joined = await gina
+        .locator(".notice")
+        .getByText(/^user-\d+ joined$/)
+        .textContent(WAIT);
       const lispNick = (joined ?? "").replace(/ joined$/, "");
       await lisp.locator("#chat-input").fill("hello from the cookbook");
       await lisp.locator("#chat-input").press("Enter");

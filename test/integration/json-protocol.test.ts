@@ -51,6 +51,24 @@ describe("JSON protocol v1", () => {
     await json.close();
   });
 
+  test("ping is answered by pong with its id, in order; a text line 'ping' stays a chat message", async () => {
+    const text = await connect(`${base}/chat/alive`);
+    const json = await connectJson(`${base}/chat/alive`);
+    await json.untilJoined("alive");
+    json.send({ type: "ping", id: "p-1" });
+    json.send({ type: "ping" });
+    assert.deepEqual(await json.expect(ofType("pong")), { type: "pong", id: "p-1" });
+    assert.deepEqual(await json.expect(ofType("pong")), { type: "pong" });
+    json.send({ type: "ping", id: 7 });
+    const refused = await json.expect(ofType("error"));
+    assert.equal(refused.code, "bad_request");
+    text.send("ping");
+    const said = await json.expect(ofType("message"));
+    assert.equal(said.text, "ping");
+    await text.close();
+    await json.close();
+  });
+
   test("presence: a joiner is announced to JSON members only; a text client gets only the Cookbook frames", async () => {
     const text = await connect(`${base}/chat/presence`);
     const a = await connectJson(`${base}/chat/presence`);

@@ -87,6 +87,21 @@ export const userStoreSuite = (subject: UserStoreSubject): void => {
       assert.deepEqual(await store.mentionCounts("men"), new Map([["dev", 1]]), "read past: no longer counted");
     });
 
+    test("joined rooms: per user, in the order first joined, a leave removes one, kept", { skip: reason }, async () => {
+      let store = await openStore();
+      assert.deepEqual(await store.joinedRooms("jo"), []);
+      for (const room of ["dev", "ops", "dev", "random"]) await store.setJoined("jo", room, true);
+      await store.setJoined("other", "secret", true);
+      await store.setJoined("jo", "ops", false);
+      await store.setJoined("jo", "never-joined", false);
+      if (subject.durable) {
+        await closeAll();
+        store = await openStore();
+      }
+      assert.deepEqual(await store.joinedRooms("jo"), ["dev", "random"]);
+      assert.deepEqual(await store.joinedRooms("other"), ["secret"]);
+    });
+
     test("reserved names: one per look, whatever the case, and the first user keeps it", { skip: reason }, async () => {
       const store = await openStore();
       assert.equal(await store.nameOwner("Alice"), undefined);

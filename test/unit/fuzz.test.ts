@@ -38,6 +38,7 @@ const checkDecoded = (frame: ClientFrame, input: Record<string, unknown>): void 
     delete: ["room"],
     react: ["room", "emoji"],
     search: ["cid", "query"],
+    ping: [],
   };
   for (const key of strings[frame.type]) assert.equal(typeof (frame as Record<string, unknown>)[key], "string");
   for (const value of Object.values(frame)) {

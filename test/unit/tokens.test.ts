@@ -27,6 +27,27 @@ describe("token verifier", () => {
     assert.deepEqual((await verify(await sign(base))).rooms, new Set(), "no rooms: public rooms only");
   });
 
+  test("picture: an https: URL or a small raster data: image is kept; anything else is ignored, the token still valid", async () => {
+    const pictureOf = async (picture: unknown) => (await verify(await sign({ ...base, picture }))).picture;
+    assert.equal(await pictureOf("https://images.example/u/1.png?s=64"), "https://images.example/u/1.png?s=64");
+    const dot =
+      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    assert.equal(await pictureOf(dot), dot);
+    for (const ignored of [
+      "http://images.example/1.png", // would leak over plain HTTP and be mixed content
+      "javascript:alert(1)",
+      "https://user:pass@images.example/1.png",
+      `https://images.example/${"a".repeat(2100)}`,
+      "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=",
+      `data:image/png;base64,${"A".repeat(17 * 1024)}`,
+      "data:text/html;base64,PGI+aGk8L2I+",
+      "not a url",
+      42,
+    ]) {
+      assert.equal(await pictureOf(ignored), undefined, String(ignored).slice(0, 40));
+    }
+  });
+
   test("refuses wrong audience or issuer, bad claims, expiry beyond the tolerance, not-yet-valid tokens", async () => {
     await assert.rejects(verify(await sign({ ...base, aud: "other" })), refused("invalid"));
     await assert.rejects(verify(await sign({ ...base, iss: "https://evil.example" })), refused("invalid"));

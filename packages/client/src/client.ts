@@ -34,6 +34,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly searches: Searches;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
+  private keptRooms: string[] = [];
   /** The last `welcome`'s reconnect key: sent with the name on the next connection, to take it back at once. */
   private reconnectKey: string | undefined;
 
@@ -152,6 +153,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.identity.unread(room);
   }
 
+  /**
+   * Signed in: the rooms the user keeps joined, on any device (from the last `welcome`; a `join` adds one, a
+   * `leave` removes it, on the server). Join the ones you want: the client does not join them by itself.
+   */
+  userRooms(): string[] {
+    return [...this.keptRooms];
+  }
+
   /** Every unread count known, by room (rooms not joined too, from `welcome`). */
   unreadCounts(): Record<string, number> {
     return this.identity.unreadByRoom();
@@ -166,6 +175,14 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   search(query: string, options: SearchOptions = {}): Promise<SearchResults> {
     if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
     return this.searches.search(query, options);
+  }
+
+  /**
+   * Asks the server now whether the connection still works (call it on the browser's `offline` and `online`
+   * events): without an answer within `ping.timeout` ms it is dropped and redialled, every room resumed.
+   */
+  checkConnection(): void {
+    this.connection.probe();
   }
 
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
@@ -221,6 +238,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     switch (event.type) {
       case "welcome":
         this.reconnectKey = event.reconnectKey;
+        this.keptRooms = event.joined ?? [];
         this.nickname.welcomed(event.nick, event.user !== undefined);
         this.connection.welcomed();
         return;

@@ -1,5 +1,6 @@
 import { backoffDelay } from "./backoff.ts";
 import { type Dialing, dialSocket } from "./dial.ts";
+import { Liveness } from "./liveness.ts";
 import type { Settings } from "./options.ts";
 import { CLOSE, SUBPROTOCOL_JSON, shouldReconnect } from "./protocol.ts";
 import { OPEN, type SocketLike } from "./socket.ts";
@@ -32,12 +33,20 @@ export class Connection {
   private attempt = 0;
   private retryTimer: unknown;
   private isStopped = false;
+  private readonly liveness: Liveness;
 
   constructor(
     private readonly url: string,
     private readonly settings: Settings,
     private readonly host: ConnectionHost,
-  ) {}
+  ) {
+    this.liveness = new Liveness(
+      settings.timers,
+      settings.ping,
+      (id) => this.transmit({ type: "ping", id }),
+      (reason) => this.silent(reason),
+    );
+  }
 
   get state(): ConnectionState {
     return this.currentState;
@@ -79,6 +88,11 @@ export class Connection {
     );
   }
 
+  /** Asks the server now whether this connection still works; redials if no answer comes (liveness.ts). */
+  probe(): void {
+    if (this.online) this.liveness.probe();
+  }
+
   /** Closes for good; resolves when the socket is closed. */
   close(): Promise<void> {
     if (this.isStopped) return Promise.resolve();
@@ -103,7 +117,10 @@ export class Connection {
     try {
       this.dialing = dialSocket(WebSocketClass, this.url, protocols, timers, connectTimeout, {
         opened: (socket) => this.opened(socket),
-        message: (data) => this.host.message(data),
+        message: (data) => {
+          this.liveness.frame();
+          this.host.message(data);
+        },
         closed: (code, reason, refused) => {
           this.detach();
           if (refused) this.host.refused(refused.status);
@@ -120,6 +137,7 @@ export class Connection {
   private opened(socket: SocketLike): void {
     this.dialing?.settle();
     if (socket.protocol === SUBPROTOCOL_JSON) {
+      this.liveness.start();
       this.host.opened();
       return;
     }
@@ -148,6 +166,18 @@ export class Connection {
     }, delay);
   }
 
+  /** Half-open: the socket says open, nothing comes through. Dropped without waiting for a close handshake. */
+  private silent(reason: string): void {
+    const socket = this.socket;
+    this.detach();
+    try {
+      socket?.close(1000, "no answer to ping");
+    } catch {
+      // closing a dead socket may refuse; it is dropped either way
+    }
+    this.dropped(1006, reason);
+  }
+
   /** Terminal: say why. */
   private stop(code: number, reason: string): void {
     this.isStopped = true;
@@ -158,6 +188,7 @@ export class Connection {
   }
 
   private detach(): void {
+    this.liveness.stop();
     this.socket = undefined;
     this.dialing?.abandon();
     this.dialing = undefined;

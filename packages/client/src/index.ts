@@ -9,6 +9,7 @@
 export { REFRESH_MARGIN_MS, TOKEN_PROTOCOL_PREFIX, tokenExpiry } from "./auth.ts";
 export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
 export { connect, ParleyClient } from "./client.ts";
+export { DEFAULT_PING, type PingOptions } from "./liveness.ts";
 export { newCid } from "./outbox.ts";
 export { CLOSE, RECONNECT_CODES, shouldReconnect } from "./protocol.ts";
 export type { JoinOptions, Room, RoomState } from "./room.ts";

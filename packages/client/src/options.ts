@@ -1,4 +1,5 @@
 import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
+import { DEFAULT_PING, type PingOptions } from "./liveness.ts";
 import { defaultTimers } from "./socket.ts";
 import type { ClientOptions, Timers, WebSocketConstructor } from "./types.ts";
 
@@ -8,6 +9,7 @@ export interface Settings {
   random: () => number;
   backoff: BackoffOptions;
   connectTimeout: number;
+  ping: PingOptions;
 }
 
 /** The client's options with their defaults; throws on ones that cannot work. */
@@ -20,11 +22,14 @@ export const settingsOf = (options: ClientOptions): Settings => {
   if (!(backoff.minDelay > 0 && backoff.maxDelay >= backoff.minDelay)) {
     throw new RangeError("backoff needs 0 < minDelay ≤ maxDelay.");
   }
+  const ping = { ...DEFAULT_PING, ...options.ping };
+  if (!(ping.every > 0 && ping.timeout > 0)) throw new RangeError("ping needs every > 0 and timeout > 0.");
   return {
     WebSocketClass,
     timers: options.timers ?? defaultTimers,
     random: options.random ?? Math.random,
     backoff,
     connectTimeout: options.connectTimeout ?? 10_000,
+    ping,
   };
 };

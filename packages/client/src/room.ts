@@ -258,14 +258,21 @@ export class Room extends Emitter<RoomEvents> {
 
   private handlePresence(
     action: "snapshot" | "join" | "leave" | "nick",
-    fields: { members?: string[]; nick?: string; from?: string },
+    fields: { members?: string[]; nick?: string; from?: string; picture?: string; pictures?: Record<string, string> },
   ): void {
     const { nick, from } = fields;
+    const pictures = fields.pictures ?? (nick && fields.picture ? { [nick]: fields.picture } : undefined);
     if (action === "snapshot") this.memberList = [...(fields.members ?? [])];
     else if (action === "join" && nick && !this.memberList.includes(nick)) this.memberList = [...this.memberList, nick];
     else if (action === "leave") this.memberList = this.memberList.filter((m) => m !== nick);
     else if (action === "nick" && nick) this.memberList = this.memberList.map((m) => (m === from ? nick : m));
-    const change = { room: this.name, action, members: this.memberList, ...(nick ? { nick } : {}) };
+    const change = {
+      room: this.name,
+      action,
+      members: this.memberList,
+      ...(nick ? { nick } : {}),
+      ...(pictures ? { pictures } : {}),
+    };
     this.emit("presence", from ? { ...change, from } : change);
   }
 

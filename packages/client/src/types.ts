@@ -1,4 +1,5 @@
 import type { BackoffOptions } from "./backoff.ts";
+import type { PingOptions } from "./liveness.ts";
 import type { ChatMessage } from "./protocol.ts";
 import type { AuthUser } from "./wire.ts";
 
@@ -25,6 +26,11 @@ export interface ClientOptions {
   backoff?: Partial<BackoffOptions>;
   /** Give up on a connection attempt that has not opened after this many ms (then retry). Default 10 000. */
   connectTimeout?: number;
+  /**
+   * A quiet connection is asked whether it is still there: a `ping` when nothing came from the server for `every`
+   * ms (default 5 000); no frame within `timeout` ms (default 4 000) and it is taken as lost and redialled.
+   */
+  ping?: Partial<PingOptions>;
   timers?: Timers;
   /** Uniform in [0, 1); used for backoff jitter. Default `Math.random`. */
   random?: () => number;
@@ -99,6 +105,8 @@ export interface PresenceChange {
   from?: string;
   /** Everyone in the room after this change. */
   members: readonly string[];
+  /** snapshot, join: the pictures (token `picture`, https: or a small data: image) of signed-in members, by nickname. */
+  pictures?: Readonly<Record<string, string>>;
 }
 
 export interface HistoryPage {

@@ -1,6 +1,12 @@
 import { ParleyError } from "../../chat/errors.ts";
 import type { ChatMessage } from "../../chat/message.ts";
-import { encodeMessage, historyPieces, type ResumeResult, type ServerEvent } from "../../protocol/json.ts";
+import {
+  encodeMessage,
+  historyPieces,
+  type ResumeResult,
+  type ServerEvent,
+  snapshotEvent,
+} from "../../protocol/json.ts";
 import { textOf } from "../../protocol/text.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 import type { RoomOrder } from "../room-order.ts";
@@ -20,6 +26,8 @@ export interface CatchUpHost {
   readonly order: Pick<RoomOrder, "ensureStarted" | "settle" | "position">;
   /** Who is in the room, across the cluster. */
   snapshot(room: string): Promise<string[]>;
+  /** The pictures of members connected here, by nickname. */
+  pictures(room: string): Record<string, string>;
   /** What is batched for the rooms goes out now. */
   flush(): void;
   /** Caught up: live messages now go straight to the sub. */
@@ -137,7 +145,7 @@ export const catchUpJson = async (
     if (result.resume) host.resumed?.(result.resume.complete);
     host.flush(); // what is already batched for the room goes out before this member joins the stream
     if (result.resume) result.resume.missed += bridged.length;
-    session.reply({ type: "presence", room, action: "snapshot", members });
+    session.reply(snapshotEvent(room, members, host.pictures(room)));
     const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
     session.reply(host.joinedEvent(session, joined, result.first));
     for (const message of sub.backlog) {
