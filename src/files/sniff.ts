@@ -20,7 +20,8 @@ const MARKUP: ReadonlyArray<[RegExp, string]> = [
  */
 export const sniffType = async (head: Uint8Array): Promise<string> => {
   const found = await fileTypeFromBuffer(head);
-  if (found) return found.mime;
+  // file-type names any XML "application/xml": SVG is XML, and the one that runs script.
+  if (found && found.mime !== "application/xml") return found.mime;
   const text = new TextDecoder("utf-8", { fatal: false })
     .decode(head)
     .replace(/^\ufeff/, "")
