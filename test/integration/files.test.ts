@@ -178,3 +178,30 @@ describe("files: upload with a ticket, send, history, download (docs/files.md)",
     assert.equal(await parley.files.service.read(second.body.sha256), undefined, "nothing refers to it: gone");
   });
 });
+
+describe("files: the README's upload example runs", () => {
+  test("curl with an API key posts the file; the answer names its sniffed type", async () => {
+    const { execFile } = await import("node:child_process");
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { promisify } = await import("node:util");
+    const { ADMIN_TOKEN, createKey } = await import("../helpers/api.ts");
+    const { tempDir } = await import("../helpers/parley.ts");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const script = /<!-- example: file-upload -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(script, "the README example");
+    const parley = await startTestParley({ adminToken: ADMIN_TOKEN });
+    try {
+      const key = await createKey(parley.port, { name: "docs", rooms: ["dev"], rights: ["publish"] });
+      const cwd = tempDir();
+      writeFileSync(join(cwd, "report.pdf"), "%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n");
+      const env = { ...process.env, PARLEY_URL: `http://127.0.0.1:${parley.port}`, PARLEY_KEY: key.secret };
+      const { stdout } = await promisify(execFile)("bash", ["-c", script], { env, cwd });
+      const answer = JSON.parse(stdout);
+      assert.equal(answer.name, "report.pdf");
+      assert.equal(answer.type, "application/pdf");
+    } finally {
+      await parley.close();
+    }
+  });
+});
