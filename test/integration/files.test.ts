@@ -179,7 +179,7 @@ describe("files: upload with a ticket, send, history, download (docs/files.md)",
   });
 });
 
-describe("files: the README's upload example runs", () => {
+describe("files: the README's upload example runs, and an API key's message carries the file", () => {
   test("curl with an API key posts the file; the answer names its sniffed type", async () => {
     const { execFile } = await import("node:child_process");
     const { readFileSync, writeFileSync } = await import("node:fs");
@@ -200,6 +200,22 @@ describe("files: the README's upload example runs", () => {
       const answer = JSON.parse(stdout);
       assert.equal(answer.name, "report.pdf");
       assert.equal(answer.type, "application/pdf");
+
+      // The key's message carries it; history over HTTP shows it; a second message may not.
+      const { call } = await import("../helpers/api.ts");
+      const body = { text: "the report", file: answer.id };
+      const posted = await call(parley.port, "POST", "/api/v1/rooms/dev/messages", { auth: key.secret, body });
+      assert.equal(posted.status, 201, JSON.stringify(posted.body));
+      assert.equal(posted.body.message.file.id, answer.id);
+      const again = await call(parley.port, "POST", "/api/v1/rooms/dev/messages", {
+        auth: key.secret,
+        body: { text: "", file: answer.id },
+      });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.code, "file_used");
+      const reader = await createKey(parley.port, { name: "reader", rooms: ["dev"], rights: ["read"] });
+      const history = await call(parley.port, "GET", "/api/v1/rooms/dev/messages", { auth: reader.secret });
+      assert.deepEqual(history.body.messages[0].file, posted.body.message.file);
     } finally {
       await parley.close();
     }
