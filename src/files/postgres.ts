@@ -2,8 +2,8 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
 import type { BlobStore, BlobWriter } from "./blobs.ts";
+import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./file-rows.ts";
 import type { Claim, FileMetaStore, StoredFile, UploadTicket } from "./file-store.ts";
-import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./sqlite-meta.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 3.
 const MIGRATE_LOCK = 7_106_108;

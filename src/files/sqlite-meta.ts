@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { openSqliteFile } from "../store/sqlite-file.ts";
+import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./file-rows.ts";
 import type { Claim, FileMetaStore, StoredFile, UploadTicket } from "./file-store.ts";
 
 const SCHEMA = `
@@ -16,42 +17,6 @@ CREATE TABLE IF NOT EXISTS upload_tickets (
   hash TEXT PRIMARY KEY, owner TEXT NOT NULL, quota_key TEXT NOT NULL, room TEXT NOT NULL, expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
-
-export interface FileRow {
-  id: string;
-  sha256: string;
-  thumb_sha256: string | null;
-  name: string;
-  size: number | string;
-  type: string;
-  width: number | null;
-  height: number | null;
-  room: string;
-  owner: string;
-  quota_key: string;
-  created_at: number | string;
-  attached_seq: number | string | null;
-  attached_cid: string | null;
-}
-
-export const fileOfRow = (row: FileRow): StoredFile => {
-  const file: StoredFile = {
-    ...{ id: row.id, name: row.name, size: Number(row.size), type: row.type, sha256: row.sha256 },
-    ...{ thumbSha256: row.thumb_sha256, room: row.room, owner: row.owner, quotaKey: row.quota_key },
-    ...{ createdAt: Number(row.created_at), attachedCid: row.attached_cid },
-    attachedSeq: row.attached_seq === null ? null : Number(row.attached_seq),
-  };
-  if (row.width !== null && row.height !== null) file.image = { width: row.width, height: row.height };
-  return file;
-};
-
-export const FILE_COLUMNS =
-  "id, sha256, thumb_sha256, name, size, type, width, height, room, owner, quota_key, created_at, attached_seq, attached_cid";
-
-export const rowValues = (f: StoredFile) => [
-  ...[f.id, f.sha256, f.thumbSha256, f.name, f.size, f.type, f.image?.width ?? null, f.image?.height ?? null],
-  ...[f.room, f.owner, f.quotaKey, f.createdAt, f.attachedSeq, f.attachedCid],
-];
 
 /** The files' rows in the history's SQLite file (its own connection, like the API keys'). */
 export class SqliteFileMetaStore implements FileMetaStore {
