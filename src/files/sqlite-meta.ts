@@ -13,6 +13,7 @@ CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_thumb ON files (thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS files_quota ON files (quota_key);
 CREATE INDEX IF NOT EXISTS files_unattached ON files (created_at) WHERE attached_seq IS NULL;
+CREATE INDEX IF NOT EXISTS files_message ON files (room, attached_seq) WHERE attached_seq > 0;
 CREATE TABLE IF NOT EXISTS upload_tickets (
   hash TEXT PRIMARY KEY, owner TEXT NOT NULL, quota_key TEXT NOT NULL, room TEXT NOT NULL, expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -40,6 +41,9 @@ export class SqliteFileMetaStore implements FileMetaStore {
       ),
       release: db.prepare<[string]>(
         "UPDATE files SET attached_seq = NULL, attached_cid = NULL WHERE id = ? AND attached_seq = 0",
+      ),
+      attachedAt: db.prepare<[string, number], FileRow>(
+        `SELECT ${FILE_COLUMNS} FROM files WHERE room = ? AND attached_seq = ? AND attached_seq > 0`,
       ),
       attachedPage: db.prepare<[string, number], FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE id > ? AND attached_seq > 0 ORDER BY id LIMIT ?`,
@@ -88,6 +92,9 @@ export class SqliteFileMetaStore implements FileMetaStore {
   async settle(id: string, seq: number | null): Promise<void> {
     if (seq === null) this.s.release.run(id);
     else this.s.attach.run(seq, id);
+  }
+  async attachedAt(room: string, seq: number): Promise<StoredFile[]> {
+    return this.s.attachedAt.all(room, seq).map(fileOfRow);
   }
   async attachedPage(afterId: string, limit: number): Promise<StoredFile[]> {
     return this.s.attachedPage.all(afterId, limit).map(fileOfRow);
