@@ -190,6 +190,7 @@ export const startParley = async (
           report: (what, error) => service.report(what, error),
         })
       : undefined;
+  const apiObserver = apiMetrics(ops.metrics.registry);
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -224,10 +225,13 @@ export const startParley = async (
       rate: { perSecond: config.apiRate, burst: config.apiBurst },
       limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
-      observe: apiMetrics(ops.metrics.registry),
+      observe: apiObserver,
       files: files.attachments,
     }),
-    files: createFileRoutes({ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log }),
+    files: createFileRoutes({
+      ...{ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log },
+      observe: apiObserver,
+    }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
   // Unsent uploads every minute; the full pass over attached files (retention's prunes) every hour.

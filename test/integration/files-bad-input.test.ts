@@ -169,6 +169,21 @@ describe("files: bad input is refused with a clear answer and leaves nothing beh
     assert.deepEqual(entries(join(dataDir, "files", "sha256")), stored);
   });
 
+  test("refusals are counted, by route and status class, with the HTTP API's requests", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text();
+    const line = (route: string, status: string) =>
+      text
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("parley_api_requests_total{") &&
+            l.includes(`route="${route}"`) &&
+            l.includes(`status="${status}"`),
+        );
+    assert.ok(Number(line("/api/v1/rooms/{room}/files", "4xx")?.split(" ").at(-1)) >= 4, text);
+    assert.ok(Number(line("/api/v1/rooms/{room}/files", "2xx")?.split(" ").at(-1)) >= 2);
+  });
+
   test("past the quota: 413 quota_exceeded before the body is read", async () => {
     const kept: string[] = [];
     for (let i = 0; i < 3; i++) {
