@@ -234,14 +234,7 @@ export const startParley = async (
     }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
-  // Unsent uploads every minute; the full pass over attached files (retention's prunes) every hour.
-  let sweeps = 0;
-  const sweeper = setInterval(() => {
-    const full = ++sweeps % FULL_SWEEP_EVERY === 0;
-    const sweep = full ? files.service.sweep() : files.service.sweepUnattached();
-    sweep.catch((error: unknown) => service.report("file_sweep", error));
-  }, SWEEP_MS);
-  sweeper.unref();
+  const stopSweeps = files.startSweeps((error) => service.report("file_sweep", error));
 
   const guard = ops.handshakes;
   // An attached server is the host's own (its timeouts stand): Parley guards the servers it makes.
@@ -295,7 +288,7 @@ export const startParley = async (
         await closed;
         service.order.close();
         await dispatcher.stop();
-        clearInterval(sweeper);
+        stopSweeps();
         apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
