@@ -8,6 +8,9 @@ import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
+import { createFiles, type Files } from "./files/engine.ts";
+import { createFileRoutes } from "./files/http.ts";
+import { tellingDeletes } from "./files/on-delete.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
@@ -45,6 +48,8 @@ export interface RunningParley {
   readonly log: Logger;
   /** Store, broker and presence; `engines.broker.stats()` and `service.order.stats` count cluster failures. */
   readonly engines: Engines;
+  /** Files in messages (docs/files.md): `files.service.sweep()` removes what nothing refers to now. */
+  readonly files: Files;
   /** The page, its assets, health, metrics and admin: a `node:http` request handler. */
   readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stops accepting, closes every client with 1001, flushes the store. */
@@ -92,10 +97,22 @@ export const startParley = async (
       await engines.close().catch(() => {});
       throw error;
     });
+  let files: Files;
+  try {
+    files = await createFiles(config, engines.store);
+  } catch (error) {
+    await webhooks.close().catch(() => {});
+    await apiKeys.close().catch(() => {});
+    await engines.close().catch(() => {});
+    throw error;
+  }
   // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
   const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
   const access = new RoomAccess(privacy.privateRooms);
-  const store = ops.store(engines.store);
+  // A delete, from any path, takes the file its message carried with it (src/files/on-delete.ts).
+  const store = tellingDeletes(ops.store(engines.store), (room, seq) => {
+    files.service.messageDeleted(room, seq).catch((error: unknown) => service.report("file_removal", error));
+  });
   const broker: Broker = ops.broker(engines.broker);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
@@ -125,6 +142,7 @@ export const startParley = async (
     ...ops.serviceHooks,
     store,
     search: engines.search,
+    files: files.attachments,
     broker,
     delivery: gateway,
     presence: engines.presence,
@@ -170,6 +188,7 @@ export const startParley = async (
           report: (what, error) => service.report(what, error),
         })
       : undefined;
+  const apiObserver = apiMetrics(ops.metrics.registry);
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -204,10 +223,16 @@ export const startParley = async (
       rate: { perSecond: config.apiRate, burst: config.apiBurst },
       limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
-      observe: apiMetrics(ops.metrics.registry),
+      observe: apiObserver,
+      files: files.attachments,
+    }),
+    files: createFileRoutes({
+      ...{ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log },
+      observe: apiObserver,
     }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
+  const stopSweeps = files.startSweeps((error) => service.report("file_sweep", error));
 
   const guard = ops.handshakes;
   // An attached server is the host's own (its timeouts stand): Parley guards the servers it makes.
@@ -246,6 +271,7 @@ export const startParley = async (
     service,
     log: ops.log,
     engines,
+    files,
     close: () => {
       closing ??= (async () => {
         if (attach.server) attach.server.off("upgrade", upgrade);
@@ -260,11 +286,13 @@ export const startParley = async (
         await closed;
         service.order.close();
         await dispatcher.stop();
+        stopSweeps();
         apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
         await apiKeys.close();
         await webhooks.close();
+        await files.close();
         cookbook.closeAllConnections();
       })();
       return closing;

@@ -1,7 +1,7 @@
 import type { RoomEvent } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
-import type { ChangeRequest } from "../chat/message.ts";
+import type { ChangeRequest, FileRef } from "../chat/message.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
@@ -11,6 +11,7 @@ import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
 import { appendFrom } from "./conversation/append.ts";
+import { answerUploadTicket, sendWithFile } from "./conversation/attach.ts";
 import { MentionRelay } from "./conversation/mentions.ts";
 import { deferFrame, heldFull, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
@@ -230,12 +231,20 @@ export class ChatService {
   }
 
   /** `send` (a reply names its parent's seq): stored, acked, published (conversation/append.ts); then its mentions. */
-  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number): void {
-    const sent = appendFrom(this, session, { room, text, cid, replyTo });
+  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number, file?: string): void {
+    const sent =
+      file === undefined
+        ? appendFrom(this, session, { room, text, cid, replyTo })
+        : sendWithFile(this, this.options.files, session, { room, text, cid, replyTo }, file);
     this.background(
       "say",
       sent.then((result) => result && this.mentions.mentioned(session, result.message)),
     );
+  }
+
+  /** `upload_ticket`: a ticket to upload a file into the room over HTTP (conversation/attach.ts). */
+  uploadTicket(session: Session, room: string, cid: string): Promise<void> {
+    return answerUploadTicket(this.options.files, session, room, cid);
   }
 
   /** `edit`, `delete`, `react`: change events in the room's order (conversation/append.ts). */
@@ -247,11 +256,17 @@ export class ChatService {
    * A message from outside the chat (the HTTP API): stored, then spread like `say`'s, as `nick`.
    * A repeated `cid` answers the stored message (`duplicate`); a reused one throws `cid_conflict`.
    */
-  async publishAs(room: string, nick: string, text: string, cid: string | undefined): Promise<AppendResult> {
+  async publishAs(
+    room: string,
+    nick: string,
+    text: string,
+    cid: string | undefined,
+    file?: FileRef,
+  ): Promise<AppendResult> {
     const { store, broker, now } = this.options;
     let result: AppendResult;
     try {
-      result = await store.append({ room, nick, text, ts: now(), cid });
+      result = await store.append({ room, nick, text, ts: now(), cid, file });
     } catch {
       throw new ParleyError("store_unavailable", "The message was not saved; send it again.");
     }

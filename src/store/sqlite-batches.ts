@@ -6,6 +6,7 @@ import {
   type ConversationRow,
   conversationSelect,
   keyOfRow,
+  messageDetail,
   rowToChatMessage,
   stateColumns,
 } from "./conversation-rows.ts";
@@ -74,6 +75,7 @@ interface TargetRow {
   reactions: string | null;
   owner: string | null;
   kind: string | null;
+  detail: string | null;
 }
 
 /** What one batch's preparation gave so far: a change may name a message earlier in it. */
@@ -119,7 +121,7 @@ export class SqliteBatches {
         `${conversationSelect("messages")} WHERE m.room = ? AND m.cid = ?`,
       ),
       target: db.prepare<[string, number], TargetRow>(
-        "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind FROM messages WHERE room = ? AND seq = ?",
+        "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind, detail FROM messages WHERE room = ? AND seq = ?",
       ),
     };
     this.knownCids = new KnownCids(db);
@@ -207,7 +209,7 @@ export class SqliteBatches {
     const message = storedMessage(input, seq);
     p.rows.push([
       ...[input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null],
-      ...[null, null, null, input.owner ?? null, input.replyTo ?? null],
+      ...[null, null, messageDetail(input.file), input.owner ?? null, input.replyTo ?? null],
     ] as Row);
     if (key !== undefined) {
       this.unsettledCids.set(key, message);
@@ -286,10 +288,10 @@ export class SqliteBatches {
     const row = this.statements.target.get(room, seq);
     if (!row) return undefined;
     const message = rowToChatMessage({
-      ...{ room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts, kind: null, detail: null },
-      ...{ reply_to: row.reply_to, edited: row.edited, deleted: row.deleted, reactions: row.reactions },
-      ...{ t_seq: null, t_id: null, t_nick: null, t_text: null, t_ts: null, t_reply_to: null },
-      ...{ t_edited: null, t_deleted: null, t_reactions: null },
+      ...{ room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts, kind: null },
+      ...{ detail: row.kind === null ? row.detail : null, reply_to: row.reply_to, edited: row.edited },
+      ...{ deleted: row.deleted, reactions: row.reactions, t_seq: null, t_id: null, t_nick: null, t_text: null },
+      ...{ t_ts: null, t_reply_to: null, t_edited: null, t_deleted: null, t_reactions: null, t_detail: null },
     });
     // a change event is no message to change: the domain refuses it as not_found
     return {
