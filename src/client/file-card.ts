@@ -37,7 +37,7 @@ export const fileOf = (message: unknown): SharedFile | undefined => {
 
 const UNITS = ["kB", "MB", "GB", "TB"];
 
-/** "812 B", "12 kB", "1.4 MB": decimal units, as the server's text line and most file managers say them. */
+/** "812 B", "12 kB", "1.4 MB": decimal units, as the server's text line (src/chat/file-size.ts) and file managers say them. */
 export const formatSize = (bytes: number): string => {
   if (bytes < 1000) return `${bytes} B`;
   let value = bytes;
@@ -47,7 +47,7 @@ export const formatSize = (bytes: number): string => {
     value /= 1000;
     unit = next;
   }
-  return `${value < 10 ? value.toFixed(1).replace(/\.0$/, "") : Math.round(value)} ${unit}`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${unit}`;
 };
 
 export type FileKind = "image" | "video" | "audio" | "pdf" | "archive" | "text" | "code" | "document" | "other";

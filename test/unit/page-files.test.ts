@@ -34,11 +34,11 @@ test("a message's file is read only when well formed; anything else is not drawn
 test("sizes in decimal units, as the server's text line says them", () => {
   assert.equal(formatSize(0), "0 B");
   assert.equal(formatSize(999), "999 B");
-  assert.equal(formatSize(1000), "1 kB");
+  assert.equal(formatSize(1000), "1.0 kB");
   assert.equal(formatSize(12_345), "12 kB");
   assert.equal(formatSize(1_450_000), "1.4 MB");
   assert.equal(formatSize(26_214_400), "26 MB");
-  assert.equal(formatSize(3_000_000_000), "3 GB");
+  assert.equal(formatSize(3_000_000_000), "3.0 GB");
 });
 
 test("the icon's kind comes from the sniffed type, then the name; SVG and HTML are cards, never images", () => {
