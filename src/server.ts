@@ -8,6 +8,8 @@ import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
+import { createFiles, type Files, SWEEP_MS } from "./files/engine.ts";
+import { createFileRoutes } from "./files/http.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
@@ -45,6 +47,8 @@ export interface RunningParley {
   readonly log: Logger;
   /** Store, broker and presence; `engines.broker.stats()` and `service.order.stats` count cluster failures. */
   readonly engines: Engines;
+  /** Files in messages (docs/files.md): `files.service.sweep()` removes what nothing refers to now. */
+  readonly files: Files;
   /** The page, its assets, health, metrics and admin: a `node:http` request handler. */
   readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stops accepting, closes every client with 1001, flushes the store. */
@@ -94,6 +98,15 @@ export const startParley = async (
       await engines.close().catch(() => {});
       throw error;
     });
+  let files: Files;
+  try {
+    files = await createFiles(config, engines.store);
+  } catch (error) {
+    await webhooks.close().catch(() => {});
+    await apiKeys.close().catch(() => {});
+    await engines.close().catch(() => {});
+    throw error;
+  }
   // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
   const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
   const access = new RoomAccess(privacy.privateRooms);
@@ -127,6 +140,7 @@ export const startParley = async (
     ...ops.serviceHooks,
     store,
     search: engines.search,
+    files: files.attachments,
     broker,
     delivery: gateway,
     presence: engines.presence,
@@ -208,8 +222,13 @@ export const startParley = async (
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
       observe: apiMetrics(ops.metrics.registry),
     }),
+    files: createFileRoutes({ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
+  const sweeper = setInterval(() => {
+    files.service.sweep().catch((error: unknown) => service.report("file_sweep", error));
+  }, SWEEP_MS);
+  sweeper.unref();
 
   const guard = ops.handshakes;
   // An attached server is the host's own (its timeouts stand): Parley guards the servers it makes.
@@ -248,6 +267,7 @@ export const startParley = async (
     service,
     log: ops.log,
     engines,
+    files,
     close: () => {
       closing ??= (async () => {
         if (attach.server) attach.server.off("upgrade", upgrade);
@@ -262,11 +282,13 @@ export const startParley = async (
         await closed;
         service.order.close();
         await dispatcher.stop();
+        clearInterval(sweeper);
         apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();
         await apiKeys.close();
         await webhooks.close();
+        await files.close();
         cookbook.closeAllConnections();
       })();
       return closing;

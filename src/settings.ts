@@ -425,6 +425,38 @@ export const SETTINGS = [
     default: 86400000,
     help: "A webhook endpoint whose every attempt failed for this many milliseconds (24 h by default) is disabled, with the reason shown to the administrator.",
   },
+  {
+    key: "fileMaxBytes",
+    flag: "file-max-bytes",
+    env: "PARLEY_FILE_MAX_BYTES",
+    kind: "count",
+    default: 26214400,
+    help: "The largest file a member may upload (25 MiB); a larger Content-Length is refused with 413 before the body is read (0: no uploads).",
+  },
+  {
+    key: "fileQuotaBytes",
+    flag: "file-quota-bytes",
+    env: "PARLEY_FILE_QUOTA_BYTES",
+    kind: "count",
+    default: 524288000,
+    help: "Bytes of files one uploader (user, API key, or an anonymous user's address) may have stored (500 MiB); past it 413.",
+  },
+  {
+    key: "fileRate",
+    flag: "file-rate",
+    env: "PARLEY_FILE_RATE",
+    kind: "count",
+    default: 20,
+    help: "Uploads per minute per uploader (and as many at once); past it 429 with Retry-After (0: no limit).",
+  },
+  {
+    key: "fileUnattachedMs",
+    flag: "file-unattached-ms",
+    env: "PARLEY_FILE_UNATTACHED_MS",
+    kind: "count",
+    default: 3600000,
+    help: "An upload no message carries after this many milliseconds (1 h) is removed.",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 type Row = (typeof SETTINGS)[number];

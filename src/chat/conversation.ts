@@ -44,7 +44,7 @@ export const applyChange = (
   if (request.kind === "delete") {
     if (!owns && !request.admin)
       return { refused: new ParleyError("forbidden", "Only its author can delete a message.") };
-    const { reactions: _gone, edited: _edited, ...rest } = current;
+    const { reactions: _gone, edited: _edited, file: _file, ...rest } = current;
     return { state: { ...rest, text: "", deleted: true } };
   }
   return react(current, request, actor.nick);

@@ -23,7 +23,14 @@ export type ErrorCode =
   | "not_found"
   | "too_many_reactions"
   | "unauthorized"
-  | "internal";
+  | "internal"
+  /** Files (docs/files.md). */
+  | "too_large"
+  | "quota_exceeded"
+  | "type_mismatch"
+  | "storage_full"
+  | "file_not_found"
+  | "file_used";
 
 export class ParleyError extends Error {
   readonly code: ErrorCode;

@@ -13,6 +13,19 @@ export interface NewMessage {
   replyTo?: number | undefined;
   /** Set for a change event (edit, delete, react) rather than a message: see conversation.ts. */
   change?: ChangeRequest | undefined;
+  /** An upload this message carries (docs/files.md); the service checks it is the sender's first. */
+  file?: FileRef | undefined;
+}
+
+/** What a message says of the file it carries: enough to show it; the bytes are at `/files/{id}`. */
+export interface FileRef {
+  id: string;
+  name: string;
+  size: number;
+  /** The sniffed type, never the one the uploader claimed. */
+  type: string;
+  /** Raster images the server made a thumbnail of. */
+  image?: { width: number; height: number };
 }
 
 /** A message with its place in the room: `seq` counts 1, 2, 3… per room with no gap. */
@@ -33,6 +46,8 @@ export interface ChatMessage {
   reactions?: Reaction[];
   /** Only on a change event: what changed, and the message it changed as it stands now. */
   change?: Change;
+  /** The file it carries (gone once the message is deleted). */
+  file?: FileRef;
 }
 
 export interface Reaction {

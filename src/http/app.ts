@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConfigError } from "../config.ts";
+import { isFileRoute } from "../files/http.ts";
 import { type Asset, clientAssets } from "./client-assets.ts";
 
 export interface HttpAppOptions {
@@ -9,6 +10,8 @@ export interface HttpAppOptions {
   metrics?: { contentType: string; render(): Promise<string> };
   /** `/admin` and `/admin/api/...`; absent (404) unless an admin token is configured. */
   admin?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** `POST /api/v1/rooms/{room}/files` and `/files/{id}`: uploads streamed, downloads (docs/files.md). */
+  files?: (req: IncomingMessage, res: ServerResponse) => void;
   /** `/api/v1/...`: the HTTP API (its own problem documents and methods). */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
   /** What the page is told by `/parley-config.json`: where it gets a sign-in token, and whether it needs one. */
@@ -79,6 +82,10 @@ export const createHttpApp = (options: HttpAppOptions) => {
     for (const [key, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(key, value);
     if (options.admin && (path === "/admin" || path.startsWith("/admin/"))) {
       options.admin(req, res);
+      return;
+    }
+    if (options.files && isFileRoute(path)) {
+      options.files(req, res);
       return;
     }
     if (options.api && path.startsWith("/api/")) {

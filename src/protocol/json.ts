@@ -20,7 +20,17 @@ export const wantsAutoJoin = (url: string): boolean => {
 // --- client → server ---
 
 export type ClientFrame =
-  | { type: "send"; room?: string | undefined; text: string; cid?: string | undefined; replyTo?: number | undefined }
+  | {
+      type: "send";
+      room?: string | undefined;
+      text: string;
+      cid?: string | undefined;
+      replyTo?: number | undefined;
+      /** The id of the sender's upload the message carries (docs/files.md). */
+      file?: string | undefined;
+    }
+  /** Files: a short-lived ticket to upload into `room` over HTTP (docs/files.md). */
+  | { type: "upload_ticket"; room: string; cid: string }
   /** Conversations: `seq` names the message changed (see docs/protocol.md). */
   | { type: "edit"; room: string; seq: number; text: string; cid?: string | undefined }
   | { type: "delete"; room: string; seq: number; cid?: string | undefined }
@@ -97,6 +107,15 @@ export type ServerEvent =
   | { type: "typing"; room: string; nick: string }
   | { type: "read"; room: string; seq: number; unread: number }
   | { type: "search_results"; cid: string; hits: SearchHitEvent[]; next: string | null; truncated: boolean }
+  | {
+      type: "upload_ticket";
+      room: string;
+      cid: string;
+      ticket: string;
+      url: string;
+      max_bytes: number;
+      expires: number;
+    }
   | { type: "error"; code: string; message: string; cid?: string; room?: string };
 
 /**
@@ -142,10 +161,12 @@ export const historyPieces = (room: string, items: readonly ChatMessage[]): stri
 /** A message as pages and events carry it: fixed key order; the conversation fields only when set. */
 const messageJson = (m: ChatMessage): string => {
   const base = JSON.stringify({ room: m.room, seq: m.seq, id: m.id, nick: m.nick, text: m.text, ts: m.ts });
-  return m.replyTo === undefined && m.edited === undefined && !m.deleted && !m.reactions
-    ? base
-    : `${base.slice(0, -1)}${conversationFields(m)}}`;
+  return isPlain(m) ? base : `${base.slice(0, -1)}${conversationFields(m)}}`;
 };
+
+/** Nothing past v1's first fields: the bytes stay those of v1 before conversations and files. */
+const isPlain = (m: ChatMessage): boolean =>
+  m.replyTo === undefined && m.edited === undefined && !m.deleted && !m.reactions && !m.file;
 
 const conversationFields = (m: ChatMessage): string => {
   let more = "";
@@ -153,6 +174,7 @@ const conversationFields = (m: ChatMessage): string => {
   if (m.edited !== undefined) more += `,"edited":${m.edited}`;
   if (m.deleted) more += `,"deleted":true`;
   if (m.reactions && m.reactions.length > 0) more += `,"reactions":${JSON.stringify(m.reactions)}`;
+  if (m.file) more += `,"file":${JSON.stringify(m.file)}`;
   return more;
 };
 
@@ -174,9 +196,7 @@ export const encodeMessage = (m: ChatMessage): string => {
       text: m.text,
       ts: m.ts,
     });
-    return m.replyTo === undefined && m.edited === undefined && !m.deleted && !m.reactions
-      ? base
-      : `${base.slice(0, -1)}${conversationFields(m)}}`;
+    return isPlain(m) ? base : `${base.slice(0, -1)}${conversationFields(m)}}`;
   }
   const head = { type: change.kind, room: m.room, seq: change.target.seq, at: m.seq, id: m.id, nick: m.nick, ts: m.ts };
   const react = change.kind === "react" ? `,"emoji":${JSON.stringify(change.emoji)},"on":${change.on === true}` : "";
@@ -300,6 +320,7 @@ const decodeFrame = (raw: string): ClientFrame => {
         text: requiredString(frame, "text"),
         cid: optionalCid(frame),
         replyTo: optionalSeq(frame, "replyTo"),
+        file: optionalString(frame, "file", MAX_CID_LENGTH),
       };
     case "edit":
       return {
@@ -361,6 +382,12 @@ const decodeFrame = (raw: string): ClientFrame => {
       };
     case "search":
       return decodeSearch(frame);
+    case "upload_ticket":
+      return {
+        type: "upload_ticket",
+        room: requiredString(frame, "room"),
+        cid: optionalCid(frame) ?? fail('"cid" is required: the ticket comes back with it.'),
+      };
     default:
       throw new ParleyError("unknown_type", `Unknown frame type ${describeType(frame.type)}.`);
   }

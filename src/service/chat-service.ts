@@ -12,6 +12,7 @@ import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
 import { appendFrom } from "./conversation/append.ts";
+import { answerUploadTicket, sendWithFile } from "./conversation/attach.ts";
 import { MentionRelay } from "./conversation/mentions.ts";
 import { deferFrame, heldFull, holdFrames, releaseFrames } from "./held-frames.ts";
 import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
@@ -229,12 +230,20 @@ export class ChatService {
   }
 
   /** `send` (a reply names its parent's seq): stored, acked, published (conversation/append.ts); then its mentions. */
-  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number): void {
-    const sent = appendFrom(this, session, { room, text, cid, replyTo });
+  say(session: Session, room: string, text: string, cid: string | undefined, replyTo?: number, file?: string): void {
+    const sent =
+      file === undefined
+        ? appendFrom(this, session, { room, text, cid, replyTo })
+        : sendWithFile(this, this.options.files, session, { room, text, cid, replyTo }, file);
     this.background(
       "say",
       sent.then((result) => result && this.mentions.mentioned(session, result.message)),
     );
+  }
+
+  /** `upload_ticket`: a ticket to upload a file into the room over HTTP (conversation/attach.ts). */
+  uploadTicket(session: Session, room: string, cid: string): Promise<void> {
+    return answerUploadTicket(this.options.files, session, room, cid);
   }
 
   /** `edit`, `delete`, `react`: change events in the room's order (conversation/append.ts). */

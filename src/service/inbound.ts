@@ -23,7 +23,10 @@ export const handleFrame = (service: ChatService, session: Session, data: string
   const home = session.link.info.room;
   switch (frame.type) {
     case "send":
-      service.say(session, frame.room ?? home, frame.text, frame.cid, frame.replyTo);
+      service.say(session, frame.room ?? home, frame.text, frame.cid, frame.replyTo, frame.file);
+      return;
+    case "upload_ticket":
+      service.background("upload_ticket", service.uploadTicket(session, frame.room, frame.cid));
       return;
     case "edit":
       service.change(session, frame.room, { kind: "edit", target: frame.seq, text: frame.text }, frame.cid);

@@ -4,6 +4,7 @@ import type { Presence } from "../presence/presence.ts";
 import type { HistoryStore } from "../store/history-store.ts";
 import type { SearchIndex } from "../store/search.ts";
 import type { RoomDelivery } from "../transport/client-link.ts";
+import type { FileAttachments } from "./conversation/attach.ts";
 import type { UserAccessOptions } from "./user-access.ts";
 
 export interface ChatServiceOptions {
@@ -28,6 +29,8 @@ export interface ChatServiceOptions {
   resumed?: (complete: boolean) => void;
   /** Full-text search over the history (`search`); without it a search is answered `unavailable`. */
   search?: SearchIndex;
+  /** Files in messages (`upload_ticket`, `send` with `file`); without it both are answered `unavailable`. */
+  files?: FileAttachments;
   /** Who is where across nodes; this node alone when not given. */
   presence?: Presence;
   /** This node's id in the cluster (owners of nicknames are `node:member`). */

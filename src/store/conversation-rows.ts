@@ -1,9 +1,10 @@
-import type { Change, ChangeKind, ChatMessage, Reaction } from "../chat/message.ts";
+import type { Change, ChangeKind, ChatMessage, FileRef, Reaction } from "../chat/message.ts";
 
 /**
  * How the SQL stores keep conversations: a change event is a row of `messages` with `kind`, `target`
  * and `detail` (its changeKey, emoji and on: JSON); a message row keeps `owner`, `reply_to` and its
- * current state (`edited`, `deleted`, `reactions` as JSON, `text` emptied by a delete).
+ * current state (`edited`, `deleted`, `reactions` as JSON, `text` emptied by a delete); a message row's
+ * `detail` holds the file it carries (`{"file": …}`: docs/files.md), dropped from reads once it is deleted.
  */
 export const CONVERSATION_COLUMNS: ReadonlyArray<[string, string]> = [
   ["kind", "TEXT"],
@@ -39,13 +40,14 @@ export interface ConversationRow {
   t_edited: number | string | null;
   t_deleted: number | string | null;
   t_reactions: string | null;
+  t_detail: string | null;
 }
 
 /** The SELECT list and FROM of every read (`m`: the row, `t`: the message a change event changed). */
 export const conversationSelect = (table: string): string =>
   `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.kind, m.detail, m.reply_to, m.edited, m.deleted, m.reactions,
      COALESCE(t.seq, m.target) AS t_seq, t.id AS t_id, t.nick AS t_nick, t.text AS t_text, t.ts AS t_ts, t.reply_to AS t_reply_to,
-     t.edited AS t_edited, t.deleted AS t_deleted, t.reactions AS t_reactions
+     t.edited AS t_edited, t.deleted AS t_deleted, t.reactions AS t_reactions, t.detail AS t_detail
    FROM ${table} m LEFT JOIN ${table} t ON m.kind IS NOT NULL AND t.room = m.room AND t.seq = m.target`;
 
 export interface ChangeDetail {
@@ -60,6 +62,7 @@ const stateOf = (
   base: { room: string; seq: number; id: string; nick: string; text: string; ts: number },
   more: { reply_to: number | string | null; edited: number | string | null; deleted: number | string | null },
   reactions: string | null,
+  detail: string | null,
 ): ChatMessage => {
   const message: ChatMessage = base;
   const replyTo = num(more.reply_to);
@@ -68,13 +71,17 @@ const stateOf = (
   if (edited !== undefined) message.edited = edited;
   if (more.deleted !== null && Number(more.deleted) === 1) message.deleted = true;
   if (reactions) message.reactions = JSON.parse(reactions) as Reaction[];
+  if (detail && !message.deleted) {
+    const { file } = JSON.parse(detail) as { file?: FileRef };
+    if (file) message.file = file;
+  }
   return message;
 };
 
 /** The message or change event a row holds, in its current state. */
 export const rowToChatMessage = (row: ConversationRow): ChatMessage => {
   const base = { room: row.room, seq: Number(row.seq), id: row.id, nick: row.nick, text: row.text, ts: Number(row.ts) };
-  if (row.kind === null) return stateOf(base, row, row.reactions);
+  if (row.kind === null) return stateOf(base, row, row.reactions, row.detail);
   const detail = JSON.parse(row.detail ?? "{}") as ChangeDetail;
   const target = stateOf(
     {
@@ -83,6 +90,7 @@ export const rowToChatMessage = (row: ConversationRow): ChatMessage => {
     },
     { reply_to: row.t_reply_to, edited: row.t_edited, deleted: row.t_deleted },
     row.t_reactions,
+    row.t_detail,
   );
   const change: Change = { kind: row.kind as ChangeKind, target };
   if (detail.emoji !== undefined) change.emoji = detail.emoji;
@@ -101,3 +109,6 @@ export const stateColumns = (state: ChatMessage): [string, number | null, number
   state.deleted ? 1 : 0,
   state.reactions && state.reactions.length > 0 ? JSON.stringify(state.reactions) : null,
 ];
+
+/** What a message row keeps in `detail`: the file it carries, or nothing. */
+export const messageDetail = (file: FileRef | undefined): string | null => (file ? JSON.stringify({ file }) : null);

@@ -94,6 +94,7 @@ export const storedMessage = (input: NewMessage, seq: number): ChatMessage => {
     ts: input.ts,
   };
   if (input.replyTo !== undefined) message.replyTo = input.replyTo;
+  if (input.file !== undefined) message.file = input.file;
   return message;
 };
 

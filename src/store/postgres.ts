@@ -6,6 +6,7 @@ import {
   type ConversationRow,
   conversationSelect,
   keyOfRow,
+  messageDetail,
   rowToChatMessage,
   stateColumns,
 } from "./conversation-rows.ts";
@@ -47,6 +48,7 @@ interface TargetRow {
   reactions: string | null;
   owner: string | null;
   kind: string | null;
+  detail: string | null;
 }
 
 // Bumped with each change; every statement is idempotent, so nodes starting together are safe
@@ -286,6 +288,8 @@ export class PostgresStore implements HistoryStore {
         last.set(input.room, seq);
         let message = storedMessage(input, seq);
         let row: Fresh = { ...message, cid: input.cid ?? null, owner: input.owner ?? null };
+        const carried = messageDetail(input.file);
+        if (carried !== null) row.detail = carried;
         if (request && outcome) {
           message = changeEvent(request, outcome, message);
           const changeK = changeKey(request);
@@ -360,16 +364,17 @@ export class PostgresStore implements HistoryStore {
     const wanted = inputs.filter((m) => m.change !== undefined);
     if (wanted.length === 0) return targets;
     const found = await client.query<TargetRow>(
-      `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.reply_to, m.edited, m.deleted, m.reactions, m.owner, m.kind
+      `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.reply_to, m.edited, m.deleted, m.reactions, m.owner, m.kind, m.detail
          FROM parley_messages m JOIN unnest($1::text[], $2::bigint[]) AS k(room, seq) ON m.room = k.room AND m.seq = k.seq`,
       [wanted.map((m) => m.room), wanted.map((m) => m.change?.target ?? 0)],
     );
     for (const row of found.rows) {
       const message = rowToChatMessage({
         ...{ room: row.room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts },
-        ...{ kind: null, detail: null, reply_to: row.reply_to, edited: row.edited, deleted: row.deleted },
-        ...{ reactions: row.reactions, t_seq: null, t_id: null, t_nick: null, t_text: null, t_ts: null },
-        ...{ t_reply_to: null, t_edited: null, t_deleted: null, t_reactions: null },
+        ...{ kind: null, detail: row.kind === null ? row.detail : null, reply_to: row.reply_to },
+        ...{ edited: row.edited, deleted: row.deleted, reactions: row.reactions, t_seq: null, t_id: null },
+        ...{ t_nick: null, t_text: null, t_ts: null, t_reply_to: null, t_edited: null, t_deleted: null },
+        ...{ t_reactions: null, t_detail: null },
       });
       // a change event is no message to change: the domain refuses it as not_found
       const state = row.kind === null ? message : { ...message, change: { kind: "edit" as const, target: message } };

@@ -7,6 +7,7 @@ import {
   type ConversationRow,
   conversationSelect,
   keyOfRow,
+  messageDetail,
   rowToChatMessage,
   stateColumns,
 } from "./conversation-rows.ts";
@@ -92,6 +93,7 @@ interface TargetRow {
   reactions: string | null;
   owner: string | null;
   kind: string | null;
+  detail: string | null;
 }
 
 const SELECT = conversationSelect("messages");
@@ -188,7 +190,7 @@ export class SqliteStore implements HistoryStore {
         `${SELECT} WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`,
       ),
       target: db.prepare<[string, number], TargetRow>(
-        "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind FROM messages WHERE room = ? AND seq = ?",
+        "SELECT seq, id, nick, text, ts, reply_to, edited, deleted, reactions, owner, kind, detail FROM messages WHERE room = ? AND seq = ?",
       ),
       first: db.prepare<[string], { seq: number }>("SELECT seq FROM messages WHERE room = ? ORDER BY seq LIMIT 1"),
       pageStart: db.prepare<[string, number, number], { seq: number | null }>(
@@ -425,7 +427,7 @@ export class SqliteStore implements HistoryStore {
     const message = storedMessage(input, seq);
     rows.push([
       ...[input.room, seq, message.id, input.nick, input.text, input.ts, input.cid ?? null],
-      ...[null, null, null, input.owner ?? null, input.replyTo ?? null],
+      ...[null, null, messageDetail(input.file), input.owner ?? null, input.replyTo ?? null],
     ] as Row);
     if (key !== undefined) {
       this.unsettledCids.set(key, message);
@@ -506,10 +508,10 @@ export class SqliteStore implements HistoryStore {
     const row = this.statements.target.get(room, seq);
     if (!row) return undefined;
     const message = rowToChatMessage({
-      ...{ room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts, kind: null, detail: null },
-      ...{ reply_to: row.reply_to, edited: row.edited, deleted: row.deleted, reactions: row.reactions },
-      ...{ t_seq: null, t_id: null, t_nick: null, t_text: null, t_ts: null, t_reply_to: null },
-      ...{ t_edited: null, t_deleted: null, t_reactions: null },
+      ...{ room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts, kind: null },
+      ...{ detail: row.kind === null ? row.detail : null, reply_to: row.reply_to, edited: row.edited },
+      ...{ deleted: row.deleted, reactions: row.reactions, t_seq: null, t_id: null, t_nick: null, t_text: null },
+      ...{ t_ts: null, t_reply_to: null, t_edited: null, t_deleted: null, t_reactions: null, t_detail: null },
     });
     // a change event is no message to change: the domain refuses it as not_found
     return {

@@ -86,10 +86,12 @@ export class HandshakeGuard {
       if (!tracked) return;
       this.settle(tracked);
       tracked.inFlight++;
+      const socket = req.socket as Socket;
       res.once("close", () => {
         tracked.inFlight--;
-        // Keep-alive: the next request's headers get a deadline of their own.
-        if (tracked.inFlight === 0 && !req.socket.destroyed) this.arm(req.socket as Socket, tracked);
+        // Keep-alive: the next request's headers get a deadline of their own. (Read from the socket
+        // kept here: req.socket is null once Node has let go of it, after a response that closed it.)
+        if (tracked.inFlight === 0 && !socket.destroyed) this.arm(socket, tracked);
       });
     });
     // From here the gateway decides, within its own bounds; the socket is no longer the client's to hold.

@@ -26,6 +26,7 @@ const checkDecoded = (frame: ClientFrame, input: Record<string, unknown>): void 
   assert.equal(frame.type, input.type);
   const strings: Record<ClientFrame["type"], string[]> = {
     send: ["text"],
+    upload_ticket: ["room", "cid"],
     nick: ["nick"],
     join: ["room"],
     leave: ["room"],
