@@ -189,6 +189,31 @@ describe("files: the rate of uploads", () => {
   });
 });
 
+describe("files: an upload never sent", () => {
+  test("is removed after --file-unattached-ms, content and all", async () => {
+    const dataDir = tempDir();
+    const parley = await startTestParley({ dataDir, fileUnattachedMs: 50 });
+    const alice = await connectJson(`ws://127.0.0.1:${parley.port}/chat/lobby`);
+    try {
+      await alice.untilJoined("lobby");
+      const auth = `Ticket ${(await ticketFor(alice, "lobby")).ticket}`;
+      const up = await upload(parley.port, "lobby", "forgotten.txt", Buffer.from("never sent"), auth);
+      assert.equal(up.status, 201);
+      assert.equal(await parley.files.service.sweep(), 0, "not yet");
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      assert.equal(await parley.files.service.sweep(), 1);
+      assert.deepEqual(await rows(parley), []);
+      assert.deepEqual(
+        entries(join(dataDir, "files", "sha256")).filter((e) => e.length > 2),
+        [],
+      );
+    } finally {
+      await alice.close();
+      await parley.close();
+    }
+  });
+});
+
 const sharpJpeg = async (): Promise<Buffer> => {
   const { default: sharp } = await import("sharp");
   return sharp(await pngOf(16, 16))

@@ -136,4 +136,45 @@ describe("files: upload with a ticket, send, history, download (docs/files.md)",
     assert.equal(ok.headers.get("content-type"), "application/pdf");
     assert.match(ok.headers.get("content-disposition") ?? "", /^attachment/);
   });
+
+  test("deleting the message removes the file once nothing refers to it", async () => {
+    const same = Buffer.from("the same bytes, twice\n");
+    const first = await upload(
+      parley.port,
+      "lobby",
+      "one.txt",
+      same,
+      `Ticket ${(await ticketFor(alice, "lobby")).ticket}`,
+    );
+    const second = await upload(
+      parley.port,
+      "lobby",
+      "two.txt",
+      same,
+      `Ticket ${(await ticketFor(alice, "lobby")).ticket}`,
+    );
+    assert.equal(first.body.sha256, second.body.sha256, "content-addressed: one copy");
+    alice.send({ type: "send", room: "lobby", text: "1", file: first.body.id, cid: "d1" });
+    const one = await alice.expect((e) => e.cid === "d1");
+    alice.send({ type: "send", room: "lobby", text: "2", file: second.body.id, cid: "d2" });
+    await alice.expect((e) => e.cid === "d2");
+
+    alice.send({ type: "delete", room: "lobby", seq: one.seq, cid: "x1" });
+    const deleted = await bob.expect(ofType("delete", { room: "lobby", seq: one.seq as number }));
+    assert.equal((deleted.message as { file?: unknown }).file, undefined, "the tombstone carries no file");
+    assert.equal(await parley.files.service.sweep(), 1);
+    assert.equal((await fetch(`${page}/files/${first.body.id}`)).status, 404);
+    const kept = await fetch(`${page}/files/${second.body.id}`);
+    assert.equal(await kept.text(), same.toString(), "still referred to by the other message");
+
+    alice.send({
+      type: "delete",
+      room: "lobby",
+      seq: (await alice.expect((e) => e.type === "message" && e.text === "2")).seq,
+      cid: "x2",
+    });
+    await alice.expect((e) => e.cid === "x2");
+    await parley.files.service.sweep();
+    assert.equal(await parley.files.service.read(second.body.sha256), undefined, "nothing refers to it: gone");
+  });
 });

@@ -17,6 +17,7 @@ import {
   type ConnectionState,
   ParleyServerError,
 } from "./types.ts";
+import { type FileInfo, httpOrigin, postFile, Tickets, type UploadOptions } from "./upload.ts";
 import type { SdkEvent } from "./wire.ts";
 
 /**
@@ -32,6 +33,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   private readonly nickname: Nickname;
   private readonly identity: Identity;
   private readonly searches: Searches;
+  private readonly tickets: Tickets;
   /** A new connection's rejoins and resends wait for the answer to its name claim. */
   private resumePending = false;
   /** The last `welcome`'s reconnect key: sent with the name on the next connection, to take it back at once. */
@@ -60,6 +62,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       timers,
     });
     this.searches = new Searches(transmit);
+    this.tickets = new Tickets(transmit);
     this.outbox = new Outbox({
       transmit,
       canSend: (room) => this.ready && this.rooms.has(room),
@@ -83,6 +86,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
         this.outbox.failAll(error);
         this.nickname.fail(error);
         this.searches.failAll(error);
+        this.tickets.failAll(error);
       },
       state: (change) => {
         this.emit("state", change);
@@ -182,6 +186,15 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     return this.outbox.add(room, frame, cid);
   }
 
+  /** @internal Room.upload: a ticket over the socket, the bytes over HTTP, then a `send` carrying the file. */
+  async upload(room: Room, file: Blob | Uint8Array, options: UploadOptions): Promise<{ file: FileInfo; ack: Ack }> {
+    if (!this.rooms.has(room)) throw new Error(`Not in ${room.name}; join it first.`);
+    const ticket = await this.tickets.ask(room.name);
+    const { sha256: _sha256, ...stored } = await postFile(httpOrigin(this.url), ticket, file, options);
+    const ack = await this.send(room, { type: "send", text: options.text ?? "", file: stored.id }, options.cid);
+    return { file: stored, ack };
+  }
+
   leave(room: Room): Promise<void> {
     if (this.rooms.has(room)) this.identity.left(room.name);
     return this.rooms.leave(room, this.connection.online);
@@ -217,7 +230,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
       return; // not ours to judge; the server only sends JSON on parley.v1
     }
     const room = "room" in event && typeof event.room === "string" ? this.rooms.get(event.room) : undefined;
-    if (this.identity.receive(event, room) || this.searches.receive(event)) return;
+    if (this.identity.receive(event, room) || this.searches.receive(event) || this.tickets.receive(event)) return;
     switch (event.type) {
       case "welcome":
         this.reconnectKey = event.reconnectKey;

@@ -36,3 +36,4 @@ export {
   type WebSocketConstructor,
 } from "./types.ts";
 export { TYPING_SEND_INTERVAL_MS } from "./typing.ts";
+export type { FileInfo, UploadOptions } from "./upload.ts";

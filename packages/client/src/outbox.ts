@@ -15,7 +15,7 @@ export interface OutboxHost {
 
 /** What a room sends through the outbox: a message or a change, without its room and cid. */
 export type OutFrame =
-  | { type: "send"; text: string; replyTo?: number | undefined }
+  | { type: "send"; text: string; replyTo?: number | undefined; file?: string | undefined }
   | { type: "edit"; seq: number; text: string }
   | { type: "delete"; seq: number }
   | { type: "react"; seq: number; emoji: string; on?: boolean | undefined };

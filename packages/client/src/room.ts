@@ -2,6 +2,7 @@ import { Emitter } from "./emitter.ts";
 import type { OutFrame } from "./outbox.ts";
 import type { ChangeEvent, ClientFrame, ResumeResult, ServerEvent } from "./protocol.ts";
 import type { Ack, ChatMessage, ParleyServerError, RoomEvents } from "./types.ts";
+import type { FileInfo, UploadOptions } from "./upload.ts";
 
 type RoomServerEvent = Extract<
   ServerEvent,
@@ -16,6 +17,7 @@ export interface RoomHost {
   send(room: Room, frame: OutFrame, cid: string | undefined): Promise<Ack>;
   leave(room: Room): Promise<void>;
   requestHistory(room: Room, before: number, limit: number | undefined): void;
+  upload(room: Room, file: Blob | Uint8Array, options: UploadOptions): Promise<{ file: FileInfo; ack: Ack }>;
 }
 
 /**
@@ -81,6 +83,15 @@ export class Room extends Emitter<RoomEvents> {
     const frame: OutFrame = { type: "send", text };
     if (options.replyTo !== undefined) frame.replyTo = options.replyTo;
     return this.host.send(this, frame, options.cid);
+  }
+
+  /**
+   * Shares a file: uploads it (with a ticket from the server, over HTTP: docs/files.md), then sends a
+   * message carrying it. Resolves with the file as messages show it and the message's ack; rejects
+   * with a ParleyServerError (`too_large`, `quota_exceeded`, `type_mismatch`, `rate_limited`, …).
+   */
+  upload(file: Blob | Uint8Array, options: UploadOptions = {}): Promise<{ file: FileInfo; ack: Ack }> {
+    return this.host.upload(this, file, options);
   }
 
   /** Replies to the message at `seq` (its `replyTo`); as `send`. */
