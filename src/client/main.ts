@@ -20,6 +20,7 @@ import { installShortcuts } from "./shortcuts.ts";
 import { pageToken, takeFragmentToken } from "./sign-in.ts";
 import { savedNick, savedPending, savedReadSeq, savedRooms, saveNick, saveReadSeq, saveRooms } from "./storage.ts";
 import { TypingLine } from "./typing-line.ts";
+import { installUploads } from "./upload-wiring.ts";
 
 const DEFAULT_ROOM = "lobby";
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -392,6 +393,14 @@ installShortcuts(
   scroller,
 );
 
+installUploads(chatForm, chatForm.closest<HTMLElement>(".chat") ?? scroller, {
+  composer,
+  alerts,
+  current: () => current,
+  view: (name) => views.get(name),
+  online: () => connection.online,
+  ticket: (room) => client.uploadTicket(room).then((t) => ({ ticket: t.ticket, url: t.url, maxBytes: t.max_bytes })),
+});
 window.addEventListener("hashchange", () => show(roomFromHash()));
 new SearchPanel(byId("search-slot"), client, {
   showRoom: (room) => {

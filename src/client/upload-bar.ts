@@ -35,13 +35,20 @@ export class UploadBar {
     this.status.textContent = text;
   }
 
-  add(name: string, size: number, cancel: () => void): UploadItem {
+  /** `caption`: the text that goes with the file, shown with it while it uploads (it left the message box). */
+  add(name: string, size: number, caption: string, cancel: () => void): UploadItem {
     const li = document.createElement("li");
     li.className = "upload";
     const label = document.createElement("span");
     label.className = "upload-name";
     label.textContent = name;
-    label.title = name;
+    label.title = caption === "" ? name : `${name}: ${caption}`;
+    if (caption !== "") {
+      const shownCaption = document.createElement("span");
+      shownCaption.className = "upload-caption";
+      shownCaption.textContent = ` · “${caption.replace(/\s+/g, " ")}”`;
+      label.append(shownCaption);
+    }
     const bar = document.createElement("progress");
     bar.max = Math.max(size, 1);
     bar.value = 0;

@@ -38,6 +38,33 @@ export const uploadName = (file: File, now = new Date()): string => {
   return `${file.type.startsWith("image/") ? "Pasted image" : "Pasted file"} ${stamp}.${extension}`;
 };
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The paperclip, drawn (an emoji is not in every system's fonts). */
+const paperclip = (): SVGSVGElement => {
+  const svg = document.createElementNS(SVG, "svg");
+  for (const [name, value] of Object.entries({
+    viewBox: "0 0 24 24",
+    width: "20",
+    height: "20",
+    fill: "none",
+    stroke: "currentColor",
+    "stroke-width": "2",
+    "stroke-linecap": "round",
+    "stroke-linejoin": "round",
+    "aria-hidden": "true",
+  })) {
+    svg.setAttribute(name, value);
+  }
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute(
+    "d",
+    "M21.4 11.1l-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5",
+  );
+  svg.append(path);
+  return svg;
+};
+
 export class Uploads {
   private readonly bar: UploadBar;
   private readonly picker: HTMLInputElement;
@@ -62,10 +89,7 @@ export class Uploads {
     this.button.className = "icon-button attach";
     this.button.setAttribute("aria-label", "Attach a file");
     this.button.title = "Attach a file (or drop one here, or paste an image)";
-    const clip = document.createElement("span");
-    clip.setAttribute("aria-hidden", "true");
-    clip.textContent = "📎";
-    this.button.append(clip);
+    this.button.append(paperclip());
     this.button.addEventListener("click", () => this.picker.click());
     this.picker.addEventListener("change", () => {
       this.share([...(this.picker.files ?? [])]);
@@ -141,17 +165,20 @@ export class Uploads {
       return;
     }
     let caption = this.host.takeCaption(room);
+    // All upload at once; their messages go in the order the files came, whichever finishes first.
+    let turn: Promise<void> = Promise.resolve();
     for (const file of files) {
-      this.upload(room, file, caption).catch(() => {}); // upload says every failure itself
+      turn = this.upload(room, file, caption, turn);
       caption = "";
     }
   }
 
-  private async upload(room: string, file: File, caption: string): Promise<void> {
+  /** Resolves once this file's message is sent or its upload has failed (it says every failure itself). */
+  private async upload(room: string, file: File, caption: string, turn: Promise<void>): Promise<void> {
     const name = uploadName(file);
     let request: UploadRequest | undefined;
     let cancelled = false;
-    const item = this.bar.add(name, file.size, () => {
+    const item = this.bar.add(name, file.size, caption, () => {
       cancelled = true;
       request?.cancel();
     });
@@ -172,6 +199,7 @@ export class Uploads {
       request = uploadFile(ticket, file, name, (sent, total) => item.progress(sent, total));
       const stored = await request.done;
       item.state("sending…");
+      await turn;
       this.host.send(room, caption, stored);
       item.remove();
       this.bar.announce(`${name} shared`);
