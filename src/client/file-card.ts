@@ -120,6 +120,33 @@ export const thumbBox = (image: { width: number; height: number }, max = { width
 export const originalUrl = (file: SharedFile): string => file.url ?? `/files/${encodeURIComponent(file.id)}`;
 export const thumbUrl = (file: SharedFile): string => file.thumb ?? `/files/${encodeURIComponent(file.id)}/thumb`;
 
+/**
+ * A private room's file is served only with the reader's token (docs/files.md: `?token=`, as an `<img>` sends no
+ * header). The page's own requests carry it; a link keeps a plain address (copied, it gives no one your token) and
+ * gets the token only as it is followed.
+ */
+export const withToken = (url: string, token: string): string =>
+  token === "" ? url : `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
+
+let currentToken: () => string = () => "";
+/** Where the page's token comes from (sign-in.ts); unset, files are fetched without one. */
+export const useFileToken = (token: () => string): void => {
+  currentToken = token;
+};
+
+/** The link's address carries the token only while it is being followed (click, Enter, middle click). */
+const tokenOnFollow = (link: HTMLAnchorElement): void => {
+  const plain = link.href;
+  const follow = (): void => {
+    link.href = withToken(plain, currentToken());
+    setTimeout(() => {
+      link.href = plain;
+    }, 0);
+  };
+  link.addEventListener("click", follow);
+  link.addEventListener("auxclick", follow);
+};
+
 const ICON_LABELS: Record<FileKind, string> = {
   image: "IMG",
   video: "VID",
@@ -151,6 +178,7 @@ const downloadLink = (file: SharedFile): HTMLAnchorElement => {
   link.download = file.name; // the server's Content-Disposition says the same; this keeps it a download in any case
   link.textContent = "Download";
   link.setAttribute("aria-label", `Download ${file.name} (${formatSize(file.size)})`);
+  tokenOnFollow(link);
   return link;
 };
 
@@ -168,12 +196,13 @@ const imagePreview = (file: SharedFile, image: { width: number; height: number }
   );
   const img = document.createElement("img");
   const box = thumbBox(image);
-  img.src = thumbUrl(file);
+  img.src = withToken(thumbUrl(file), currentToken());
   img.alt = file.name;
   img.width = box.width;
   img.height = box.height;
   img.loading = "lazy";
   img.decoding = "async";
+  tokenOnFollow(open);
   open.append(img);
   const caption = document.createElement("figcaption");
   const name = document.createElement("span");

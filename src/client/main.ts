@@ -8,6 +8,7 @@ import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
 import { decorate } from "./conversation.ts";
 import { conversationContext, installEditLast, type PageParts } from "./conversation-wiring.ts";
+import { useFileToken } from "./file-card.ts";
 import { MentionAlerts } from "./mention-alerts.ts";
 import { MentionComplete } from "./mention-complete.ts";
 import { mentionsOf } from "./mentions.ts";
@@ -17,7 +18,7 @@ import { atBottom, RoomView } from "./room-view.ts";
 import { SearchPanel } from "./search-panel.ts";
 import { sendTo } from "./sending.ts";
 import { installShortcuts } from "./shortcuts.ts";
-import { pageToken, takeFragmentToken } from "./sign-in.ts";
+import { latestToken, pageToken, takeFragmentToken } from "./sign-in.ts";
 import { savedNick, savedPending, savedReadSeq, savedRooms, saveNick, saveReadSeq, saveRooms } from "./storage.ts";
 import { TypingLine } from "./typing-line.ts";
 import { installUploads } from "./upload-wiring.ts";
@@ -393,6 +394,7 @@ installShortcuts(
   scroller,
 );
 
+useFileToken(latestToken); // private rooms' files are served with it
 installUploads(chatForm, chatForm.closest<HTMLElement>(".chat") ?? scroller, {
   composer,
   alerts,

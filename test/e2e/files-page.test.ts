@@ -6,6 +6,7 @@ import type { ParleyConfig } from "../../src/settings.ts";
 import { docScreenshot, seriousViolations } from "../helpers/axe.ts";
 import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
 import { startTestParley } from "../helpers/parley.ts";
+import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 const skip = browserSkip();
 const REFUSED = /^console: Failed to load resource: the server responded with a status of (413|429) /;
@@ -95,16 +96,21 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
     return `http://127.0.0.1:${parley.port}`;
   };
 
-  const person = async (base: string, room: string, nick: string): Promise<Page> => {
+  /** A person on `/#room`; with `token`, signed in by a link (`#room&token=…`), else anonymous as `nick`. */
+  const person = async (base: string, room: string, nick: string, token?: string): Promise<Page> => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
     contexts.push(context);
     const page = await context.newPage();
     errors.push(watchErrors(page));
-    await page.goto(`${base}/#${room}`);
+    await page.goto(`${base}/#${room}${token ? `&token=${token}` : ""}`);
     await page
       .getByRole("status")
       .filter({ hasText: /^Connected$/ })
       .waitFor(WAIT);
+    if (token) {
+      await page.getByText(`Signed in as ${nick}`).waitFor(WAIT);
+      return page;
+    }
     await page.getByRole("textbox", { name: "Your nickname" }).fill(nick);
     await page.getByRole("button", { name: "Change" }).click();
     await page.locator("#members li", { hasText: `${nick} (you)` }).waitFor(WAIT);
@@ -202,6 +208,54 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
         ?.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
     });
     assert.equal(await alice.locator(".uploads li").count(), 0);
+  });
+
+  test("a private room's image and file: members see the thumbnail and open the original; nobody else gets them", async () => {
+    const secret = newSecret();
+    const base = await server({ authSecret: secret, privateRooms: "vault" });
+    const grant = (sub: string, name: string) => hsToken(secret, { sub, name, rooms: ["vault"] });
+    const hana = await person(base, "vault", "hana", await grant("u-hana", "hana"));
+    const ivan = await person(base, "vault", "ivan", await grant("u-ivan", "ivan"));
+    await withFiles(
+      hana,
+      [
+        { name: "plan.png", type: "image/png", png: [640, 480] },
+        { name: "plan.txt", type: "text/plain", text: "the plan" },
+      ],
+      "drop",
+    );
+    const image = preview(ivan, "plan.png");
+    await image.waitFor(WAIT);
+    await ivan.waitForFunction(
+      () => (document.querySelector(".file-image img") as HTMLImageElement | null)?.naturalWidth ?? 0,
+      undefined,
+      WAIT,
+    );
+    const thumb = new URL((await image.getAttribute("src")) ?? "", base);
+    assert.equal(thumb.searchParams.has("token"), true, "the thumbnail is fetched with the reader's token");
+    // The link shows a plain address (copied, it carries no token) and opens the original for the member.
+    const open = ivan.getByRole("link", { name: /^Open plan\.png/ });
+    assert.doesNotMatch((await open.getAttribute("href")) ?? "", /token=/);
+    const originals: { status: number; type: string | undefined }[] = [];
+    ivan.context().on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if (/^\/files\/[\w-]+$/.test(path))
+        originals.push({ status: response.status(), type: response.headers()["content-type"] });
+    });
+    const [tab] = await Promise.all([ivan.context().waitForEvent("page"), open.click()]);
+    await tab.waitForLoadState();
+    assert.deepEqual(originals, [{ status: 200, type: "image/png" }]);
+    await tab.close();
+    const download = card(ivan, "plan.txt").getByRole("link", { name: /^Download plan\.txt/ });
+    const [saved] = await Promise.all([ivan.waitForEvent("download"), download.click()]);
+    assert.equal(saved.suggestedFilename(), "plan.txt");
+    assert.equal(await saved.failure(), null);
+
+    // Without a member's token: nothing, not even that it exists.
+    const plain = `${thumb.origin}${thumb.pathname}`;
+    assert.equal((await fetch(plain)).status, 404);
+    const outsider = await hsToken(secret, { sub: "u-eve", name: "eve" });
+    assert.equal((await fetch(`${plain}?token=${outsider}`)).status, 404);
   });
 
   test("SVG and HTML are cards with a download link, never drawn or run; axe finds nothing serious; screenshots", async () => {
