@@ -9,7 +9,9 @@ import { startTestParley } from "../helpers/parley.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
 const skip = browserSkip();
-const REFUSED = /^console: Failed to load resource: the server responded with a status of (413|429) /;
+/** Chromium logs a refused upload like any 4xx answer, and the page's requests while the server is down. */
+const REFUSED =
+  /^console: Failed to load resource: (the server responded with a status of (413|429) |net::ERR_CONNECTION_REFUSED$)/;
 const WAIT = { timeout: 20_000 };
 
 /** A file as the test makes it in the page: text, `bytes` of noise, or a PNG drawn on a canvas (a real image). */
@@ -126,7 +128,6 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
   after(async () => {
     await browser?.close();
     for (const parley of servers) await parley.close();
-    // A refused upload is logged by Chromium itself, like any 4xx answer: expected where the test asks for one.
     const unexpected = errors.flat().filter((e) => !REFUSED.test(e));
     assert.deepEqual(unexpected, [], "no script errors on any page");
   });
@@ -164,6 +165,20 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
     const fetched = await bob.request.get(new URL(href, base).toString());
     assert.equal(await fetched.text(), log);
     assert.match(fetched.headers()["content-disposition"] ?? "", /^attachment/);
+
+    // Dragging files over the conversation says where they will go; leaving it takes that back.
+    await alice.evaluate(() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["x"], "x.txt", { type: "text/plain" }));
+      document.querySelector(".chat")?.dispatchEvent(new DragEvent("dragenter", { dataTransfer: data, bubbles: true }));
+    });
+    const zone = alice.locator("main.chat");
+    assert.equal(await zone.getAttribute("data-drop-label"), "Drop to share in #share");
+    assert.match((await zone.getAttribute("class")) ?? "", /\bdropping\b/);
+    await alice.evaluate(() =>
+      document.querySelector(".chat")?.dispatchEvent(new DragEvent("dragleave", { bubbles: true })),
+    );
+    assert.doesNotMatch((await zone.getAttribute("class")) ?? "", /\bdropping\b/);
 
     // A PNG dropped on the conversation: a thumbnail for bob, from /files/{id}/thumb, never the original.
     await withFiles(alice, [{ name: "diagram.png", type: "image/png", png: [1200, 800] }], "drop");
@@ -309,6 +324,17 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
     await carol.emulateMedia({ colorScheme: "dark" });
     assert.deepEqual(await seriousViolations(carol), [], "file cards and previews, dark");
     await docScreenshot(carol, "files-dark");
+
+    // On a phone: the cards and the thumbnail fit; nothing scrolls sideways.
+    const phone = await browser.newContext({ viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true });
+    contexts.push(phone);
+    const small = await phone.newPage();
+    errors.push(watchErrors(small));
+    await small.goto(`${base}/#design-review`);
+    await card(small, "build-logs.tar.gz").waitFor(WAIT);
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px)`);
+    assert.deepEqual(await seriousViolations(small), [], "file cards on a phone");
   });
 
   test("a big upload shows its progress and can be cancelled: nothing is sent, the caption comes back", async () => {
@@ -362,10 +388,13 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
     const gus = await person(base, "limits", "gus");
     const posts = uploadRequests(gus);
 
-    // Too big: said from the ticket's max_bytes, before a byte is sent.
+    // Too big: said from the ticket's max_bytes, before a byte is sent; the caption stays in the box.
+    await messageBox(gus).fill("the demo video");
     await withFiles(gus, [{ name: "video.mp4", type: "video/mp4", bytes: 250_000 }], "drop");
     await banner(gus).filter({ hasText: "video.mp4 is 250 kB: files up to 100 kB can be shared here." }).waitFor(WAIT);
     assert.deepEqual(posts, [], "no upload was started");
+    assert.equal(await messageBox(gus).inputValue(), "the demo video");
+    await messageBox(gus).fill("");
 
     // The next upload that works clears it.
     await withFiles(gus, [{ name: "notes.txt", type: "text/plain", bytes: 90_000 }], "drop");
