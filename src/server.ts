@@ -221,6 +221,7 @@ export const startParley = async (
       limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
       observe: apiMetrics(ops.metrics.registry),
+      files: files.attachments,
     }),
     files: createFileRoutes({ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },

@@ -51,8 +51,14 @@ const baseType = (type: string): string => {
   return ALIASES[base] ?? base;
 };
 
-/** Claims that say nothing: browsers send these for what they do not know. */
-const VAGUE = new Set(["", "application/octet-stream", "binary/octet-stream", "application/x-unknown"]);
+/** Claims that say nothing: browsers send these for what they do not know, curl the form type for any --data. */
+const VAGUE = new Set([
+  "",
+  "application/octet-stream",
+  "binary/octet-stream",
+  "application/x-unknown",
+  "application/x-www-form-urlencoded",
+]);
 
 /**
  * A claimed type is a lie when it names another kind of content than the bytes are: "image/png" for

@@ -1,7 +1,7 @@
 import type { RoomEvent } from "../broker/broker.ts";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
-import type { ChangeRequest } from "../chat/message.ts";
+import type { ChangeRequest, FileRef } from "../chat/message.ts";
 import { validateNick } from "../chat/nick.ts";
 import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
@@ -255,11 +255,17 @@ export class ChatService {
    * A message from outside the chat (the HTTP API): stored, then spread like `say`'s, as `nick`.
    * A repeated `cid` answers the stored message (`duplicate`); a reused one throws `cid_conflict`.
    */
-  async publishAs(room: string, nick: string, text: string, cid: string | undefined): Promise<AppendResult> {
+  async publishAs(
+    room: string,
+    nick: string,
+    text: string,
+    cid: string | undefined,
+    file?: FileRef,
+  ): Promise<AppendResult> {
     const { store, broker, now } = this.options;
     let result: AppendResult;
     try {
-      result = await store.append({ room, nick, text, ts: now(), cid });
+      result = await store.append({ room, nick, text, ts: now(), cid, file });
     } catch {
       throw new ParleyError("store_unavailable", "The message was not saved; send it again.");
     }

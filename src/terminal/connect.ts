@@ -10,6 +10,7 @@ import { ConversationCommands, updateLine } from "./conversation.ts";
 import { clean, HELP, messageLine, presenceLine, stateLine, unknownCommand } from "./format.ts";
 import { DRAIN_TIMEOUT_MS, eraseEnteredLine, lineReader } from "./prompt.ts";
 import { runText } from "./text-mode.ts";
+import { uploadPath } from "./upload.ts";
 
 export const CONNECT_USAGE = `Usage: parley connect <ws-url> [--json] [--text] [--nick NAME] [--room ROOM]
                       [--token JWT]
@@ -111,6 +112,9 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       finish(0);
     };
 
+    // Where files are downloaded from: the page's origin of the WebSocket URL.
+    const httpOrigin = ((u) => `${u.protocol === "wss:" ? "https:" : "http:"}//${u.host}`)(new URL(client.url));
+
     const enter = (name: string): Room => {
       const existing = rooms.get(name);
       if (existing) return existing;
@@ -118,7 +122,7 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       rooms.set(name, room);
       const many = () => rooms.size > 1;
       const shown = (m: ChatMessage) =>
-        messageLine(m, many(), m.replyTo === undefined ? undefined : room.message(m.replyTo)?.nick);
+        messageLine(m, many(), m.replyTo === undefined ? undefined : room.message(m.replyTo)?.nick, httpOrigin);
       room.on("history", (page) => {
         if (args.json) emit("history", page);
         else for (const m of page.messages) print(shown(m));
@@ -216,6 +220,11 @@ const runJson = (args: ConnectArgs, io: TerminalIO): Promise<number> =>
       } else if (verb === "who") {
         const room = rooms.get(current);
         note(`* in #${current}: ${room ? room.members.map(clean).join(", ") : "(not joined)"}`);
+      } else if (verb === "upload") {
+        const room = rooms.get(current);
+        if (!arg) note("! /upload needs a PATH");
+        else if (!room) note("! you are not in a room; /join one");
+        else track(room, uploadPath(room, arg));
       } else if (conversation.handles(verb)) {
         conversation.run(verb, arg, rooms.get(current));
       } else if (verb === "quit") {

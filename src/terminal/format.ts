@@ -1,4 +1,5 @@
 import type { ChatMessage, PresenceChange, StateChange } from "parley-client";
+import { humanSize } from "../chat/file-size.ts";
 
 /** How the terminal client shows things to a person (stdout: the conversation; stderr: the connection). */
 const clock = (ts: number): string => {
@@ -11,9 +12,12 @@ const clock = (ts: number): string => {
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 export const clean = (text: string): string => text.replace(CONTROLS, "?");
 
-/** `parent`: the nick of the message a reply answers, when known. */
-export const messageLine = (m: ChatMessage, showRoom: boolean, parent?: string): string =>
-  `[${clock(m.ts)}] ${showRoom ? `#${m.room} ` : ""}${clean(m.nick)}${m.replyTo !== undefined ? ` ↪ ${clean(parent ?? `#${m.replyTo}`)}` : ""}: ${m.deleted ? "(deleted)" : clean(m.text)}${m.edited !== undefined ? " (edited)" : ""}`;
+/** `parent`: the nick of the message a reply answers, when known; `origin`: the server's http(s) origin, for file links. */
+export const messageLine = (m: ChatMessage, showRoom: boolean, parent?: string, origin = ""): string =>
+  `[${clock(m.ts)}] ${showRoom ? `#${m.room} ` : ""}${clean(m.nick)}${m.replyTo !== undefined ? ` ↪ ${clean(parent ?? `#${m.replyTo}`)}` : ""}: ${m.deleted ? "(deleted)" : clean(m.text)}${m.file && !m.deleted ? fileNote(m.file, m.text, origin) : ""}${m.edited !== undefined ? " (edited)" : ""}`;
+
+const fileNote = (file: NonNullable<ChatMessage["file"]>, text: string, origin: string): string =>
+  `${text === "" ? "" : " "}[file: ${clean(file.name)}, ${humanSize(file.size)}, ${origin}/files/${file.id}]`;
 
 export const presenceLine = (p: PresenceChange): string | undefined => {
   const where = `#${p.room}`;
@@ -33,8 +37,9 @@ export const stateLine = (s: StateChange, url: string): string | undefined => {
 
 export const HELP = `Commands: /nick NAME, /join ROOM, /leave [ROOM], /who, /quit;
 /edit [N] TEXT, /delete [N], /react [N] EMOJI, /reply [N] TEXT (N: a seq);
+/upload PATH (shares a file in the current room);
 anything else is said in the current room.
 Start a line with // to say something that begins with /.`;
 
 export const unknownCommand = (verb: string): string =>
-  `! unknown command /${clean(verb)}; try /nick NAME, /join ROOM, /leave [ROOM], /who, /edit, /delete, /react, /reply, /quit (// to say a line starting with /)`;
+  `! unknown command /${clean(verb)}; try /nick NAME, /join ROOM, /leave [ROOM], /who, /edit, /delete, /react, /reply, /upload PATH, /quit (// to say a line starting with /)`;

@@ -178,3 +178,46 @@ describe("files: upload with a ticket, send, history, download (docs/files.md)",
     assert.equal(await parley.files.service.read(second.body.sha256), undefined, "nothing refers to it: gone");
   });
 });
+
+describe("files: the README's upload example runs, and an API key's message carries the file", () => {
+  test("curl with an API key posts the file; the answer names its sniffed type", async () => {
+    const { execFile } = await import("node:child_process");
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { promisify } = await import("node:util");
+    const { ADMIN_TOKEN, createKey } = await import("../helpers/api.ts");
+    const { tempDir } = await import("../helpers/parley.ts");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const script = /<!-- example: file-upload -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(script, "the README example");
+    const parley = await startTestParley({ adminToken: ADMIN_TOKEN });
+    try {
+      const key = await createKey(parley.port, { name: "docs", rooms: ["dev"], rights: ["publish"] });
+      const cwd = tempDir();
+      writeFileSync(join(cwd, "report.pdf"), "%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n");
+      const env = { ...process.env, PARLEY_URL: `http://127.0.0.1:${parley.port}`, PARLEY_KEY: key.secret };
+      const { stdout } = await promisify(execFile)("bash", ["-c", script], { env, cwd });
+      const answer = JSON.parse(stdout);
+      assert.equal(answer.name, "report.pdf");
+      assert.equal(answer.type, "application/pdf");
+
+      // The key's message carries it; history over HTTP shows it; a second message may not.
+      const { call } = await import("../helpers/api.ts");
+      const body = { text: "the report", file: answer.id };
+      const posted = await call(parley.port, "POST", "/api/v1/rooms/dev/messages", { auth: key.secret, body });
+      assert.equal(posted.status, 201, JSON.stringify(posted.body));
+      assert.equal(posted.body.message.file.id, answer.id);
+      const again = await call(parley.port, "POST", "/api/v1/rooms/dev/messages", {
+        auth: key.secret,
+        body: { text: "", file: answer.id },
+      });
+      assert.equal(again.status, 409);
+      assert.equal(again.body.code, "file_used");
+      const reader = await createKey(parley.port, { name: "reader", rooms: ["dev"], rights: ["read"] });
+      const history = await call(parley.port, "GET", "/api/v1/rooms/dev/messages", { auth: reader.secret });
+      assert.deepEqual(history.body.messages[0].file, posted.body.message.file);
+    } finally {
+      await parley.close();
+    }
+  });
+});

@@ -51,6 +51,13 @@ describe("JSON v1 decoding", () => {
       text: "x",
       cid: "1",
       replyTo: undefined,
+      file: undefined,
+    });
+    assert.equal(decodeClientFrame('{"type":"send","text":"","file":"f1"}').type, "send");
+    assert.deepEqual(decodeClientFrame('{"type":"upload_ticket","room":"r","cid":"t"}'), {
+      type: "upload_ticket",
+      room: "r",
+      cid: "t",
     });
     assert.deepEqual(decodeClientFrame('{"type":"join","room":"r","since":3}'), {
       type: "join",

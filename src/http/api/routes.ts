@@ -11,6 +11,7 @@ import type { RoomAccess } from "../../chat/identity.ts";
 import { validateRoomName } from "../../chat/room-name.ts";
 import type { Logger } from "../../log.ts";
 import type { ChatService } from "../../service/chat-service.ts";
+import type { FileAttachments } from "../../service/conversation/attach.ts";
 import type { HistoryStore } from "../../store/history-store.ts";
 import type { SearchIndex } from "../../store/search.ts";
 import type { NameReservations } from "../../store/user-store.ts";
@@ -19,6 +20,7 @@ import { type Caller, CallerRate, callerId, checkPublish, checkRead, identifyCal
 import { EventStreams } from "./events.ts";
 import { historyBody } from "./history-body.ts";
 import { asProblem, Problem, problemResponse } from "./problem.ts";
+import { publishWithFile } from "./publish-file.ts";
 import {
   History,
   HistoryQuery,
@@ -53,6 +55,8 @@ export interface ApiOptions {
   keyUse?: KeyUse;
   /** Reserved names of signed-in users: a message published as a user shows their name, held for them. */
   users: NameReservations;
+  /** Files (docs/files.md): a published message may carry the key's upload. */
+  files?: FileAttachments | undefined;
   /** Counts for /metrics: each request's outcome per route, and SSE streams opened and closed. */
   observe?: ApiObserver;
 }
@@ -185,14 +189,15 @@ export const createApi = (options: ApiOptions) => {
     }),
     async (c) => {
       const room = roomOf(c.req.valid("param").room);
-      const { text, user } = c.req.valid("json");
+      const { text, user, file } = c.req.valid("json");
       let nick: string;
-      if (user) {
-        checkPublishAsUser(c.get("caller"), room);
-        nick = await userNick(options.users, user);
-      } else nick = botNick(checkPublish(c.get("caller"), room));
+      const key = user ? checkPublishAsUser(c.get("caller"), room) : checkPublish(c.get("caller"), room);
+      if (user) nick = await userNick(options.users, user);
+      else nick = botNick(key);
       const cid = c.req.valid("header")["idempotency-key"];
-      const { message, duplicate } = await service.publishAs(room, nick, text, cid);
+      const { message, duplicate } = await publishWithFile(options.files, key.id, room, file, cid, (ref) =>
+        service.publishAs(room, nick, text, cid, ref),
+      );
       return c.json({ message, duplicate }, duplicate ? 200 : 201);
     },
   );

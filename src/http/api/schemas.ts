@@ -28,6 +28,16 @@ export const Message = z
     edited: z.number().int().optional().openapi({ description: "when it was last edited (ms)" }),
     deleted: z.literal(true).optional().openapi({ description: "deleted: the text is gone (empty)" }),
     reactions: z.array(z.object({ emoji: z.string(), nicks: z.array(z.string()) })).optional(),
+    file: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        size: z.number().int(),
+        type: z.string(),
+        image: z.object({ width: z.number().int(), height: z.number().int() }).optional(),
+      })
+      .optional()
+      .openapi({ description: "the file it carries: GET /files/{id} (docs/files.md)" }),
   })
   .openapi("Message", {
     example: { room: "deploys", seq: 42, id: "0b9e…", nick: "bot:ci", text: "deploy done", ts: 1_780_000_000_000 },
@@ -35,7 +45,13 @@ export const Message = z
 
 export const PublishBody = z
   .object({
-    text: z.string().min(1).max(MAX_API_TEXT),
+    text: z.string().max(MAX_API_TEXT),
+    file: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .openapi({ description: "the id of this key's upload (POST /rooms/{room}/files) the message carries, once" }),
     user: z
       .object({
         id: z.string().min(1).max(128),
@@ -47,6 +63,7 @@ export const PublishBody = z
           "Publish as this user of yours (a key with publish_as_user): shown under `name`, reserved for `id` as a signed-in user's name is",
       }),
   })
+  .refine((body) => body.text !== "" || body.file !== undefined, { message: "text is empty", path: ["text"] })
   .openapi("PublishBody", { example: { text: "deploy 1.4.2 done" } });
 
 export const Published = z.object({ message: Message, duplicate: z.boolean() }).openapi("Published", {
