@@ -8,8 +8,9 @@ import { authFromConfig } from "./auth/setup.ts";
 import type { Broker } from "./broker/broker.ts";
 import { RoomAccess } from "./chat/identity.ts";
 import { createEngines, type Engines } from "./engines.ts";
-import { createFiles, type Files, SWEEP_MS } from "./files/engine.ts";
+import { createFiles, type Files, FULL_SWEEP_EVERY, SWEEP_MS } from "./files/engine.ts";
 import { createFileRoutes } from "./files/http.ts";
+import { tellingDeletes } from "./files/on-delete.ts";
 import { apiMetrics, createApiHandler } from "./http/api/index.ts";
 import { createHttpApp, readiness, tokenUrlOrigin } from "./http/app.ts";
 import type { Logger } from "./log.ts";
@@ -110,7 +111,10 @@ export const startParley = async (
   // Private rooms: the stored set is the one truth of every node; the flag seeds it (room-privacy.ts).
   const privacy = privacyAtStart(auth.privateRooms, await engines.users.roomPrivacy());
   const access = new RoomAccess(privacy.privateRooms);
-  const store = ops.store(engines.store);
+  // A delete, from any path, takes the file its message carried with it (src/files/on-delete.ts).
+  const store = tellingDeletes(ops.store(engines.store), (room, seq) => {
+    files.service.messageDeleted(room, seq).catch((error: unknown) => service.report("file_removal", error));
+  });
   const broker: Broker = ops.broker(engines.broker);
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
@@ -226,8 +230,12 @@ export const startParley = async (
     files: createFileRoutes({ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
+  // Unsent uploads every minute; the full pass over attached files (retention's prunes) every hour.
+  let sweeps = 0;
   const sweeper = setInterval(() => {
-    files.service.sweep().catch((error: unknown) => service.report("file_sweep", error));
+    const full = ++sweeps % FULL_SWEEP_EVERY === 0;
+    const sweep = full ? files.service.sweep() : files.service.sweepUnattached();
+    sweep.catch((error: unknown) => service.report("file_sweep", error));
   }, SWEEP_MS);
   sweeper.unref();
 

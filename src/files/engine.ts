@@ -7,8 +7,9 @@ import { type BlobStore, DiskBlobStore } from "./blobs.ts";
 import { type FileMetaStore, MemoryFileMetaStore } from "./file-store.ts";
 import { FileService, refOf } from "./files.ts";
 
-/** How often uploads never sent and files of deleted or pruned messages are looked for. */
+/** How often uploads never sent are looked for; every FULL_SWEEP_EVERY-th time, files of pruned messages too. */
 export const SWEEP_MS = 60_000;
+export const FULL_SWEEP_EVERY = 60;
 
 export interface Files {
   service: FileService;

@@ -44,6 +44,8 @@ export interface FileMetaStore {
   claim(id: string, owner: string, room: string, cid: string | undefined): Promise<Claim>;
   /** The send was stored at `seq` (or, with null, was not: the upload is free again). */
   settle(id: string, seq: number | null): Promise<void>;
+  /** The uploads attached to the message at `seq` of `room` (one, or none). */
+  attachedAt(room: string, seq: number): Promise<StoredFile[]>;
   /** Rows to check: attached ones (after `afterId`, by id) for the sweep, a page at a time. */
   attachedPage(afterId: string, limit: number): Promise<StoredFile[]>;
   /** Uploads never attached, created before `before`. */
@@ -94,6 +96,9 @@ export class MemoryFileMetaStore implements FileMetaStore {
       file.attachedSeq = null;
       file.attachedCid = null;
     }
+  }
+  async attachedAt(room: string, seq: number): Promise<StoredFile[]> {
+    return [...this.files.values()].filter((f) => f.room === room && f.attachedSeq === seq).map((f) => ({ ...f }));
   }
   async attachedPage(afterId: string, limit: number): Promise<StoredFile[]> {
     return [...this.files.values()]

@@ -34,6 +34,8 @@ export const refOf = (file: StoredFile): FileRef => {
   return ref;
 };
 
+const SWEEP_PAGE = 200;
+
 const DISK_FULL = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
 /** PostgreSQL's disk_full and program_limit_exceeded (a large object past its limit). */
 const DB_FULL = new Set(["53100", "54000"]);
@@ -169,19 +171,36 @@ export class FileService {
     return this.blobs.read(sha256);
   }
 
+  /** The message at `seq` was deleted: the file it carried goes now (its content once nothing refers to it). */
+  async messageDeleted(room: string, seq: number): Promise<void> {
+    for (const file of await this.meta.attachedAt(room, seq)) {
+      if (!(await this.stillCarried(file))) await this.forget(file);
+    }
+  }
+
   /**
    * Removes uploads never attached within `unattachedMs`, and files whose message is gone (deleted,
    * pruned by retention); their content once no row refers to it. Resolves with how many went.
    */
   async sweep(): Promise<number> {
+    return (await this.sweepUnattached()) + (await this.sweepAttached());
+  }
+
+  /** Uploads never sent, past `unattachedMs`. */
+  async sweepUnattached(): Promise<number> {
     let removed = 0;
-    const PAGE = 200;
     for (;;) {
-      const stale = await this.meta.unattachedBefore(this.now() - this.limits.unattachedMs, PAGE);
+      const stale = await this.meta.unattachedBefore(this.now() - this.limits.unattachedMs, SWEEP_PAGE);
       for (const file of stale) await this.forget(file);
       removed += stale.length;
-      if (stale.length < PAGE) break;
+      if (stale.length < SWEEP_PAGE) return removed;
     }
+  }
+
+  /** Every attached file whose message no longer carries it (pruned by retention; a delete missed by a crash). */
+  async sweepAttached(): Promise<number> {
+    let removed = 0;
+    const PAGE = SWEEP_PAGE;
     let after = "";
     for (;;) {
       const page = await this.meta.attachedPage(after, PAGE);

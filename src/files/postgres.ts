@@ -2,8 +2,8 @@ import { Readable } from "node:stream";
 import type pg from "pg";
 import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
 import type { BlobStore, BlobWriter } from "./blobs.ts";
+import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./file-rows.ts";
 import type { Claim, FileMetaStore, StoredFile, UploadTicket } from "./file-store.ts";
-import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./sqlite-meta.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 3.
 const MIGRATE_LOCK = 7_106_108;
@@ -17,6 +17,7 @@ CREATE INDEX IF NOT EXISTS parley_files_sha256 ON parley_files (sha256);
 CREATE INDEX IF NOT EXISTS parley_files_thumb ON parley_files (thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS parley_files_quota ON parley_files (quota_key);
 CREATE INDEX IF NOT EXISTS parley_files_unattached ON parley_files (created_at) WHERE attached_seq IS NULL;
+CREATE INDEX IF NOT EXISTS parley_files_message ON parley_files (room, attached_seq) WHERE attached_seq > 0;
 CREATE TABLE IF NOT EXISTS parley_upload_tickets (
   hash TEXT PRIMARY KEY, owner TEXT NOT NULL, quota_key TEXT NOT NULL, room TEXT NOT NULL, expires_at BIGINT NOT NULL
 );
@@ -86,6 +87,10 @@ export class PostgresFiles implements FileMetaStore {
         [id],
       );
     } else await this.pool.query("UPDATE parley_files SET attached_seq = $2 WHERE id = $1", [id, seq]);
+  }
+  async attachedAt(room: string, seq: number): Promise<StoredFile[]> {
+    const sql = `SELECT ${FILE_COLUMNS} FROM parley_files WHERE room = $1 AND attached_seq = $2 AND attached_seq > 0`;
+    return (await this.rows(sql, [room, seq])).map(fileOfRow);
   }
   async attachedPage(afterId: string, limit: number): Promise<StoredFile[]> {
     const sql = `SELECT ${FILE_COLUMNS} FROM parley_files WHERE id > $1 AND attached_seq > 0 ORDER BY id LIMIT $2`;

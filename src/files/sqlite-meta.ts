@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { openSqliteFile } from "../store/sqlite-file.ts";
+import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./file-rows.ts";
 import type { Claim, FileMetaStore, StoredFile, UploadTicket } from "./file-store.ts";
 
 const SCHEMA = `
@@ -12,46 +13,11 @@ CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_thumb ON files (thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS files_quota ON files (quota_key);
 CREATE INDEX IF NOT EXISTS files_unattached ON files (created_at) WHERE attached_seq IS NULL;
+CREATE INDEX IF NOT EXISTS files_message ON files (room, attached_seq) WHERE attached_seq > 0;
 CREATE TABLE IF NOT EXISTS upload_tickets (
   hash TEXT PRIMARY KEY, owner TEXT NOT NULL, quota_key TEXT NOT NULL, room TEXT NOT NULL, expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
-
-export interface FileRow {
-  id: string;
-  sha256: string;
-  thumb_sha256: string | null;
-  name: string;
-  size: number | string;
-  type: string;
-  width: number | null;
-  height: number | null;
-  room: string;
-  owner: string;
-  quota_key: string;
-  created_at: number | string;
-  attached_seq: number | string | null;
-  attached_cid: string | null;
-}
-
-export const fileOfRow = (row: FileRow): StoredFile => {
-  const file: StoredFile = {
-    ...{ id: row.id, name: row.name, size: Number(row.size), type: row.type, sha256: row.sha256 },
-    ...{ thumbSha256: row.thumb_sha256, room: row.room, owner: row.owner, quotaKey: row.quota_key },
-    ...{ createdAt: Number(row.created_at), attachedCid: row.attached_cid },
-    attachedSeq: row.attached_seq === null ? null : Number(row.attached_seq),
-  };
-  if (row.width !== null && row.height !== null) file.image = { width: row.width, height: row.height };
-  return file;
-};
-
-export const FILE_COLUMNS =
-  "id, sha256, thumb_sha256, name, size, type, width, height, room, owner, quota_key, created_at, attached_seq, attached_cid";
-
-export const rowValues = (f: StoredFile) => [
-  ...[f.id, f.sha256, f.thumbSha256, f.name, f.size, f.type, f.image?.width ?? null, f.image?.height ?? null],
-  ...[f.room, f.owner, f.quotaKey, f.createdAt, f.attachedSeq, f.attachedCid],
-];
 
 /** The files' rows in the history's SQLite file (its own connection, like the API keys'). */
 export class SqliteFileMetaStore implements FileMetaStore {
@@ -75,6 +41,9 @@ export class SqliteFileMetaStore implements FileMetaStore {
       ),
       release: db.prepare<[string]>(
         "UPDATE files SET attached_seq = NULL, attached_cid = NULL WHERE id = ? AND attached_seq = 0",
+      ),
+      attachedAt: db.prepare<[string, number], FileRow>(
+        `SELECT ${FILE_COLUMNS} FROM files WHERE room = ? AND attached_seq = ? AND attached_seq > 0`,
       ),
       attachedPage: db.prepare<[string, number], FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE id > ? AND attached_seq > 0 ORDER BY id LIMIT ?`,
@@ -123,6 +92,9 @@ export class SqliteFileMetaStore implements FileMetaStore {
   async settle(id: string, seq: number | null): Promise<void> {
     if (seq === null) this.s.release.run(id);
     else this.s.attach.run(seq, id);
+  }
+  async attachedAt(room: string, seq: number): Promise<StoredFile[]> {
+    return this.s.attachedAt.all(room, seq).map(fileOfRow);
   }
   async attachedPage(afterId: string, limit: number): Promise<StoredFile[]> {
     return this.s.attachedPage.all(afterId, limit).map(fileOfRow);

@@ -272,3 +272,27 @@ describe("files: a real full disk", async () => {
     }
   });
 });
+
+describe("files: retention", () => {
+  test("a file whose message was pruned by retention goes with the full sweep", async () => {
+    const parley = await startTestParley({ retainMessages: 100 });
+    const alice = await connectJson(`ws://127.0.0.1:${parley.port}/chat/lobby`);
+    try {
+      await alice.untilJoined("lobby");
+      const auth = `Ticket ${(await ticketFor(alice, "lobby")).ticket}`;
+      const up = await upload(parley.port, "lobby", "old.txt", Buffer.from("soon pruned"), auth);
+      alice.send({ type: "send", room: "lobby", text: "", file: up.body.id, cid: "r0" });
+      await alice.expect((e) => e.cid === "r0");
+      for (let i = 1; i <= 300; i++) {
+        alice.send({ type: "send", room: "lobby", text: `filler ${i}`, cid: `r${i}` });
+        await alice.expect((e) => e.cid === `r${i}`);
+      }
+      assert.equal(await parley.files.service.sweepUnattached(), 0, "it was sent: not an unsent upload");
+      assert.equal(await parley.files.service.sweepAttached(), 1);
+      assert.equal(await parley.files.service.read(up.body.sha256), undefined);
+    } finally {
+      await alice.close();
+      await parley.close();
+    }
+  });
+});
