@@ -18,6 +18,7 @@ export interface UploadParts {
 
 export const installUploads = (form: HTMLFormElement, dropZone: HTMLElement, page: UploadParts): Uploads => {
   const clearing = new Map<string, ReturnType<typeof setTimeout>>();
+  const refusedAt = new Map<string, number>();
   const host: UploadHost = {
     room: () => page.current()?.room.name,
     online: page.online,
@@ -36,15 +37,17 @@ export const installUploads = (form: HTMLFormElement, dropZone: HTMLElement, pag
     },
     refuse: (room, text, clearAfterMs) => {
       clearTimeout(clearing.get(room));
+      refusedAt.set(room, performance.now());
       page.alerts.say(`#${room}: ${text}`, `upload:${room}`);
       // A rate limit ends by itself: its banner goes with it.
       if (clearAfterMs)
         clearing.set(
           room,
-          setTimeout(() => host.clearRefusal(room), clearAfterMs),
+          setTimeout(() => host.clearRefusal(room, Number.POSITIVE_INFINITY), clearAfterMs),
         );
     },
-    clearRefusal: (room) => {
+    clearRefusal: (room, startedAt) => {
+      if ((refusedAt.get(room) ?? 0) > startedAt) return; // said after this upload began: still holds
       clearTimeout(clearing.get(room));
       page.alerts.clear(`upload:${room}`);
     },

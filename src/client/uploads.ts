@@ -22,7 +22,8 @@ export interface UploadHost {
   send(room: string, text: string, file: StoredFile): void;
   /** A refusal said in a banner about this room's uploads, and cleared once it no longer holds. */
   refuse(room: string, text: string, clearAfterMs?: number): void;
-  clearRefusal(room: string): void;
+  /** An upload started at `startedAt` went through: a refusal said before then no longer holds (not a later one). */
+  clearRefusal(room: string, startedAt: number): void;
 }
 
 /** What the clipboard or a drop carries as files (a pasted screenshot is a File named "image.png"). */
@@ -176,6 +177,7 @@ export class Uploads {
   /** Resolves once this file's message is sent or its upload has failed (it says every failure itself). */
   private async upload(room: string, file: File, caption: string, turn: Promise<void>): Promise<void> {
     const name = uploadName(file);
+    const startedAt = performance.now();
     let request: UploadRequest | undefined;
     let cancelled = false;
     const item = this.bar.add(name, file.size, caption, () => {
@@ -203,7 +205,7 @@ export class Uploads {
       this.host.send(room, caption, stored);
       item.remove();
       this.bar.announce(`${name} shared`);
-      this.host.clearRefusal(room);
+      this.host.clearRefusal(room, startedAt);
     } catch (error) {
       giveBack();
       if (cancelled) {

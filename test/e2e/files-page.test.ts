@@ -11,7 +11,7 @@ import { hsToken, newSecret } from "../helpers/tokens.ts";
 const skip = browserSkip();
 /** Chromium logs a refused upload like any 4xx answer, and the page's requests while the server is down. */
 const REFUSED =
-  /^console: Failed to load resource: (the server responded with a status of (413|429) |net::ERR_CONNECTION_REFUSED$)/;
+  /^console: Failed to load resource: (the server responded with a status of (413|429) |net::ERR_(CONNECTION_REFUSED|EMPTY_RESPONSE)$)/;
 const WAIT = { timeout: 20_000 };
 
 /** A file as the test makes it in the page: text, `bytes` of noise, or a PNG drawn on a canvas (a real image). */
@@ -223,6 +223,19 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
         ?.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
     });
     assert.equal(await alice.locator(".uploads li").count(), 0);
+
+    // From history too: a reload shows the cards and thumbnails again.
+    await bob.reload();
+    await card(bob, "server.log").waitFor(WAIT);
+    await preview(bob, "diagram.png").waitFor(WAIT);
+
+    // Deleted like any message: the tombstone has no file, and the file is gone from the server.
+    const mine = shownMessage(alice, "Here is the server log");
+    await mine.hover();
+    await mine.getByRole("button", { name: "Delete", exact: true }).click();
+    await alice.getByRole("button", { name: "Yes, delete it" }).click();
+    await card(bob, "server.log").waitFor({ state: "detached", ...WAIT });
+    assert.equal((await bob.request.get(new URL(href, base).toString())).status(), 404);
   });
 
   test("a private room's image and file: members see the thumbnail and open the original; nobody else gets them", async () => {
