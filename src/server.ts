@@ -190,6 +190,7 @@ export const startParley = async (
           report: (what, error) => service.report(what, error),
         })
       : undefined;
+  const apiObserver = apiMetrics(ops.metrics.registry);
   const app = createHttpApp({
     ready: readiness({
       store: async () => {
@@ -224,20 +225,16 @@ export const startParley = async (
       rate: { perSecond: config.apiRate, burst: config.apiBurst },
       limiter: apiLimiter,
       sse: { heartbeatMs: config.sseHeartbeatMs, stallMs: config.sseStallMs },
-      observe: apiMetrics(ops.metrics.registry),
+      observe: apiObserver,
       files: files.attachments,
     }),
-    files: createFileRoutes({ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log }),
+    files: createFileRoutes({
+      ...{ files: files.service, keys: apiKeys, access, verifyToken: auth.verify, log: ops.log },
+      observe: apiObserver,
+    }),
     page: { authTokenUrl: config.authTokenUrl, auth: auth.mode },
   });
-  // Unsent uploads every minute; the full pass over attached files (retention's prunes) every hour.
-  let sweeps = 0;
-  const sweeper = setInterval(() => {
-    const full = ++sweeps % FULL_SWEEP_EVERY === 0;
-    const sweep = full ? files.service.sweep() : files.service.sweepUnattached();
-    sweep.catch((error: unknown) => service.report("file_sweep", error));
-  }, SWEEP_MS);
-  sweeper.unref();
+  const stopSweeps = files.startSweeps((error) => service.report("file_sweep", error));
 
   const guard = ops.handshakes;
   // An attached server is the host's own (its timeouts stand): Parley guards the servers it makes.
@@ -291,7 +288,7 @@ export const startParley = async (
         await closed;
         service.order.close();
         await dispatcher.stop();
-        clearInterval(sweeper);
+        stopSweeps();
         apiLimiter?.close();
         if (!attach.server) page.closeAllConnections(); // event streams end before their store closes under them
         await engines.close();

@@ -18,6 +18,8 @@ export interface BlobStore {
   /** The content, or undefined when it is not (or no longer) stored. */
   read(sha256: string): Promise<Readable | undefined>;
   remove(sha256: string): Promise<void>;
+  /** Where the content is on this machine's disk, when it is there (sharp then reads the file itself). */
+  localPath?(sha256: string): string;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,10 @@ export class DiskBlobStore implements BlobStore {
   async start(): Promise<void> {
     await rm(this.tmp, { recursive: true, force: true });
     await mkdir(this.tmp, { recursive: true });
+  }
+
+  localPath(sha256: string): string {
+    return this.pathOf(sha256);
   }
 
   private pathOf(sha256: string): string {

@@ -14,6 +14,8 @@ export const FULL_SWEEP_EVERY = 60;
 export interface Files {
   service: FileService;
   attachments: FileAttachments;
+  /** Unsent uploads every minute; the full pass over attached files (retention's prunes) every hour. */
+  startSweeps(report: (error: unknown) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,15 @@ export const createFiles = async (config: ParleyConfig, history: HistoryStore): 
         return "refused" in claim ? claim.refused : refOf(claim.file);
       },
       settle: (id, seq) => service.settle(id, seq),
+    },
+    startSweeps: (report) => {
+      let sweeps = 0;
+      const timer = setInterval(() => {
+        const full = ++sweeps % FULL_SWEEP_EVERY === 0;
+        (full ? service.sweep() : service.sweepUnattached()).catch(report);
+      }, SWEEP_MS);
+      timer.unref();
+      return () => clearInterval(timer);
     },
     close: async () => {
       await blobs.close();

@@ -136,7 +136,7 @@ export class FileService {
   }
 
   private async addThumbnail(file: StoredFile): Promise<void> {
-    const original = await this.blobs.read(file.sha256);
+    const original = this.blobs.localPath?.(file.sha256) ?? (await this.blobs.read(file.sha256));
     const thumb = original && (await makeThumbnail(original));
     if (!thumb) return; // not the image its signature says: served as an attachment only
     const sha = createHash("sha256").update(thumb.jpeg).digest("hex");

@@ -18,6 +18,8 @@ export interface FileRoutesOptions {
   access: RoomAccess;
   verifyToken?: VerifyToken | undefined;
   log: Logger;
+  /** Counts each request by route template and status class, with the HTTP API's (parley_api_requests_total). */
+  observe?: { request(route: string, status: number): void };
 }
 
 const UPLOAD_PATH = /^\/api\/v1\/rooms\/([^/]+)\/files$/;
@@ -144,6 +146,12 @@ export const createFileRoutes = (options: FileRoutesOptions) => {
     const url = new URL(req.url ?? "/", "http://parley.invalid");
     const uploadMatch = UPLOAD_PATH.exec(url.pathname);
     const downloadMatch = DOWNLOAD_PATH.exec(url.pathname);
+    const route = uploadMatch
+      ? "/api/v1/rooms/{room}/files"
+      : downloadMatch?.[2] !== undefined
+        ? "/files/{id}/thumb"
+        : "/files/{id}";
+    res.once("finish", () => options.observe?.request(route, res.statusCode));
     let work: Promise<void>;
     if (uploadMatch && req.method === "POST") work = upload(req, res, url, uploadMatch[1] as string);
     else if (downloadMatch && (req.method === "GET" || req.method === "HEAD")) {

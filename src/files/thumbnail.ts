@@ -20,15 +20,32 @@ const sharp = (): Promise<Sharp> => {
   return once;
 };
 
+/** Thumbnails made at once per node: each may hold a decoded image, so their memory is bounded by this. */
+const AT_ONCE = 2;
+let running = 0;
+const waiting: Array<() => void> = [];
+const turn = async (): Promise<() => void> => {
+  if (running >= AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  return () => {
+    running--;
+    waiting.shift()?.();
+  };
+};
+
 /**
- * The image's size and a small JPEG of it, made by sharp (libvips) from the stored original as it
- * streams; undefined when the bytes do not decode as the image they claim to be.
+ * The image's size and a small JPEG of it, made by sharp (libvips) from the stored original (a file
+ * libvips reads itself, or a stream); undefined when the bytes do not decode as the image they claim to be.
  */
-export const makeThumbnail = async (original: Readable): Promise<Thumbnail | undefined> => {
+export const makeThumbnail = async (original: Readable | string): Promise<Thumbnail | undefined> => {
   const make = await sharp();
-  const decoder = make({ limitInputPixels: MAX_INPUT_PIXELS, failOn: "error" });
-  original.on("error", (error) => decoder.destroy(error));
-  original.pipe(decoder);
+  const done = await turn();
+  const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: "error", sequentialRead: true } as const;
+  const decoder = typeof original === "string" ? make(original, options) : make(options);
+  if (typeof original !== "string") {
+    original.on("error", (error) => decoder.destroy(error));
+    original.pipe(decoder);
+  }
   try {
     const meta = await decoder.clone().metadata();
     if (!meta.width || !meta.height) return undefined;
@@ -45,6 +62,7 @@ export const makeThumbnail = async (original: Readable): Promise<Thumbnail | und
   } catch {
     return undefined;
   } finally {
-    original.destroy();
+    if (typeof original !== "string") original.destroy();
+    done();
   }
 };

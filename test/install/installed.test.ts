@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { build } from "esbuild";
 import { browserSkip, launchBrowser } from "../helpers/browser.ts";
 import { connect } from "../helpers/client.ts";
+import { pngOf, upload } from "../helpers/files.ts";
 import { type Child, runNode } from "../helpers/lines.ts";
 import { type InstalledProject, NODE, packAndInstall } from "./project.ts";
 
@@ -86,7 +87,7 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     assert.match(help.stdout, /--port <n>/);
   });
 
-  test("npx parley serves the page, the client module and the Cookbook's text protocol", async () => {
+  test("npx parley serves the page, the client module, the Cookbook's text protocol and files (sharp on this Node)", async () => {
     const { child, port, wsPort } = await serve(project, [
       "--port",
       "0",
@@ -114,6 +115,21 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
       const echo = await a.nextMatching((frame) => frame.endsWith(": hello from the Cookbook"));
       assert.equal(await b.nextMatching((frame) => frame === echo), echo);
       await Promise.all([a.close(), b.close()]);
+
+      // Files: an image shared with a ticket gets its thumbnail from the installed sharp, on this Node.
+      const sharer = await connect(`ws://127.0.0.1:${port}/chat/pics`, "parley.v1");
+      await sharer.nextMatching((frame) => frame.includes('"type":"joined"'));
+      sharer.send(JSON.stringify({ type: "upload_ticket", room: "pics", cid: "t" }));
+      const { ticket } = JSON.parse(await sharer.nextMatching((frame) => frame.includes('"cid":"t"')));
+      const png = await pngOf(64, 48);
+      const up = await upload(port, "pics", "p.png", png, `Ticket ${ticket}`, "image/png");
+      assert.equal(up.status, 201, JSON.stringify(up.body));
+      assert.deepEqual(up.body.image, { width: 64, height: 48 });
+      const thumb = await fetch(`http://127.0.0.1:${port}/files/${up.body.id}/thumb`, {
+        headers: { Authorization: `Ticket ${ticket}` },
+      });
+      assert.equal(thumb.headers.get("content-type"), "image/jpeg");
+      await sharer.close();
     } finally {
       await stop(child);
     }

@@ -140,6 +140,22 @@ describe("files: bad input is refused with a clear answer and leaves nothing beh
     }
   });
 
+  test("bytes that only look like an image are kept as a file, never shown inline, with no thumbnail", async () => {
+    const png = await pngOf(64, 64);
+    const broken = png.subarray(0, Math.floor(png.length / 3)); // cut short: the signature is right, the rest is not
+    const up = await upload(parley.port, "lobby", "broken.png", broken, auth, "image/png");
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    assert.equal(up.body.type, "image/png");
+    assert.equal(up.body.image, undefined, "it did not decode");
+    const got = await fetch(`http://127.0.0.1:${parley.port}/files/${up.body.id}`, {
+      headers: { Authorization: auth },
+    });
+    assert.match(got.headers.get("content-disposition") ?? "", /^attachment;/);
+    const thumb = `http://127.0.0.1:${parley.port}/files/${up.body.id}/thumb`;
+    assert.equal((await fetch(thumb, { headers: { Authorization: auth } })).status, 404);
+    await parley.files.service.meta.remove(up.body.id);
+  });
+
   test("an upload cut off mid-body leaves no temporary file and no row", async () => {
     const stored = entries(join(dataDir, "files", "sha256"));
     const { req, answer } = rawUpload(parley.port, 900_000, auth);
@@ -151,6 +167,21 @@ describe("files: bad input is refused with a clear answer and leaves nothing beh
     await waitFor("the temporary file to go", () => entries(tmp).length === 0);
     assert.deepEqual(await rows(parley), []);
     assert.deepEqual(entries(join(dataDir, "files", "sha256")), stored);
+  });
+
+  test("refusals are counted, by route and status class, with the HTTP API's requests", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text();
+    const line = (route: string, status: string) =>
+      text
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("parley_api_requests_total{") &&
+            l.includes(`route="${route}"`) &&
+            l.includes(`status="${status}"`),
+        );
+    assert.ok(Number(line("/api/v1/rooms/{room}/files", "4xx")?.split(" ").at(-1)) >= 4, text);
+    assert.ok(Number(line("/api/v1/rooms/{room}/files", "2xx")?.split(" ").at(-1)) >= 2);
   });
 
   test("past the quota: 413 quota_exceeded before the body is read", async () => {

@@ -17,7 +17,7 @@ import {
   type ConnectionState,
   ParleyServerError,
 } from "./types.ts";
-import { type FileInfo, httpOrigin, postFile, Tickets, type UploadOptions } from "./upload.ts";
+import { type FileInfo, httpOrigin, postFile, Tickets, type UploadOptions, whenJoined } from "./upload.ts";
 import type { SdkEvent } from "./wire.ts";
 
 /**
@@ -199,21 +199,7 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
   /** @internal Room.upload: a ticket over the socket, the bytes over HTTP, then a `send` carrying the file. */
   async upload(room: Room, file: Blob | Uint8Array, options: UploadOptions): Promise<{ file: FileInfo; ack: Ack }> {
     if (!this.rooms.has(room)) throw new Error(`Not in ${room.name}; join it first.`);
-    // Like a send in the outbox, an upload started before the room is joined waits for it.
-    if (room.state !== "joined") {
-      await new Promise<void>((resolve, reject) => {
-        const offJoined = room.on("joined", () => {
-          offJoined();
-          offLeft();
-          resolve();
-        });
-        const offLeft = room.on("left", () => {
-          offJoined();
-          offLeft();
-          reject(new Error(`Left ${room.name} before the upload went.`));
-        });
-      });
-    }
+    await whenJoined(room);
     const ticket = await this.tickets.ask(room.name);
     const { sha256: _sha256, ...stored } = await postFile(httpOrigin(this.url), ticket, file, options);
     const ack = await this.send(room, { type: "send", text: options.text ?? "", file: stored.id }, options.cid);

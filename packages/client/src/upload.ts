@@ -1,5 +1,6 @@
 import { newCid } from "./outbox.ts";
 import type { ChatMessage, ClientFrame, ServerEvent } from "./protocol.ts";
+import type { Room } from "./room.ts";
 import { ParleyServerError } from "./types.ts";
 
 /** What a message says of the file it carries (docs/files.md). */
@@ -102,3 +103,20 @@ export const postFile = async (
   }
   return answer as unknown as FileInfo & { sha256: string };
 };
+
+/** Like a send in the outbox, an upload started before its room is joined waits for the join. */
+export const whenJoined = (room: Room): Promise<void> =>
+  room.state === "joined"
+    ? Promise.resolve()
+    : new Promise<void>((resolve, reject) => {
+        const offJoined = room.on("joined", () => {
+          offJoined();
+          offLeft();
+          resolve();
+        });
+        const offLeft = room.on("left", () => {
+          offJoined();
+          offLeft();
+          reject(new Error(`Left ${room.name} before the upload went.`));
+        });
+      });
