@@ -1,9 +1,9 @@
 /**
  * The one banner under the header. Each text says what it is about (`scope`), so it goes away when that no longer
  * holds: a room's refusal when you leave the room, "Nickname not changed" on the next rename or room, "Offline"
- * when connected again; news ("You are now alice") fades by itself; every banner can be dismissed.
+ * when connected again, an upload's refusal when one succeeds there or its rate limit is over; news ("You are now alice") fades by itself; every banner can be dismissed.
  */
-export type AlertScope = `room:${string}` | "nick" | "connection" | "auth" | "page";
+export type AlertScope = `room:${string}` | `upload:${string}` | "nick" | "connection" | "auth" | "page";
 
 const NEWS_MS = 6000;
 
@@ -39,6 +39,7 @@ export class Alerts {
 
   /** A room came on screen: what was said about another room, or about a rename, is old news. */
   roomShown(room: string): void {
-    if (this.scope === "nick" || (this.scope?.startsWith("room:") && this.scope !== `room:${room}`)) this.clear();
+    const about = this.scope?.replace(/^(room|upload):/, "");
+    if (this.scope === "nick" || (about !== this.scope && about !== room)) this.clear();
   }
 }

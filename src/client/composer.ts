@@ -48,6 +48,16 @@ export class Composer {
     return text;
   }
 
+  /** Text taken for a message that was not sent after all (a failed upload's caption): back in the room's box. */
+  putBack(room: string, text: string): void {
+    const draft = room === this.room ? this.input.value : savedDraft(room);
+    const merged = draft.trim() === "" ? text : `${text}\n${draft}`;
+    saveDraft(room, merged);
+    if (room !== this.room) return;
+    this.input.value = merged;
+    this.grow();
+  }
+
   private grow(): void {
     const box = this.input;
     box.style.height = "auto";

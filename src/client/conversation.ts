@@ -4,6 +4,7 @@
  * reaction chips, and the highlight when it names you. Text only: every string becomes a Text node.
  */
 import type { ChatMessage, Room } from "parley-client";
+import { fileOf, fileView } from "./file-card.ts";
 import { mentionsOf } from "./mentions.ts";
 import { installActions } from "./message-actions.ts";
 
@@ -102,5 +103,7 @@ export const decorate = (row: HTMLElement, message: ChatMessage, context: Conver
   const me = context.myNick();
   if (me !== undefined && message.nick !== me && mentionsOf(message.text, me)) row.classList.add("mentions-me");
   if (message.reactions?.some((r) => r.nicks.length > 0)) text.after(reactionChips(message, context));
+  const file = fileOf(message);
+  if (file) text.after(fileView(file)); // between the text and its reactions
   installActions(row, actions, message, context);
 };

@@ -9,6 +9,7 @@ import { Composer } from "./composer.ts";
 import { ConnectionStatus, removalExplained } from "./connection-status.ts";
 import { decorate } from "./conversation.ts";
 import { conversationContext, installEditLast, type PageParts } from "./conversation-wiring.ts";
+import { useFileToken } from "./file-card.ts";
 import { MentionAlerts } from "./mention-alerts.ts";
 import { MentionComplete } from "./mention-complete.ts";
 import { mentionsOf } from "./mentions.ts";
@@ -16,20 +17,12 @@ import { installThemeToggle, Panels } from "./panels.ts";
 import { ReplyBar } from "./reply-bar.ts";
 import { atBottom, RoomView } from "./room-view.ts";
 import { SearchPanel } from "./search-panel.ts";
+import { sendTo } from "./sending.ts";
 import { installShortcuts } from "./shortcuts.ts";
-import { pageToken, takeFragmentToken } from "./sign-in.ts";
-import {
-  addPending,
-  removePending,
-  savedNick,
-  savedPending,
-  savedReadSeq,
-  savedRooms,
-  saveNick,
-  saveReadSeq,
-  saveRooms,
-} from "./storage.ts";
+import { latestToken, pageToken, takeFragmentToken } from "./sign-in.ts";
+import { savedNick, savedPending, savedReadSeq, savedRooms, saveNick, saveReadSeq, saveRooms } from "./storage.ts";
 import { TypingLine } from "./typing-line.ts";
+import { installUploads } from "./upload-wiring.ts";
 
 const DEFAULT_ROOM = "lobby";
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -297,20 +290,6 @@ const show = (name: string): void => {
   markRead(view);
 };
 
-const sendTo = (view: RoomView, text: string, cid: string, replyTo?: number): void => {
-  view.addPending(cid, text, connection.online);
-  view.room.send(text, replyTo === undefined ? { cid } : { cid, replyTo }).then(
-    (ack) => {
-      removePending(cid);
-      view.acked(cid, ack.seq);
-    },
-    (error: unknown) => {
-      removePending(cid);
-      view.failed(cid, error instanceof Error ? error.message : String(error));
-    },
-  );
-};
-
 client.on("state", (change) => {
   connection.update(change);
   const removed = removalExplained(change);
@@ -365,11 +344,8 @@ jumpButton.addEventListener("click", () => {
 chatForm.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!current || composer.input.value.trim() === "") return;
-  const text = composer.take();
-  const cid = newCid();
-  // Kept before sending, so a reload while offline still sends it (same cid: stored once).
-  addPending({ room: current.room.name, cid, text });
-  sendTo(current, text, cid, replyBar.take(current.room.name));
+  const send = { text: composer.take(), cid: newCid() };
+  sendTo(current, send, connection.online, { replyTo: replyBar.take(current.room.name), keep: true });
 });
 
 nickForm.addEventListener("submit", (event) => {
@@ -432,6 +408,15 @@ installShortcuts(
   scroller,
 );
 
+useFileToken(latestToken); // private rooms' files are served with it
+installUploads(chatForm, chatForm.closest<HTMLElement>(".chat") ?? scroller, {
+  composer,
+  alerts,
+  current: () => current,
+  view: (name) => views.get(name),
+  online: () => connection.online,
+  ticket: (room) => client.uploadTicket(room).then((t) => ({ ticket: t.ticket, url: t.url, maxBytes: t.max_bytes })),
+});
 window.addEventListener("hashchange", () => show(roomFromHash()));
 new SearchPanel(byId("search-slot"), client, {
   showRoom: (room) => {
@@ -445,6 +430,6 @@ new SearchPanel(byId("search-slot"), client, {
 for (const name of savedRooms()) if (ROOM_NAME.test(name)) openRoom(name);
 show(roomFromHash());
 for (const pending of savedPending()) {
-  if (ROOM_NAME.test(pending.room)) sendTo(openRoom(pending.room), pending.text, pending.cid);
+  if (ROOM_NAME.test(pending.room)) sendTo(openRoom(pending.room), pending, connection.online);
 }
 renderRoomList();

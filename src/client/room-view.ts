@@ -41,7 +41,8 @@ export class RoomView {
     this.list.setAttribute("aria-label", `Messages in ${room.name}`);
     this.announcer = document.createElement("div");
     this.announcer.className = "visually-hidden";
-    this.announcer.setAttribute("aria-live", "polite");
+    // A status region (polite): a labelled plain div is not allowed an aria-label.
+    this.announcer.setAttribute("role", "status");
     this.announcer.setAttribute("aria-label", `New in ${room.name}`);
     this.pendingList = document.createElement("ol");
     this.pendingList.className = "pending-list";

@@ -56,6 +56,10 @@ const pageConfig = (): Promise<PageConfig> => {
   return config;
 };
 
+/** The token the page last connected with ("" when anonymous): private rooms' files are fetched with it. */
+let latest = "";
+export const latestToken = (): string => latest;
+
 /** Tells the person why the page is not signed in. */
 export type Notice = (text: string) => void;
 
@@ -65,6 +69,14 @@ export type Notice = (text: string) => void;
  * and the SDK retries with backoff.
  */
 export const pageToken = (notice: Notice) => {
+  const get = tokenSource(notice);
+  return async (): Promise<string> => {
+    latest = await get();
+    return latest;
+  };
+};
+
+const tokenSource = (notice: Notice) => {
   // Said on every later try too: the banner shows the latest notice, and the reason must not vanish with a retry.
   let linkExpired = false;
   return async (): Promise<string> => {

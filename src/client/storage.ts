@@ -6,6 +6,8 @@ export interface PendingSend {
   room: string;
   cid: string;
   text: string;
+  /** An uploaded file the message carries (its bytes are on the server already). */
+  file?: { id: string; name: string };
 }
 
 const NICK = "parley.nick";
@@ -41,7 +43,8 @@ export const savedPending = (): PendingSend[] => {
         p !== null &&
         typeof p.room === "string" &&
         typeof p.cid === "string" &&
-        typeof p.text === "string",
+        typeof p.text === "string" &&
+        (p.file === undefined || (typeof p.file?.id === "string" && typeof p.file.name === "string")),
     );
   } catch {
     return [];

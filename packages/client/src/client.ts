@@ -189,6 +189,16 @@ export class ParleyClient extends Emitter<ClientEvents> implements RoomHost {
     this.connection.probe();
   }
 
+  /**
+   * A ticket to upload into `room` yourself (docs/files.md), for a caller that posts the bytes with its own
+   * progress and cancel (the page, over XMLHttpRequest); then `room.send(text, { file: id })`. Most callers
+   * want `room.upload`. Rejects when offline, or with a ParleyServerError (`not_in_room`).
+   */
+  uploadTicket(room: string): ReturnType<Tickets["ask"]> {
+    if (this.connection.stopped) return Promise.reject(new Error("This client is closed."));
+    return this.tickets.ask(room);
+  }
+
   /** Closes for good: no reconnect; unacked sends are rejected. Resolves when the socket is closed. */
   close(): Promise<void> {
     if (!this.connection.stopped) this.identity.flush();

@@ -79,9 +79,10 @@ export class Room extends Emitter<RoomEvents> {
    * in the outbox and is sent after reconnecting; retried until acked, never stored twice. `cid` lets a
    * caller that kept an unacked message (e.g. across a page reload) send it again safely.
    */
-  send(text: string, options: { cid?: string; replyTo?: number } = {}): Promise<Ack> {
+  send(text: string, options: { cid?: string; replyTo?: number; file?: string } = {}): Promise<Ack> {
     const frame: OutFrame = { type: "send", text };
     if (options.replyTo !== undefined) frame.replyTo = options.replyTo;
+    if (options.file !== undefined) frame.file = options.file; // an upload's id (uploadTicket): the message carries it
     return this.host.send(this, frame, options.cid);
   }
 
