@@ -41,8 +41,9 @@ export class RoomView {
     this.list.setAttribute("aria-label", `Messages in ${room.name}`);
     this.announcer = document.createElement("div");
     this.announcer.className = "visually-hidden";
-    // A status region (polite): a labelled plain div is not allowed an aria-label.
+    // role=status: a plain div may not carry an aria-label (axe); aria-live said too, for older readers.
     this.announcer.setAttribute("role", "status");
+    this.announcer.setAttribute("aria-live", "polite");
     this.announcer.setAttribute("aria-label", `New in ${room.name}`);
     this.pendingList = document.createElement("ol");
     this.pendingList.className = "pending-list";
