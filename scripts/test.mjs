@@ -18,9 +18,11 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+// --test-force-exit: a test file whose failure left a socket or browser open ends when its tests have,
+// so a failure is reported instead of hanging the run.
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-force-exit", "--test-reporter=spec", ...files],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
