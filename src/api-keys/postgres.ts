@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
+import { MigrateOnce, openPool } from "../store/postgres-pool.ts";
 import type { ApiKey, ApiKeyStore, Right } from "./keys.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 2.
@@ -34,22 +34,15 @@ const COLUMNS = "id, name, rooms, rights, created_at, revoked_at";
 /** API keys in the shared PostgreSQL database: a key made or revoked on one node is so on all. */
 export class PostgresApiKeyStore implements ApiKeyStore {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
+  private readonly schema: MigrateOnce;
 
   constructor(options: { url: string; log?: (line: string) => void }) {
     this.pool = openPool(options.url, 2, options.log);
+    this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, (client) => client.query(SCHEMA));
   }
 
   start(): Promise<void> {
-    this.ready ??= (async () => {
-      await migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
-        await client.query(SCHEMA);
-      });
-    })();
-    this.ready.catch(() => {
-      this.ready = undefined; // tried again on the next call
-    });
-    return this.ready;
+    return this.schema.start();
   }
 
   async create(key: ApiKey, hash: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import type pg from "pg";
-import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
+import { MigrateOnce, openPool } from "../store/postgres-pool.ts";
 import type { BlobStore, BlobWriter } from "./blobs.ts";
 import { FILE_COLUMNS, type FileRow, fileOfRow, rowValues } from "./file-rows.ts";
 import type { Claim, FileMetaStore, StoredFile, UploadTicket } from "./file-store.ts";
@@ -33,21 +33,16 @@ const CHUNK = 256 * 1024;
  */
 export class PostgresFiles implements FileMetaStore {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
+  private readonly schema: MigrateOnce;
 
   constructor(options: { url: string; log?: (line: string) => void }) {
     // An upload holds one connection for its transaction: this many uploads at once per node.
     this.pool = openPool(options.url, 6, options.log);
+    this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, (client) => client.query(SCHEMA));
   }
 
   start(): Promise<void> {
-    this.ready ??= migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
-      await client.query(SCHEMA);
-    });
-    this.ready.catch(() => {
-      this.ready = undefined;
-    });
-    return this.ready;
+    return this.schema.start();
   }
 
   private async rows(sql: string, values: unknown[]): Promise<FileRow[]> {

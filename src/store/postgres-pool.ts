@@ -39,3 +39,27 @@ export const migrateUnderLock = async (
     client.release();
   }
 };
+
+/**
+ * A store's `start()`: its migration runs once, and is tried again by the next call if it failed
+ * (a database that was down at start must not leave the store broken for good).
+ */
+export class MigrateOnce {
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly lock: number,
+    private readonly migrate: (client: pg.PoolClient) => Promise<unknown>,
+  ) {}
+
+  start(): Promise<void> {
+    this.ready ??= migrateUnderLock(this.pool, this.lock, async (client) => {
+      await this.migrate(client);
+    });
+    this.ready.catch(() => {
+      this.ready = undefined;
+    });
+    return this.ready;
+  }
+}

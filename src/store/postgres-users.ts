@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { nickKey } from "../chat/nick.ts";
-import { migrateUnderLock, openPool } from "./postgres-pool.ts";
+import { MigrateOnce, openPool } from "./postgres-pool.ts";
 import { staleNameKeys, type UserStore } from "./user-store.ts";
 
 // Idempotent: every node runs it at start, under the history's advisory lock key + 1.
@@ -34,23 +34,18 @@ export interface PostgresUserStoreOptions {
  */
 export class PostgresUserStore implements UserStore {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
+  private readonly schema: MigrateOnce;
 
   constructor(options: PostgresUserStoreOptions) {
     this.pool = openPool(options.url, 2, options.log);
+    this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, async (client) => {
+      await client.query(SCHEMA);
+      await rekeyNames(client);
+    });
   }
 
   start(): Promise<void> {
-    this.ready ??= (async () => {
-      await migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
-        await client.query(SCHEMA);
-        await rekeyNames(client);
-      });
-    })();
-    this.ready.catch(() => {
-      this.ready = undefined; // tried again on the next call
-    });
-    return this.ready;
+    return this.schema.start();
   }
 
   async joinedRooms(user: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { migrateUnderLock, openPool } from "../store/postgres-pool.ts";
+import { MigrateOnce, openPool } from "../store/postgres-pool.ts";
 import type { DeliveryState, PendingRoom, WebhookEndpoint, WebhookStore } from "./endpoints.ts";
 import { ENDPOINT_COLUMNS, type EndpointRow, endpointFromRow, STATE_COLUMNS, stateValues } from "./rows.ts";
 
@@ -29,20 +29,15 @@ const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
  */
 export class PostgresWebhookStore implements WebhookStore {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
+  private readonly schema: MigrateOnce;
 
   constructor(options: { url: string; log?: (line: string) => void }) {
     this.pool = openPool(options.url, 2, options.log);
+    this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, (client) => client.query(SCHEMA));
   }
 
   start(): Promise<void> {
-    this.ready ??= migrateUnderLock(this.pool, MIGRATE_LOCK, async (client) => {
-      await client.query(SCHEMA);
-    });
-    this.ready.catch(() => {
-      this.ready = undefined; // tried again on the next call
-    });
-    return this.ready;
+    return this.schema.start();
   }
 
   async create(endpoint: WebhookEndpoint, secret: string): Promise<void> {
