@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { MARK_CLOSE, MARK_OPEN, marksOf, type SearchTerms } from "../chat/search-query.ts";
-import { migrateUnderLock, openPool } from "./postgres-pool.ts";
+import { MigrateOnce, openPool } from "./postgres-pool.ts";
 import {
   DEFAULT_SEARCH_BUDGET,
   decodeCursor,
@@ -75,7 +75,7 @@ const HEADLINE = `HighlightAll=true, StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE
  */
 export class PostgresSearch implements SearchIndex {
   private readonly pool: pg.Pool;
-  private ready: Promise<void> | undefined;
+  private readonly schema: MigrateOnce;
 
   constructor(
     url: string,
@@ -83,15 +83,12 @@ export class PostgresSearch implements SearchIndex {
     log?: (line: string) => void,
   ) {
     this.pool = openPool(url, 2, log);
+    this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, migrate);
   }
 
   /** Creates the index (over the rows already stored, once); the history's tables must exist. */
   start(): Promise<void> {
-    this.ready ??= migrateUnderLock(this.pool, MIGRATE_LOCK, migrate).catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+    return this.schema.start();
   }
 
   async search(request: SearchRequest): Promise<SearchPage> {
