@@ -145,7 +145,7 @@ const main = async (): Promise<void> => {
     run.crowd[spec.name] = await attempt(
       spec.name,
       idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
-      () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
+      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly }),
     );
   });
   await each(workloads.has("resume"), parley, async (spec, sub) => {
@@ -163,7 +163,7 @@ const main = async (): Promise<void> => {
   });
   await each(workloads.has("rooms-json"), json, async (spec, sub) => {
     run.roomsJson[spec.name] = await attempt(spec.name, "many rooms, JSON clients with acks", () =>
-      runJsonRooms(spec, { budgetMs: 12_000, log: sub }),
+      runJsonRooms(spec, { budgetMs: 20_000, log: sub }),
     );
   });
   run.seconds = Math.round((Date.now() - started) / 1000);
