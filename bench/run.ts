@@ -16,8 +16,17 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { svgChart } from "./lib/chart.ts";
-import { buildWorkloads, machine, markdown, type Outcome, type RunData, targets, type Workload } from "./lib/report.ts";
+import {
+  buildWorkloads,
+  machine,
+  markdown,
+  markGeneratorBound,
+  type Outcome,
+  type RunData,
+  type Workload,
+} from "./lib/report.ts";
 import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.ts";
+import { targets } from "./lib/targets.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
 import { FANOUT_RATES, runFanout, runHalfOnly } from "./workloads/fanout.ts";
@@ -222,6 +231,7 @@ const rechart = (): void => {
   for (const w of saved.workloads) {
     for (const e of w.entries) e.label = SERVERS[e.server as ServerName]?.label ?? e.label;
   }
+  markGeneratorBound(saved.workloads);
   const md = markdown(saved.workloads, targets(saved.workloads));
   writeFileSync(
     join(outDir, "latest.md"),
