@@ -5,7 +5,7 @@
  *
  * Options: --servers a,b  --workloads fanout,crowd,fanout-json,rooms-json,fanout-mix,resume  --out DIR
  *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server;
- *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default half the ramp's top;
+ *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default 5,500;
  *          `fanout-json`, `rooms-json`: the two shapes with JSON v1 clients that wait for acks;
  *          `fanout-mix`: Parley's JSON fan-out with reactions and edits mixed in, issue #18 point 10)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
@@ -29,7 +29,7 @@ import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.t
 import { targets } from "./lib/targets.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
-import { FANOUT_RATES, runFanout, runHalfOnly } from "./workloads/fanout.ts";
+import { runFanout, runHalfOnly } from "./workloads/fanout.ts";
 import { runJsonFanout, runJsonRooms } from "./workloads/json.ts";
 import { runResume } from "./workloads/resume.ts";
 
@@ -144,7 +144,7 @@ const main = async (): Promise<void> => {
     );
   });
   await each(workloads.has("half") && !workloads.has("fanout"), all, async (spec, sub) => {
-    const rate = Number(option("half-rate", String((FANOUT_RATES.at(-1) as number) / 2)));
+    const rate = Number(option("half-rate", "5500"));
     run.fanout[spec.name] = await attempt(spec.name, `fan-out at ${rate} sends/s only`, () =>
       runHalfOnly(spec, rate, sub),
     );
