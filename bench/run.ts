@@ -162,12 +162,12 @@ const main = async (): Promise<void> => {
   });
   await each(workloads.has("fanout-json"), json, async (spec, sub) => {
     run.fanoutJson[spec.name] = await attempt(spec.name, "fan-out, JSON clients with acks", () =>
-      runJsonFanout(spec, { budgetMs: 15_000, log: sub }),
+      runJsonFanout(spec, { budgetMs: 13_000, log: sub }),
     );
   });
   await each(workloads.has("fanout-mix"), parley, async (spec, sub) => {
     run.fanoutMix[spec.name] = await attempt(spec.name, "fan-out, JSON, 10% reactions + 10% edits", () =>
-      runJsonFanout(spec, { budgetMs: 15_000, log: sub, mix: true }),
+      runJsonFanout(spec, { budgetMs: 13_000, log: sub, mix: true }),
     );
   });
   await each(workloads.has("rooms-json"), json, async (spec, sub) => {

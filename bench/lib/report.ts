@@ -149,15 +149,25 @@ const textWorkloads = (run: RunData): Workload[] => [
   ),
   workload(
     "fanout-cpu",
-    // At 50 sends/s every message arrives alone, so each delivery is one socket write by every
-    // server: this compares the cost of a write. It is not fan-out capacity: from a few hundred sends/s
+    // At 50 sends/s messages come 20 ms apart: a server with its core to itself has nothing to
+    // coalesce and makes about one socket write per delivery (fanout-writes says whether it did),
+    // so this compares the cost of a write. It is not fan-out capacity: from a few hundred sends/s
     // Parley and Bun both keep their core busy and put more messages in each write as the rate rises.
-    "server CPU µs per delivered message at 50,000 deliveries/s: each message alone, one socket write per delivery",
+    "server CPU µs per delivered message at 50,000 deliveries/s (messages 20 ms apart: about a socket write each, see fanout-writes)",
     "µs",
     "lower",
     run.fanout,
     run.labels,
     (r) => r.fixed?.serverCpuUsPerDelivery ?? null,
+  ),
+  workload(
+    "fanout-writes",
+    "server write system calls per delivery at 50,000 deliveries/s (perf tracepoints; 1: a write per delivery, fewer: messages coalesced)",
+    "writes",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.fixed?.serverWritesPerDelivery ?? null,
   ),
   workload(
     "fanout-half-saturation",
@@ -219,7 +229,7 @@ const textWorkloads = (run: RunData): Workload[] => [
 export const fmt = (v: number | null, unit: string): string =>
   v === null
     ? "n/a"
-    : unit === "ms" || unit === "kB" || unit === "µs"
+    : unit === "ms" || unit === "kB" || unit === "µs" || unit === "writes"
       ? v.toFixed(2)
       : Math.round(v).toLocaleString("en-US");
 

@@ -6,6 +6,7 @@ import { Histogram, nowUs } from "./histogram.ts";
 import type { RawClient, Recorder } from "./raw-ws.ts";
 import type { RunningServer } from "./servers.ts";
 import { sleep } from "./servers.ts";
+import { countWrites } from "./syscalls.ts";
 
 export const P99_LIMIT_MS = 100;
 /** A step passes when at least this share of the expected deliveries arrived in its window. */
@@ -34,6 +35,12 @@ export interface StepResult {
   errors: number;
   /** Server CPU microseconds per delivered message: an efficiency figure less swayed by a busy machine. */
   serverCpuUsPerDelivery: number | null;
+  /**
+   * The server's write system calls per delivery in the window (`countWrites` steps; perf's
+   * tracepoints on its main thread): 1 is a write for every delivery, less is messages coalesced
+   * into one write. Null where not asked or perf cannot trace.
+   */
+  serverWritesPerDelivery: number | null;
   /** Clients the server closed during the step (slow-consumer limits and such). */
   closedClients: number;
   pass: boolean;
@@ -58,6 +65,8 @@ export interface StepOptions {
   acks?: boolean;
   /** JSON: of every 10 sends, this many are reactions and this many edits (issue #18 point 10's mix). */
   mix?: { reactions: number; edits: number };
+  /** Count the server's write system calls in the window (see `serverWritesPerDelivery`). */
+  countWrites?: boolean;
 }
 
 /** Which of every 10 actions are reactions (the first `reactions`) and edits (the next `edits`). */
@@ -98,6 +107,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const cpuBefore = o.server?.cpuSeconds() ?? 0;
   const ownBefore = process.cpuUsage();
   const windowStart = performance.now();
+  const writes = o.countWrites && o.server ? countWrites(o.server.pid, o.measureMs) : null;
   await sleep(o.measureMs);
   const windowS = (performance.now() - windowStart) / 1000;
   const delivered = (o.recorder.delivered - deliveredBefore) / windowS;
@@ -112,6 +122,12 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const p99Ms = histogram.percentileMs(99);
   const closedClients = o.recorder.closed - closedBefore;
   const ackP99Ms = o.acks ? ackHistogram.percentileMs(99) : null;
+  // Per second of perf's own window over deliveries per second of this one: they start a few ms apart.
+  const writeCount = writes ? await writes : null;
+  const serverWritesPerDelivery =
+    writeCount === null || delivered <= 0
+      ? null
+      : Math.round((writeCount / (o.measureMs / 1000) / delivered) * 1000) / 1000;
   const acksKept = !o.acks || (acked >= DELIVERY_FLOOR * o.sendRate && ackP99Ms !== null && ackP99Ms <= P99_LIMIT_MS);
   return {
     sendRate: o.sendRate,
@@ -127,6 +143,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
     ackP99Ms: round(ackP99Ms),
     errors: o.recorder.errors - errorsBefore,
     serverCpuUsPerDelivery: delivered > 0 && o.server ? Math.round((serverCpu / delivered) * 1e8) / 100 : null,
+    serverWritesPerDelivery,
     closedClients,
     pass:
       delivered >= DELIVERY_FLOOR * offered &&

@@ -81,6 +81,7 @@ export const runFanout = async (
       sendRate: FANOUT_FIXED_RATE,
       warmMs: 500,
       measureMs: 2000,
+      countWrites: true,
     });
     options.log(`fixed rate ${stepLine(common)}`);
     await sleep(300);
@@ -126,6 +127,6 @@ export const runHalfOnly = async (
 
 export const stepLine = (s: StepResult): string =>
   `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
-  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery) gen ${s.generatorCpu} (${s.generatorCpuUsPerDelivery} µs/delivery)` +
+  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery${s.serverWritesPerDelivery !== null ? `, ${s.serverWritesPerDelivery} writes/delivery` : ""}) gen ${s.generatorCpu} (${s.generatorCpuUsPerDelivery} µs/delivery)` +
   `${s.acked !== null ? `, acks ${s.acked}/s p99 ${s.ackP99Ms} ms` : ""}${s.errors ? `, ${s.errors} errors` : ""}` +
   `${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;

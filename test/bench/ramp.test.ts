@@ -63,6 +63,7 @@ const step = (sendRate: number, pass: boolean): StepResult => ({
   ackP99Ms: null,
   errors: 0,
   serverCpuUsPerDelivery: 1,
+  serverWritesPerDelivery: null,
   closedClients: 0,
   pass,
 });
