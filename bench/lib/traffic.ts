@@ -82,18 +82,26 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   let sent = 0;
   let next = 0;
   const maxBurst = Math.max(1, Math.ceil(o.sendRate * 0.02));
+  const held: RawClient[] = [];
   const timer = setInterval(() => {
     const due = Math.min(maxBurst, Math.floor(((performance.now() - started) / 1000) * o.sendRate) - sent);
     for (let i = 0; i < due; i++) {
       const n = next++;
       const sender = o.senders[n % o.senders.length] as RawClient;
       if (sender.closed) continue;
+      // A sender's sends of this tick go out in one write (in many rooms that is one send anyway).
+      if (!sender.holding) {
+        sender.hold();
+        held.push(sender);
+      }
       // The same sender's turns rotate through the slots: each sender mixes in its share.
       const action = actionOf(Math.floor(n / o.senders.length), o.mix);
       if (action === "say") sender.say(line());
       else if (action === "react") sender.react(line());
       else sender.edit(line());
     }
+    for (const sender of held) sender.release();
+    held.length = 0;
     if (due > 0) sent += due;
   }, 1);
   await sleep(o.warmMs);
