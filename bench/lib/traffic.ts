@@ -125,13 +125,14 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const acked = (o.recorder.acked - ackedBefore) / windowS;
   o.recorder.histogram = null;
   o.recorder.ackHistogram = null;
+  // perf counts for measureMs from when it has started, a little after this window: the load goes
+  // on until it is done, so both windows see the same steady rate.
+  const writeCount = writes ? await writes : null;
   clearInterval(timer);
   const offered = o.sendRate * o.fanout;
   const p99Ms = histogram.percentileMs(99);
   const closedClients = o.recorder.closed - closedBefore;
   const ackP99Ms = o.acks ? ackHistogram.percentileMs(99) : null;
-  // Per second of perf's own window over deliveries per second of this one: they start a few ms apart.
-  const writeCount = writes ? await writes : null;
   const serverWritesPerDelivery =
     writeCount === null || delivered <= 0
       ? null
