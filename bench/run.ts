@@ -5,7 +5,7 @@
  *
  * Options: --servers a,b  --workloads fanout,crowd,fanout-json,rooms-json,fanout-mix,resume  --out DIR
  *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server;
- *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default half the ramp's top;
+ *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default 5,500;
  *          `fanout-json`, `rooms-json`: the two shapes with JSON v1 clients that wait for acks;
  *          `fanout-mix`: Parley's JSON fan-out with reactions and edits mixed in, issue #18 point 10)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
@@ -16,11 +16,20 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { svgChart } from "./lib/chart.ts";
-import { buildWorkloads, machine, markdown, type Outcome, type RunData, targets, type Workload } from "./lib/report.ts";
+import {
+  buildWorkloads,
+  machine,
+  markdown,
+  markGeneratorBound,
+  type Outcome,
+  type RunData,
+  type Workload,
+} from "./lib/report.ts";
 import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.ts";
+import { targets } from "./lib/targets.ts";
 import { topFunctions } from "./tools/prof-top.ts";
 import { runCrowd } from "./workloads/crowd.ts";
-import { FANOUT_RATES, runFanout, runHalfOnly } from "./workloads/fanout.ts";
+import { runFanout, runHalfOnly } from "./workloads/fanout.ts";
 import { runJsonFanout, runJsonRooms } from "./workloads/json.ts";
 import { runResume } from "./workloads/resume.ts";
 
@@ -135,7 +144,7 @@ const main = async (): Promise<void> => {
     );
   });
   await each(workloads.has("half") && !workloads.has("fanout"), all, async (spec, sub) => {
-    const rate = Number(option("half-rate", String((FANOUT_RATES.at(-1) as number) / 2)));
+    const rate = Number(option("half-rate", "5500"));
     run.fanout[spec.name] = await attempt(spec.name, `fan-out at ${rate} sends/s only`, () =>
       runHalfOnly(spec, rate, sub),
     );
@@ -145,7 +154,7 @@ const main = async (): Promise<void> => {
     run.crowd[spec.name] = await attempt(
       spec.name,
       idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
-      () => runCrowd(spec, { budgetMs: 20_000, log: sub, idleOnly }),
+      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly }),
     );
   });
   await each(workloads.has("resume"), parley, async (spec, sub) => {
@@ -153,17 +162,17 @@ const main = async (): Promise<void> => {
   });
   await each(workloads.has("fanout-json"), json, async (spec, sub) => {
     run.fanoutJson[spec.name] = await attempt(spec.name, "fan-out, JSON clients with acks", () =>
-      runJsonFanout(spec, { budgetMs: 15_000, log: sub }),
+      runJsonFanout(spec, { budgetMs: 13_000, log: sub }),
     );
   });
   await each(workloads.has("fanout-mix"), parley, async (spec, sub) => {
     run.fanoutMix[spec.name] = await attempt(spec.name, "fan-out, JSON, 10% reactions + 10% edits", () =>
-      runJsonFanout(spec, { budgetMs: 15_000, log: sub, mix: true }),
+      runJsonFanout(spec, { budgetMs: 13_000, log: sub, mix: true }),
     );
   });
   await each(workloads.has("rooms-json"), json, async (spec, sub) => {
     run.roomsJson[spec.name] = await attempt(spec.name, "many rooms, JSON clients with acks", () =>
-      runJsonRooms(spec, { budgetMs: 12_000, log: sub }),
+      runJsonRooms(spec, { budgetMs: 20_000, log: sub }),
     );
   });
   run.seconds = Math.round((Date.now() - started) / 1000);
@@ -222,6 +231,7 @@ const rechart = (): void => {
   for (const w of saved.workloads) {
     for (const e of w.entries) e.label = SERVERS[e.server as ServerName]?.label ?? e.label;
   }
+  markGeneratorBound(saved.workloads);
   const md = markdown(saved.workloads, targets(saved.workloads));
   writeFileSync(
     join(outDir, "latest.md"),

@@ -84,6 +84,8 @@ export class RawClient {
   /** JSON: sends so far (a part of each `cid`), and the seq of this client's last acked message. */
   private sends = 0;
   private lastOwnSeq = -1;
+  /** Frames of the current burst, while held (see `hold`). */
+  private held: Buffer[] | null = null;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(private readonly options: RawClientOptions) {
@@ -123,10 +125,10 @@ export class RawClient {
   say(text: string): void {
     const dialect = this.options.dialect;
     if (dialect === "json") {
-      this.socket.write(clientFrame(`{"type":"send","text":${JSON.stringify(text)},"cid":"${this.cid("s")}"}`));
+      this.send(clientFrame(`{"type":"send","text":${JSON.stringify(text)},"cid":"${this.cid("s")}"}`));
       return;
     }
-    this.socket.write(clientFrame(dialect === "sio" ? `42["msg",${JSON.stringify(text)}]` : text));
+    this.send(clientFrame(dialect === "sio" ? `42["msg",${JSON.stringify(text)}]` : text));
   }
 
   /** JSON: edits this client's last acked message to `text` (a plain send until one is acked). */
@@ -135,7 +137,7 @@ export class RawClient {
       this.say(text);
       return;
     }
-    this.socket.write(
+    this.send(
       clientFrame(
         `{"type":"edit","room":${JSON.stringify(this.options.room ?? "")},"seq":${this.lastOwnSeq},"text":${JSON.stringify(text)},"cid":"${this.cid("e")}"}`,
       ),
@@ -148,7 +150,7 @@ export class RawClient {
       this.say(text);
       return;
     }
-    this.socket.write(
+    this.send(
       clientFrame(
         `{"type":"react","room":${JSON.stringify(this.options.room ?? "")},"seq":${this.lastOwnSeq},"emoji":"👍","cid":"${this.cid("r")}"}`,
       ),
@@ -162,6 +164,32 @@ export class RawClient {
 
   sendRaw(frame: Buffer): void {
     this.socket.write(frame);
+  }
+
+  /**
+   * Holds this client's sends until `release`, which writes them as one buffer: the generator's
+   * timer sends a burst per tick, and a write call per sender and tick instead of one per message
+   * takes about a third off the generator's CPU per send in the one-room fan-out (the same bytes
+   * reach the server, in fewer TCP segments).
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    if (!held || held.length === 0 || this.closed) return;
+    this.socket.write(held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held));
+  }
+
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  private send(frame: Buffer): void {
+    if (this.held) this.held.push(frame);
+    else this.socket.write(frame);
   }
 
   destroy(): void {

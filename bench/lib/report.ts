@@ -12,6 +12,7 @@ import type { JsonResult } from "../workloads/json.ts";
 import type { ResumeResult } from "../workloads/resume.ts";
 import { costWorkloads, jsonWorkloads } from "./report-json.ts";
 import { bunBinary, ROOT, type ServerName } from "./servers.ts";
+import type { Target } from "./targets.ts";
 
 export type Outcome<T> = { ok: T } | { error: string };
 
@@ -105,11 +106,26 @@ export const machine = (): Record<string, string | number> => {
   };
 };
 
-export const buildWorkloads = (run: RunData): Workload[] => [
-  ...textWorkloads(run),
-  ...jsonWorkloads(run),
-  ...costWorkloads(run),
-];
+export const buildWorkloads = (run: RunData): Workload[] =>
+  markGeneratorBound([...textWorkloads(run), ...jsonWorkloads(run), ...costWorkloads(run)]);
+
+/** Within the ramp's resolution (an eighth of a doubling) and a little noise of the sink's figure. */
+export const GENERATOR_SHARE = 0.85;
+
+/**
+ * A server whose throughput comes within GENERATOR_SHARE of the sink's, in the same workload,
+ * failed where the generator fails too: its figure is the generator's ceiling, a floor of its own.
+ */
+export const markGeneratorBound = (ws: Workload[]): Workload[] => {
+  for (const w of ws) {
+    const sink = w.unit === "msgs/s" ? w.entries.find((e) => e.server === "sink")?.value : null;
+    if (!sink) continue;
+    for (const e of w.entries) {
+      if (e.server !== "sink" && e.value !== null && e.value >= GENERATOR_SHARE * sink) e.floor = true;
+    }
+  }
+  return ws;
+};
 
 const textWorkloads = (run: RunData): Workload[] => [
   workload(
@@ -133,12 +149,25 @@ const textWorkloads = (run: RunData): Workload[] => [
   ),
   workload(
     "fanout-cpu",
-    "server CPU µs per delivered message at 50,000 deliveries/s (efficiency; less swayed by a busy machine)",
+    // At 50 sends/s messages come 20 ms apart: a server with its core to itself has nothing to
+    // coalesce and makes about one socket write per delivery (fanout-writes says whether it did),
+    // so this compares the cost of a write. It is not fan-out capacity: from a few hundred sends/s
+    // Parley and Bun both keep their core busy and put more messages in each write as the rate rises.
+    "server CPU µs per delivered message at 50,000 deliveries/s (messages 20 ms apart: about a socket write each, see fanout-writes)",
     "µs",
     "lower",
     run.fanout,
     run.labels,
     (r) => r.fixed?.serverCpuUsPerDelivery ?? null,
+  ),
+  workload(
+    "fanout-writes",
+    "server write system calls per delivery at 50,000 deliveries/s (perf tracepoints; 1: a write per delivery, fewer: messages coalesced)",
+    "writes",
+    "lower",
+    run.fanout,
+    run.labels,
+    (r) => r.fixed?.serverWritesPerDelivery ?? null,
   ),
   workload(
     "fanout-half-saturation",
@@ -197,62 +226,10 @@ const textWorkloads = (run: RunData): Workload[] => [
   ),
 ];
 
-export interface Target {
-  what: string;
-  target: string;
-  measured: number | null;
-  met: boolean | null;
-}
-
-const metricOf = (ws: Workload[], name: string, server: string): number | null =>
-  ws.find((w) => w.workload === name)?.entries.find((e) => e.server === server)?.value ?? null;
-
-/** The issue's targets, for each Parley configuration. */
-export const targets = (ws: Workload[]): Target[] => {
-  const out: Target[] = [];
-  const ratio = (parley: string, name: string, peer: string, min: number, what: string, higher = true) => {
-    const mine = metricOf(ws, name, parley);
-    const theirs = metricOf(ws, name, peer);
-    const measured = mine === null || theirs === null || theirs === 0 ? null : Math.round((mine / theirs) * 100) / 100;
-    const met = measured === null ? null : higher ? measured >= min : measured <= min;
-    out.push({ what: `${parley}: ${what}`, target: `${higher ? "≥" : "≤"} ${min}`, measured, met });
-  };
-  for (const p of PARLEYS) {
-    ratio(p, "fanout", "ws-naive", 2, "fan-out throughput ÷ Cookbook port on ws");
-    ratio(p, "fanout", "socketio", 3, "fan-out throughput ÷ Socket.IO");
-    ratio(p, "fanout", "bun", 3, "fan-out throughput ÷ Bun pub/sub (#22 point 6)");
-    ratio(p, "many-rooms", "bun", 1, "many-rooms throughput ÷ Bun pub/sub (#22 point 1)");
-    ratio(p, "many-rooms", "ws-naive", 2, "many-rooms throughput ÷ Cookbook port on ws (#22 point 1)");
-    ratio(p, "connect-rate", "bun", 1, "handshakes/s ÷ Bun pub/sub (#22 point 4)");
-    ratio(p, "idle-memory", "bun", 2, "idle memory per connection ÷ Bun pub/sub (#22 point 4)", false);
-    ratio(p, "idle-memory", "ws-naive", 1, "idle memory per connection ÷ Cookbook port on ws", false);
-    ratio(p, "fanout-json", "bun", 1, "JSON fan-out throughput ÷ Bun answering JSON");
-    ratio(p, "many-rooms-json", "bun", 1, "JSON many-rooms throughput ÷ Bun answering JSON");
-    const half = metricOf(ws, "fanout-half-saturation", p);
-    out.push({
-      what: `${p}: p99 at half of its saturation (ms)`,
-      target: "≤ 20",
-      measured: half,
-      met: half === null ? null : half <= 20,
-    });
-    // #18 point 10: with reactions and edits mixed in, plain messages are not slower (within this run's noise).
-    const plain = metricOf(ws, "fanout-json-fixed-rate", p);
-    const mixed = metricOf(ws, "fanout-mix-fixed-rate", p);
-    const slower = plain === null || mixed === null || plain === 0 ? null : Math.round((mixed / plain) * 100) / 100;
-    out.push({
-      what: `${p}: plain messages' p99 with 20% reactions and edits ÷ without (#18 point 10)`,
-      target: "≤ 1.2",
-      measured: slower,
-      met: slower === null ? null : slower <= 1.2,
-    });
-  }
-  return out;
-};
-
 export const fmt = (v: number | null, unit: string): string =>
   v === null
     ? "n/a"
-    : unit === "ms" || unit === "kB" || unit === "µs"
+    : unit === "ms" || unit === "kB" || unit === "µs" || unit === "writes"
       ? v.toFixed(2)
       : Math.round(v).toLocaleString("en-US");
 
@@ -275,10 +252,12 @@ export const markdown = (ws: Workload[], ts: Target[]): string => {
     });
     return cells.some((c) => c !== "") ? [`| ${w.workload} | ${cells.join(" | ")} |`] : [];
   });
-  const targetRows = ts.map(
-    (t) =>
-      `| ${t.what} | ${t.target} | ${t.measured ?? "n/a"} | ${t.met === null ? "n/a" : t.met ? "met" : "MISSED"} |`,
-  );
+  const targetRows = ts.map((t) => {
+    const measured =
+      t.measured === null ? "n/a" : `${t.bound === "lower" ? "≥ " : t.bound === "upper" ? "≤ " : ""}${t.measured}`;
+    const verdict = t.met !== null ? (t.met ? "met" : "MISSED") : t.measured === null ? "n/a" : "not shown";
+    return `| ${t.what} | ${t.target} | ${measured} | ${verdict} |`;
+  });
   const ratios = `Parley (SQLite) ÷ each server, same run:\n\n${head}\n${ratioRows.join("\n")}\n\n`;
-  return `${head}\n${rows.join("\n")}\n\n${ratios}"≥": the server passed the ramp's highest rate (or its time ran out) without failing, so the figure is a floor.\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
+  return `${head}\n${rows.join("\n")}\n\n${ratios}"≥": the server passed the ramp's highest rate (or its time ran out) without failing, or came within ${Math.round((1 - GENERATOR_SHARE) * 100)}% of the sink's figure (the generator's ceiling), so the figure is a floor; a target measured against a floor is "not shown" when the bound cannot decide it (e.g. Parley at the generator's ceiling: the sink's figure in the same workload).\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
 };

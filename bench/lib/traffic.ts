@@ -6,6 +6,7 @@ import { Histogram, nowUs } from "./histogram.ts";
 import type { RawClient, Recorder } from "./raw-ws.ts";
 import type { RunningServer } from "./servers.ts";
 import { sleep } from "./servers.ts";
+import { countWrites } from "./syscalls.ts";
 
 export const P99_LIMIT_MS = 100;
 /** A step passes when at least this share of the expected deliveries arrived in its window. */
@@ -34,6 +35,12 @@ export interface StepResult {
   errors: number;
   /** Server CPU microseconds per delivered message: an efficiency figure less swayed by a busy machine. */
   serverCpuUsPerDelivery: number | null;
+  /**
+   * The server's write system calls per delivery in the window (`countWrites` steps; perf's
+   * tracepoints on its main thread): 1 is a write for every delivery, less is messages coalesced
+   * into one write. Null where not asked or perf cannot trace.
+   */
+  serverWritesPerDelivery: number | null;
   /** Clients the server closed during the step (slow-consumer limits and such). */
   closedClients: number;
   pass: boolean;
@@ -58,6 +65,8 @@ export interface StepOptions {
   acks?: boolean;
   /** JSON: of every 10 sends, this many are reactions and this many edits (issue #18 point 10's mix). */
   mix?: { reactions: number; edits: number };
+  /** Count the server's write system calls in the window (see `serverWritesPerDelivery`). */
+  countWrites?: boolean;
 }
 
 /** Which of every 10 actions are reactions (the first `reactions`) and edits (the next `edits`). */
@@ -73,18 +82,26 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   let sent = 0;
   let next = 0;
   const maxBurst = Math.max(1, Math.ceil(o.sendRate * 0.02));
+  const held: RawClient[] = [];
   const timer = setInterval(() => {
     const due = Math.min(maxBurst, Math.floor(((performance.now() - started) / 1000) * o.sendRate) - sent);
     for (let i = 0; i < due; i++) {
       const n = next++;
       const sender = o.senders[n % o.senders.length] as RawClient;
       if (sender.closed) continue;
+      // A sender's sends of this tick go out in one write (in many rooms that is one send anyway).
+      if (!sender.holding) {
+        sender.hold();
+        held.push(sender);
+      }
       // The same sender's turns rotate through the slots: each sender mixes in its share.
       const action = actionOf(Math.floor(n / o.senders.length), o.mix);
       if (action === "say") sender.say(line());
       else if (action === "react") sender.react(line());
       else sender.edit(line());
     }
+    for (const sender of held) sender.release();
+    held.length = 0;
     if (due > 0) sent += due;
   }, 1);
   await sleep(o.warmMs);
@@ -98,6 +115,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const cpuBefore = o.server?.cpuSeconds() ?? 0;
   const ownBefore = process.cpuUsage();
   const windowStart = performance.now();
+  const writes = o.countWrites && o.server ? countWrites(o.server.pid, o.measureMs) : null;
   await sleep(o.measureMs);
   const windowS = (performance.now() - windowStart) / 1000;
   const delivered = (o.recorder.delivered - deliveredBefore) / windowS;
@@ -107,11 +125,18 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const acked = (o.recorder.acked - ackedBefore) / windowS;
   o.recorder.histogram = null;
   o.recorder.ackHistogram = null;
+  // perf counts for measureMs from when it has started, a little after this window: the load goes
+  // on until it is done, so both windows see the same steady rate.
+  const writeCount = writes ? await writes : null;
   clearInterval(timer);
   const offered = o.sendRate * o.fanout;
   const p99Ms = histogram.percentileMs(99);
   const closedClients = o.recorder.closed - closedBefore;
   const ackP99Ms = o.acks ? ackHistogram.percentileMs(99) : null;
+  const serverWritesPerDelivery =
+    writeCount === null || delivered <= 0
+      ? null
+      : Math.round((writeCount / (o.measureMs / 1000) / delivered) * 1000) / 1000;
   const acksKept = !o.acks || (acked >= DELIVERY_FLOOR * o.sendRate && ackP99Ms !== null && ackP99Ms <= P99_LIMIT_MS);
   return {
     sendRate: o.sendRate,
@@ -127,6 +152,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
     ackP99Ms: round(ackP99Ms),
     errors: o.recorder.errors - errorsBefore,
     serverCpuUsPerDelivery: delivered > 0 && o.server ? Math.round((serverCpu / delivered) * 1e8) / 100 : null,
+    serverWritesPerDelivery,
     closedClients,
     pass:
       delivered >= DELIVERY_FLOOR * offered &&
@@ -138,59 +164,3 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
 };
 
 const round = (ms: number | null): number | null => (ms === null ? null : Math.round(ms * 100) / 100);
-
-export interface RampResult {
-  steps: StepResult[];
-  /** Highest delivered msgs/s of a passing step (p99 ≤ 100 ms, ≥ 95% delivered). */
-  maxDelivered: number;
-  maxSendRate: number;
-  /**
-   * Why the ramp stopped: a failing step (`p99`: latency or deliveries), the last rate passed
-   * (`top`: the figure is a floor), or the time budget (`budget`: also a floor).
-   */
-  stoppedBy: "p99" | "top" | "budget";
-  /** The generator's CPU in the last step: near 1 means the generator, too, was at its limit. */
-  generatorCpuAtStop: number | null;
-}
-
-/**
- * Raises the rate step by step until a step fails twice in a row (one retry absorbs a noisy
- * moment on a shared machine), or the time budget is spent.
- */
-export const ramp = async (
-  rates: readonly number[],
-  step: (rate: number) => Promise<StepResult>,
-  budgetMs: number,
-  log: (s: StepResult) => void,
-): Promise<RampResult> => {
-  const steps: StepResult[] = [];
-  let maxDelivered = 0;
-  let maxSendRate = 0;
-  const deadline = performance.now() + budgetMs;
-  let stoppedBy: RampResult["stoppedBy"] = "top";
-  for (const rate of rates) {
-    if (performance.now() > deadline) {
-      stoppedBy = "budget";
-      break;
-    }
-    let result = await step(rate);
-    log(result);
-    steps.push(result);
-    if (!result.pass && result.closedClients === 0 && performance.now() < deadline) {
-      await sleep(1000); // let the backlog drain, then try the same rate once more
-      result = await step(rate);
-      log(result);
-      steps.push(result);
-    }
-    if (!result.pass) {
-      stoppedBy = "p99";
-      break;
-    }
-    if (result.delivered > maxDelivered) {
-      maxDelivered = result.delivered;
-      maxSendRate = rate;
-    }
-    await sleep(200);
-  }
-  return { steps, maxDelivered, maxSendRate, stoppedBy, generatorCpuAtStop: steps.at(-1)?.generatorCpu ?? null };
-};

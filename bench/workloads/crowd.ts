@@ -3,15 +3,19 @@
  * what they cost idle (RSS per connection), then traffic in every room at rising rates.
  */
 import { connectMany } from "../lib/connect-many.ts";
+import { type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
-import { type RampResult, ramp, runStep, type StepResult } from "../lib/traffic.ts";
-import { stepLine } from "./fanout.ts";
+import { runStep, type StepResult } from "../lib/traffic.ts";
+import { STEP, stepLine } from "./fanout.ts";
 
 export const CROWD_CONNECTIONS = 10_000;
 export const ROOM_SIZE = 10;
-/** Messages sent per second over all 1,000 rooms (one sender per room); each reaches 10. */
-export const ROOMS_RATES = [1000, 2000, 4000, 6000, 9000, 13000, 18000, 25000, 35000, 50000];
+/**
+ * Messages sent per second over all 1,000 rooms (one sender per room); each reaches 10. Doubling,
+ * then bisected (`ramp`); every server passes the fixed rate, 2,000, hence no lower steps.
+ */
+export const ROOMS_RATES = [4000, 8000, 16000, 32000, 64000];
 export const ROOMS_FIXED_RATE = 2000;
 
 export interface CrowdResult {
@@ -77,7 +81,7 @@ export const runCrowd = async (
     await sleep(300);
     const rampResult = await ramp(
       ROOMS_RATES,
-      (rate) => runStep({ senders, recorder, server, fanout: ROOM_SIZE, sendRate: rate, warmMs: 500, measureMs: 1500 }),
+      (rate) => runStep({ senders, recorder, server, fanout: ROOM_SIZE, sendRate: rate, ...STEP }),
       options.budgetMs,
       (s) => options.log(stepLine(s)),
     );

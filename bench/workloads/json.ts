@@ -5,11 +5,12 @@
  * the one big room with 1 reaction and 1 edit in every 10 sends, beside the plain JSON run.
  */
 import { connectMany } from "../lib/connect-many.ts";
+import { type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
-import { type RampResult, ramp, runStep, type StepOptions, type StepResult } from "../lib/traffic.ts";
+import { runStep, type StepOptions, type StepResult } from "../lib/traffic.ts";
 import { CROWD_CONNECTIONS, ROOM_SIZE, ROOMS_FIXED_RATE, ROOMS_RATES } from "./crowd.ts";
-import { clientIn, FANOUT_CLIENTS, FANOUT_FIXED_RATE, FANOUT_RATES, stepLine, withRoom } from "./fanout.ts";
+import { clientIn, FANOUT_CLIENTS, FANOUT_FIXED_RATE, FANOUT_RATES, STEP, stepLine, withRoom } from "./fanout.ts";
 
 export interface JsonResult {
   ramp: RampResult;
@@ -19,10 +20,6 @@ export interface JsonResult {
 
 /** Of every 10 sends: 1 reaction (toggling 👍 on the sender's last message) and 1 edit of it. */
 export const MIX = { reactions: 1, edits: 1 } as const;
-const STEP = { warmMs: 500, measureMs: 1500 };
-/** The text ramps without their lowest rates, which every server passes: they would only spend the run's time. */
-const JSON_FANOUT_RATES = FANOUT_RATES.slice(2);
-const JSON_ROOMS_RATES = ROOMS_RATES.slice(1);
 
 export const runJsonFanout = async (
   spec: ServerSpec,
@@ -44,7 +41,7 @@ export const runJsonFanout = async (
       options.log(`fixed rate ${stepLine(fixed)}`);
       await sleep(300);
       const result = await ramp(
-        JSON_FANOUT_RATES,
+        FANOUT_RATES,
         (rate) => runStep({ ...base, sendRate: rate, ...STEP }),
         options.budgetMs,
         (s) => options.log(stepLine(s)),
@@ -81,7 +78,7 @@ export const runJsonRooms = async (
     options.log(`fixed rate ${stepLine(fixed)}`);
     await sleep(300);
     const result = await ramp(
-      JSON_ROOMS_RATES,
+      ROOMS_RATES,
       (rate) => runStep({ ...base, sendRate: rate, ...STEP }),
       options.budgetMs,
       (s) => options.log(stepLine(s)),

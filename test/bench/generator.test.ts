@@ -49,3 +49,32 @@ test("the load generator counts every delivery once and reads the send time", as
     await witness.close();
   }
 });
+
+test("a sender's held burst reaches the server as separate messages, in order", async () => {
+  const recorder = new Recorder();
+  const { clients, failed } = await connectMany(3, 3, () => ({
+    port: parley.wsPort,
+    path: "/chat/generator-burst",
+    dialect: "ws",
+    recorder,
+  }));
+  const witness: TestClient = await connect(`ws://127.0.0.1:${parley.wsPort}/chat/generator-burst`);
+  try {
+    assert.equal(failed, 0);
+    const sender = clients[0] as RawClient;
+    // What runStep does when a sender has several sends due in one tick: one write for all five.
+    sender.hold();
+    for (let i = 0; i < 5; i++) sender.say(`burst ${i}`);
+    sender.release();
+    const frames = await witness.waitForCount(5, 5000);
+    assert.deepEqual(
+      frames.map((f) => f.replace(/^user-\d+: /, "")),
+      ["burst 0", "burst 1", "burst 2", "burst 3", "burst 4"],
+    );
+    for (let waited = 0; recorder.delivered < 15 && waited < 5000; waited += 50) await sleep(50);
+    assert.equal(recorder.delivered, 15);
+  } finally {
+    for (const c of clients) c.destroy();
+    await witness.close();
+  }
+});
