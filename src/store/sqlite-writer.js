@@ -115,7 +115,9 @@ let failed = false;
 
 catchUpIndex(); // rows a crash left unindexed
 
-parentPort.on("message", (batch) => {
+// A batch comes as JSON (`WriterBatch`, see sqlite.ts); the other messages are plain words.
+parentPort.on("message", (message) => {
+  const batch = message[0] === "{" ? JSON.parse(message) : message;
   if (batch === "close") {
     catchUpIndex();
     db.close();
