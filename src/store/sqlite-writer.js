@@ -42,14 +42,27 @@ let searchStatements;
 const search = () => {
   if (searchStatements) return searchStatements;
   try {
+    // Whole-batch statements over the rows as one JSON array of [room, seq] (json_each), in
+    // commit order: three statement runs per indexing, not two or three per row.
     searchStatements = {
-      key: db.prepare(
-        "INSERT OR IGNORE INTO message_search_keys (room, seq) SELECT room, seq FROM messages WHERE room = ? AND seq = ?",
+      lastKey: db.prepare("SELECT coalesce(max(key), 0) FROM message_search_keys").pluck(),
+      // Ignored: rows already indexed (by the migration). A row deleted meanwhile is not found.
+      keys: db.prepare(
+        `INSERT OR IGNORE INTO message_search_keys (room, seq)
+         SELECT m.room, m.seq FROM json_each(?) j JOIN messages m ON m.room = j.value ->> 0 AND m.seq = j.value ->> 1
+         ORDER BY j.key`,
       ),
-      text: db.prepare(
-        "INSERT INTO message_search (rowid, text, room_tag) SELECT ?, text, 'r' || hex(room) FROM messages WHERE room = ? AND seq = ?",
+      // The keys just given (all above the largest before), with each row's text as it is now.
+      texts: db.prepare(
+        `INSERT INTO message_search (rowid, text, room_tag)
+         SELECT k.key, m.text, 'r' || hex(m.room) FROM message_search_keys k
+         JOIN messages m ON m.room = k.room AND m.seq = k.seq WHERE k.key > ? ORDER BY k.key`,
       ),
-      mark: db.prepare("UPDATE rooms SET indexed_seq = ? WHERE room = ? AND indexed_seq < ?"),
+      marks: db.prepare(
+        `UPDATE rooms SET indexed_seq = x.seq
+         FROM (SELECT value ->> 0 AS room, max(value ->> 1) AS seq FROM json_each(?) GROUP BY 1) x
+         WHERE rooms.room = x.room AND rooms.indexed_seq < x.seq`,
+      ),
       behind: db.prepare(
         `SELECT m.room, m.seq FROM rooms r JOIN messages m ON m.room = r.room AND m.seq > r.indexed_seq
          WHERE r.indexed_seq < r.last_seq ORDER BY m.ts, m.room, m.seq`,
@@ -62,13 +75,11 @@ const search = () => {
 };
 
 const indexRows = db.transaction((statements, rows) => {
-  const upTo = new Map();
-  for (const [room, seq] of rows) {
-    const added = statements.key.run(room, seq); // ignored: already indexed (by the migration)
-    if (added.changes === 1) statements.text.run(added.lastInsertRowid, room, seq);
-    upTo.set(room, seq);
-  }
-  for (const [room, seq] of upTo) statements.mark.run(seq, room, seq);
+  const list = JSON.stringify(rows);
+  const before = statements.lastKey.get();
+  statements.keys.run(list);
+  statements.texts.run(before);
+  statements.marks.run(list);
 });
 
 const catchUpIndex = () => {
@@ -104,7 +115,9 @@ let failed = false;
 
 catchUpIndex(); // rows a crash left unindexed
 
-parentPort.on("message", (batch) => {
+// A batch comes as JSON (`WriterBatch`, see sqlite.ts); the other messages are plain words.
+parentPort.on("message", (message) => {
+  const batch = message[0] === "{" ? JSON.parse(message) : message;
   if (batch === "close") {
     catchUpIndex();
     db.close();

@@ -122,7 +122,8 @@ export class SqliteStore implements HistoryStore {
       return;
     }
     if (this.batches.inFlight.length === 1) this.writer.ref();
-    this.writer.postMessage(prepared);
+    // As one JSON string: cloning a string is a copy, where arrays of row arrays are cloned value by value.
+    this.writer.postMessage(JSON.stringify(prepared));
   }
 
   /** The writer's answer for the oldest batch in flight. */

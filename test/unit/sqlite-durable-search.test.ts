@@ -53,3 +53,56 @@ test("once acked: a message is found, an edit finds it by its new text only, a d
   await search.close();
   await store.close();
 });
+
+// The writer indexes new rows a batch at a time: rows in several rooms, one edited and one deleted
+// before they were indexed, two already indexed by the index's own migration.
+test("rows indexed in a batch: found newest first, an edit made before indexing by its new text, a delete never; nothing twice after a reopen", async () => {
+  const file = join(tempDir(), "batch-index.db");
+  const open = () => {
+    const store = new SqliteStore({ file, retention: { maxAgeMs: 0, maxMessagesPerRoom: 0 }, synchronous: "full" });
+    return { store, search: new SqliteSearch(file, undefined, undefined, () => store.searchCaughtUp()) };
+  };
+  const say = (store: SqliteStore, room: string, text: string, change?: ChangeRequest) =>
+    store.append({ room, nick: "ann", owner: "ann", text, ts: Date.now(), change });
+  const found = async (search: SqliteSearch, words: string) =>
+    (
+      await search.search({ terms: parseSearchQuery(words), scope: { except: [] }, order: "newest", limit: 10 })
+    ).hits.map((h) => `${h.message.room}: ${h.message.text}`);
+
+  const before = new SqliteStore({ file, retention: { maxAgeMs: 0, maxMessagesPerRoom: 0 }, synchronous: "full" });
+  await say(before, "a", "alpha one common");
+  await say(before, "b", "beta two common");
+  await before.close(); // the index does not exist yet: its migration indexes these two
+
+  let { store, search } = open();
+  const third = await say(store, "a", "alpha three common");
+  const [fourth] = await Promise.all([say(store, "b", "gamma four common"), say(store, "c", "epsilon five common")]);
+  await say(store, "a", "", { kind: "edit", target: third.message.seq, text: "delta three common" });
+  assert.equal(await store.delete("b", (fourth as { message: { seq: number } }).message.seq), true);
+  assert.deepEqual(await found(search, "common"), [
+    "c: epsilon five common",
+    "a: delta three common",
+    "b: beta two common",
+    "a: alpha one common",
+  ]);
+  assert.deepEqual(await found(search, "alpha"), ["a: alpha one common"]);
+  assert.deepEqual(await found(search, "gamma"), []);
+  await search.close();
+  await store.close();
+
+  ({ store, search } = open());
+  await say(store, "c", "zeta six common");
+  assert.equal((await found(search, "common")).length, 5);
+  const marks = new Database(file, { readonly: true });
+  try {
+    assert.deepEqual(marks.prepare("SELECT room, indexed_seq FROM rooms ORDER BY room").raw().all(), [
+      ["a", 3],
+      ["b", 2],
+      ["c", 2],
+    ]);
+  } finally {
+    marks.close();
+  }
+  await search.close();
+  await store.close();
+});
