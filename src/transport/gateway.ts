@@ -146,39 +146,51 @@ export class Gateway implements RoomDelivery {
       );
       return;
     }
-    // The slot is held as long as the socket lives, whether or not the handshake completes;
-    // once accepted, the connection's close releases it (one listener less on every socket).
-    const holdSlot = () => {
-      socket.once("close", admission.release);
-      if (socket.destroyed) admission.release();
-    };
-    /** True when `ws` accepted at once (it does unless it refused the handshake itself). */
-    const upgrade = (): boolean => {
-      let accepted = false;
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        accepted = true;
-        socket.removeListener("close", admission.release);
-        this.accept(ws, req.socket, info);
-      });
-      return accepted;
-    };
     const authenticate = this.options.authenticate;
     if (!authenticate) {
-      if (!upgrade()) holdSlot();
+      if (!this.upgrade(req, socket, head, info)) this.holdSlot(socket, info.ip);
       return;
     }
-    holdSlot();
+    const release = this.holdSlot(socket, info.ip);
     // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
     authenticate(req, info).then(
       (verdict) => {
         if (!verdict.ok) this.refuse(socket, verdict.refusal, verdict.headers);
         else if (!socket.destroyed) {
           info.identity = verdict.identity;
-          upgrade();
+          // Accepted: from now on the connection's close gives the slot back.
+          if (this.upgrade(req, socket, head, info)) socket.removeListener("close", release);
         }
       },
       () => this.refuse(socket, { status: 503, message: "The token could not be checked.", reason: "unauthorized" }),
     );
+  }
+
+  /** True when `ws` accepted at once (it does unless it refused the handshake itself). */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: ConnectionInfo): boolean {
+    let accepted = false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      accepted = true;
+      this.accept(ws, req.socket, info);
+    });
+    return accepted;
+  }
+
+  /**
+   * A handshake not (yet) accepted holds its slot as long as its socket lives; returns the
+   * 'close' listener that gives it back, once. Accepted connections give it back on their close,
+   * so the common path adds no listener and no closure here.
+   */
+  private holdSlot(socket: Duplex, ip: string): () => void {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.limits.release(ip);
+    };
+    socket.once("close", release);
+    if (socket.destroyed) release();
+    return release;
   }
 
   private refuse(socket: Duplex, refusal: Refusal, headers: Record<string, string> = {}): void {

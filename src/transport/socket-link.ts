@@ -64,6 +64,9 @@ export class SocketLink implements ClientLink, Beating {
   private takenSeen = 0;
   /** When the client was last seen taking bytes, or under the cap (ms). */
   private progressAt = 0;
+  /** The connection log's number for it (0: not logged) and when it opened (ms, performance clock): service/watch.ts. */
+  logId = 0;
+  openedAt = 0;
 
   constructor(
     readonly ws: WebSocket,
