@@ -1,7 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import type { Closing } from "../protocol/close-codes.ts";
@@ -14,8 +13,10 @@ import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
 import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
-import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
+import { socketListeners } from "./socket-events.ts";
 import { type ConnectionOptions, SocketLink, type TransportStats } from "./socket-link.ts";
+import type { Wire, WireEvents } from "./wire.ts";
+import { handshakeProblem, openWire } from "./wire-handshake.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
@@ -54,11 +55,10 @@ export interface GatewayHandlers {
 
 /** Accepts WebSocket upgrades (on any HTTP server), turns sockets into links, and delivers to rooms. */
 export class Gateway implements RoomDelivery {
-  private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
   private readonly connOptions: ConnectionOptions;
-  private readonly listeners: SocketListeners;
+  private readonly listeners: WireEvents;
   private accepting = true;
   /** Set while shutting down: called when the last connection is gone. */
   private emptied: (() => void) | undefined;
@@ -71,14 +71,6 @@ export class Gateway implements RoomDelivery {
     private readonly handlers: GatewayHandlers,
   ) {
     this.fanout = new Fanout((room, visit) => handlers.recipients(room, visit));
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: options.maxPayload,
-      perMessageDeflate: false,
-      clientTracking: false,
-      WebSocket: ParleySocket,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
-    });
     this.limits = new ConnectionLimits(options.limits);
     this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);
     this.heartbeat.start();
@@ -166,14 +158,21 @@ export class Gateway implements RoomDelivery {
     );
   }
 
-  /** True when `ws` accepted at once (it does unless it refused the handshake itself). */
+  /** True when the WebSocket handshake is answered (false: a malformed one, refused with 400 or 405). */
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: ConnectionInfo): boolean {
-    let accepted = false;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      accepted = true;
-      this.accept(ws, req.socket, info);
-    });
-    return accepted;
+    const problem = handshakeProblem(req);
+    if (problem) {
+      refuseUpgrade(socket, problem.status, problem.message, problem.headers);
+      return false;
+    }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return false;
+    }
+    // describe() settled the subprotocol: `parley.v1` when offered (JSON mode), else none.
+    const protocol = info.mode === "json" ? SUBPROTOCOL_JSON : undefined;
+    this.accept(openWire(req, req.socket as Socket, head, protocol, this.listeners, this.options.maxPayload), info);
+    return true;
   }
 
   /**
@@ -212,7 +211,7 @@ export class Gateway implements RoomDelivery {
     this.heartbeat.stop();
     this.closeAll(closing);
     if (!(await this.drained(graceMs))) {
-      for (const conn of this.connections) conn.ws.terminate();
+      for (const conn of this.connections) conn.wire.terminate();
       await this.drained(1000);
     }
   }
@@ -256,18 +255,16 @@ export class Gateway implements RoomDelivery {
     };
   }
 
-  /** `socket`: the upgrade's TCP socket, which `ws` now frames on; Parley writes its data frames to it. */
-  private accept(ws: WebSocket, socket: Socket, info: ConnectionInfo): void {
+  private accept(wire: Wire, info: ConnectionInfo): void {
     const conn = new SocketLink(
-      ws,
-      socket,
+      wire,
       info,
       this.fanout,
       this.connOptions,
       rateLimiterFor(this.options.rate, Date.now()),
     );
+    wire.conn = conn;
     this.connections.add(conn);
-    attach(ws, conn, this.listeners);
     this.handlers.open(conn);
   }
 }
