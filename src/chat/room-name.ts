@@ -19,6 +19,11 @@ export const validateRoomName = (room: string): string => {
 
 /** The room a WebSocket URL path selects: `/` and `/chat` are the default room, `/chat/<room>` another. */
 export const roomFromPath = (path: string): string => {
+  // The usual `/chat/<room>` with a plain name: nothing to split or decode.
+  if (path.startsWith("/chat/")) {
+    const room = path.slice(6);
+    if (room.length <= MAX_ROOM_LENGTH && ROOM.test(room)) return room;
+  }
   const clean = path.split("?")[0] ?? "/";
   if (clean === "/" || clean === "" || clean === "/chat" || clean === "/chat/") return DEFAULT_ROOM;
   const match = /^\/chat\/([^/]+)\/?$/.exec(clean);

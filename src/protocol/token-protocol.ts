@@ -12,8 +12,11 @@ export const TOKEN_PROTOCOL_PREFIX = "parley.token.";
 export const isTokenProtocol = (protocol: string): boolean => protocol.startsWith(TOKEN_PROTOCOL_PREFIX);
 
 /** The subprotocols a handshake offers, in its order. */
-export const offeredProtocols = (req: IncomingMessage): string[] =>
-  (req.headers["sec-websocket-protocol"] ?? "")
+export const offeredProtocols = (req: IncomingMessage): string[] => {
+  const header = req.headers["sec-websocket-protocol"];
+  if (header === undefined) return []; // a Cookbook client: nothing to split
+  return header
     .split(",")
     .map((p) => p.trim())
     .filter(Boolean);
+};

@@ -14,36 +14,38 @@ export interface ConnectionCounter {
  */
 export class ConnectionWatch {
   private nextId = 1;
-  private readonly seen = new WeakMap<SocketLink, { id: number; openedAt: number }>();
 
   constructor(
     private readonly counter: ConnectionCounter,
     private readonly log: Logger,
   ) {}
 
+  /** The number and time go on the connection itself: no table entry and record per connection. */
   opened(conn: SocketLink): void {
     const id = this.nextId++;
-    this.seen.set(conn, { id, openedAt: performance.now() });
+    conn.logId = id;
+    conn.openedAt = Math.round(performance.now());
     this.counter.connectionOpened(conn.info.mode);
+    if (!this.log.isLevelEnabled("info")) return; // no fields object built for a line not written
     const { mode, room, ip } = conn.info;
     this.log.info({ event: "open", conn: id, mode, room, ip }, "connection open");
   }
 
   /** `code` is what `ws` reports; when Parley closed the connection, the code it sent is the truth. */
   closed(conn: SocketLink, code: number): void {
-    const seen = this.seen.get(conn);
-    if (!seen) return;
-    this.seen.delete(conn);
+    const id = conn.logId;
+    if (id === 0) return;
+    conn.logId = 0;
     const sent = conn.sentCloseCode;
     const reason = closeReason(sent ?? code);
     this.counter.connectionClosed(conn.info.mode, reason);
     const fields = {
       event: "close",
-      conn: seen.id,
+      conn: id,
       code: sent ?? code,
       reason,
       by: sent === undefined ? "client" : "server",
-      seconds: Math.round(performance.now() - seen.openedAt) / 1000,
+      seconds: Math.round(performance.now() - conn.openedAt) / 1000,
     };
     this.log.info(fields, "connection closed");
   }

@@ -7,14 +7,16 @@ export interface ConnectionLimitOptions {
   maxPerIp: number;
 }
 
-export type Admission =
-  | { ok: true; release: () => void }
-  | { ok: false; status: 429 | 503; message: string; retryAfterSeconds: number };
+/** `ok`: a slot is taken, given back with `release(ip)` exactly once. */
+export type Admission = { ok: true } | { ok: false; status: 429 | 503; message: string; retryAfterSeconds: number };
+
+/** The one answer for every admitted handshake (no object, let alone a closure, per connection). */
+const ADMITTED: Admission = { ok: true };
 
 /**
  * Counts open connections, globally and per client address, so a handshake over a cap can be
  * answered with an HTTP status before any WebSocket exists. A slot is taken at the handshake
- * and released exactly once, when its socket is gone (whatever way it went).
+ * and released exactly once, when its socket is gone (whatever way it went): the caller's duty.
  */
 export class ConnectionLimits {
   private total = 0;
@@ -42,21 +44,10 @@ export class ConnectionLimits {
     }
     this.total++;
     this.perIp.set(ip, mine + 1);
-    let released = false;
-    return {
-      ok: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.release(ip);
-      },
-    };
+    return ADMITTED;
   }
 
-  /**
-   * Gives back a slot `admit` handed out for `ip`. For a caller that takes over from the
-   * admission's own `release` (which it no longer calls): it must call this exactly once.
-   */
+  /** Gives back a slot `admit` handed out for `ip`: exactly once per slot. */
   release(ip: string): void {
     this.total--;
     const left = (this.perIp.get(ip) ?? 1) - 1;

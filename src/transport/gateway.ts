@@ -1,7 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
 import type { Closing } from "../protocol/close-codes.ts";
@@ -14,8 +13,10 @@ import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
 import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
-import { attach, ParleySocket, type SocketListeners, socketListeners } from "./socket-events.ts";
+import { socketListeners } from "./socket-events.ts";
 import { type ConnectionOptions, SocketLink, type TransportStats } from "./socket-link.ts";
+import type { Wire, WireEvents } from "./wire.ts";
+import { handshakeProblem, openWire } from "./wire-handshake.ts";
 
 export interface GatewayOptions {
   /** Largest frame or message accepted, in bytes; bigger closes with 1009. */
@@ -54,11 +55,10 @@ export interface GatewayHandlers {
 
 /** Accepts WebSocket upgrades (on any HTTP server), turns sockets into links, and delivers to rooms. */
 export class Gateway implements RoomDelivery {
-  private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
   private readonly heartbeat: Heartbeat;
   private readonly connOptions: ConnectionOptions;
-  private readonly listeners: SocketListeners;
+  private readonly listeners: WireEvents;
   private accepting = true;
   /** Set while shutting down: called when the last connection is gone. */
   private emptied: (() => void) | undefined;
@@ -71,14 +71,6 @@ export class Gateway implements RoomDelivery {
     private readonly handlers: GatewayHandlers,
   ) {
     this.fanout = new Fanout((room, visit) => handlers.recipients(room, visit));
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: options.maxPayload,
-      perMessageDeflate: false,
-      clientTracking: false,
-      WebSocket: ParleySocket,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL_JSON) ? SUBPROTOCOL_JSON : false),
-    });
     this.limits = new ConnectionLimits(options.limits);
     this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);
     this.heartbeat.start();
@@ -146,39 +138,58 @@ export class Gateway implements RoomDelivery {
       );
       return;
     }
-    // The slot is held as long as the socket lives, whether or not the handshake completes;
-    // once accepted, the connection's close releases it (one listener less on every socket).
-    const holdSlot = () => {
-      socket.once("close", admission.release);
-      if (socket.destroyed) admission.release();
-    };
-    /** True when `ws` accepted at once (it does unless it refused the handshake itself). */
-    const upgrade = (): boolean => {
-      let accepted = false;
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        accepted = true;
-        socket.removeListener("close", admission.release);
-        this.accept(ws, req.socket, info);
-      });
-      return accepted;
-    };
     const authenticate = this.options.authenticate;
     if (!authenticate) {
-      if (!upgrade()) holdSlot();
+      if (!this.upgrade(req, socket, head, info)) this.holdSlot(socket, info.ip);
       return;
     }
-    holdSlot();
+    const release = this.holdSlot(socket, info.ip);
     // Before the upgrade: a refused token never gets a WebSocket (401/403 with a body).
     authenticate(req, info).then(
       (verdict) => {
         if (!verdict.ok) this.refuse(socket, verdict.refusal, verdict.headers);
         else if (!socket.destroyed) {
           info.identity = verdict.identity;
-          upgrade();
+          // Accepted: from now on the connection's close gives the slot back.
+          if (this.upgrade(req, socket, head, info)) socket.removeListener("close", release);
         }
       },
       () => this.refuse(socket, { status: 503, message: "The token could not be checked.", reason: "unauthorized" }),
     );
+  }
+
+  /** True when the WebSocket handshake is answered (false: a malformed one, refused with 400 or 405). */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: ConnectionInfo): boolean {
+    const problem = handshakeProblem(req);
+    if (problem) {
+      refuseUpgrade(socket, problem.status, problem.message, problem.headers);
+      return false;
+    }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return false;
+    }
+    // describe() settled the subprotocol: `parley.v1` when offered (JSON mode), else none.
+    const protocol = info.mode === "json" ? SUBPROTOCOL_JSON : undefined;
+    this.accept(openWire(req, req.socket as Socket, head, protocol, this.listeners, this.options.maxPayload), info);
+    return true;
+  }
+
+  /**
+   * A handshake not (yet) accepted holds its slot as long as its socket lives; returns the
+   * 'close' listener that gives it back, once. Accepted connections give it back on their close,
+   * so the common path adds no listener and no closure here.
+   */
+  private holdSlot(socket: Duplex, ip: string): () => void {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.limits.release(ip);
+    };
+    socket.once("close", release);
+    if (socket.destroyed) release();
+    return release;
   }
 
   private refuse(socket: Duplex, refusal: Refusal, headers: Record<string, string> = {}): void {
@@ -200,7 +211,7 @@ export class Gateway implements RoomDelivery {
     this.heartbeat.stop();
     this.closeAll(closing);
     if (!(await this.drained(graceMs))) {
-      for (const conn of this.connections) conn.ws.terminate();
+      for (const conn of this.connections) conn.wire.terminate();
       await this.drained(1000);
     }
   }
@@ -244,18 +255,16 @@ export class Gateway implements RoomDelivery {
     };
   }
 
-  /** `socket`: the upgrade's TCP socket, which `ws` now frames on; Parley writes its data frames to it. */
-  private accept(ws: WebSocket, socket: Socket, info: ConnectionInfo): void {
+  private accept(wire: Wire, info: ConnectionInfo): void {
     const conn = new SocketLink(
-      ws,
-      socket,
+      wire,
       info,
       this.fanout,
       this.connOptions,
       rateLimiterFor(this.options.rate, Date.now()),
     );
+    wire.conn = conn;
     this.connections.add(conn);
-    attach(ws, conn, this.listeners);
     this.handlers.open(conn);
   }
 }

@@ -1,11 +1,11 @@
 import type { Socket } from "node:net";
-import type { WebSocket } from "ws";
 import { CLOSING, type Closing } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
 import type { ClientLink, ConnectionInfo } from "./client-link.ts";
 import type { Fanout } from "./fanout.ts";
 import type { Beating } from "./heartbeat.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import type { Wire } from "./wire.ts";
 import { written } from "./written.ts";
 
 /**
@@ -40,7 +40,7 @@ const COPY_BELOW_BYTES = 64 * 1024;
 /** Bulk replies (history) cost one rate token per this many bytes sent. */
 export const BULK_BYTES_PER_TOKEN = 16 * 1024;
 
-/** One client: a `ws` WebSocket plus the queue of frames waiting for this turn's write. */
+/** One client: its WebSocket (wire.ts) plus the queue of frames waiting for this turn's write. */
 export class SocketLink implements ClientLink, Beating {
   /**
    * Frames waiting for this turn's write: null when none (most connections, most of the time),
@@ -64,20 +64,27 @@ export class SocketLink implements ClientLink, Beating {
   private takenSeen = 0;
   /** When the client was last seen taking bytes, or under the cap (ms). */
   private progressAt = 0;
+  /** The connection log's number for it (0: not logged) and when it opened (ms, performance clock): service/watch.ts. */
+  logId = 0;
+  openedAt = 0;
 
   constructor(
-    readonly ws: WebSocket,
     /**
-     * The TCP socket under `ws`: `ws` owns the handshake, parsing, control frames and the close
-     * handshake; Parley writes its data frames straight to the socket so one write can carry many pre-built frames.
+     * The wire owns parsing, control frames and the close handshake; Parley writes its data
+     * frames straight to its socket, so one write can carry many pre-built frames.
      */
-    private readonly socket: Socket,
+    readonly wire: Wire,
     readonly info: ConnectionInfo,
     private readonly fanout: Fanout,
     private readonly options: ConnectionOptions,
     /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
     readonly rate: RateLimiter,
   ) {}
+
+  /** The TCP socket under the wire (read through it: one field less per connection). */
+  private get socket(): Socket {
+    return this.wire.socket;
+  }
 
   /** Queues one text frame for this client alone (acks, errors, history, replies). */
   send(payload: string): void {
@@ -201,7 +208,7 @@ export class SocketLink implements ClientLink, Beating {
 
   /** Stops reading the socket on behalf of `holder` (a READ_HOLD bit): the kernel, then TCP, hold what the client sends. */
   holdReading(holder: number): void {
-    if (this.readHolds === 0 && !this.closed) this.ws.pause();
+    if (this.readHolds === 0 && !this.closed) this.wire.pause();
     this.readHolds |= holder;
   }
 
@@ -209,14 +216,14 @@ export class SocketLink implements ClientLink, Beating {
   releaseReading(holder: number): void {
     if ((this.readHolds & holder) === 0) return;
     this.readHolds &= ~holder;
-    if (this.readHolds === 0) this.ws.resume();
+    if (this.readHolds === 0) this.wire.resume();
   }
 
   /** Closing: read again, so the close handshake's answer is heard. */
   private readForClose(): void {
     if (this.readHolds === 0) return;
     this.readHolds = 0;
-    this.ws.resume();
+    this.wire.resume();
   }
 
   heard(): boolean {
@@ -228,18 +235,18 @@ export class SocketLink implements ClientLink, Beating {
   }
 
   ping(): void {
-    if (!this.closed) this.ws.ping();
+    if (!this.closed) this.wire.ping();
   }
 
   /** Missed the heartbeat: say so if the peer can still hear, and drop the socket now. */
   expire(): void {
-    if (this.ws.readyState === this.ws.CLOSED) return;
+    if (this.wire.closed) return;
     this.closed = true;
     this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSING.heartbeat.code;
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(CLOSING.heartbeat.code, CLOSING.heartbeat.reason);
-    this.ws.terminate(); // 'close' follows at once, and with it the leave
+    if (this.wire.open) this.wire.close(CLOSING.heartbeat.code, CLOSING.heartbeat.reason);
+    this.wire.terminate(); // 'close' follows at once, and with it the leave
   }
 
   /**
@@ -252,9 +259,9 @@ export class SocketLink implements ClientLink, Beating {
     this.queue = null;
     this.queuedBytes = 0;
     this.sentCloseCode = CLOSING.tooSlow.code;
-    this.ws.close(CLOSING.tooSlow.code, CLOSING.tooSlow.reason);
+    this.wire.close(CLOSING.tooSlow.code, CLOSING.tooSlow.reason);
     this.readForClose();
-    setTimeout(() => this.ws.terminate(), SLOW_CLOSE_GRACE_MS).unref();
+    setTimeout(() => this.wire.terminate(), SLOW_CLOSE_GRACE_MS).unref();
   }
 
   /** Writes what is queued, then starts the close handshake. */
@@ -263,7 +270,7 @@ export class SocketLink implements ClientLink, Beating {
     this.flushWrites();
     this.closed = true;
     this.sentCloseCode = code;
-    this.ws.close(code, reason);
+    this.wire.close(code, reason);
     this.readForClose();
   }
 }

@@ -38,6 +38,14 @@ describe("size limits", { timeout: 30_000 }, () => {
     raw.destroy();
   });
 
+  test("a message in endless empty fragments is closed (1008) instead of growing the server's memory", async () => {
+    const raw = await RawClient.open(parley.wsPort);
+    const empty = clientFrame({ opcode: 0x0, payload: "", fin: false });
+    raw.write(Buffer.concat([clientFrame({ opcode: 0x1, payload: "a", fin: false }), ...Array(2000).fill(empty)]));
+    assert.equal(await raw.closeCode(), 1008);
+    raw.destroy();
+  });
+
   test("nick and room names over their limits get an error event, not a close", async () => {
     const a = await connectJson(`ws://127.0.0.1:${parley.port}/chat`);
     await a.untilJoined("lobby");

@@ -1,6 +1,12 @@
 import type { ChatMessage } from "../../chat/message.ts";
 import type { RoomSub } from "../session.ts";
 
+/**
+ * The backlog of every sub that went live: nothing is kept for it any more, so all share one
+ * empty array instead of holding one each for as long as they stay (frozen: a push would throw).
+ */
+const LIVE: ChatMessage[] = Object.freeze([]) as unknown as ChatMessage[];
+
 /** Per room, the subs still catching up on history: live messages are kept aside for them. */
 export class LiveBacklogs {
   private readonly rooms = new Map<string, Set<RoomSub>>();
@@ -24,7 +30,7 @@ export class LiveBacklogs {
   /** Caught up: live messages now go straight to it. */
   goLive(room: string, sub: RoomSub): void {
     sub.live = true;
-    sub.backlog = [];
+    sub.backlog = LIVE;
     this.forget(room, sub);
   }
 

@@ -1,0 +1,86 @@
+/**
+ * Instructions per handshake, under callgrind: steady where CPU time is not (a machine shared
+ * with other work). Starts Parley (memory store, bench limits) or the Cookbook port on ws under
+ * `valgrind --tool=callgrind` with instrumentation off, warms it with 500 clients, counts the
+ * instructions the server executes over N more handshakes (and their settling), divides by N.
+ * Usage: node --import tsx bench/tools/connect-instr.ts parley|naive [N]
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectMany } from "../lib/connect-many.ts";
+import { Recorder } from "../lib/raw-ws.ts";
+import { BENCH_LIMITS, freePort, ROOT, sleep } from "../lib/servers.ts";
+
+const which = process.argv[2] ?? "parley";
+const count = Number(process.argv[3] ?? 2000);
+const WARM = 500;
+
+const dir = mkdtempSync(join(tmpdir(), "parley-instr-"));
+const out = join(dir, "callgrind.out");
+const port = await freePort();
+const server =
+  which === "naive"
+    ? [join(ROOT, "bench/peers/ws-naive.ts"), String(port)]
+    : [
+        join(ROOT, "src/cli.ts"),
+        ...["--host", "127.0.0.1", "--port", "0", "--ws-port", String(port), "--store", "memory"],
+        // No heartbeat: its pings come by the wall clock, which valgrind and a loaded machine stretch.
+        ...["--data-dir", dir, "--heartbeat-ms", "0", ...BENCH_LIMITS],
+      ];
+const child: ChildProcess = spawn(
+  "valgrind",
+  [
+    "--tool=callgrind",
+    "--instr-atstart=no",
+    `--callgrind-out-file=${out}`,
+    process.execPath,
+    "--import",
+    "tsx",
+    ...server,
+  ],
+  { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
+);
+const pid = child.pid as number;
+const recorder = new Recorder();
+const dial = async (n: number, from: number) => {
+  const opened = await connectMany(n, 20, (i) => ({
+    port,
+    path: which === "naive" ? `/r${Math.floor((from + i) / 10)}` : `/chat/r${Math.floor((from + i) / 10)}`,
+    dialect: "ws",
+    recorder,
+  }));
+  if (opened.failed > 0) throw new Error(`${opened.failed} of ${n} handshakes failed`);
+  return opened.clients;
+};
+const control = (...args: string[]) => spawnSync("callgrind_control", [...args, String(pid)], { encoding: "utf8" });
+
+try {
+  const deadline = Date.now() + 300_000;
+  let warm: Awaited<ReturnType<typeof dial>> | undefined;
+  while (!warm) {
+    try {
+      warm = await dial(WARM, 0);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(2000);
+    }
+  }
+  await sleep(2000);
+  control("-i", "on");
+  const clients = await dial(count, WARM);
+  await sleep(2000);
+  control("-d");
+  control("-i", "off");
+  // The dump's "summary:" / "totals:" line is the instructions counted while instrumentation was on.
+  const dumps = spawnSync("sh", ["-c", `cat ${out}*`], { encoding: "utf8" }).stdout;
+  const totals = [...dumps.matchAll(/^(?:summary|totals): (\d+)/gm)].map((m) => Number(m[1]));
+  const ir = Math.max(...totals);
+  process.stdout.write(`${which}: ${(ir / count / 1000).toFixed(1)} k instructions per handshake (${count})\n`);
+  for (const c of [...warm, ...clients]) c.destroy();
+} finally {
+  child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(0);
