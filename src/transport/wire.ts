@@ -57,6 +57,8 @@ export class Wire {
   /** Bytes of a frame not complete yet, and their total. */
   private pending: Buffer[] | null = null;
   private pendingBytes = 0;
+  /** Bytes the frame in `pending` needs in all, once its header is known (0: not yet): chunks wait unjoined till then. */
+  private pendingNeeds = 0;
   /** The parts of a fragmented message so far (its opcode: 1 text, 2 binary). */
   private parts: Buffer[] | null = null;
   private partsOpcode = 0;
@@ -134,9 +136,13 @@ export class Wire {
     if (this.pending !== null) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
+      // A big frame comes in many chunks: joined once when complete, not once per chunk (quadratic).
+      if (this.pendingBytes < this.pendingNeeds) return;
       data = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = null;
+      this.pendingNeeds = 0;
     }
+    let needs = 0;
     let at = 0;
     while (this.state !== State.Closed && !this.closeReceived) {
       const available = data.length - at;
@@ -185,7 +191,10 @@ export class Wire {
         this.fail(CLOSE.tooLarge, "message too big");
         return;
       }
-      if (available < header + length) break;
+      if (available < header + length) {
+        needs = header + length;
+        break;
+      }
       const mask = at + header - 4;
       const payload = data.subarray(at + header, at + header + length);
       for (let i = 0; i < length; i++) payload[i] = (payload[i] as number) ^ (data[mask + (i & 3)] as number);
@@ -197,6 +206,7 @@ export class Wire {
       // Copied: a frame's first bytes must not keep the whole read buffer alive.
       this.pending = [Buffer.from(data.subarray(at))];
       this.pendingBytes = data.length - at;
+      this.pendingNeeds = needs;
     }
   }
 
