@@ -1,8 +1,20 @@
 // Runs every test file under test/ with Node's own test runner (TypeScript through tsx).
 // `npm test -- test/unit` narrows the run to a folder or file.
+//
+// Most files spend their time waiting (servers, browsers, timeouts), so they run two at a time. A file whose
+// first lines hold the marker `// test-runner: alone` (it measures time or load: intervals, deadlines, a long-task
+// budget, latency under a slow peer) runs afterwards, by itself, so a neighbour's load cannot fail it.
+// PARLEY_TEST_CONCURRENCY=1 runs everything one at a time.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+
+const ALONE = /^\/\/ test-runner: alone\b/m;
+const concurrency = Number(process.env.PARLEY_TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`PARLEY_TEST_CONCURRENCY must be a whole number from 1, not "${process.env.PARLEY_TEST_CONCURRENCY}"`);
+  process.exit(1);
+}
 
 const roots = process.argv.slice(2);
 const find = (path) =>
@@ -18,11 +30,18 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
+const alone = files.filter((file) => ALONE.test(readFileSync(file, "utf8").slice(0, 2000)));
+const together = files.filter((file) => !alone.includes(file));
+
 // --test-force-exit: a test file whose failure left a socket or browser open ends when its tests have,
 // so a failure is reported instead of hanging the run.
-const result = spawnSync(
-  process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-force-exit", "--test-reporter=spec", ...files],
-  { stdio: "inherit" },
-);
-process.exit(result.status ?? 1);
+const run = (group, n) => {
+  if (group.length === 0) return 0;
+  const args = ["--import", "tsx", "--test", `--test-concurrency=${n}`, "--test-force-exit", "--test-reporter=spec"];
+  return spawnSync(process.execPath, [...args, ...group], { stdio: "inherit" }).status ?? 1;
+};
+const first = run(together, concurrency);
+if (alone.length > 0 && together.length > 0) console.log(`\n# ${alone.length} file(s) that run alone:\n`);
+const second = run(alone, 1);
+if (first !== 0 && alone.length > 0 && together.length > 0) console.log("\n# some files run together failed (above)");
+process.exit(first !== 0 ? first : second);

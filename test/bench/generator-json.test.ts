@@ -1,3 +1,4 @@
+// test-runner: alone (a load generator: latency figures, and it loads the machine)
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { connectMany } from "../../bench/lib/connect-many.ts";

@@ -1,3 +1,4 @@
+// test-runner: alone (a benchmark: it loads the machine)
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { test } from "node:test";

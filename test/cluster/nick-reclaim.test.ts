@@ -1,3 +1,4 @@
+// test-runner: alone (asserts the name back within 1.5 s of a kill)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ParleyClient } from "parley-client";

@@ -1,3 +1,4 @@
+// test-runner: alone (asserts departures announced within the sweep bound)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";

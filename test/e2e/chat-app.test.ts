@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
-import type { RunningParley } from "../../src/server.ts";
+import { describe, test } from "node:test";
+import type { BrowserContextOptions, Page } from "playwright-core";
 import { docScreenshot, seriousViolations } from "../helpers/axe.ts";
-import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
-import { startTestParley } from "../helpers/parley.ts";
+import { browserSkip } from "../helpers/browser.ts";
+import { pageFixture, WAIT } from "../helpers/page-fixture.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
-const WAIT = { timeout: 20_000 };
 const ADMIN_TOKEN = "e2e-admin-token-abcdefghijklmnop";
 const DESK: BrowserContextOptions = { viewport: { width: 1200, height: 760 } };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true };
@@ -25,43 +23,9 @@ const say = async (page: Page, text: string): Promise<void> => {
 };
 
 describe("Parley's page as a chat app: reading, writing, rooms, state, looks, accessibility", { skip }, () => {
-  let parley: RunningParley;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const errors: string[][] = [];
-
-  const person = async (room: string, nick: string, options: BrowserContextOptions = DESK): Promise<Page> => {
-    const context = await browser.newContext(options);
-    contexts.push(context);
-    const page = await context.newPage();
-    errors.push(watchErrors(page));
-    await page.goto(`${base}/#${room}`);
-    await page
-      .getByRole("status")
-      .filter({ hasText: /^Connected$/ })
-      .waitFor(WAIT);
-    if (options === PHONE) await page.getByRole("button", { name: "People" }).click();
-    await page.getByRole("textbox", { name: "Your nickname" }).fill(nick);
-    await page.getByRole("button", { name: "Change" }).click();
-    await page.locator("#members li", { hasText: `${nick} (you)` }).waitFor(WAIT);
-    if (options === PHONE) await page.keyboard.press("Escape");
-    return page;
-  };
-
-  before(async () => {
-    parley = await startTestParley({ adminToken: ADMIN_TOKEN });
-    base = `http://127.0.0.1:${parley.port}`;
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-  after(async () => {
-    await browser?.close();
-    await parley?.close();
-    assert.deepEqual(errors.flat(), [], "no script errors on any page");
-  });
+  const fx = pageFixture({ parley: { adminToken: ADMIN_TOKEN } });
+  const person = (room: string, nick: string, options: BrowserContextOptions = DESK): Promise<Page> =>
+    fx.person(room, nick, { context: options });
 
   test("two people chat: grouped under one name, Markdown, full date on focus, new-messages divider, jump to latest", async () => {
     const alice = await person("design", "alice");
@@ -99,7 +63,7 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     assert.match((await focused.locator(".full-time").textContent()) ?? "", /\d{4}/, "the year is shown");
 
     // Bob goes to another room; alice writes; back in #design bob finds a divider above what is new.
-    await bob.goto(`${base}/#design-elsewhere`);
+    await bob.goto(`${fx.base}/#design-elsewhere`);
     await bob.getByRole("link", { name: "#design", exact: true }).waitFor(WAIT);
     await say(alice, "Are you around?");
     await say(alice, "Retro at 3.");
@@ -111,7 +75,7 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     await docScreenshot(bob, "desktop-light");
 
     // Scrolled up while messages arrive: a button counts them and takes you back.
-    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "carol" });
+    const writer = sdkClient(`ws://127.0.0.1:${fx.parley.port}/chat`, { nick: "carol" });
     const room = writer.join("design");
     await nextEvent(room, "joined");
     for (let i = 1; i <= 30; i++) await room.send(`filler ${i} ${"lorem ipsum dolor ".repeat(i % 5)}`.trim());
@@ -144,7 +108,7 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     await dora.keyboard.type("third line");
     assert.ok((await box.evaluate((el) => el.clientHeight)) > oneLine, "the box grew with its lines");
     assert.equal(await texts(dora).count(), 0, "Shift+Enter did not send");
-    await dora.goto(`${base}/#writing-two`);
+    await dora.goto(`${fx.base}/#writing-two`);
     await dora.getByRole("link", { name: "#writing-two" }).waitFor(WAIT);
     await box.fill("a draft for two");
     await dora.reload();
@@ -182,7 +146,7 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     await erin.getByRole("textbox", { name: "Your nickname" }).fill("frank");
     await erin.getByRole("button", { name: "Change" }).click();
     await erin.getByRole("alert").filter({ hasText: "Nickname not changed" }).waitFor(WAIT);
-    await erin.goto(`${base}/#state-b`);
+    await erin.goto(`${fx.base}/#state-b`);
     await erin.locator("#room-title", { hasText: "#state-b" }).waitFor(WAIT);
     assert.equal(await erin.getByRole("alert").isVisible(), false, "the refusal does not follow to another room");
 
@@ -200,7 +164,7 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
 
   test("Markdown and link tricks stay inert: javascript: URLs, nested brackets, HTML, very long lines", async () => {
     const gus = await person("tricks", "gus");
-    const evil = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "mallory" });
+    const evil = sdkClient(`ws://127.0.0.1:${fx.parley.port}/chat`, { nick: "mallory" });
     const room = evil.join("tricks");
     await nextEvent(room, "joined");
     const payloads = [
@@ -263,9 +227,8 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     assert.deepEqual(await seriousViolations(phone), [], "phone, dark");
     await docScreenshot(phone, "phone-dark");
 
-    const admin = await (await browser.newContext(DESK)).newPage();
-    contexts.push(admin.context());
-    await admin.goto(`${base}/admin`);
+    const admin = await (await fx.context(DESK)).newPage();
+    await admin.goto(`${fx.base}/admin`);
     assert.deepEqual(await seriousViolations(admin), [], "admin sign-in");
     await admin.fill("#token", ADMIN_TOKEN);
     await admin.click("#login button");

@@ -1,3 +1,4 @@
+// test-runner: alone (asserts the name back within 3 s of a kill)
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";

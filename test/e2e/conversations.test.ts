@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from "playwright-core";
-import type { RunningParley } from "../../src/server.ts";
+import { describe, test } from "node:test";
+import type { BrowserContext, BrowserContextOptions, Locator, Page } from "playwright-core";
 import { seriousViolations } from "../helpers/axe.ts";
-import { browserSkip, launchBrowser, watchErrors } from "../helpers/browser.ts";
-import { startTestParley } from "../helpers/parley.ts";
+import { browserSkip } from "../helpers/browser.ts";
+import { pageFixture, WAIT } from "../helpers/page-fixture.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
-const WAIT = { timeout: 20_000 };
 
 const messageBox = (page: Page) => page.getByRole("textbox", { name: "Message" });
 const say = async (page: Page, text: string): Promise<void> => {
@@ -27,47 +25,13 @@ const act = async (page: Page, text: string, action: string): Promise<void> => {
 };
 
 describe("Parley's page: edits, deletions, reactions, replies between two people", { skip }, () => {
-  let parley: RunningParley;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const errors: string[][] = [];
-
-  const person = async (
+  const fx = pageFixture();
+  const person = (
     room: string,
     nick: string,
-    options: BrowserContextOptions = {},
+    context: BrowserContextOptions = {},
     prepare?: (context: BrowserContext) => Promise<unknown>,
-  ): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, ...options });
-    contexts.push(context);
-    await prepare?.(context);
-    const page = await context.newPage();
-    errors.push(watchErrors(page));
-    await page.goto(`${base}/#${room}`);
-    await page
-      .getByRole("status")
-      .filter({ hasText: /^Connected$/ })
-      .waitFor(WAIT);
-    await page.getByRole("textbox", { name: "Your nickname" }).fill(nick);
-    await page.getByRole("button", { name: "Change" }).click();
-    await page.locator("#members li", { hasText: `${nick} (you)` }).waitFor(WAIT);
-    return page;
-  };
-
-  before(async () => {
-    parley = await startTestParley();
-    base = `http://127.0.0.1:${parley.port}`;
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-  after(async () => {
-    await browser?.close();
-    await parley?.close();
-    assert.deepEqual(errors.flat(), [], "no script errors on any page");
-  });
+  ): Promise<Page> => fx.person(room, nick, { context, prepare });
 
   test("edit in place (↑ in an empty box, Enter saves, Esc cancels), (edited) for both, delete asks first, a tombstone stays", async () => {
     const alice = await person("edits", "alice");
@@ -174,7 +138,7 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
   });
 
   test("reply to a message older than the page loaded: its quote is fetched, the log shows no gap", async () => {
-    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "carol" });
+    const writer = sdkClient(`ws://127.0.0.1:${fx.parley.port}/chat`, { nick: "carol" });
     const room = writer.join("archive");
     await nextEvent(room, "joined");
     const question = await room.send("Who has the **keys** to the server room?");
@@ -278,7 +242,7 @@ describe("Parley's page: edits, deletions, reactions, replies between two people
   });
 
   test("search: results with the matching words marked (as text), choosing one opens its room back at that message", async () => {
-    const writer = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "erin" });
+    const writer = sdkClient(`ws://127.0.0.1:${fx.parley.port}/chat`, { nick: "erin" });
     const room = writer.join("ops");
     await nextEvent(room, "joined");
     await room.send("The deploy key is in the vault");

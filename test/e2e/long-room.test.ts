@@ -1,3 +1,4 @@
+// test-runner: alone (Chromium long-task budget of 50 ms)
 import assert from "node:assert/strict";
 import { availableParallelism, loadavg } from "node:os";
 import { after, before, describe, test } from "node:test";

@@ -2,16 +2,15 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { RunningParley } from "../../src/server.ts";
-import { browserSkip, launchBrowser, screenshot, watchErrors } from "../helpers/browser.ts";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { browserSkip, screenshot } from "../helpers/browser.ts";
 import { COOKBOOK_PAGE, chapterText, extractCookbookPage } from "../helpers/cookbook-page.ts";
+import { pageFixture, WAIT } from "../helpers/page-fixture.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
 const skip = browserSkip();
-const WAIT = { timeout: 20_000 };
 
 /** The texts of the messages shown in the room on screen, in order. */
 const shownTexts = (page: Page): Promise<string[]> =>
@@ -37,44 +36,9 @@ const connected = (page: Page) =>
 
 describe("the browser page, in headless Chromium", { skip }, () => {
   const dataDir = tempDir();
-  let parley: RunningParley;
-  let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const errors: string[][] = [];
-
+  const fx = pageFixture({ parley: { dataDir }, viewport: { width: 1100, height: 640 } });
   /** A new person: their own browser context (own localStorage), on `/#room`. */
-  const person = async (room: string, nick?: string): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    errors.push(watchErrors(page));
-    await page.goto(`${base}/#${room}`);
-    await connected(page);
-    if (nick) {
-      await page.getByRole("textbox", { name: "Your nickname" }).fill(nick);
-      await page.getByRole("button", { name: "Change" }).click();
-      await page
-        .getByRole("list")
-        .filter({ hasText: `${nick} (you)` })
-        .waitFor(WAIT);
-    }
-    return page;
-  };
-
-  before(async () => {
-    parley = await startTestParley({ dataDir });
-    base = `http://127.0.0.1:${parley.port}`;
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-  after(async () => {
-    await browser?.close();
-    await parley?.close();
-    assert.deepEqual(errors.flat(), [], "no script errors on any page");
-  });
+  const person = (room: string, nick?: string): Promise<Page> => fx.person(room, nick);
 
   test("two pages chat both ways; nick, time, who is online, room by URL and switching", async () => {
     const alice = await person("e2e-chat", "alice");
@@ -131,8 +95,8 @@ describe("the browser page, in headless Chromium", { skip }, () => {
     await shown(dana, "before 2").waitFor(WAIT);
     await shown(erin, "before 1").waitFor(WAIT);
 
-    const { port, wsPort } = parley;
-    await parley.close();
+    const { port, wsPort } = fx.parley;
+    await fx.parley.close();
     await dana
       .getByRole("status")
       .filter({ hasText: /^(Offline|Connecting)/ })
@@ -147,7 +111,7 @@ describe("the browser page, in headless Chromium", { skip }, () => {
     await erin.locator(".pending", { hasText: "while down 2" }).getByText("waiting for the connection").waitFor(WAIT);
     await screenshot(erin, "page-offline-pending");
 
-    parley = await startTestParley({ dataDir, port, wsPort });
+    fx.parley = await startTestParley({ dataDir, port, wsPort });
     const node = sdkClient(`ws://127.0.0.1:${port}/chat`, { nick: "node" });
     const nodeRoom = node.join("e2e-restart");
     await nextEvent(nodeRoom, "joined");
@@ -176,9 +140,9 @@ describe("the browser page, in headless Chromium", { skip }, () => {
 
   test("message text is never HTML; http(s) links are safe links", async () => {
     const frank = await person("e2e-xss", "frank");
-    const csp = (await frank.request.get(`${base}/`)).headers()["content-security-policy"] ?? "";
+    const csp = (await frank.request.get(`${fx.base}/`)).headers()["content-security-policy"] ?? "";
     assert.match(csp, /script-src 'self'/);
-    const evil = sdkClient(`ws://127.0.0.1:${parley.port}/chat`, { nick: "mallory" });
+    const evil = sdkClient(`ws://127.0.0.1:${fx.parley.port}/chat`, { nick: "mallory" });
     const room = evil.join("e2e-xss");
     await nextEvent(room, "joined");
     const payloads = [
@@ -204,7 +168,7 @@ describe("the browser page, in headless Chromium", { skip }, () => {
     if (chapter) assert.equal(html, extractCookbookPage(chapter), "fixture is the chapter's listing, verbatim");
     // The only change: the listing's port 12345 becomes this test's ephemeral Cookbook port.
     assert.ok(html.includes('new WebSocket("ws://localhost:12345/")'));
-    html = html.replace("ws://localhost:12345/", `ws://localhost:${parley.wsPort}/`);
+    html = html.replace("ws://localhost:12345/", `ws://localhost:${fx.parley.wsPort}/`);
     const site: Server = createServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/html" });
       res.end(html);
@@ -212,10 +176,7 @@ describe("the browser page, in headless Chromium", { skip }, () => {
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     try {
       const gina = await person("lobby", "gina");
-      const context = await browser.newContext();
-      contexts.push(context);
-      const lisp = await context.newPage();
-      errors.push(watchErrors(lisp));
+      const lisp = await fx.page(await fx.context({ viewport: { width: 1280, height: 720 } }));
       await lisp.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
       const joined = await gina
         .locator(".notice")

@@ -47,10 +47,11 @@ export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promis
     const exited = new Promise<number | string>((done) => {
       child.on("exit", (code, signal) => done(code ?? signal ?? -1));
     });
+    // Generous: starting through tsx took over 15 s on a machine loaded by other work; the start's speed is not tested here.
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`Parley did not start: ${out}`));
-    }, 15000);
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /page on http:\/\/[^:]+:(\d+)\/.*WebSocket on ws:\/\/[^:]+:(\d+)\//.exec(out);

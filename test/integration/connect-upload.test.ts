@@ -22,7 +22,8 @@ describe("parley connect: /upload PATH", () => {
     const file = join(tempDir(), "build log.txt");
     writeFileSync(file, "step 1 ok\nstep 2 failed\n");
 
-    const arrived = nextEvent(room, "message", (m) => m.file !== undefined);
+    // The wait includes the terminal client's start through tsx: seconds on a loaded machine.
+    const arrived = nextEvent(room, "message", (m) => m.file !== undefined, 30_000);
     const cli = runNode(["bin/parley.js", "connect", `ws://127.0.0.1:${parley.port}/chat/share`, "--nick", "termie"]);
     cleanup.push(() => cli.proc.kill());
     cli.write(`/upload ${file}`);

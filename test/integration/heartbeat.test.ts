@@ -1,3 +1,4 @@
+// test-runner: alone (asserts a departure within two 250 ms heartbeat intervals)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import WebSocket from "ws";

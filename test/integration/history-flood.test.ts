@@ -1,3 +1,4 @@
+// test-runner: alone (asserts message latency and the server's event-loop stalls)
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

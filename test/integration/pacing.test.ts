@@ -1,3 +1,4 @@
+// test-runner: alone (measures send rates against the limiter's clock)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";

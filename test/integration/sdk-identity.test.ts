@@ -1,3 +1,4 @@
+// test-runner: alone (counts typing notices over a timed run of keystrokes)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AuthChange, ParleyClient, StateChange, TypingNotice } from "parley-client";

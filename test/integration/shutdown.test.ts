@@ -1,3 +1,4 @@
+// test-runner: alone (asserts exits within their deadlines)
 import assert from "node:assert/strict";
 import { connect as tcpConnect } from "node:net";
 import { describe, test } from "node:test";

@@ -1,3 +1,4 @@
+// test-runner: alone (compares fan-out latency with and without a stalled reader)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";

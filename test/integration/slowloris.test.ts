@@ -1,3 +1,4 @@
+// test-runner: alone (asserts closes at the handshake deadline)
 import assert from "node:assert/strict";
 import { Agent, request } from "node:http";
 import { connect as tcpConnect } from "node:net";

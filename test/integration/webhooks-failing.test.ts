@@ -1,3 +1,4 @@
+// test-runner: alone (compares fan-out latency and times retry gaps)
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ADMIN_TOKEN, call, createEndpoint } from "../helpers/api.ts";
