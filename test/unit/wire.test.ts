@@ -1,31 +1,13 @@
 // The server's RFC 6455 parser (src/transport/wire.ts) fed bytes directly, as TCP may cut them:
 // it never sees a real socket, so a fake one records what it writes and whether it ended.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { test } from "node:test";
 import { Wire, type WireEvents } from "../../src/transport/wire.ts";
+import { clientFrame } from "../helpers/raw.ts";
 
-/** A client frame: FIN, the opcode, masked as a client must. */
-const clientFrame = (opcode: number, payload: Buffer, fin = true): Buffer => {
-  const length = payload.length;
-  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.alloc(header + 4 + length);
-  frame[0] = (fin ? 0x80 : 0) | opcode;
-  if (header === 2) frame[1] = 0x80 | length;
-  else if (header === 4) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  const mask = randomBytes(4);
-  mask.copy(frame, header);
-  for (let i = 0; i < length; i++) frame[header + 4 + i] = (payload[i] as number) ^ (mask[i & 3] as number);
-  return frame;
-};
+/** A client frame with `opcode` and `payload`, masked as a client must (test/helpers/raw.ts builds it). */
+const frame = (opcode: number, payload: Buffer, fin = true): Buffer => clientFrame({ opcode, payload, fin });
 
 const harness = (maxPayload: number) => {
   const messages: (string | null)[] = [];
@@ -54,7 +36,7 @@ const feedInPieces = (wire: Wire, bytes: Buffer, size: number): void => {
 test("messages cut at every byte arrive whole, in order, however TCP split them", () => {
   const { wire, messages } = harness(65536);
   const texts = ["hello", "é✓ ünïcode", "x".repeat(200), "y".repeat(70_000 - 10_000)];
-  const bytes = Buffer.concat(texts.map((t) => clientFrame(1, Buffer.from(t))));
+  const bytes = Buffer.concat(texts.map((t) => frame(1, Buffer.from(t))));
   feedInPieces(wire, bytes, 1);
   assert.deepEqual(messages, texts);
 });
@@ -63,7 +45,7 @@ test("an 8 MiB message in 1 KiB reads is joined once, not once per read (a quadr
   const { wire, messages, ended } = harness(16 * 1024 * 1024);
   const text = "abcdefgh".repeat(1024 * 1024);
   const started = performance.now();
-  feedInPieces(wire, clientFrame(1, Buffer.from(text)), 1024);
+  feedInPieces(wire, frame(1, Buffer.from(text)), 1024);
   const took = performance.now() - started;
   assert.equal(messages.length, 1);
   assert.equal(messages[0], text);
@@ -73,8 +55,8 @@ test("an 8 MiB message in 1 KiB reads is joined once, not once per read (a quadr
 
 test("a message over the limit is refused with 1009 before its body is read", () => {
   const { wire, messages, written, ended } = harness(1024);
-  const frame = clientFrame(1, Buffer.alloc(4096, 0x61));
-  wire.feed(frame.subarray(0, 14)); // the header alone
+  const big = frame(1, Buffer.alloc(4096, 0x61));
+  wire.feed(big.subarray(0, 8)); // its header alone: 2 bytes, the 16-bit length, the mask
   assert.equal(messages.length, 0);
   assert.equal(ended(), true);
   const close = written.at(-1);
@@ -88,9 +70,9 @@ test("fragments with a ping between them make one message, and the ping is answe
   const { wire, messages, written } = harness(65536);
   wire.feed(
     Buffer.concat([
-      clientFrame(1, Buffer.from("one "), false),
-      clientFrame(9, Buffer.from("are you there")),
-      clientFrame(0, Buffer.from("two"), true),
+      frame(1, Buffer.from("one "), false),
+      frame(9, Buffer.from("are you there")),
+      frame(0, Buffer.from("two"), true),
     ]),
   );
   assert.deepEqual(messages, ["one two"]);
@@ -101,7 +83,7 @@ test("fragments with a ping between them make one message, and the ping is answe
 
 test("invalid UTF-8 in a text message closes with 1007", () => {
   const { wire, messages, written } = harness(65536);
-  wire.feed(clientFrame(1, Buffer.from([0xc3, 0x28])));
+  wire.feed(frame(1, Buffer.from([0xc3, 0x28])));
   assert.deepEqual(messages, []);
   assert.equal(written.at(-1)?.readUInt16BE(2), 1007);
 });
