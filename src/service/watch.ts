@@ -31,7 +31,7 @@ export class ConnectionWatch {
     this.log.info({ event: "open", conn: id, mode, room, ip }, "connection open");
   }
 
-  /** `code` is what `ws` reports; when Parley closed the connection, the code it sent is the truth. */
+  /** `code` is the peer's (wire.ts: 1006 without a close frame); when Parley closed the connection, the code it sent is the truth. */
   closed(conn: SocketLink, code: number): void {
     const id = conn.logId;
     if (id === 0) return;
