@@ -55,6 +55,8 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
   json: true,
   command: (port, dataDir) => [
     process.execPath,
+    // As bin/parley.js and `npm start` run it (the young generation's size: see bin/parley.js).
+    "--max-semi-space-size=8",
     ...TSX,
     // `npm run bench -- --cpu-prof`: a V8 profile per Parley start (renamed for the workload on stop).
     ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
