@@ -3,7 +3,7 @@
  * (`taskset -c 0`) while the generator runs on core 1.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import type { Dialect } from "./raw-ws.ts";
@@ -55,6 +55,8 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
   json: true,
   command: (port, dataDir) => [
     process.execPath,
+    // As bin/parley.js and `npm start` run it (the young generation's size: see bin/parley.js).
+    "--max-semi-space-size=8",
     ...TSX,
     // `npm run bench -- --cpu-prof`: a V8 profile per Parley start (renamed for the workload on stop).
     ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
@@ -211,7 +213,12 @@ export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "t
   const pinned = existsSync("/usr/bin/taskset") ? ["taskset", ["-c", "0", file, ...args]] : [file, args];
   const child: ChildProcess = spawn(pinned[0] as string, pinned[1] as string[], {
     cwd: ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
+    // `BENCH_SERVER_STDOUT`: a file for the server's stdout (V8's --trace-gc lines, `bench/tools/tail-probe.ts`).
+    stdio: [
+      "ignore",
+      process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, "a") : "ignore",
+      "pipe",
+    ],
     env: { ...process.env, NODE_ENV: "production" },
   });
   let stderr = "";

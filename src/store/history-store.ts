@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { changeKey } from "../chat/conversation.ts";
 import type { ParleyError } from "../chat/errors.ts";
+import { flatUuid } from "../chat/flat-uuid.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 
 export interface AppendResult {
@@ -88,7 +88,7 @@ export const storedMessage = (input: NewMessage, seq: number): ChatMessage => {
   const message: ChatMessage = {
     room: input.room,
     seq,
-    id: randomUUID(),
+    id: flatUuid(),
     nick: input.nick,
     text: input.text,
     ts: input.ts,

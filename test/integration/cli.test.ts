@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { runParleyCommand, spawnParley } from "../helpers/child.ts";
 import { connect } from "../helpers/client.ts";
@@ -47,5 +49,47 @@ describe("the parley command", () => {
       parley.child.kill("SIGKILL");
       await parley.exited;
     }
+  });
+
+  /** The command line the server started by `parley` (bin/parley.js) runs with, read once it serves. */
+  const servingCommandLine = async (env: NodeJS.ProcessEnv): Promise<string[]> => {
+    const child = spawn(
+      process.execPath,
+      ["bin/parley.js", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", "--store", "memory"],
+      { cwd: new URL("../../", import.meta.url), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise((done) => child.once("exit", done));
+    try {
+      let out = "";
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`Parley did not start: ${out}`)), 30_000);
+        const onData = (chunk: Buffer) => {
+          out += chunk.toString();
+          if (/WebSocket on ws:/.test(out)) {
+            clearTimeout(timer);
+            done();
+          }
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+      });
+      return readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
+    } finally {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  };
+
+  test("the server runs with an 8 MB young generation (short GC pauses), unless NODE_OPTIONS sets its size", {
+    skip: !existsSync("/proc/self/cmdline") && "needs /proc",
+  }, async () => {
+    const tuned = await servingCommandLine({ NODE_OPTIONS: "" });
+    assert.ok(tuned.includes("--max-semi-space-size=8"), tuned.join(" "));
+    assert.ok(
+      tuned.some((a) => a.endsWith("bin/parley.js")),
+      tuned.join(" "),
+    );
+    const chosen = await servingCommandLine({ NODE_OPTIONS: "--max-semi-space-size=16" });
+    assert.ok(!chosen.some((a) => a.startsWith("--max-semi-space-size")), chosen.join(" "));
   });
 });

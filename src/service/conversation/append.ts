@@ -22,7 +22,8 @@ export const ownerOf = (session: Session): string => {
   if (session.identity) return `u:${session.identity.id}`;
   let key = connectionOwners.get(session);
   if (!key) {
-    key = `c:${randomUUID()}`;
+    // Flat, as `flatUuid` says why: kept with every message this connection sends.
+    key = `c:${randomUUID()}`.toLowerCase();
     connectionOwners.set(session, key);
   }
   return key;
