@@ -4,8 +4,9 @@
  * prints the server's CPU per handshake split by thread (/proc/PID/task/TID/stat: main thread,
  * SQLite writer, libuv pool, V8 helpers), then the RSS growth per connection 2 s later (the
  * bench's idle figure). Rounds alternate the servers. `server+FLAG` starts a server with a Node
- * flag more (e.g. `parley-memory+--max-semi-space-size=8`). TRAFFIC=RATE: then a fixed step of
- * RATE sends/s (one sender per room, as the crowd workload) and the server's CPU per delivery.
+ * flag more, after its own (e.g. `parley-sqlite+--max-semi-space-size=0`: V8's default young generation).
+ * TRAFFIC=RATE: then a fixed step of RATE sends/s (one sender per room, as the crowd workload) and the
+ * server's CPU per delivery.
  * Usage: node --import tsx bench/tools/connect-threads.ts [N] [ROUNDS] [server[+flag]...]
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -42,8 +43,10 @@ for (let round = 0; round < rounds; round++) {
       ? {
           ...plain,
           command: (...args: Parameters<typeof plain.command>) => {
-            const [node, ...rest] = plain.command(...args);
-            return [node as string, flag, ...rest];
+            // Before the script, after the launcher's own flags: the last of a V8 flag wins.
+            const command = plain.command(...args);
+            const at = command.indexOf("--import");
+            return [...command.slice(0, at), flag, ...command.slice(at)];
           },
         }
       : plain;

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { PARLEY_NODE_FLAGS, ROOT } from "../../bench/lib/servers.ts";
+
+const shebang = (): string => readFileSync(join(ROOT, "bin/parley.js"), "utf8").split("\n")[0] ?? "";
+const startScript = (): string =>
+  (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ??
+  "";
+
+test("the bench runs Parley with the Node flags its launchers give it", () => {
+  assert.ok(PARLEY_NODE_FLAGS.length > 0);
+  for (const flag of PARLEY_NODE_FLAGS) {
+    assert.match(shebang(), new RegExp(`^#!/usr/bin/env -S node( --?[\\w=-]+)* ${flag}( |$)`), "bin/parley.js");
+    assert.ok(startScript().split(" ").includes(flag), `npm start: ${startScript()}`);
+  }
+});
+
+test("bin/parley.js runs through its own first line (env -S), flags and all", () => {
+  const run = spawnSync(join(ROOT, "bin/parley.js"), ["--version"], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  assert.match(run.stdout, new RegExp(version.replaceAll(".", "\\.")));
+});
