@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMany } from "../lib/connect-many.ts";
 import { Recorder } from "../lib/raw-ws.ts";
-import { BENCH_LIMITS, freePort, ROOT, sleep } from "../lib/servers.ts";
+import { BENCH_LIMITS, freePort, PARLEY_NODE_FLAGS, ROOT, sleep } from "../lib/servers.ts";
 
 const which = process.argv[2] ?? "parley";
 const count = Number(process.argv[3] ?? 2000);
@@ -47,6 +47,8 @@ const child: ChildProcess = spawn(
     "--instr-atstart=no",
     `--callgrind-out-file=${out}`,
     process.execPath,
+    // Parley as its launchers run it.
+    ...(which === "naive" ? [] : PARLEY_NODE_FLAGS),
     "--import",
     "tsx",
     ...server,
