@@ -17,6 +17,8 @@ import { runStep } from "../lib/traffic.ts";
 
 const count = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 3);
+/** ROOM_SIZE=N: rooms of N instead of 10 (with TRAFFIC, the fan-out shape: one sender per room). */
+const roomSize = Number(process.env.ROOM_SIZE ?? 10);
 const names = process.argv.length > 4 ? process.argv.slice(4) : ["parley-sqlite", "parley-memory"];
 
 /** CPU seconds (user + system) of each thread of a process, by "name tid". */
@@ -57,7 +59,7 @@ for (let round = 0; round < rounds; round++) {
     const recorder = new Recorder();
     const opened = await connectMany(count, 100, (i) => ({
       port: server.port,
-      path: spec.path(`r${Math.floor(i / 10)}`),
+      path: spec.path(`r${Math.floor(i / roomSize)}`),
       dialect: spec.dialect,
       recorder,
     }));
@@ -79,12 +81,12 @@ for (let round = 0; round < rounds; round++) {
     );
     const rate = Number(process.env.TRAFFIC ?? 0);
     if (rate > 0) {
-      const senders = opened.clients.filter((c, i) => i % 10 === 0 && c.open);
+      const senders = opened.clients.filter((c, i) => i % roomSize === 0 && c.open);
       const step = await runStep({
         senders,
         recorder,
         server,
-        fanout: 10,
+        fanout: roomSize,
         sendRate: rate,
         warmMs: 500,
         measureMs: 3000,
