@@ -47,7 +47,7 @@ for (let round = 0; round < rounds; round++) {
           command: (...args: Parameters<typeof plain.command>) => {
             // Before the script, after the launcher's own flags: the last of a V8 flag wins.
             const command = plain.command(...args);
-            const at = command.indexOf("--import");
+            const at = command.includes("--import") ? command.indexOf("--import") : 1;
             return [...command.slice(0, at), flag, ...command.slice(at)];
           },
         }
