@@ -31,6 +31,9 @@ export type Mode = "text" | "json";
 
 const TSX = ["--import", "tsx"];
 
+/** The Node flags Parley's launchers (`bin/parley.js`, `npm start`) give it: the bench runs it as they do. */
+export const PARLEY_NODE_FLAGS = ["--max-semi-space-size=8"];
+
 /** The `bun` binary of the npm package `bun`, wherever this install put it. */
 export const bunBinary = (): string | null => {
   const candidates = [
@@ -55,8 +58,7 @@ const parley = (name: ServerName, store: "sqlite" | "memory", label: string): Se
   json: true,
   command: (port, dataDir) => [
     process.execPath,
-    // As bin/parley.js and `npm start` run it (the young generation's size: see bin/parley.js).
-    "--max-semi-space-size=8",
+    ...PARLEY_NODE_FLAGS,
     ...TSX,
     // `npm run bench -- --cpu-prof`: a V8 profile per Parley start (renamed for the workload on stop).
     ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),

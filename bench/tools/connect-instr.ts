@@ -3,7 +3,9 @@
  * with other work). Starts Parley (memory store, bench limits) or the Cookbook port on ws under
  * `valgrind --tool=callgrind` with instrumentation off, warms it with 500 clients, counts the
  * instructions the server executes over N more handshakes (and their settling), divides by N.
- * Usage: node --import tsx bench/tools/connect-instr.ts parley|naive [N]
+ * `parley-sqlite`: the default SQLite store instead of the memory one. CALLGRIND_KEEP=dir keeps
+ * the profile there (for callgrind_annotate).
+ * Usage: node --import tsx bench/tools/connect-instr.ts parley|parley-sqlite|naive [N]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMany } from "../lib/connect-many.ts";
 import { Recorder } from "../lib/raw-ws.ts";
-import { BENCH_LIMITS, freePort, ROOT, sleep } from "../lib/servers.ts";
+import { BENCH_LIMITS, freePort, PARLEY_NODE_FLAGS, ROOT, sleep } from "../lib/servers.ts";
 
 const which = process.argv[2] ?? "parley";
 const count = Number(process.argv[3] ?? 2000);
@@ -25,7 +27,16 @@ const server =
     ? [join(ROOT, "bench/peers/ws-naive.ts"), String(port)]
     : [
         join(ROOT, "src/cli.ts"),
-        ...["--host", "127.0.0.1", "--port", "0", "--ws-port", String(port), "--store", "memory"],
+        ...[
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "0",
+          "--ws-port",
+          String(port),
+          "--store",
+          which === "parley-sqlite" ? "sqlite" : "memory",
+        ],
         // No heartbeat: its pings come by the wall clock, which valgrind and a loaded machine stretch.
         ...["--data-dir", dir, "--heartbeat-ms", "0", ...BENCH_LIMITS],
       ];
@@ -36,6 +47,8 @@ const child: ChildProcess = spawn(
     "--instr-atstart=no",
     `--callgrind-out-file=${out}`,
     process.execPath,
+    // Parley as its launchers run it.
+    ...(which === "naive" ? [] : PARLEY_NODE_FLAGS),
     "--import",
     "tsx",
     ...server,
@@ -81,6 +94,7 @@ try {
   for (const c of [...warm, ...clients]) c.destroy();
 } finally {
   child.kill("SIGKILL");
+  if (process.env.CALLGRIND_KEEP) spawnSync("sh", ["-c", `cp ${out}* ${process.env.CALLGRIND_KEEP}/`]);
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);
