@@ -33,16 +33,15 @@ const commit = db.transaction((rows, updates, seqs) => {
 // Search indexing in batches. FTS5 writes a new segment (and merge work) per transaction, which
 // cost more than the message itself when every small commit carried it; so new rows are indexed
 // here, many at a time, in a transaction of their own: INDEX_SLICE_ROWS at a time once that many
-// wait, INDEX_WITHIN_MS after the oldest waiting one, or all of them when a search asks (`catch-up`),
-// so a search started after an ack still finds the message. A slice runs in a turn of its own
-// (setImmediate), after any batch that arrived meanwhile. (Slices of 250 rows cut the wait a batch
-// may have behind one from ~9 to ~3 ms of CPU, but cost 20-45% more CPU per append: FTS5 writes and
-// merges a segment per transaction.) The indexing transaction is not fsync'd (synchronous=NORMAL):
-// the next batch's fsync writes it out, and if a crash loses it first, its rows are indexed again
-// at the next start from `rooms.indexed_seq`, which it updates in the same transaction. Each row is indexed with its text as it is then (an edit or delete that
-// came first is already in it); edits and deletes of indexed rows are kept in step by the triggers.
-// `rooms.indexed_seq` says how far each room is indexed, so rows committed but not indexed before a
-// crash are indexed at the next start.
+// wait (in a turn of their own, after any batch that arrived meanwhile), INDEX_WITHIN_MS after the
+// oldest waiting one, or all of them when a search asks (`catch-up`), so a search started after an
+// ack still finds the message. (250-row slices cut a batch's wait behind one from ~9 to ~3 ms of
+// CPU but cost 20-45% more CPU per append: more segments to write and merge.) Each row is indexed
+// with its text as it is then (an edit or delete that came first is already in it); edits and
+// deletes of indexed rows are kept in step by the triggers. `rooms.indexed_seq`, updated in the same
+// transaction, says how far each room is indexed, so rows committed but not indexed before a crash
+// are indexed at the next start; hence the transaction is not fsync'd (synchronous=NORMAL): the next
+// batch's fsync writes it out, and a crash that loses it first loses nothing acked.
 const INDEX_SLICE_ROWS = 1000;
 const INDEX_WITHIN_MS = 500;
 let unindexed = []; // [room, seq] committed since the last indexing, in commit order
