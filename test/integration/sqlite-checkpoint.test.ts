@@ -50,13 +50,16 @@ test("under sustained appends the WAL stays bounded and restarts, and every mess
   db.close();
 });
 
-test("kill -9 while the checkpointer copies the WAL: every acknowledged message is there after", async () => {
+test("kill -9 while the checkpointer copies the WAL: every acknowledged message is there after", {
+  timeout: 120_000,
+}, async (t) => {
   const file = join(tempDir(), "crash.db");
   const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/sqlite-appender.ts", file], {
     cwd: fileURLToPath(new URL("../../", import.meta.url)),
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise((done) => child.on("exit", (_code, signal) => done(signal)));
+  t.after(() => child.kill("SIGKILL")); // also when the WAL never restarts and the test times out
   const acked = new Map<string, number>();
   let rest = "";
   let restarts = 0;
