@@ -17,8 +17,9 @@ const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const compiled = spawnSync(process.execPath, [tsc, "-p", at("tsconfig.build.json").pathname], { stdio: "inherit" });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
-// Files tsc does not emit: the SQLite writer thread (plain JavaScript), the admin page, the page's HTML and CSS.
-cpSync(at("src/store/sqlite-writer.js"), at("dist/store/sqlite-writer.js"));
+// Files tsc does not emit: the SQLite writer and checkpointer threads (plain JavaScript), the admin page, the page's HTML and CSS.
+for (const thread of ["sqlite-writer.js", "sqlite-checkpointer.js"])
+  cpSync(at(`src/store/${thread}`), at(`dist/store/${thread}`));
 cpSync(at("src/http/admin-page"), at("dist/http/admin-page"), { recursive: true });
 mkdirSync(at("dist/client"), { recursive: true });
 for (const file of ["index.html", "app.css"]) cpSync(at(`src/client/${file}`), at(`dist/client/${file}`));

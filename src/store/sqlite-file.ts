@@ -22,6 +22,9 @@ export class DamagedFileError extends Error {
 const damaged = (file: string, error: unknown): unknown =>
   DAMAGE_CODES.has(String((error as { code?: unknown }).code)) ? new DamagedFileError(file, String(error)) : error;
 
+/** Above the checkpointer's TRUNCATE bound (16,000 frames, `sqlite-checkpointer.js`). */
+const OTHER_CONNECTIONS_CHECKPOINT_AT = 20_000;
+
 /**
  * Opens (creating its folder) the SQLite file the history and the user store share: WAL, so
  * their connections and the writer thread read while one writes; `synchronous` as configured.
@@ -32,6 +35,10 @@ export const openSqliteFile = (file: string, synchronous: "full" | "normal"): Da
   try {
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
+    // The history store's checkpointer thread keeps the WAL below ~4,000-16,000 frames; a commit on
+    // this thread (a read mark, a user's setting) must not checkpoint it on the event loop at SQLite's
+    // default 1,000. Still a bound when no history store checkpoints the file (a test's own store).
+    db.pragma(`wal_autocheckpoint = ${OTHER_CONNECTIONS_CHECKPOINT_AT}`);
   } catch (error) {
     db.close();
     throw damaged(file, error);

@@ -23,6 +23,13 @@ export interface SqliteStoreOptions {
  */
 const MAX_IN_FLIGHT = 1;
 
+/**
+ * What the writer and checkpointer threads share (`sqlite-checkpointer.js`): the writer's commit
+ * count, the checkpointer's "asleep", "finish the checkpoint" and "closing" flags, as Int32 slots.
+ */
+const CHECKPOINT_SLOTS = 4;
+const CLOSING_SLOT = 3;
+
 type WriterReply = { ok: true } | { ok: false; error: string } | { indexed: true } | { closed: true };
 
 /**
@@ -32,7 +39,9 @@ type WriterReply = { ok: true } | { ok: false; error: string } | { indexed: true
  * id, duplicate cids, changes checked) and a writer thread (`sqlite-writer.js`) commits the
  * batches in order, so the fsync never blocks the event loop. Appends that arrive while a batch
  * is with the writer wait and go as the next batch when it answers, so under load there is one
- * fsync per commit time, not one per turn. Appends settle only after their commit. Reads
+ * fsync per commit time, not one per turn. Appends settle only after their commit. A third
+ * thread (`sqlite-checkpointer.js`) copies the WAL into the file, so no commit waits for a
+ * checkpoint (SQLite's default runs it inside the commit that fills the WAL). Reads
  * (`sqlite-reads.ts`) run on the main thread's own connection and see settled rows only. One
  * process owns the file.
  *
@@ -47,6 +56,8 @@ export class SqliteStore implements HistoryStore {
   private pending: Pending[] = [];
   private flushScheduled = false;
   private readonly writer: Worker;
+  private readonly checkpointer: Worker;
+  private readonly checkpointState = new Int32Array(new SharedArrayBuffer(CHECKPOINT_SLOTS * 4));
   private broken: Error | undefined;
   private idle: (() => void)[] = [];
   /** Searches waiting for the writer to index what it has committed, in the order they asked. */
@@ -59,11 +70,17 @@ export class SqliteStore implements HistoryStore {
 
   constructor(private readonly options: SqliteStoreOptions) {
     this.db = openHistoryFile(options.file, options.synchronous);
-    this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
-      workerData: { file: options.file, synchronous: options.synchronous },
-      execArgv: [],
-    });
+    // The checkpointer thread checkpoints: not this thread's event loop in a delete's commit.
+    this.db.pragma("wal_autocheckpoint = 0");
+    const workerData = { file: options.file, synchronous: options.synchronous, state: this.checkpointState.buffer };
+    this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), { workerData, execArgv: [] });
     this.writer.unref(); // held only while a batch is in flight or a search waits
+    this.checkpointer = new Worker(new URL("./sqlite-checkpointer.js", import.meta.url), { workerData, execArgv: [] });
+    this.checkpointer.unref(); // it sleeps on shared memory until the writer commits
+    // Without it, the writer checkpoints in its commits again, as SQLite does by default.
+    this.checkpointer.on("error", () => {
+      if (!this.broken && !this.closed) this.writer.postMessage("autocheckpoint");
+    });
     this.writer.on("message", (reply: WriterReply) => {
       if ("closed" in reply) return;
       if ("indexed" in reply) return this.caughtUp.shift()?.();
@@ -216,6 +233,16 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve();
   }
 
+  /** Wakes the checkpointer with "closing" and waits for it to close its connection and end. */
+  private async stopCheckpointer(): Promise<void> {
+    if (this.checkpointer.threadId < 0) return; // it has ended (failed) already
+    this.checkpointer.ref(); // its exit is awaited
+    const exited = new Promise((done) => this.checkpointer.once("exit", done));
+    Atomics.store(this.checkpointState, CLOSING_SLOT, 1);
+    for (let slot = 0; slot < CHECKPOINT_SLOTS; slot++) Atomics.notify(this.checkpointState, slot);
+    await exited;
+  }
+
   /** Commits what is pending, then stops the writer (which indexes what is left) and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -236,6 +263,7 @@ export class SqliteStore implements HistoryStore {
       });
     }
     await this.writer.terminate();
+    await this.stopCheckpointer();
     if (this.db.open) this.db.close();
   }
 }
