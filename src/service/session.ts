@@ -49,11 +49,12 @@ export class Session {
   expiry: NodeJS.Timeout | undefined;
 
   /** `enter` puts the new session in the hub (and may set its identity): its member. */
-  constructor(
-    readonly link: ClientLink,
-    enter: (session: Session) => Member<Session>,
-    private readonly refused?: RefusedHook,
-  ) {
+  readonly link: ClientLink;
+  private readonly refused?: RefusedHook;
+
+  constructor(link: ClientLink, enter: (session: Session) => Member<Session>, refused?: RefusedHook) {
+    this.link = link;
+    this.refused = refused;
     this.member = enter(this);
   }
 

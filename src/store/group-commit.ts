@@ -21,7 +21,11 @@ export class GroupCommit<I, R> {
   private idleWaiters: (() => void)[] = [];
 
   /** `commit` gets each batch in call order and answers one result per input, in the same order. */
-  constructor(private readonly commit: CommitBatch<I, R>) {}
+  private readonly commit: CommitBatch<I, R>;
+
+  constructor(commit: CommitBatch<I, R>) {
+    this.commit = commit;
+  }
 
   add(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {

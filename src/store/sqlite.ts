@@ -57,7 +57,10 @@ export class SqliteStore implements HistoryStore {
   private readonly probe;
   private readonly stopAgePruning: () => void;
 
-  constructor(private readonly options: SqliteStoreOptions) {
+  private readonly options: SqliteStoreOptions;
+
+  constructor(options: SqliteStoreOptions) {
+    this.options = options;
     this.db = openHistoryFile(options.file, options.synchronous);
     this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
       workerData: { file: options.file, synchronous: options.synchronous },
