@@ -19,6 +19,11 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   process.exit(1);
 }
 
+if (!process.features.typescript) {
+  console.error(`the tests need Node's type stripping (Node 22.18 or later, 24, 26); this is Node ${process.version}`);
+  process.exit(1);
+}
+
 const roots = process.argv.slice(2);
 const find = (path) =>
   statSync(path).isDirectory()
