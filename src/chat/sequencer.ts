@@ -24,9 +24,9 @@ export type OfferResult = "delivered" | "held" | "repeat";
 export class RoomSequencer<T extends Sequenced> {
   private readonly rooms = new Map<string, RoomState<T>>();
 
-  /** `deliver` gets every message of every room in order, exactly once. */
   private readonly deliver: (room: string, item: T) => void;
 
+  /** `deliver` gets every message of every room in order, exactly once. */
   constructor(deliver: (room: string, item: T) => void) {
     this.deliver = deliver;
   }

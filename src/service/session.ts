@@ -48,10 +48,10 @@ export class Session {
   /** Closes the connection with 4005 when the token expires unrefreshed. */
   expiry: NodeJS.Timeout | undefined;
 
-  /** `enter` puts the new session in the hub (and may set its identity): its member. */
   readonly link: ClientLink;
   private readonly refused?: RefusedHook;
 
+  /** `enter` puts the new session in the hub (and may set its identity): its member. */
   constructor(link: ClientLink, enter: (session: Session) => Member<Session>, refused?: RefusedHook) {
     this.link = link;
     this.refused = refused;

@@ -20,9 +20,9 @@ export class GroupCommit<I, R> {
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
 
-  /** `commit` gets each batch in call order and answers one result per input, in the same order. */
   private readonly commit: CommitBatch<I, R>;
 
+  /** `commit` gets each batch in call order and answers one result per input, in the same order. */
   constructor(commit: CommitBatch<I, R>) {
     this.commit = commit;
   }

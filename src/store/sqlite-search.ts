@@ -137,13 +137,13 @@ const CLOCK_EVERY = 64;
 export class SqliteSearch implements SearchIndex {
   private readonly db: Database.Database;
 
+  private readonly budget: SearchBudget;
+  private readonly catchUp: () => Promise<void>;
+
   /**
    * `catchUp`: resolves once the rows committed so far are indexed (the store's
    * `searchCaughtUp`); without it, rows the writer has not indexed yet are not found.
    */
-  private readonly budget: SearchBudget;
-  private readonly catchUp: () => Promise<void>;
-
   constructor(
     file: string,
     budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
