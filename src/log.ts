@@ -27,10 +27,13 @@ export const createLogger = (level: LogLevel, destination?: DestinationStream): 
 export class LogThrottle {
   private readonly kinds = new Map<string, { until: number; more: number; timer?: NodeJS.Timeout }>();
 
-  constructor(
-    private readonly log: Logger,
-    private readonly windowMs = 10_000,
-  ) {}
+  private readonly log: Logger;
+  private readonly windowMs: number;
+
+  constructor(log: Logger, windowMs = 10_000) {
+    this.log = log;
+    this.windowMs = windowMs;
+  }
 
   /** `kind` groups the lines (one of a fixed few); `fields` (with its `event`) go in the line, the last ones in the summary. */
   warn(kind: string, fields: Record<string, unknown>, message: string): void {

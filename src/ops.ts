@@ -63,10 +63,10 @@ export class Ops {
   readonly floodLog: LogThrottle;
   private readonly watch: ConnectionWatch;
 
-  constructor(
-    private readonly config: ParleyConfig,
-    deps: ParleyDeps = {},
-  ) {
+  private readonly config: ParleyConfig;
+
+  constructor(config: ParleyConfig, deps: ParleyDeps = {}) {
+    this.config = config;
     this.log = createLogger(config.logLevel, deps.logStream);
     this.watch = new ConnectionWatch(this.metrics, this.log);
     this.floodLog = new LogThrottle(this.log);

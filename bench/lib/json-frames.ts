@@ -4,14 +4,15 @@
  * a field name. No string, no object per delivery, as for text mode.
  */
 
-export enum JsonKind {
-  Other = 0,
-  Message = 1,
-  Edit = 2,
-  React = 3,
-  Ack = 4,
-  Error = 5,
-}
+export const JsonKind = {
+  Other: 0,
+  Message: 1,
+  Edit: 2,
+  React: 3,
+  Ack: 4,
+  Error: 5,
+} as const;
+export type JsonKind = (typeof JsonKind)[keyof typeof JsonKind];
 
 const TYPE_PREFIX = Buffer.from('{"type":"');
 export const TEXT_FIELD = Buffer.from('"text":"');

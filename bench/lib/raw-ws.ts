@@ -88,7 +88,10 @@ export class RawClient {
   private held: Buffer[] | null = null;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  constructor(private readonly options: RawClientOptions) {
+  private readonly options: RawClientOptions;
+
+  constructor(options: RawClientOptions) {
+    this.options = options;
     this.ready = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });

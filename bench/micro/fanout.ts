@@ -10,7 +10,11 @@ import { measure } from "./harness.ts";
 class CountingOutlet implements Outlet {
   private queue: Buffer[] = [];
   bytes = 0;
-  constructor(private readonly fanout: () => Fanout) {}
+  private readonly fanout: () => Fanout;
+
+  constructor(fanout: () => Fanout) {
+    this.fanout = fanout;
+  }
   enqueue(frame: Buffer): void {
     if (this.queue.length === 0) this.fanout().markDirty(this);
     this.queue.push(frame);

@@ -2,7 +2,11 @@
 export class KeyUse {
   private readonly byKey = new Map<string, { requests: number; lastUsedAt: number }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
 
   record(keyId: string): void {
     const use = this.byKey.get(keyId);

@@ -7,11 +7,11 @@ import { pictureOf } from "../chat/picture.ts";
 
 /** Why a token was refused; the reason goes to the client, the token never does. */
 export class TokenError extends Error {
-  constructor(
-    readonly reason: "missing" | "invalid" | "expired",
-    message: string,
-  ) {
+  readonly reason: "missing" | "invalid" | "expired";
+
+  constructor(reason: "missing" | "invalid" | "expired", message: string) {
     super(message);
+    this.reason = reason;
     this.name = "TokenError";
   }
 }

@@ -47,7 +47,10 @@ export class RedisBroker implements Broker {
   private down = false;
   private closing = false;
 
-  constructor(private readonly options: RedisBrokerOptions) {
+  private readonly options: RedisBrokerOptions;
+
+  constructor(options: RedisBrokerOptions) {
+    this.options = options;
     this.channelPrefix = `${options.prefix}room:`;
     this.selfTag = `${options.nodeId}\n`;
     this.pub = new Redis(options.url, redisOptions({ connectionName: `parley-pub-${options.nodeId}` }));

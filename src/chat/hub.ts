@@ -53,7 +53,11 @@ export class Hub<C> {
   private readonly rooms = new Map<string, Set<Member<C>>>();
   private nextId = 1;
 
-  constructor(private readonly options: HubOptions) {}
+  private readonly options: HubOptions;
+
+  constructor(options: HubOptions) {
+    this.options = options;
+  }
 
   /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, session: C): Member<C> {

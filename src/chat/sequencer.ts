@@ -24,8 +24,12 @@ export type OfferResult = "delivered" | "held" | "repeat";
 export class RoomSequencer<T extends Sequenced> {
   private readonly rooms = new Map<string, RoomState<T>>();
 
+  private readonly deliver: (room: string, item: T) => void;
+
   /** `deliver` gets every message of every room in order, exactly once. */
-  constructor(private readonly deliver: (room: string, item: T) => void) {}
+  constructor(deliver: (room: string, item: T) => void) {
+    this.deliver = deliver;
+  }
 
   /** Starts a room at `position` (everything up to it is handled elsewhere); no-op when started. */
   start(room: string, position: number): void {

@@ -6,7 +6,11 @@
 export class TypingThrottle {
   private readonly last = new Map<string, number>();
 
-  constructor(private readonly intervalMs: number) {}
+  private readonly intervalMs: number;
+
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs;
+  }
 
   /** true when a notice from `who` in `room` at `now` should be relayed. */
   allow(who: string, room: string, now: number): boolean {

@@ -11,11 +11,12 @@ export class Alerts {
   private scope: AlertScope | undefined;
   private fade: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(
-    private readonly box: HTMLElement,
-    private readonly text: HTMLElement,
-    dismiss: HTMLButtonElement,
-  ) {
+  private readonly box: HTMLElement;
+  private readonly text: HTMLElement;
+
+  constructor(box: HTMLElement, text: HTMLElement, dismiss: HTMLButtonElement) {
+    this.box = box;
+    this.text = text;
     dismiss.addEventListener("click", () => this.clear());
   }
 

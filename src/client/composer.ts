@@ -10,11 +10,12 @@ const touchFirst = (): boolean => window.matchMedia("(pointer: coarse)").matches
 export class Composer {
   private room: string | undefined;
 
-  constructor(
-    readonly input: HTMLTextAreaElement,
-    form: HTMLFormElement,
-    private readonly typed: (room: string) => void,
-  ) {
+  readonly input: HTMLTextAreaElement;
+  private readonly typed: (room: string) => void;
+
+  constructor(input: HTMLTextAreaElement, form: HTMLFormElement, typed: (room: string) => void) {
+    this.input = input;
+    this.typed = typed;
     input.addEventListener("keydown", (event) => {
       if (event.key !== "Enter" || event.isComposing) return;
       const newLine = event.shiftKey !== touchFirst() && !event.ctrlKey && !event.metaKey;

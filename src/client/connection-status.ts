@@ -41,10 +41,12 @@ export const removalExplained = (change: StateChange): string | undefined => {
 export class ConnectionStatus {
   private last: StateChange | undefined;
 
-  constructor(
-    private readonly element: HTMLElement,
-    private readonly changed: (online: boolean) => void,
-  ) {
+  private readonly element: HTMLElement;
+  private readonly changed: (online: boolean) => void;
+
+  constructor(element: HTMLElement, changed: (online: boolean) => void) {
+    this.element = element;
+    this.changed = changed;
     window.addEventListener("offline", () => this.render());
     window.addEventListener("online", () => this.render());
   }

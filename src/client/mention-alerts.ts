@@ -5,10 +5,10 @@
 export class MentionAlerts {
   private readonly counts = new Map<string, number>();
 
-  constructor(
-    container: HTMLElement,
-    private readonly changed: () => void,
-  ) {
+  private readonly changed: () => void;
+
+  constructor(container: HTMLElement, changed: () => void) {
+    this.changed = changed;
     if (!("Notification" in window)) return;
     const button = document.createElement("button");
     button.type = "button";

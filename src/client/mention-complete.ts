@@ -11,10 +11,12 @@ export class MentionComplete {
   private choices: string[] = [];
   private active = 0;
 
-  constructor(
-    private readonly input: HTMLTextAreaElement,
-    private readonly nicks: () => readonly string[],
-  ) {
+  private readonly input: HTMLTextAreaElement;
+  private readonly nicks: () => readonly string[];
+
+  constructor(input: HTMLTextAreaElement, nicks: () => readonly string[]) {
+    this.input = input;
+    this.nicks = nicks;
     this.list = document.createElement("ul");
     this.list.id = "mention-list";
     this.list.className = "mention-list";

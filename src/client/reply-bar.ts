@@ -6,10 +6,10 @@ export class ReplyBar {
   private readonly label: HTMLSpanElement;
   private target: { room: string; seq: number } | undefined;
 
-  constructor(
-    form: HTMLFormElement,
-    private readonly input: HTMLTextAreaElement,
-  ) {
+  private readonly input: HTMLTextAreaElement;
+
+  constructor(form: HTMLFormElement, input: HTMLTextAreaElement) {
+    this.input = input;
     this.bar = document.createElement("div");
     this.bar.className = "reply-bar";
     this.bar.hidden = true;

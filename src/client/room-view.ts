@@ -27,13 +27,22 @@ export class RoomView {
   missed = 0;
   private readonly log: WindowedLog;
 
+  readonly room: Room;
+  private readonly scroller: HTMLElement;
+  private readonly myNick: () => string | undefined;
+  /** Adds what the row shows of its conversation (conversation.ts): quote, edits, reactions, actions. */
+  private readonly decorate: (row: HTMLElement, message: ChatMessage) => void;
+
   constructor(
-    readonly room: Room,
-    private readonly scroller: HTMLElement,
-    private readonly myNick: () => string | undefined,
-    /** Adds what the row shows of its conversation (conversation.ts): quote, edits, reactions, actions. */
-    private readonly decorate: (row: HTMLElement, message: ChatMessage) => void = () => {},
+    room: Room,
+    scroller: HTMLElement,
+    myNick: () => string | undefined,
+    decorate: (row: HTMLElement, message: ChatMessage) => void = () => {},
   ) {
+    this.room = room;
+    this.scroller = scroller;
+    this.myNick = myNick;
+    this.decorate = decorate;
     this.list = document.createElement("div");
     this.list.className = "messages";
     this.list.setAttribute("role", "log");

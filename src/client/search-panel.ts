@@ -60,11 +60,12 @@ export class SearchPanel {
   private readonly heading: HTMLHeadingElement;
   private readonly results: HTMLOListElement;
 
-  constructor(
-    slot: HTMLElement,
-    private readonly client: ParleyClient,
-    private readonly deps: SearchDeps,
-  ) {
+  private readonly client: ParleyClient;
+  private readonly deps: SearchDeps;
+
+  constructor(slot: HTMLElement, client: ParleyClient, deps: SearchDeps) {
+    this.client = client;
+    this.deps = deps;
     const form = document.createElement("form");
     form.className = "search-form";
     form.setAttribute("role", "search");

@@ -5,7 +5,11 @@ export const TYPING_SHOWN_MS = 4000;
 export class TypingLine {
   private readonly typers = new Map<string, Map<string, ReturnType<typeof setTimeout>>>();
 
-  constructor(private readonly changed: (room: string) => void) {}
+  private readonly changed: (room: string) => void;
+
+  constructor(changed: (room: string) => void) {
+    this.changed = changed;
+  }
 
   typing(room: string, nick: string): void {
     let inRoom = this.typers.get(room);

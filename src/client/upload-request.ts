@@ -22,12 +22,13 @@ export interface StoredFile {
 
 /** A refused or failed upload: `status` 0 when the request never got an answer (network, cancelled). */
 export class UploadRefused extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly retryAfterSeconds?: number,
-  ) {
+  readonly status: number;
+  readonly retryAfterSeconds?: number;
+
+  constructor(message: string, status: number, retryAfterSeconds?: number) {
     super(message);
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
     this.name = "UploadRefused";
   }
 }

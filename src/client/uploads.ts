@@ -71,12 +71,10 @@ export class Uploads {
   private readonly picker: HTMLInputElement;
   readonly button: HTMLButtonElement;
 
-  constructor(
-    form: HTMLFormElement,
-    input: HTMLTextAreaElement,
-    dropZone: HTMLElement,
-    private readonly host: UploadHost,
-  ) {
+  private readonly host: UploadHost;
+
+  constructor(form: HTMLFormElement, input: HTMLTextAreaElement, dropZone: HTMLElement, host: UploadHost) {
+    this.host = host;
     this.bar = new UploadBar(form);
     this.picker = document.createElement("input");
     this.picker.type = "file";

@@ -37,12 +37,15 @@ export class WindowedLog {
   private readonly drawn = new Set<Chunk>();
   private frame: number | undefined;
 
-  constructor(
-    private readonly list: HTMLElement,
-    private readonly scroller: HTMLElement,
-    /** A message's row (render.ts and its decorations). */
-    private readonly drawMessage: (message: ChatMessage) => HTMLElement,
-  ) {
+  private readonly list: HTMLElement;
+  private readonly scroller: HTMLElement;
+  /** A message's row (render.ts and its decorations). */
+  private readonly drawMessage: (message: ChatMessage) => HTMLElement;
+
+  constructor(list: HTMLElement, scroller: HTMLElement, drawMessage: (message: ChatMessage) => HTMLElement) {
+    this.list = list;
+    this.scroller = scroller;
+    this.drawMessage = drawMessage;
     scroller.addEventListener("scroll", () => this.fitSoon(), { passive: true });
   }
 

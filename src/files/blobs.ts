@@ -32,7 +32,10 @@ const SHA256 = /^[0-9a-f]{64}$/;
 export class DiskBlobStore implements BlobStore {
   private readonly tmp: string;
 
-  constructor(private readonly dir: string) {
+  private readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
     this.tmp = join(dir, "tmp");
   }
 

@@ -51,13 +51,25 @@ const isFull = (error: unknown): boolean => {
  * removing what nothing refers to any more.
  */
 export class FileService {
+  readonly meta: FileMetaStore;
+  readonly blobs: BlobStore;
+  readonly limits: FileLimits;
+  private readonly history: HistoryStore;
+  private readonly now: () => number;
+
   constructor(
-    readonly meta: FileMetaStore,
-    readonly blobs: BlobStore,
-    readonly limits: FileLimits,
-    private readonly history: HistoryStore,
-    private readonly now: () => number = Date.now,
-  ) {}
+    meta: FileMetaStore,
+    blobs: BlobStore,
+    limits: FileLimits,
+    history: HistoryStore,
+    now: () => number = Date.now,
+  ) {
+    this.meta = meta;
+    this.blobs = blobs;
+    this.limits = limits;
+    this.history = history;
+    this.now = now;
+  }
 
   /** Refusals that need no byte of the body: size, quota. */
   async admit(uploader: Uploader, length: number): Promise<void> {

@@ -34,10 +34,12 @@ interface Failures {
 export class AdminThrottle {
   private readonly failures: LRUCache<string, Failures>;
 
-  constructor(
-    private readonly options: AdminThrottleOptions = ADMIN_THROTTLE,
-    private readonly now: () => number = Date.now,
-  ) {
+  private readonly options: AdminThrottleOptions;
+  private readonly now: () => number;
+
+  constructor(options: AdminThrottleOptions = ADMIN_THROTTLE, now: () => number = Date.now) {
+    this.options = options;
+    this.now = now;
     this.failures = new LRUCache({ max: options.maxAddresses, ttl: options.forgetAfterMs });
   }
 

@@ -49,12 +49,13 @@ const PAGE_ASSETS = new Map<string, { file: string; type: string }>([
 const MAX_BODY_BYTES = 16 * 1024;
 
 class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
+    this.status = status;
+    this.headers = headers;
   }
 }
 

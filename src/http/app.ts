@@ -31,11 +31,11 @@ const pageCsp = (connect: string) =>
 
 /** A part Parley needs does not work: `part` names it (`store`, `broker`, `presence`). */
 export class NotReady extends Error {
-  constructor(
-    readonly part: string,
-    cause: unknown,
-  ) {
+  readonly part: string;
+
+  constructor(part: string, cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause));
+    this.part = part;
     this.name = "NotReady";
   }
 }

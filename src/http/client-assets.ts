@@ -7,7 +7,7 @@ export interface Asset {
   headers?: Record<string, string>;
 }
 
-// dist/client/ when compiled (the build put app.js there); src/client/ when run from the sources through tsx.
+// dist/client/ when compiled (the build put app.js there); src/client/ when run from the sources (tsx or Node's type stripping).
 const pageDir = new URL("../client/", import.meta.url);
 const fromSources = import.meta.url.endsWith(".ts");
 const JS = "text/javascript; charset=utf-8";

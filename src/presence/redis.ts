@@ -72,7 +72,10 @@ export class RedisPresence implements Presence {
   /** Presence calls that failed (Redis away); the node served on from its own view. */
   failures = 0;
 
-  constructor(private readonly options: RedisPresenceOptions) {
+  private readonly options: RedisPresenceOptions;
+
+  constructor(options: RedisPresenceOptions) {
+    this.options = options;
     this.p = options.prefix;
     this.redis = new Redis(options.url, redisOptions({ connectionName: `parley-presence-${options.nodeId}` }));
     this.redis.on("error", () => {}); // the broker reports the link; calls here fail and are counted

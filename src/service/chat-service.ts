@@ -60,7 +60,10 @@ export class ChatService {
   private readonly catchUpHost: CatchUpHost;
   private readonly searchHost: SearchHost;
 
-  constructor(readonly options: ChatServiceOptions) {
+  readonly options: ChatServiceOptions;
+
+  constructor(options: ChatServiceOptions) {
+    this.options = options;
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.delivery = options.delivery;
     this.members = new Membership(

@@ -8,17 +8,29 @@ import { type Presence, type Reclaimed, userOwner } from "../presence/presence.t
  * nickname there, and has an entry per room. With the memory presence this is one node's view.
  */
 export class Membership<C> {
+  readonly presence: Presence;
+  private readonly nodeId: string;
+  private readonly hub: Hub<C>;
+  /** The hash of an anonymous member's reconnect key, kept with each nickname it claims. */
+  private readonly keyHashOf: (member: Member<C>) => string | undefined;
+  /** Runs work nobody waits for; its failure is reported, never left unhandled. */
+  private readonly background: (what: string, work: Promise<unknown>) => void;
+
   constructor(
-    readonly presence: Presence,
-    private readonly nodeId: string,
-    private readonly hub: Hub<C>,
-    /** The hash of an anonymous member's reconnect key, kept with each nickname it claims. */
-    private readonly keyHashOf: (member: Member<C>) => string | undefined = () => undefined,
-    /** Runs work nobody waits for; its failure is reported, never left unhandled. */
-    private readonly background: (what: string, work: Promise<unknown>) => void = (_, work) => {
+    presence: Presence,
+    nodeId: string,
+    hub: Hub<C>,
+    keyHashOf: (member: Member<C>) => string | undefined = () => undefined,
+    background: (what: string, work: Promise<unknown>) => void = (_, work) => {
       work.catch(() => {});
     },
-  ) {}
+  ) {
+    this.presence = presence;
+    this.nodeId = nodeId;
+    this.hub = hub;
+    this.keyHashOf = keyHashOf;
+    this.background = background;
+  }
 
   /** The member whose owner string was made last, and that string (see `owner`). */
   private ownerOfLast: { id: number; owner: string } = { id: -1, owner: "" };

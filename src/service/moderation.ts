@@ -26,7 +26,11 @@ const MAX_BAN_MINUTES = 366 * 24 * 60;
 export class Bans {
   private readonly bans = new Map<string, Ban>();
 
-  constructor(private readonly now: () => number) {}
+  private readonly now: () => number;
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
 
   add(kind: BanKind, value: string, minutes: number): Ban {
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_BAN_MINUTES) {
@@ -82,7 +86,11 @@ export interface ModerationOptions {
  * The HTTP side (`src/http/admin.ts`) only parses, authorizes and calls these.
  */
 export class Moderation {
-  constructor(private readonly options: ModerationOptions) {}
+  private readonly options: ModerationOptions;
+
+  constructor(options: ModerationOptions) {
+    this.options = options;
+  }
 
   get bans(): Bans {
     return this.options.bans;

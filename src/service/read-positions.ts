@@ -26,11 +26,15 @@ export interface ReadsHost {
  * the unread counts it gives.
  */
 export class ReadPositionRelay {
-  constructor(
-    private readonly host: ReadsHost,
-    private readonly positions: ReadPositions,
-    private readonly access: RoomAccess,
-  ) {}
+  private readonly host: ReadsHost;
+  private readonly positions: ReadPositions;
+  private readonly access: RoomAccess;
+
+  constructor(host: ReadsHost, positions: ReadPositions, access: RoomAccess) {
+    this.host = host;
+    this.positions = positions;
+    this.access = access;
+  }
 
   /** For the welcome: unread counts of the rooms the user has a position in (and may enter). */
   async unreadByRoom(session: Session): Promise<Record<string, number> | undefined> {

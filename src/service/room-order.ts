@@ -38,7 +38,10 @@ export class RoomOrder {
   /** Gaps read back from the store, and the messages that brought. */
   readonly stats = { gapFills: 0, filledMessages: 0, fillFailures: 0 };
 
-  constructor(private readonly options: RoomOrderOptions) {
+  private readonly options: RoomOrderOptions;
+
+  constructor(options: RoomOrderOptions) {
+    this.options = options;
     this.sequencer = new RoomSequencer((_room, message) => options.emit(message));
   }
 

@@ -48,12 +48,13 @@ export class Session {
   /** Closes the connection with 4005 when the token expires unrefreshed. */
   expiry: NodeJS.Timeout | undefined;
 
+  readonly link: ClientLink;
+  private readonly refused?: RefusedHook;
+
   /** `enter` puts the new session in the hub (and may set its identity): its member. */
-  constructor(
-    readonly link: ClientLink,
-    enter: (session: Session) => Member<Session>,
-    private readonly refused?: RefusedHook,
-  ) {
+  constructor(link: ClientLink, enter: (session: Session) => Member<Session>, refused?: RefusedHook) {
+    this.link = link;
+    this.refused = refused;
     this.member = enter(this);
   }
 

@@ -22,10 +22,10 @@ export interface TypingHost {
 export class TypingRelay {
   private readonly throttle: TypingThrottle;
 
-  constructor(
-    private readonly host: TypingHost,
-    intervalMs: number,
-  ) {
+  private readonly host: TypingHost;
+
+  constructor(host: TypingHost, intervalMs: number) {
+    this.host = host;
     this.throttle = new TypingThrottle(intervalMs);
   }
 

@@ -58,11 +58,15 @@ export class UserAccess {
   /** Anonymous members renamed because a signed-in user arrived with their name, until settled. */
   private readonly bumps = new WeakMap<Session, NonNullable<AddedUser<Session>["bumped"]>>();
 
-  constructor(
-    private readonly host: UserAccessHost,
-    readonly options: UserAccessOptions,
-    private readonly reads: ReadPositionRelay,
-  ) {}
+  private readonly host: UserAccessHost;
+  readonly options: UserAccessOptions;
+  private readonly reads: ReadPositionRelay;
+
+  constructor(host: UserAccessHost, options: UserAccessOptions, reads: ReadPositionRelay) {
+    this.host = host;
+    this.options = options;
+    this.reads = reads;
+  }
 
   /** A new connection's member: anonymous (`user-N`), or one more connection of a signed-in user. */
   addMember(session: Session): Member<Session> {

@@ -15,10 +15,13 @@ export interface ConnectionCounter {
 export class ConnectionWatch {
   private nextId = 1;
 
-  constructor(
-    private readonly counter: ConnectionCounter,
-    private readonly log: Logger,
-  ) {}
+  private readonly counter: ConnectionCounter;
+  private readonly log: Logger;
+
+  constructor(counter: ConnectionCounter, log: Logger) {
+    this.counter = counter;
+    this.log = log;
+  }
 
   /** The number and time go on the connection itself: no table entry and record per connection. */
   opened(conn: SocketLink): void {

@@ -4,11 +4,14 @@ import Database from "better-sqlite3";
 
 /** Another process (or another Parley in this one) holds the data directory. */
 export class DataDirBusyError extends Error {
-  constructor(readonly dir: string) {
+  readonly dir: string;
+
+  constructor(dir: string) {
     super(
       `Another Parley is already running on the data directory ${dir} (it holds ${join(dir, "parley.lock")}); ` +
         "stop it first, or give this one another --data-dir.",
     );
+    this.dir = dir;
     this.name = "DataDirBusyError";
   }
 }

@@ -20,8 +20,12 @@ export class GroupCommit<I, R> {
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
 
+  private readonly commit: CommitBatch<I, R>;
+
   /** `commit` gets each batch in call order and answers one result per input, in the same order. */
-  constructor(private readonly commit: CommitBatch<I, R>) {}
+  constructor(commit: CommitBatch<I, R>) {
+    this.commit = commit;
+  }
 
   add(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -44,10 +44,13 @@ const occurrences = (tokens: readonly Token[], clause: SearchClause): Mark[] => 
  * Rank is the number of matching words (more is better), newest first among equals.
  */
 export class MemorySearch implements SearchIndex {
-  constructor(
-    private readonly store: MemoryStore,
-    private readonly budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
-  ) {}
+  private readonly store: MemoryStore;
+  private readonly budget: SearchBudget;
+
+  constructor(store: MemoryStore, budget: SearchBudget = DEFAULT_SEARCH_BUDGET) {
+    this.store = store;
+    this.budget = budget;
+  }
 
   async search(request: SearchRequest): Promise<SearchPage> {
     const offset = request.cursor === undefined ? 0 : decodeCursor(request.cursor, ["o"]).o;

@@ -27,7 +27,11 @@ interface RoomLog {
 export class MemoryStore implements HistoryStore {
   private readonly rooms = new Map<string, RoomLog>();
 
-  constructor(private readonly retention: Retention = { maxMessagesPerRoom: 0, maxAgeMs: 0 }) {}
+  private readonly retention: Retention;
+
+  constructor(retention: Retention = { maxMessagesPerRoom: 0, maxAgeMs: 0 }) {
+    this.retention = retention;
+  }
 
   start(): Promise<void> {
     return Promise.resolve();

@@ -47,11 +47,15 @@ export const migrateUnderLock = async (
 export class MigrateOnce {
   private ready: Promise<void> | undefined;
 
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly lock: number,
-    private readonly migrate: (client: pg.PoolClient) => Promise<unknown>,
-  ) {}
+  private readonly pool: pg.Pool;
+  private readonly lock: number;
+  private readonly migrate: (client: pg.PoolClient) => Promise<unknown>;
+
+  constructor(pool: pg.Pool, lock: number, migrate: (client: pg.PoolClient) => Promise<unknown>) {
+    this.pool = pool;
+    this.lock = lock;
+    this.migrate = migrate;
+  }
 
   start(): Promise<void> {
     this.ready ??= migrateUnderLock(this.pool, this.lock, async (client) => {

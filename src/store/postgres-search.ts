@@ -77,11 +77,10 @@ export class PostgresSearch implements SearchIndex {
   private readonly pool: pg.Pool;
   private readonly schema: MigrateOnce;
 
-  constructor(
-    url: string,
-    private readonly budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
-    log?: (line: string) => void,
-  ) {
+  private readonly budget: SearchBudget;
+
+  constructor(url: string, budget: SearchBudget = DEFAULT_SEARCH_BUDGET, log?: (line: string) => void) {
+    this.budget = budget;
     this.pool = openPool(url, 2, log);
     this.schema = new MigrateOnce(this.pool, MIGRATE_LOCK, migrate);
   }

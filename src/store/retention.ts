@@ -6,7 +6,11 @@
 export class CountPruning {
   private readonly prunedTo = new Map<string, number>();
 
-  constructor(private readonly maxPerRoom: number) {}
+  private readonly maxPerRoom: number;
+
+  constructor(maxPerRoom: number) {
+    this.maxPerRoom = maxPerRoom;
+  }
 
   /** The deletes due once rooms reach these last seqs: [room, delete up to this seq]. */
   due(lastSeqs: Iterable<readonly [string, number]>): [string, number][] {

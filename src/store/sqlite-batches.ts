@@ -109,10 +109,10 @@ export class SqliteBatches {
   private readonly knownCids: KnownCids;
   private readonly statements;
 
-  constructor(
-    db: Database.Database,
-    private readonly pruning: CountPruning,
-  ) {
+  private readonly pruning: CountPruning;
+
+  constructor(db: Database.Database, pruning: CountPruning) {
+    this.pruning = pruning;
     this.statements = {
       roomSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM rooms WHERE room = ?"),
       // Most cids are new: this probe reads the (room, cid) index alone; the row is read on a hit only.

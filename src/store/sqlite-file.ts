@@ -7,14 +7,14 @@ const DAMAGE_CODES = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT
 
 /** The SQLite file cannot be used as it is; the message names it and says what to do. */
 export class DamagedFileError extends Error {
-  constructor(
-    readonly file: string,
-    problem: string,
-  ) {
+  readonly file: string;
+
+  constructor(file: string, problem: string) {
     super(
       `The SQLite file ${file} is damaged (${problem}). Parley did not start and changed nothing. ` +
         `Restore it from a backup, or move it away to start with an empty history (sqlite3 ${file} .recover may save what is readable).`,
     );
+    this.file = file;
     this.name = "DamagedFileError";
   }
 }

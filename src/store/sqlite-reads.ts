@@ -16,10 +16,10 @@ const SELECT = conversationSelect("messages");
 export class SqliteReads {
   private readonly statements;
 
-  constructor(
-    db: Database.Database,
-    private readonly floor: (room: string) => number | undefined,
-  ) {
+  private readonly floor: (room: string) => number | undefined;
+
+  constructor(db: Database.Database, floor: (room: string) => number | undefined) {
+    this.floor = floor;
     this.statements = {
       roomSeq: db.prepare<[string], { last_seq: number }>("SELECT last_seq FROM rooms WHERE room = ?"),
       latest: db.prepare<[string, number], MessageRow>(`${SELECT} WHERE m.room = ? ORDER BY m.seq DESC LIMIT ?`),

@@ -137,16 +137,21 @@ const CLOCK_EVERY = 64;
 export class SqliteSearch implements SearchIndex {
   private readonly db: Database.Database;
 
+  private readonly budget: SearchBudget;
+  private readonly catchUp: () => Promise<void>;
+
   /**
    * `catchUp`: resolves once the rows committed so far are indexed (the store's
    * `searchCaughtUp`); without it, rows the writer has not indexed yet are not found.
    */
   constructor(
     file: string,
-    private readonly budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
+    budget: SearchBudget = DEFAULT_SEARCH_BUDGET,
     report?: (line: string) => void,
-    private readonly catchUp: () => Promise<void> = () => Promise.resolve(),
+    catchUp: () => Promise<void> = () => Promise.resolve(),
   ) {
+    this.budget = budget;
+    this.catchUp = catchUp;
     this.db = openSqliteFile(file, "normal");
     try {
       this.db.pragma("busy_timeout = 5000");

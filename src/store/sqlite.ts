@@ -68,7 +68,10 @@ export class SqliteStore implements HistoryStore {
   private readonly probe;
   private readonly stopAgePruning: () => void;
 
-  constructor(private readonly options: SqliteStoreOptions) {
+  private readonly options: SqliteStoreOptions;
+
+  constructor(options: SqliteStoreOptions) {
+    this.options = options;
     this.db = openHistoryFile(options.file, options.synchronous);
     // The checkpointer thread checkpoints: not this thread's event loop in a delete's commit.
     this.db.pragma("wal_autocheckpoint = 0");

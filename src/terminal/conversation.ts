@@ -18,11 +18,14 @@ export const updateLine = (u: MessageUpdate): string => {
 export class ConversationCommands {
   private readonly ownLast = new Map<Room, number>();
 
-  constructor(
-    private readonly note: (line: string) => void,
-    /** Waits for the ack and the echo, like a line said (so piped input ends after them). */
-    private readonly track: (room: Room, sent: Promise<Ack>) => void,
-  ) {}
+  private readonly note: (line: string) => void;
+  /** Waits for the ack and the echo, like a line said (so piped input ends after them). */
+  private readonly track: (room: Room, sent: Promise<Ack>) => void;
+
+  constructor(note: (line: string) => void, track: (room: Room, sent: Promise<Ack>) => void) {
+    this.note = note;
+    this.track = track;
+  }
 
   handles(verb: string): boolean {
     return VERBS.has(verb);

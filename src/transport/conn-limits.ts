@@ -22,7 +22,11 @@ export class ConnectionLimits {
   private total = 0;
   private readonly perIp = new Map<string, number>();
 
-  constructor(private readonly options: ConnectionLimitOptions) {}
+  private readonly options: ConnectionLimitOptions;
+
+  constructor(options: ConnectionLimitOptions) {
+    this.options = options;
+  }
 
   get open(): number {
     return this.total;

@@ -36,7 +36,11 @@ export class Fanout {
   private readonly dirty: Outlet[] = [];
   private scheduled = false;
 
-  constructor(private readonly recipients: RoomRecipients) {}
+  private readonly recipients: RoomRecipients;
+
+  constructor(recipients: RoomRecipients) {
+    this.recipients = recipients;
+  }
 
   /** Queues one event for a room's members; `null` skips a mode (nothing to say to it). */
   toRoom(room: string, text: Payload | null, json: Payload | null, droppable = false): void {

@@ -66,10 +66,12 @@ export class Gateway implements RoomDelivery {
   /** The fan-out writer every link of this gateway queues on. */
   private readonly fanout: Fanout;
 
-  constructor(
-    private readonly options: GatewayOptions,
-    private readonly handlers: GatewayHandlers,
-  ) {
+  private readonly options: GatewayOptions;
+  private readonly handlers: GatewayHandlers;
+
+  constructor(options: GatewayOptions, handlers: GatewayHandlers) {
+    this.options = options;
+    this.handlers = handlers;
     this.fanout = new Fanout((room, visit) => handlers.recipients(room, visit));
     this.limits = new ConnectionLimits(options.limits);
     this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);

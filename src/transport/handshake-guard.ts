@@ -51,10 +51,12 @@ export class HandshakeGuard {
    */
   private readonly onSocketClose: (this: Socket) => void;
 
-  constructor(
-    private readonly options: HandshakeGuardOptions,
-    private readonly events: HandshakeGuardEvents,
-  ) {
+  private readonly options: HandshakeGuardOptions;
+  private readonly events: HandshakeGuardEvents;
+
+  constructor(options: HandshakeGuardOptions, events: HandshakeGuardEvents) {
+    this.options = options;
+    this.events = events;
     this.onSocketClose = closeListener(this);
   }
 

@@ -21,10 +21,13 @@ const BEAT_SLICE = 250;
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly intervalMs: number,
-    private readonly peers: () => Iterable<Beating>,
-  ) {}
+  private readonly intervalMs: number;
+  private readonly peers: () => Iterable<Beating>;
+
+  constructor(intervalMs: number, peers: () => Iterable<Beating>) {
+    this.intervalMs = intervalMs;
+    this.peers = peers;
+  }
 
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;

@@ -20,10 +20,10 @@ export class RateLimiter {
   private strikes = 0;
   private last: number;
 
-  constructor(
-    readonly options: RateLimitOptions,
-    now: number,
-  ) {
+  readonly options: RateLimitOptions;
+
+  constructor(options: RateLimitOptions, now: number) {
+    this.options = options;
     this.tokens = options.burst;
     this.last = now;
   }

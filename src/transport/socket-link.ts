@@ -68,18 +68,24 @@ export class SocketLink implements ClientLink, Beating {
   logId = 0;
   openedAt = 0;
 
-  constructor(
-    /**
-     * The wire owns parsing, control frames and the close handshake; Parley writes its data
-     * frames straight to its socket, so one write can carry many pre-built frames.
-     */
-    readonly wire: Wire,
-    readonly info: ConnectionInfo,
-    private readonly fanout: Fanout,
-    private readonly options: ConnectionOptions,
-    /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
-    readonly rate: RateLimiter,
-  ) {}
+  /**
+   * The wire owns parsing, control frames and the close handshake; Parley writes its data
+   * frames straight to its socket, so one write can carry many pre-built frames.
+   */
+  readonly wire: Wire;
+  readonly info: ConnectionInfo;
+  private readonly fanout: Fanout;
+  private readonly options: ConnectionOptions;
+  /** This connection's token bucket (one shared, stateless bucket when there is no limit). */
+  readonly rate: RateLimiter;
+
+  constructor(wire: Wire, info: ConnectionInfo, fanout: Fanout, options: ConnectionOptions, rate: RateLimiter) {
+    this.wire = wire;
+    this.info = info;
+    this.fanout = fanout;
+    this.options = options;
+    this.rate = rate;
+  }
 
   /** The TCP socket under the wire (read through it: one field less per connection). */
   private get socket(): Socket {

@@ -23,11 +23,8 @@ export interface WireEvents {
 const CLOSE_TIMEOUT_MS = 30_000;
 /** Parts one fragmented message may have: empty continuations must not grow memory without bound. */
 const MAX_PARTS = 1024;
-enum State {
-  Open,
-  Closing,
-  Closed,
-}
+const State = { Open: 0, Closing: 1, Closed: 2 } as const;
+type State = (typeof State)[keyof typeof State];
 
 /** A server frame (never masked) with `opcode` and `payload` (control frames: at most 125 bytes). */
 const controlFrame = (opcode: number, payload: Buffer): Buffer => {
@@ -53,7 +50,7 @@ const validCloseCode = (code: number): boolean =>
 export class Wire {
   /** The connection it carries, set by the gateway once accepted. */
   conn: SocketLink | undefined = undefined;
-  private state = State.Open;
+  private state: State = State.Open;
   /** Bytes of a frame not complete yet, and their total. */
   private pending: Buffer[] | null = null;
   private pendingBytes = 0;
@@ -73,11 +70,15 @@ export class Wire {
   failCode: number | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly socket: Socket,
-    private readonly events: WireEvents,
-    private readonly maxPayload: number,
-  ) {}
+  readonly socket: Socket;
+  private readonly events: WireEvents;
+  private readonly maxPayload: number;
+
+  constructor(socket: Socket, events: WireEvents, maxPayload: number) {
+    this.socket = socket;
+    this.events = events;
+    this.maxPayload = maxPayload;
+  }
 
   get open(): boolean {
     return this.state === State.Open;

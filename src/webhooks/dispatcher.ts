@@ -60,7 +60,10 @@ export class WebhookDispatcher {
   private readonly random: () => number;
   private readonly leaseMs: number;
 
-  constructor(private readonly options: DispatcherOptions) {
+  private readonly options: DispatcherOptions;
+
+  constructor(options: DispatcherOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     // Long enough for a whole round of attempts that time out; renewed before each room.

@@ -117,7 +117,11 @@ export class MemoryWebhookStore implements WebhookStore {
   private readonly endpoints = new Map<string, { endpoint: WebhookEndpoint; secret: string }>();
   private readonly cursors = new Map<string, Map<string, number>>();
 
-  constructor(private readonly heads: () => Map<string, number>) {}
+  private readonly heads: () => Map<string, number>;
+
+  constructor(heads: () => Map<string, number>) {
+    this.heads = heads;
+  }
 
   start(): Promise<void> {
     return Promise.resolve();

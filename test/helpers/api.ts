@@ -57,10 +57,12 @@ export class SseReader {
   private waiters: Array<() => void> = [];
   ended = false;
 
-  private constructor(
-    readonly response: Response,
-    private readonly abort: AbortController,
-  ) {
+  readonly response: Response;
+  private readonly abort: AbortController;
+
+  private constructor(response: Response, abort: AbortController) {
+    this.response = response;
+    this.abort = abort;
     void this.read();
   }
 

@@ -1,10 +1,10 @@
-import { type Child, runNode } from "./lines.ts";
+import { type Child, RUN_SOURCES, runNode } from "./lines.ts";
 
 /** Runs examples/auth-backend.ts on a free port with these settings (added to this process's env). */
 export const startAuthBackend = async (env: Record<string, string>): Promise<{ child: Child; base: string }> => {
   const saved = { ...process.env };
   Object.assign(process.env, { PORT: "0", ...env });
-  const child = runNode(["--import", "tsx", "examples/auth-backend.ts"]);
+  const child = runNode([...RUN_SOURCES, "examples/auth-backend.ts"]);
   process.env = saved;
   const line = await child.line("stdout", /^auth backend on port \d+/);
   return { child, base: `http://127.0.0.1:${line.split(" ").at(-1)}` };

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { RUN_SOURCES } from "./lines.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Runs `parley ARGS` (the package's bin) to the end, as a user would from a shell. */
 export const runParleyCommand = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync(process.execPath, ["bin/parley.js", ...args], {
+  spawnSync(process.execPath, [...RUN_SOURCES, "bin/parley.js", ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: "utf8",
@@ -28,8 +29,7 @@ export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promis
       process.execPath,
       // No rate limit unless the test sets one (a later flag wins): tests send bursts.
       [
-        "--import",
-        "tsx",
+        ...RUN_SOURCES,
         "src/cli.ts",
         "--host",
         "127.0.0.1",
@@ -47,7 +47,7 @@ export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promis
     const exited = new Promise<number | string>((done) => {
       child.on("exit", (code, signal) => done(code ?? signal ?? -1));
     });
-    // Generous: starting through tsx took over 15 s on a machine loaded by other work; the start's speed is not tested here.
+    // Generous: starting took over 15 s on a machine loaded by other work; the start's speed is not tested here.
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`Parley did not start: ${out}`));

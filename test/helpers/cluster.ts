@@ -4,6 +4,7 @@ import type { RunningParley } from "../../src/server.ts";
 import type { ParleyConfig } from "../../src/settings.ts";
 import { connect, type TestClient } from "./client.ts";
 import { createTestDatabase, REDIS_URL, redisPrefix, type TestDatabase } from "./engines.ts";
+import { RUN_SOURCES } from "./lines.ts";
 import { startTestParley, tempDir } from "./parley.ts";
 
 export type Event = Record<string, unknown> & { type: string };
@@ -84,8 +85,12 @@ export const startChildNode = async (
 ): Promise<{ process: ChildProcess; port: number; stop(): Promise<void> }> => {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli.ts", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "" } },
+    [...RUN_SOURCES, "src/cli.ts", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      // Nothing of this process's environment but PATH, and the compile cache scripts/test.mjs sets.
+      env: { PATH: process.env.PATH ?? "", NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE },
+    },
   );
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {

@@ -119,7 +119,11 @@ export const freePort = (): Promise<number> =>
 /** A redis-server of the test's own (never the shared one), which the test may stop and start. */
 export class OwnRedis {
   private process: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  readonly port: number;
+
+  private constructor(port: number) {
+    this.port = port;
+  }
 
   static async start(): Promise<OwnRedis> {
     const redis = new OwnRedis(await freePort());
@@ -171,7 +175,11 @@ export class OwnRedis {
 export class CutProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
-  private constructor(private readonly server: Server) {}
+  private readonly server: Server;
+
+  private constructor(server: Server) {
+    this.server = server;
+  }
 
   static async start(targetPort: number, targetHost = "127.0.0.1"): Promise<CutProxy> {
     const server = createServer();

@@ -3,6 +3,12 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/**
+ * Node's flags for a child that runs the TypeScript sources as the tests do (scripts/test.mjs): Node strips the types
+ * itself, and parley-client resolves to packages/client/src through its package's "parley-source" condition.
+ */
+export const RUN_SOURCES = ["--conditions=parley-source"];
+
 /** A child process whose output is read line by line, like a person watching a terminal. */
 export interface Child {
   readonly proc: ChildProcessWithoutNullStreams;

@@ -26,12 +26,14 @@ export class RawClient {
   ended = false;
   readonly ended$: Promise<void>;
 
-  private constructor(
-    readonly socket: Socket,
-    readonly status: number,
-    readonly head: string,
-    rest: Buffer,
-  ) {
+  readonly socket: Socket;
+  readonly status: number;
+  readonly head: string;
+
+  private constructor(socket: Socket, status: number, head: string, rest: Buffer) {
+    this.socket = socket;
+    this.status = status;
+    this.head = head;
     this.ended$ = new Promise((resolve) => socket.once("close", () => resolve()));
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("close", () => {

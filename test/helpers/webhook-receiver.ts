@@ -28,7 +28,11 @@ export class WebhookReceiver {
   answer: () => number | "hang" = () => 204;
   private readonly hanging = new Set<IncomingMessage>();
 
-  private constructor(private readonly server: Server) {}
+  private readonly server: Server;
+
+  private constructor(server: Server) {
+    this.server = server;
+  }
 
   static async start(): Promise<WebhookReceiver> {
     const server = createServer();

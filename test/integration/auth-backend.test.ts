@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { ParleyClient } from "parley-client";
 import { startAuthBackend, stopAuthBackend } from "../helpers/auth-backend.ts";
-import { runNode } from "../helpers/lines.ts";
+import { RUN_SOURCES, runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 import { newSecret } from "../helpers/tokens.ts";
@@ -41,7 +41,7 @@ test("examples/auth-backend.ts: its tokens sign an SDK client in, with the priva
 test("examples/auth-backend.ts refuses to start without a usable secret", async () => {
   const saved = { ...process.env };
   process.env.PARLEY_AUTH_SECRET = "short";
-  const child = runNode(["--import", "tsx", "examples/auth-backend.ts"]);
+  const child = runNode([...RUN_SOURCES, "examples/auth-backend.ts"]);
   process.env = saved;
   await child.line("stderr", /PARLEY_AUTH_SECRET.*at least 32 bytes/);
   assert.equal(await child.exited, 2);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { runParleyCommand, spawnParley } from "../helpers/child.ts";
@@ -10,7 +10,13 @@ const bin = runParleyCommand;
 
 describe("the parley command", () => {
   test("--help explains the ports, the bind address and their environment variables", () => {
-    const result = bin(["--help"]);
+    // As a clone's user runs it: plain `node bin/parley.js`, no flag, so the sources go through tsx (the other
+    // tests give Node the flag that lets it run them itself: test/helpers/lines.ts).
+    const result = spawnSync(process.execPath, ["bin/parley.js", "--help"], {
+      cwd: new URL("../../", import.meta.url),
+      encoding: "utf8",
+      timeout: 20000,
+    });
     assert.equal(result.status, 0);
     for (const word of [
       "--port",

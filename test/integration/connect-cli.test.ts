@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type { RunningParley } from "../../src/server.ts";
-import { type Child, runNode } from "../helpers/lines.ts";
+import { type Child, RUN_SOURCES, runNode } from "../helpers/lines.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, recordRoom, sdkClient } from "../helpers/sdk.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
-const parleyBin = (args: string[]): Child => runNode(["bin/parley.js", ...args]);
+const parleyBin = (args: string[]): Child => runNode([...RUN_SOURCES, "bin/parley.js", ...args]);
 
 describe("parley connect: the terminal client, driven through stdin and stdout", () => {
   const cleanup: Array<() => unknown> = [];
@@ -152,7 +152,7 @@ describe("parley connect: the terminal client, driven through stdin and stdout",
     cleanup.push(() => cli.proc.kill());
     cli.write("never delivered");
     cli.end();
-    // The clock starts when the client is up and trying (its start-up through tsx is slow on a loaded machine).
+    // The clock starts when the client is up and trying (its start-up is slow on a loaded machine).
     await cli.line("stderr", /^\* connection lost \(1006\); reconnecting in /);
     const started = Date.now();
     assert.equal(await cli.exited, 1);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { runNode } from "../helpers/lines.ts";
+import { RUN_SOURCES, runNode } from "../helpers/lines.ts";
 import { startTestParley, tempDir } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 
@@ -22,9 +22,16 @@ describe("parley connect: /upload PATH", () => {
     const file = join(tempDir(), "build log.txt");
     writeFileSync(file, "step 1 ok\nstep 2 failed\n");
 
-    // The wait includes the terminal client's start through tsx: seconds on a loaded machine.
+    // The wait includes the terminal client's start: seconds on a loaded machine.
     const arrived = nextEvent(room, "message", (m) => m.file !== undefined, 30_000);
-    const cli = runNode(["bin/parley.js", "connect", `ws://127.0.0.1:${parley.port}/chat/share`, "--nick", "termie"]);
+    const cli = runNode([
+      ...RUN_SOURCES,
+      "bin/parley.js",
+      "connect",
+      `ws://127.0.0.1:${parley.port}/chat/share`,
+      "--nick",
+      "termie",
+    ]);
     cleanup.push(() => cli.proc.kill());
     cli.write(`/upload ${file}`);
     cli.write("/upload /no/such/file");

@@ -13,6 +13,7 @@ import {
   skipReason,
   type TestDatabase,
 } from "../helpers/engines.ts";
+import { RUN_SOURCES } from "../helpers/lines.ts";
 import { tempDir } from "../helpers/parley.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,7 +28,19 @@ const packagesLoadedBy = (args: string[]): Promise<string[]> =>
     const list = join(tempDir(), "loaded.json");
     const child = spawn(
       process.execPath,
-      ["--import", recorder, "bin/parley.js", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", ...args],
+      [
+        ...RUN_SOURCES,
+        "--import",
+        recorder,
+        "bin/parley.js",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--ws-port",
+        "0",
+        ...args,
+      ],
       { cwd: root, env: { ...process.env, PARLEY_LOADED_PACKAGES: list }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";

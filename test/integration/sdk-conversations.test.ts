@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { type Child, runNode } from "../helpers/lines.ts";
+import { type Child, RUN_SOURCES, runNode } from "../helpers/lines.ts";
 import { startTestParley } from "../helpers/parley.ts";
 import { nextEvent, sdkClient } from "../helpers/sdk.ts";
 import { hsToken, newSecret } from "../helpers/tokens.ts";
 
-const parleyBin = (args: string[]): Child => runNode(["bin/parley.js", ...args]);
+const parleyBin = (args: string[]): Child => runNode([...RUN_SOURCES, "bin/parley.js", ...args]);
 
 /** What an app shows of a room: each kept message's state, by seq. */
 const shown = (messages: ReadonlyArray<{ seq: number; text: string; deleted?: true; reactions?: unknown }>) =>

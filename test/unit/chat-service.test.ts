@@ -24,7 +24,11 @@ class FakeLink implements ClientLink {
   closedWith: Closing | undefined;
   readonly bulkBudget = 64 * 1024;
 
-  constructor(readonly info: ConnectionInfo) {}
+  readonly info: ConnectionInfo;
+
+  constructor(info: ConnectionInfo) {
+    this.info = info;
+  }
 
   send(payload: string): void {
     this.enqueue(textFrame(payload), false);

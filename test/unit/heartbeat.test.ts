@@ -5,7 +5,11 @@ import { type Beating, Heartbeat } from "../../src/transport/heartbeat.ts";
 class Peer implements Beating {
   pings = 0;
   expired = false;
-  constructor(private readonly alive: boolean) {}
+  private readonly alive: boolean;
+
+  constructor(alive: boolean) {
+    this.alive = alive;
+  }
   heard(): boolean {
     return this.alive;
   }

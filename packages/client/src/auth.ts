@@ -63,10 +63,13 @@ export class TokenKeeper {
   private generation = 0;
   private signedIn: AuthUser | undefined;
 
-  constructor(
-    private readonly getToken: GetToken | undefined,
-    private readonly host: TokenHost,
-  ) {}
+  private readonly getToken: GetToken | undefined;
+  private readonly host: TokenHost;
+
+  constructor(getToken: GetToken | undefined, host: TokenHost) {
+    this.getToken = getToken;
+    this.host = host;
+  }
 
   /** The signed-in user of the current connection, from its `welcome`. */
   get user(): AuthUser | undefined {

@@ -35,11 +35,14 @@ export class Connection {
   private isStopped = false;
   private readonly liveness: Liveness;
 
-  constructor(
-    private readonly url: string,
-    private readonly settings: Settings,
-    private readonly host: ConnectionHost,
-  ) {
+  private readonly url: string;
+  private readonly settings: Settings;
+  private readonly host: ConnectionHost;
+
+  constructor(url: string, settings: Settings, host: ConnectionHost) {
+    this.url = url;
+    this.settings = settings;
+    this.host = host;
     this.liveness = new Liveness(
       settings.timers,
       settings.ping,

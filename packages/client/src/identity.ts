@@ -19,10 +19,10 @@ export class Identity {
   private readonly typingThrottle = new TypingThrottle(TYPING_SEND_INTERVAL_MS, () => Date.now());
   private readonly unreadCounts: UnreadCounts;
 
-  constructor(
-    getToken: GetToken | undefined,
-    private readonly host: IdentityHost,
-  ) {
+  private readonly host: IdentityHost;
+
+  constructor(getToken: GetToken | undefined, host: IdentityHost) {
+    this.host = host;
     this.tokens = new TokenKeeper(getToken, {
       sendAuth: (token) => host.transmit({ type: "auth", token }),
       changed: (change) => host.auth(change),

@@ -22,13 +22,18 @@ export class Liveness {
   private lastFrame = 0;
   private count = 0;
 
-  constructor(
-    private readonly timers: Timers,
-    private readonly options: PingOptions,
-    /** Sends a ping with this id; false when there is no open socket. */
-    private readonly ping: (id: string) => boolean,
-    private readonly lost: (reason: string) => void,
-  ) {}
+  private readonly timers: Timers;
+  private readonly options: PingOptions;
+  /** Sends a ping with this id; false when there is no open socket. */
+  private readonly ping: (id: string) => boolean;
+  private readonly lost: (reason: string) => void;
+
+  constructor(timers: Timers, options: PingOptions, ping: (id: string) => boolean, lost: (reason: string) => void) {
+    this.timers = timers;
+    this.options = options;
+    this.ping = ping;
+    this.lost = lost;
+  }
 
   /** The socket opened: start watching it. */
   start(): void {

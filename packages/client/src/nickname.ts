@@ -27,10 +27,10 @@ export class Nickname {
   /** Names asked for on this socket, oldest first: the server answers in this order. */
   private requests: string[] = [];
 
-  constructor(
-    private readonly host: NicknameHost,
-    initial: string | undefined,
-  ) {
+  private readonly host: NicknameHost;
+
+  constructor(host: NicknameHost, initial: string | undefined) {
+    this.host = host;
     this.wanted = initial;
   }
 

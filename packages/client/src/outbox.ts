@@ -55,7 +55,11 @@ export class Outbox {
   private readonly prefix = newCid();
   private count = 0;
 
-  constructor(private readonly host: OutboxHost) {}
+  private readonly host: OutboxHost;
+
+  constructor(host: OutboxHost) {
+    this.host = host;
+  }
 
   get size(): number {
     return this.entries.size;

@@ -51,12 +51,15 @@ export class Room extends Emitter<RoomEvents> {
   private readonly kept = new Map<number, ChatMessage>();
   private readonly olderWaiters: Array<{ resolve(m: ChatMessage[]): void; reject(e: Error): void }> = [];
 
-  constructor(
-    readonly name: string,
-    private readonly host: RoomHost,
-    private readonly options: JoinOptions = {},
-  ) {
+  readonly name: string;
+  private readonly host: RoomHost;
+  private readonly options: JoinOptions;
+
+  constructor(name: string, host: RoomHost, options: JoinOptions = {}) {
     super();
+    this.name = name;
+    this.host = host;
+    this.options = options;
     this.seen = options.since;
   }
 

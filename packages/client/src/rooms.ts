@@ -25,7 +25,11 @@ export class RoomSet {
   private readonly rooms = new Map<string, Room>();
   private readonly leaving = new Map<string, { room: Room; done(): void }>();
 
-  constructor(private readonly host: RoomSetHost) {}
+  private readonly host: RoomSetHost;
+
+  constructor(host: RoomSetHost) {
+    this.host = host;
+  }
 
   get(name: string): Room | undefined {
     return this.rooms.get(name);

@@ -40,7 +40,11 @@ interface Waiting {
 export class Searches {
   private readonly waiting = new Map<string, Waiting>();
 
-  constructor(private readonly transmit: (frame: ClientFrame) => boolean) {}
+  private readonly transmit: (frame: ClientFrame) => boolean;
+
+  constructor(transmit: (frame: ClientFrame) => boolean) {
+    this.transmit = transmit;
+  }
 
   /** Rejects at once when offline: a search is a question for now, not queued like a send. */
   search(query: string, options: SearchOptions): Promise<SearchResults> {

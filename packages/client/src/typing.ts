@@ -5,10 +5,13 @@ export const TYPING_SEND_INTERVAL_MS = 2500;
 export class TypingThrottle {
   private readonly last = new Map<string, number>();
 
-  constructor(
-    private readonly intervalMs: number,
-    private readonly now: () => number,
-  ) {}
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+
+  constructor(intervalMs: number, now: () => number) {
+    this.intervalMs = intervalMs;
+    this.now = now;
+  }
 
   /** True (and counted) when a `typing` for `room` may go out now. */
   allow(room: string): boolean {

@@ -27,7 +27,11 @@ export class UnreadCounts {
   /** Per room: the highest seq sent in a `read`, the one waiting for the next window, and the window's timer. */
   private readonly outgoing = new Map<string, { sent: number; waiting: number | undefined; timer: unknown }>();
 
-  constructor(private readonly host: UnreadHost) {}
+  private readonly host: UnreadHost;
+
+  constructor(host: UnreadHost) {
+    this.host = host;
+  }
 
   get(room: string): number | undefined {
     return this.rooms.get(room)?.count;

@@ -28,7 +28,11 @@ interface Waiting {
 export class Tickets {
   private readonly waiting = new Map<string, Waiting>();
 
-  constructor(private readonly transmit: (frame: ClientFrame) => boolean) {}
+  private readonly transmit: (frame: ClientFrame) => boolean;
+
+  constructor(transmit: (frame: ClientFrame) => boolean) {
+    this.transmit = transmit;
+  }
 
   ask(room: string): Promise<TicketEvent> {
     const cid = `ticket-${newCid()}`;

@@ -69,11 +69,15 @@ export const checkPublish = (caller: Caller, room: string): ApiKey => {
 export class CallerRate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly perSecond: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+
+  constructor(perSecond: number, burst: number, now: () => number = Date.now) {
+    this.perSecond = perSecond;
+    this.burst = burst;
+    this.now = now;
+  }
 
   /** Takes `cost` requests' worth (a search costs more than a read). */
   take(who: string, cost = 1): number {

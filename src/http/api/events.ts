@@ -11,7 +11,11 @@ export const MAX_STREAMS_PER_CALLER = 16;
 export class EventStreams {
   private readonly openByCaller = new Map<string, number>();
 
-  constructor(private readonly options: ApiOptions) {}
+  private readonly options: ApiOptions;
+
+  constructor(options: ApiOptions) {
+    this.options = options;
+  }
 
   /** Answers `outgoing` with a stream of `room` from the client's position; the caller may read the room. */
   async open(

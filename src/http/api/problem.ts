@@ -14,13 +14,15 @@ export interface ProblemBody {
 
 /** A refusal the HTTP API answers with `application/problem+json`. */
 export class Problem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    detail: string,
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: ErrorCode, detail: string, headers: Record<string, string> = {}) {
     super(detail);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
     this.name = "Problem";
   }
 }

@@ -49,7 +49,10 @@ export class RedisCallerRate implements RateLimiter {
   private readonly redis: Redis;
   private readonly local: CallerRate;
 
-  constructor(private readonly options: SharedRateOptions) {
+  private readonly options: SharedRateOptions;
+
+  constructor(options: SharedRateOptions) {
+    this.options = options;
     this.redis = new Redis(
       options.url,
       redisOptions({

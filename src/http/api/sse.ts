@@ -41,13 +41,18 @@ export class SseStream {
   /** Asked at each heartbeat: false (key revoked, token expired, room made private) ends the stream. */
   stillAllowed: () => Promise<boolean> = () => Promise.resolve(true);
 
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly room: string,
-    private readonly store: HistoryStore,
-    private lastSeq: number,
-    private readonly options: SseOptions,
-  ) {
+  private readonly res: ServerResponse;
+  private readonly room: string;
+  private readonly store: HistoryStore;
+  private lastSeq: number;
+  private readonly options: SseOptions;
+
+  constructor(res: ServerResponse, room: string, store: HistoryStore, lastSeq: number, options: SseOptions) {
+    this.res = res;
+    this.room = room;
+    this.store = store;
+    this.lastSeq = lastSeq;
+    this.options = options;
     this.heartbeat = setInterval(() => {
       this.stillAllowed().then(
         (allowed) => {

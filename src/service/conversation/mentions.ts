@@ -30,12 +30,22 @@ export const ROOM_MENTION_INTERVAL_MS = 30_000;
 export class MentionRelay {
   private readonly lastRoomMention = new WeakMap<Session, number>();
 
+  private readonly host: MentionsHost;
+  private readonly users: Pick<UserStore, "nameOwner" | "addMention" | "mentionCounts">;
+  private readonly access: RoomAccess;
+  private readonly now: () => number;
+
   constructor(
-    private readonly host: MentionsHost,
-    private readonly users: Pick<UserStore, "nameOwner" | "addMention" | "mentionCounts">,
-    private readonly access: RoomAccess,
-    private readonly now: () => number,
-  ) {}
+    host: MentionsHost,
+    users: Pick<UserStore, "nameOwner" | "addMention" | "mentionCounts">,
+    access: RoomAccess,
+    now: () => number,
+  ) {
+    this.host = host;
+    this.users = users;
+    this.access = access;
+    this.now = now;
+  }
 
   async mentioned(session: Session, message: ChatMessage): Promise<void> {
     const names = mentionsIn(message.text);
