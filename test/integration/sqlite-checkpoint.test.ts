@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../../src/store/sqlite.ts";
+import { RUN_SOURCES } from "../helpers/lines.ts";
 import { tempDir } from "../helpers/parley.ts";
 
 // The checkpointer thread keeps the WAL short without the writer checkpointing in its commits
@@ -54,7 +55,7 @@ test("kill -9 while the checkpointer copies the WAL: every acknowledged message 
   timeout: 120_000,
 }, async (t) => {
   const file = join(tempDir(), "crash.db");
-  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/sqlite-appender.ts", file], {
+  const child = spawn(process.execPath, [...RUN_SOURCES, "test/fixtures/sqlite-appender.ts", file], {
     cwd: fileURLToPath(new URL("../../", import.meta.url)),
     stdio: ["ignore", "pipe", "inherit"],
   });

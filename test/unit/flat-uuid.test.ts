@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { flatUuid } from "../../src/chat/flat-uuid.ts";
+import { RUN_SOURCES } from "../helpers/lines.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -17,7 +18,7 @@ const bytesPerId = (make: string): number => {
     for (let i = 0; i < kept.length; i++) kept[i] = ${make};
     gc(); gc();
     console.log((process.memoryUsage().heapUsed - before) / kept.length, kept.length);`;
-  const child = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", "--input-type=module", "-e", script], {
+  const child = spawnSync(process.execPath, ["--expose-gc", ...RUN_SOURCES, "--input-type=module", "-e", script], {
     cwd: ROOT,
     encoding: "utf8",
   });
