@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Server as NetServer, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { createApiKeyStore } from "./api-keys/engine.ts";
 import { KeyUse } from "./api-keys/use.ts";
@@ -22,10 +22,7 @@ import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
 import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
 import { Gateway } from "./transport/gateway.ts";
-import { createHeadServer, type HeadRequest } from "./transport/head-server.ts";
 import { gatewayOptions } from "./transport/options.ts";
-import { refuseUpgrade } from "./transport/refuse.ts";
-import { asksUpgrade } from "./transport/request-head.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import type { WebhookStore } from "./webhooks/endpoints.ts";
 import { createWebhookStore } from "./webhooks/engine.ts";
@@ -247,18 +244,21 @@ export const startParley = async (
     else if (!attach.server) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   };
   page.on("upgrade", upgrade);
-  // The WebSocket port reads request heads itself (no node:http parser or request objects per handshake).
-  const cookbook = createHeadServer();
-  cookbook.on("upgrade", (req: HeadRequest, socket: Socket, head: Buffer) => {
-    if (asksUpgrade(req.headers)) gateway.handleUpgrade(req, socket, head);
-    else refuseUpgrade(socket, 426, WEBSOCKET_ONLY, { Upgrade: "websocket" });
+  const cookbook = createServer(guard.serverOptions(), (_req, res) => {
+    res.writeHead(426, {
+      "Content-Type": "text/plain; charset=utf-8",
+      "X-Content-Type-Options": "nosniff",
+      Upgrade: "websocket",
+    });
+    res.end("This port speaks WebSocket only; the page is on the HTTP port.\n");
   });
+  cookbook.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   guard.watch(cookbook);
 
   if (!attach.server) await listen(page, config.port, config.host);
   const textPort = !attach.server || attach.textPort === true;
   if (textPort) await listen(cookbook, config.wsPort, config.host);
-  const portOf = (server: NetServer): number => (server.address() as AddressInfo | null)?.port ?? 0;
+  const portOf = (server: Server): number => (server.address() as AddressInfo | null)?.port ?? 0;
   if (portOf(page) !== 0) gateway.pagePort = portOf(page); // an attached server not listening yet: --port stands
 
   let closing: Promise<void> | undefined;
@@ -293,7 +293,7 @@ export const startParley = async (
         await apiKeys.close();
         await webhooks.close();
         await files.close();
-        cookbook.closeUnfinished();
+        cookbook.closeAllConnections();
       })();
       return closing;
     },
@@ -306,9 +306,7 @@ const WEBHOOK_POLL_MS = 250;
 /** How long clients get to answer the 1001 close before they are dropped: within the shutdown deadline. */
 const closeGraceMs = (config: ParleyConfig): number => Math.min(2000, Math.floor(config.shutdownMs / 2));
 
-const WEBSOCKET_ONLY = "This port speaks WebSocket only; the page is on the HTTP port.";
-
-const listen = (server: NetServer, port: number, host: string): Promise<void> =>
+const listen = (server: Server, port: number, host: string): Promise<void> =>
   new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {

@@ -1,14 +1,14 @@
+import type { IncomingMessage } from "node:http";
 import type { RoomAccess, VerifiedUser } from "../chat/identity.ts";
 import { isTokenProtocol, offeredProtocols, TOKEN_PROTOCOL_PREFIX } from "../protocol/token-protocol.ts";
 import type { ConnectionInfo } from "../transport/client-link.ts";
 import type { Authentication } from "../transport/refuse.ts";
-import type { UpgradeRequest } from "../transport/request-head.ts";
 import { TokenError, type VerifyToken } from "./tokens.ts";
 
 export type AuthMode = "off" | "optional" | "required";
 
 /** The token a handshake presents, if any. */
-export const tokenOf = (req: UpgradeRequest): string | undefined => {
+export const tokenOf = (req: IncomingMessage): string | undefined => {
   const offered = offeredProtocols(req).find(isTokenProtocol);
   if (offered !== undefined) return offered.slice(TOKEN_PROTOCOL_PREFIX.length);
   const authorization = req.headers.authorization;
@@ -45,7 +45,7 @@ const unauthorized = (message: string, error: string): Authentication => ({
  */
 export const createAdmission =
   ({ mode, verify, access }: AdmissionOptions) =>
-  async (req: UpgradeRequest, info: ConnectionInfo): Promise<Authentication> => {
+  async (req: IncomingMessage, info: ConnectionInfo): Promise<Authentication> => {
     const token = tokenOf(req);
     let identity: VerifiedUser | undefined;
     if (token === undefined || token === "") {

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingMessage } from "node:http";
 
 /**
  * A browser cannot set headers on a WebSocket, so the token may travel three ways, read in
@@ -12,7 +12,7 @@ export const TOKEN_PROTOCOL_PREFIX = "parley.token.";
 export const isTokenProtocol = (protocol: string): boolean => protocol.startsWith(TOKEN_PROTOCOL_PREFIX);
 
 /** The subprotocols a handshake offers, in its order. */
-export const offeredProtocols = (req: { readonly headers: IncomingHttpHeaders }): string[] => {
+export const offeredProtocols = (req: IncomingMessage): string[] => {
   const header = req.headers["sec-websocket-protocol"];
   if (header === undefined) return []; // a Cookbook client: nothing to split
   return header

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { isParleyError, ParleyError } from "../chat/errors.ts";
 import { roomFromPath } from "../chat/room-name.ts";
@@ -11,7 +13,6 @@ import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
 import { type RateLimitOptions, rateLimiterFor } from "./rate-limit.ts";
 import { type Authentication, type Refusal, refuseUpgrade } from "./refuse.ts";
-import type { UpgradeRequest } from "./request-head.ts";
 import { socketListeners } from "./socket-events.ts";
 import { type ConnectionOptions, SocketLink, type TransportStats } from "./socket-link.ts";
 import type { Wire, WireEvents } from "./wire.ts";
@@ -31,7 +32,7 @@ export interface GatewayOptions {
   /** Where connections tally bytes written (for metrics). */
   stats: TransportStats;
   /** Checks the handshake's token (auth on); absent: everyone is anonymous, no token is read. */
-  authenticate?: ((req: UpgradeRequest, info: ConnectionInfo) => Promise<Authentication>) | undefined;
+  authenticate?: ((req: IncomingMessage, info: ConnectionInfo) => Promise<Authentication>) | undefined;
 }
 
 /** What the gateway reports; like websocket-driver's open / message / close events. */
@@ -102,7 +103,7 @@ export class Gateway implements RoomDelivery {
   }
 
   /** Handles an HTTP upgrade request: refused with a status before the handshake, or accepted. */
-  handleUpgrade(req: UpgradeRequest, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.accepting) {
       this.refuse(
         socket,
@@ -158,7 +159,7 @@ export class Gateway implements RoomDelivery {
   }
 
   /** True when the WebSocket handshake is answered (false: a malformed one, refused with 400 or 405). */
-  private upgrade(req: UpgradeRequest, socket: Duplex, head: Buffer, info: ConnectionInfo): boolean {
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, info: ConnectionInfo): boolean {
     const problem = handshakeProblem(req);
     if (problem) {
       refuseUpgrade(socket, problem.status, problem.message, problem.headers);
@@ -170,7 +171,7 @@ export class Gateway implements RoomDelivery {
     }
     // describe() settled the subprotocol: `parley.v1` when offered (JSON mode), else none.
     const protocol = info.mode === "json" ? SUBPROTOCOL_JSON : undefined;
-    this.accept(openWire(req, req.socket, head, protocol, this.listeners, this.options.maxPayload), info);
+    this.accept(openWire(req, req.socket as Socket, head, protocol, this.listeners, this.options.maxPayload), info);
     return true;
   }
 
@@ -231,7 +232,7 @@ export class Gateway implements RoomDelivery {
     });
   }
 
-  private describe(req: UpgradeRequest): ConnectionInfo {
+  private describe(req: IncomingMessage): ConnectionInfo {
     // A token offered as a subprotocol is a credential, not a protocol: never chosen, never echoed.
     const offered = offeredProtocols(req);
     const requested = offered.filter((p) => !isTokenProtocol(p));

@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerOptions, ServerResponse } from "node:http";
-import type { Server, Socket } from "node:net";
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { normalizeIp } from "./conn-limits.ts";
 import { closeWith } from "./refuse.ts";
 
@@ -102,8 +102,8 @@ export class HandshakeGuard {
       });
     });
     // From here the gateway decides, within its own bounds; the socket is no longer the client's to hold.
-    server.on("upgrade", (req: { socket: Socket }) => {
-      const socket = req.socket;
+    server.on("upgrade", (req: IncomingMessage) => {
+      const socket = req.socket as Socket;
       this.forget(socket);
       socket.removeListener("close", this.onSocketClose);
     });

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import type { UpgradeRequest } from "./request-head.ts";
 import { Wire, type WireEvents } from "./wire.ts";
 
 /** The handshake of wire.ts: checked as `ws` checked it, answered 101, then the socket is the wire's. */
@@ -26,7 +26,7 @@ function onClose(this: WiredSocket): void {
 
 /** Why a handshake cannot be accepted (as ws answers it), or undefined when it can. */
 export const handshakeProblem = (
-  req: UpgradeRequest,
+  req: IncomingMessage,
 ): { status: number; message: string; headers?: Record<string, string> } | undefined => {
   if (req.method !== "GET") return { status: 405, message: "Invalid HTTP method" };
   if (req.headers.upgrade?.toLowerCase() !== "websocket") return { status: 400, message: "Invalid Upgrade header" };
@@ -45,7 +45,7 @@ export const handshakeProblem = (
 
 /** Completes a handshake `handshakeProblem` passed: the 101 answer, then frames. */
 export const openWire = (
-  req: UpgradeRequest,
+  req: IncomingMessage,
   socket: Socket,
   head: Buffer,
   protocol: string | undefined,
