@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { type FileHandle, link, mkdir, open, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -89,14 +88,18 @@ export class DiskBlobStore implements BlobStore {
     };
   }
 
+  /**
+   * Opened before it is returned: a stream that opened lazily could find the content removed
+   * meanwhile (a delete of its last message) and fail with nobody listening; an open file reads on.
+   */
   async read(sha256: string): Promise<Readable | undefined> {
-    const path = this.pathOf(sha256);
+    let handle: FileHandle;
     try {
-      await stat(path);
+      handle = await open(this.pathOf(sha256), "r");
     } catch {
       return undefined;
     }
-    return createReadStream(path);
+    return handle.createReadStream();
   }
 
   async remove(sha256: string): Promise<void> {

@@ -182,7 +182,11 @@ describe("files: upload with a ticket, send, history, download (docs/files.md)",
       cid: "x2",
     });
     await alice.expect((e) => e.cid === "x2");
-    await until(async () => (await parley.files.service.read(second.body.sha256)) === undefined);
+    await until(async () => {
+      const content = await parley.files.service.read(second.body.sha256);
+      content?.destroy(); // only whether it is there
+      return content === undefined;
+    });
     assert.equal(await parley.files.service.sweep(), 0, "nothing left for the sweep");
     assert.equal(await parley.files.service.read(second.body.sha256), undefined, "nothing refers to it: gone");
   });
