@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMany } from "../lib/connect-many.ts";
 import { Recorder } from "../lib/raw-ws.ts";
-import { BENCH_LIMITS, freePort, PARLEY_NODE_FLAGS, ROOT, sleep } from "../lib/servers.ts";
+import { freePort, ROOT, SERVERS, sleep } from "../lib/servers.ts";
 
 const which = process.argv[2] ?? "parley";
 const count = Number(process.argv[3] ?? 2000);
@@ -22,37 +22,19 @@ const WARM = 500;
 const dir = mkdtempSync(join(tmpdir(), "parley-instr-"));
 const out = join(dir, "callgrind.out");
 const port = await freePort();
-const server =
+// Parley as the bench starts it (`SERVERS[...].command`: its launchers' Node flags, tsx, the bench limits), with
+// no heartbeat: its pings come by the wall clock, which valgrind and a loaded machine stretch.
+const command =
   which === "naive"
-    ? [join(ROOT, "bench/peers/ws-naive.ts"), String(port)]
+    ? SERVERS["ws-naive"].command(port, dir, "text")
     : [
-        join(ROOT, "src/cli.ts"),
-        ...[
-          "--host",
-          "127.0.0.1",
-          "--port",
-          "0",
-          "--ws-port",
-          String(port),
-          "--store",
-          which === "parley-sqlite" ? "sqlite" : "memory",
-        ],
-        // No heartbeat: its pings come by the wall clock, which valgrind and a loaded machine stretch.
-        ...["--data-dir", dir, "--heartbeat-ms", "0", ...BENCH_LIMITS],
+        ...SERVERS[which === "parley-sqlite" ? "parley-sqlite" : "parley-memory"].command(port, dir, "text"),
+        "--heartbeat-ms",
+        "0",
       ];
 const child: ChildProcess = spawn(
   "valgrind",
-  [
-    "--tool=callgrind",
-    "--instr-atstart=no",
-    `--callgrind-out-file=${out}`,
-    process.execPath,
-    // Parley as its launchers run it.
-    ...(which === "naive" ? [] : PARLEY_NODE_FLAGS),
-    "--import",
-    "tsx",
-    ...server,
-  ],
+  ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, ...command],
   { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
 );
 const pid = child.pid as number;
