@@ -77,6 +77,7 @@ export class ChatService {
     this.typingRelay = new TypingRelay(this, userAccess.typingIntervalMs);
     const readsHost = {
       bounds: (room: string) => store.bounds(room),
+      countMessages: (room: string, after: number, upTo: number) => store.countMessages(room, after, upTo),
       publish: (channel: string, event: RoomEvent) => this.publish(channel, event),
       sessionsOf: (user: string) => this.sessionsOf(user),
     };
@@ -111,7 +112,7 @@ export class ChatService {
       pictures: (room) => this.pictures(room),
       flush: () => this.delivery.flush(),
       goLive: (room, sub) => this.backlogs.goLive(room, sub),
-      joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
+      joinedUnread: (session, room, lastSeq) => this.reads.joinedUnread(session, room, lastSeq),
       leave: (session, room, confirm) => this.leave(session, room, confirm),
     };
     const roomEventsHost: RoomEventsHost = {

@@ -169,6 +169,15 @@ export class PostgresStore implements HistoryStore {
     return { first: Number(row?.first ?? 0), last: Number(row?.last ?? 0) };
   }
 
+  async countMessages(room: string, after: number, upTo: number): Promise<number> {
+    if (upTo <= after) return 0;
+    const rows = await this.query<{ count: string }>(
+      "SELECT count(*) AS count FROM parley_messages WHERE room = $1 AND seq > $2 AND seq <= $3 AND kind IS NULL",
+      [room, after, Math.min(upTo, Number.MAX_SAFE_INTEGER)],
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
   async delete(room: string, seq: number): Promise<boolean> {
     const rows = await this.query("DELETE FROM parley_messages WHERE room = $1 AND seq = $2 RETURNING seq", [
       room,
