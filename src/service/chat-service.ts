@@ -1,35 +1,31 @@
 import type { RoomEvent } from "../broker/broker.ts";
-import { ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
 import type { ChangeRequest, FileRef } from "../chat/message.ts";
-import { validateRoomName } from "../chat/room-name.ts";
 import { MemoryPresence } from "../presence/memory.ts";
-import { CLOSING } from "../protocol/close-codes.ts";
-import { type SearchFrame, snapshotEvent } from "../protocol/json.ts";
-import { textWho } from "../protocol/text.ts";
+import type { SearchFrame } from "../protocol/json.ts";
 import type { AppendResult } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
+import { publishAs, watchRoom } from "./api-entry.ts";
 import { appendFrom } from "./conversation/append.ts";
 import { answerUploadTicket, sendWithFile } from "./conversation/attach.ts";
 import { MentionRelay } from "./conversation/mentions.ts";
 import { deferFrame, heldFull, releaseFrames } from "./held-frames.ts";
-import { type CatchUpHost, catchUpJson, catchUpText } from "./history/join-catch-up.ts";
+import type { CatchUpHost } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
 import { answerHistory, type HistoryHost } from "./history/page-request.ts";
-import { inReadLane } from "./history/read-lane.ts";
 import { Membership } from "./membership.ts";
 import { ReadPositionRelay } from "./read-positions.ts";
 import { replaceConnection } from "./reclaim.ts";
-import { newReconnectKey, reconnectKeyHash } from "./reconnect-key.ts";
 import { renameSession } from "./rename.ts";
 import { deliverMessage, deliverRoomEvent, type RoomEventsHost } from "./room-events.ts";
+import { answerWho, joinRoom, leaveRoom, picturesOf } from "./room-membership.ts";
 import { RoomOrder } from "./room-order.ts";
-import { subscribeOrRefuse } from "./room-subscription.ts";
 import { type RoomWatcher, RoomWatchers } from "./room-watchers.ts";
 import { answerSearch, type SearchHost } from "./search-request.ts";
 import type { ChatServiceOptions } from "./service-options.ts";
-import { type RoomSub, Session } from "./session.ts";
+import type { Session } from "./session.ts";
+import { closeSession, openSession } from "./session-life.ts";
 import { TypingRelay } from "./typing-relay.ts";
 import { UserAccess } from "./user-access.ts";
 
@@ -43,21 +39,21 @@ export class ChatService {
   readonly hub: Hub<Session>;
   /** Delivers to rooms: the gateway's fan-out. */
   private readonly delivery: RoomDelivery;
-  private readonly sessions = new Map<ClientLink, Session>();
+  readonly sessions = new Map<ClientLink, Session>();
   /** Per room, the subs still catching up: live messages are kept for them aside. */
-  private readonly backlogs = new LiveBacklogs();
+  readonly backlogs = new LiveBacklogs();
   /** Puts messages from other nodes in seq order and fills gaps from the store. */
   readonly order: RoomOrder;
   readonly members: Membership<Session>;
   /** Event streams of the HTTP API, which hear a room's events without being its members. */
-  private readonly watchers = new RoomWatchers();
+  readonly watchers = new RoomWatchers();
   /** Signed-in users: tokens, names, private rooms. */
   readonly userAccess: UserAccess;
   private readonly typingRelay: TypingRelay;
   private readonly reads: ReadPositionRelay;
   private readonly mentions: MentionRelay;
   private readonly historyHost: HistoryHost;
-  private readonly catchUpHost: CatchUpHost;
+  readonly catchUpHost: CatchUpHost;
   private readonly searchHost: SearchHost;
 
   readonly options: ChatServiceOptions;
@@ -77,6 +73,7 @@ export class ChatService {
     this.typingRelay = new TypingRelay(this, userAccess.typingIntervalMs);
     const readsHost = {
       bounds: (room: string) => store.bounds(room),
+      countMessages: (room: string, after: number, upTo: number) => store.countMessages(room, after, upTo),
       publish: (channel: string, event: RoomEvent) => this.publish(channel, event),
       sessionsOf: (user: string) => this.sessionsOf(user),
     };
@@ -108,10 +105,10 @@ export class ChatService {
       ...{ store, historyLimit: options.historyLimit, maxHistoryLimit: options.maxHistoryLimit, order: this.order },
       resumed: options.resumed,
       snapshot: (room) => this.members.members(room),
-      pictures: (room) => this.pictures(room),
+      pictures: (room) => picturesOf(this.hub, room),
       flush: () => this.delivery.flush(),
       goLive: (room, sub) => this.backlogs.goLive(room, sub),
-      joinedEvent: (session, event, first) => this.reads.joined(session, event, first),
+      joinedUnread: (session, room, lastSeq) => this.reads.joinedUnread(session, room, lastSeq),
       leave: (session, room, confirm) => this.leave(session, room, confirm),
     };
     const roomEventsHost: RoomEventsHost = {
@@ -135,19 +132,9 @@ export class ChatService {
     return this.sessions.size;
   }
 
+  /** A new connection: its name claimed, its welcome, its room when the URL named one (session-life.ts). */
   open(link: ClientLink): Session {
-    const session = new Session(link, (s) => this.userAccess.addMember(s), this.options.refused);
-    if (link.info.mode === "json" && !session.identity) {
-      session.reconnectKey = newReconnectKey();
-      session.keyHash = reconnectKeyHash(session.reconnectKey);
-    }
-    this.sessions.set(link, session);
-    this.start(session).catch((error: unknown) => {
-      this.report("session_start", error);
-      // The client is told, and may come back: nothing of it was half set up for long.
-      if (this.isOpen(session)) link.close(CLOSING.sessionFailed);
-    });
-    return session;
+    return openSession(this, link);
   }
 
   /** Runs `work` without waiting for it; a failure is reported (logged), never an unhandled rejection. */
@@ -193,39 +180,9 @@ export class ChatService {
     if (!heldFull(session)) session.link.releaseReading(READ_HOLD.service);
   }
 
-  /** The member's random nickname is taken across the cluster (another if it is held), then the welcome. */
-  private async start(session: Session): Promise<void> {
-    const { link } = session;
-    await this.userAccess.claimName(session);
-    if (link.info.mode === "json" && this.isOpen(session)) await this.userAccess.welcome(session);
-    if (!this.isOpen(session)) {
-      this.background("presence_gone", this.members.gone(session.member, []));
-      return;
-    }
-    const joined = link.info.autoJoin
-      ? this.join(session, link.info.room, link.info.since, undefined)
-      : Promise.resolve();
-    this.release(session);
-    await joined;
-  }
-
-  /**
-   * The connection is gone (any reason): remove the member first, then announce the leaves. `replaced`:
-   * its client took its name to a new connection (reclaim.ts), so the person is still here: no leave.
-   */
+  /** The connection is gone (any reason); `replaced`: its client took its name to a new connection (session-life.ts). */
   close(link: ClientLink, replaced = false): void {
-    const session = this.sessions.get(link);
-    if (!session) return;
-    this.sessions.delete(link);
-    for (const [room, sub] of session.subs) this.backlogs.forget(room, sub);
-    session.subs.clear();
-    const rooms = [...session.member.rooms];
-    const leaves = this.hub.remove(session.member);
-    // replaced: only its entries go; the name is no longer its own
-    if (replaced) this.background("presence_gone", this.members.gone(session.member, rooms));
-    else this.members.removed(session.member, leaves);
-    for (const room of rooms) this.unsubscribeIfEmpty(room);
-    this.userAccess.closed(session);
+    closeSession(this, link, replaced);
   }
 
   /** Shutting down: every member leaves now, so other nodes hear of it before the engines close. */
@@ -255,49 +212,14 @@ export class ChatService {
     this.background("change", appendFrom(this, session, { room, text: "", cid, change }));
   }
 
-  /**
-   * A message from outside the chat (the HTTP API): stored, then spread like `say`'s, as `nick`.
-   * A repeated `cid` answers the stored message (`duplicate`); a reused one throws `cid_conflict`.
-   */
-  async publishAs(
-    room: string,
-    nick: string,
-    text: string,
-    cid: string | undefined,
-    file?: FileRef,
-  ): Promise<AppendResult> {
-    const { store, broker, now } = this.options;
-    let result: AppendResult;
-    try {
-      result = await store.append({ room, nick, text, ts: now(), cid, file });
-    } catch {
-      throw new ParleyError("store_unavailable", "The message was not saved; send it again.");
-    }
-    if (result.conflict) {
-      const seq = result.message.seq;
-      throw new ParleyError(
-        "cid_conflict",
-        `This idempotency key was used in ${room} for another message (seq ${seq}).`,
-      );
-    }
-    if (!result.duplicate)
-      this.background("publish", broker.publish(room, { type: "message", message: result.message }));
-    return result;
+  /** A message from outside the chat (the HTTP API), as `nick` (api-entry.ts). */
+  publishAs(room: string, nick: string, text: string, cid: string | undefined, file?: FileRef): Promise<AppendResult> {
+    return publishAs(this, room, nick, text, cid, file);
   }
 
-  /** Hears `room`'s events (subscribed through the broker) until the returned function is called. */
-  async watchRoom(room: string, watcher: RoomWatcher): Promise<() => void> {
-    const remove = this.watchers.add(room, watcher);
-    const stop = () => {
-      if (remove()) this.unsubscribeIfEmpty(room);
-    };
-    try {
-      await this.options.broker.subscribe(room);
-    } catch (error) {
-      stop();
-      throw error;
-    }
-    return stop;
+  /** Hears `room`'s events (subscribed through the broker) until the returned function is called (api-entry.ts). */
+  watchRoom(room: string, watcher: RoomWatcher): Promise<() => void> {
+    return watchRoom(this, room, watcher);
   }
 
   /** `nick`: the name is taken across the cluster, then here, and announced (rename.ts). */
@@ -305,61 +227,17 @@ export class ChatService {
     return renameSession(this, session, requested, reconnectKey);
   }
 
-  async join(session: Session, rawRoom: string, since: number | undefined, limit: number | undefined): Promise<void> {
-    let room: string;
-    const sub: RoomSub = { live: false, backlog: [] };
-    try {
-      room = validateRoomName(rawRoom);
-      this.userAccess.checkEnter(session, room);
-      const joinedAs = this.hub.join(session.member, room);
-      const picture = session.identity?.picture;
-      const event = picture === undefined ? joinedAs : { ...joinedAs, picture };
-      this.userAccess.keepJoined(session, room, true);
-      session.subs.set(room, sub);
-      this.backlogs.track(room, sub);
-      const quiet = session.quietRooms?.delete(room) === true; // back after a reconnect: never seen to leave
-      if ((await this.members.joined(session.member, room)) && !quiet) this.announce([event]);
-    } catch (error) {
-      session.fail(error, { room: rawRoom });
-      return;
-    }
-    if (!(await subscribeOrRefuse(this, session, room))) return;
-    if (session.member.mode === "text") await catchUpText(this.catchUpHost, session, room, sub);
-    else await inReadLane(session, () => catchUpJson(this.catchUpHost, session, room, sub, since, limit));
+  /** A member joins a room (room-membership.ts). */
+  join(session: Session, room: string, since: number | undefined, limit: number | undefined): Promise<void> {
+    return joinRoom(this, session, room, since, limit);
   }
 
   leave(session: Session, room: string, confirm = true): void {
-    try {
-      const event = this.hub.leave(session.member, room);
-      const sub = session.subs.get(room);
-      session.subs.delete(room);
-      if (sub) this.backlogs.forget(room, sub);
-      if (confirm) {
-        session.reply({ type: "left", room });
-        this.userAccess.keepJoined(session, room, false);
-      }
-      this.members.leftRoom(session.member, event);
-      this.unsubscribeIfEmpty(room);
-    } catch (error) {
-      session.fail(error, { room });
-    }
+    leaveRoom(this, session, room, confirm);
   }
 
-  async who(session: Session, room: string): Promise<void> {
-    if (!this.userAccess.mayWatch(session, room)) return;
-    const members = await this.members.members(room);
-    if (session.member.mode === "text") session.link.send(textWho(room, members));
-    else session.reply(snapshotEvent(room, members, this.pictures(room)));
-  }
-
-  /** The pictures of the signed-in members of `room` connected to this node (others show initials until they join). */
-  private pictures(room: string): Record<string, string> {
-    const pictures: Record<string, string> = {};
-    for (const member of this.hub.membersOf(room)) {
-      const picture = member.session.identity?.picture;
-      if (picture !== undefined) pictures[member.nick] = picture;
-    }
-    return pictures;
+  who(session: Session, room: string): Promise<void> {
+    return answerWho(this, session, room);
   }
 
   /** A `history` request: one page before `before`, paced, after the session's earlier reads (history/page-request.ts). */
@@ -414,7 +292,8 @@ export class ChatService {
     }
   }
 
-  private unsubscribeIfEmpty(room: string): void {
+  /** Drops the room's broker subscription when nobody here needs it any more. */
+  unsubscribeIfEmpty(room: string): void {
     if (this.hub.membersOf(room).size > 0 || this.watchers.has(room)) return;
     this.order.drop(room);
     this.background("unsubscribe", this.options.broker.unsubscribe(room));

@@ -2,18 +2,17 @@ import type { RoomEvent } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
 import type { RoomAccess } from "../chat/identity.ts";
 import { validateRoomName } from "../chat/room-name.ts";
-import type { ServerEvent } from "../protocol/json.ts";
 import type { RoomBounds } from "../store/history-store.ts";
 import type { ReadPositions } from "../store/user-store.ts";
 import type { Session } from "./session.ts";
-import { forbidden, unreadCount, userChannel } from "./users.ts";
-
-type JoinedEvent = Extract<ServerEvent, { type: "joined" }>;
+import { forbidden, userChannel } from "./users.ts";
 
 /** What the read-position relay uses of the service. */
 export interface ReadsHost {
   /** The room's first and last seq in the history store. */
   bounds(room: string): Promise<RoomBounds>;
+  /** Messages (change events left out) with `after` < seq <= `upTo`: what is unread. */
+  countMessages(room: string, after: number, upTo: number): Promise<number>;
   /** Publishes on the broker without waiting; a failure is reported. */
   publish(channel: string, event: RoomEvent): void;
   /** A signed-in user's sessions on this node. */
@@ -46,7 +45,7 @@ export class ReadPositionRelay {
       const unread: Record<string, number> = {};
       for (const [room, position] of positions) {
         if (this.access.mayEnter(identity, room)) {
-          unread[room] = unreadCount(await this.host.bounds(room), position);
+          unread[room] = await this.host.countMessages(room, position, Number.MAX_SAFE_INTEGER);
         }
       }
       return unread;
@@ -56,11 +55,10 @@ export class ReadPositionRelay {
     }
   }
 
-  /** The `joined` reply, with the room's unread count for a signed-in user (`first`: the room's oldest seq). */
-  joined(session: Session, event: JoinedEvent, first: number): JoinedEvent {
-    if (!session.identity) return event;
-    const unread = unreadCount({ first, last: event.lastSeq }, session.reads?.get(event.room) ?? 0);
-    return { ...event, unread };
+  /** For `joined`: a signed-in user's unread messages in the room up to `lastSeq` (later ones reach it live). */
+  async joinedUnread(session: Session, room: string, lastSeq: number): Promise<number | undefined> {
+    if (!session.identity) return undefined;
+    return this.host.countMessages(room, session.reads?.get(room) ?? 0, lastSeq);
   }
 
   /** `{"type":"read","room","seq"}`: forward only, at most to the room's last seq. */
@@ -74,15 +72,15 @@ export class ReadPositionRelay {
     try {
       const room = validateRoomName(rawRoom);
       if (!this.access.mayEnter(identity, room)) throw forbidden(room);
-      let bounds: RoomBounds;
       let position: number;
+      let unread: number;
       try {
-        bounds = await this.host.bounds(room);
+        const bounds = await this.host.bounds(room);
         position = await this.positions.markRead(identity.id, room, Math.min(seq, bounds.last));
+        unread = await this.host.countMessages(room, position, bounds.last);
       } catch {
         throw new ParleyError("store_unavailable", "The read position could not be saved; send it again.");
       }
-      const unread = unreadCount(bounds, position);
       const event = { type: "read", user: identity.id, room, seq: position, unread } as const;
       this.host.publish(userChannel(identity.id), event);
     } catch (error) {

@@ -23,7 +23,7 @@ export interface FailContext {
 /** Told of each refusal sent to a client (for metrics). */
 export type RefusedHook = (code: ErrorCode) => void;
 
-/** What the service keeps per connection; the hub's member carries it. Built only by ChatService.open. */
+/** What the service keeps per connection; the hub's member carries it. Built only by `openSession` (session-life.ts). */
 export class Session {
   /** The hub's member of this connection (its nickname, mode, rooms). */
   readonly member: Member<Session>;

@@ -60,6 +60,12 @@ export interface HistoryStore {
   before(room: string, before: number, limit: number): Promise<ChatMessage[]>;
   bounds(room: string): Promise<RoomBounds>;
   /**
+   * How many messages the room holds with `after` < seq <= `upTo`, change events (edits, deletes,
+   * reactions) left out: what a user counts as unread. A message deleted by its author still counts
+   * (its tombstone is in the log); one an administrator removed does not.
+   */
+  countMessages(room: string, after: number, upTo: number): Promise<number>;
+  /**
    * Where the page of the newest `limit` messages with seq < `before` starts: the seq of its
    * oldest message (0 when there is none). The page is then read forward with `part`.
    */

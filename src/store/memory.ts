@@ -109,6 +109,15 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve({ first: log?.messages[0]?.seq ?? 0, last: log?.lastSeq ?? 0 });
   }
 
+  countMessages(room: string, after: number, upTo: number): Promise<number> {
+    let count = 0;
+    for (const m of this.rooms.get(room)?.messages ?? []) {
+      if (m.seq > upTo) break;
+      if (m.seq > after && !m.change) count++;
+    }
+    return Promise.resolve(count);
+  }
+
   delete(room: string, seq: number): Promise<boolean> {
     const log = this.rooms.get(room);
     const index = log ? log.messages.findIndex((m) => m.seq === seq) : -1;

@@ -1,8 +1,7 @@
 import type pg from "pg";
-import { applyChange, type ChangeTarget, changeEvent, changeKey } from "../chat/conversation.ts";
+import { applyChange, changeEvent, changeKey } from "../chat/conversation.ts";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
 import {
-  CONVERSATION_COLUMNS,
   type ConversationRow,
   conversationSelect,
   keyOfRow,
@@ -18,11 +17,13 @@ import {
   type RoomBounds,
   refusal,
   repeatOf,
-  rowsWithin,
   stored,
   storedMessage,
 } from "./history-store.ts";
+import { changeTargets, cidKey } from "./postgres-changes.ts";
 import { openPool } from "./postgres-pool.ts";
+import { PostgresReads } from "./postgres-reads.ts";
+import { migrate } from "./postgres-schema.ts";
 import { CountPruning, scheduleAgePruning } from "./retention.ts";
 
 export interface PostgresStoreOptions {
@@ -34,40 +35,6 @@ export interface PostgresStoreOptions {
 }
 
 type Row = ConversationRow;
-
-interface TargetRow {
-  room: string;
-  seq: string;
-  id: string;
-  nick: string;
-  text: string;
-  ts: string;
-  reply_to: string | null;
-  edited: string | null;
-  deleted: number | null;
-  reactions: string | null;
-  owner: string | null;
-  kind: string | null;
-  detail: string | null;
-}
-
-// Bumped with each change; every statement is idempotent, so nodes starting together are safe
-// (they also take an advisory lock, so only one runs it at a time).
-const SCHEMA_VERSION = 3;
-const MIGRATE_LOCK = 7_106_105; // any constant: the advisory lock key of Parley's migrations
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS parley_rooms (room TEXT PRIMARY KEY, last_seq BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS parley_messages (
-  room TEXT NOT NULL, seq BIGINT NOT NULL, id TEXT NOT NULL, nick TEXT NOT NULL,
-  text TEXT NOT NULL, ts BIGINT NOT NULL, cid TEXT,
-  PRIMARY KEY (room, seq)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS parley_messages_room_cid ON parley_messages (room, cid) WHERE cid IS NOT NULL;
-CREATE INDEX IF NOT EXISTS parley_messages_ts ON parley_messages (ts);
-CREATE TABLE IF NOT EXISTS parley_write_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
-${CONVERSATION_COLUMNS.map(([name, type]) => `ALTER TABLE parley_messages ADD COLUMN IF NOT EXISTS ${name} ${type === "INTEGER" ? "BIGINT" : type};`).join("\n")}
-`;
 
 const SELECT = conversationSelect("parley_messages");
 
@@ -85,6 +52,7 @@ export class PostgresStore implements HistoryStore {
   private ready: Promise<void> | undefined;
   private readonly pruning: CountPruning;
   private readonly stopAgePruning: () => void;
+  private readonly reads = new PostgresReads((sql, params) => this.query(sql, params));
 
   constructor(options: PostgresStoreOptions) {
     this.pool = openPool(options.url, options.poolSize ?? 4, options.log);
@@ -103,70 +71,32 @@ export class PostgresStore implements HistoryStore {
     return this.appends.add(input);
   }
 
-  async latest(room: string, limit: number): Promise<ChatMessage[]> {
-    if (limit <= 0) return [];
-    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 ORDER BY m.seq DESC LIMIT $2`, [room, limit]);
-    return rows.reverse().map(toMessage);
+  latest(room: string, limit: number): Promise<ChatMessage[]> {
+    return this.reads.latest(room, limit);
   }
 
-  async after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`, [
-      room,
-      after,
-      limit,
-    ]);
-    return rows.map(toMessage);
+  after(room: string, after: number, limit: number): Promise<ChatMessage[]> {
+    return this.reads.after(room, after, limit);
   }
 
-  async before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
-    if (limit <= 0) return [];
-    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`, [
-      room,
-      before,
-      limit,
-    ]);
-    return rows.reverse().map(toMessage);
+  before(room: string, before: number, limit: number): Promise<ChatMessage[]> {
+    return this.reads.before(room, before, limit);
   }
 
-  async pageStart(room: string, before: number, limit: number): Promise<number> {
-    if (limit <= 0) return 0;
-    const rows = await this.query<{ seq: string | null }>(
-      `SELECT min(seq) AS seq FROM (SELECT seq FROM parley_messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) page`,
-      [room, Math.min(before, Number.MAX_SAFE_INTEGER), limit],
-    );
-    return Number(rows[0]?.seq ?? 0);
+  pageStart(room: string, before: number, limit: number): Promise<number> {
+    return this.reads.pageStart(room, before, limit);
   }
 
-  /** The sizes first (no text), then the text of the rows that fit: rows past the budget are never read. */
-  async part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]> {
-    if (limit <= 0) return [];
-    const sizes = await this.query<{ seq: string; bytes: number }>(
-      `SELECT seq, octet_length(text) AS bytes FROM parley_messages
-       WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq LIMIT $4`,
-      [room, after, Math.min(until, Number.MAX_SAFE_INTEGER), limit],
-    );
-    const take = rowsWithin(
-      sizes.map((row) => row.bytes),
-      maxBytes,
-    );
-    const last = sizes[take - 1];
-    if (!last) return [];
-    const rows = await this.query<Row>(`${SELECT} WHERE m.room = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq`, [
-      room,
-      after,
-      last.seq,
-    ]);
-    return rows.map(toMessage);
+  part(room: string, after: number, until: number, limit: number, maxBytes: number): Promise<ChatMessage[]> {
+    return this.reads.part(room, after, until, limit, maxBytes);
   }
 
-  async bounds(room: string): Promise<RoomBounds> {
-    const rows = await this.query<{ first: string | null; last: string | null }>(
-      `SELECT (SELECT seq FROM parley_messages WHERE room = $1 ORDER BY seq LIMIT 1) AS first,
-              (SELECT last_seq FROM parley_rooms WHERE room = $1) AS last`,
-      [room],
-    );
-    const row = rows[0];
-    return { first: Number(row?.first ?? 0), last: Number(row?.last ?? 0) };
+  bounds(room: string): Promise<RoomBounds> {
+    return this.reads.bounds(room);
+  }
+
+  countMessages(room: string, after: number, upTo: number): Promise<number> {
+    return this.reads.countMessages(room, after, upTo);
   }
 
   async delete(room: string, seq: number): Promise<boolean> {
@@ -200,7 +130,7 @@ export class PostgresStore implements HistoryStore {
 
   /** The schema, migrated once; a failed attempt (PostgreSQL down) is tried again by the next caller. */
   private schema(): Promise<void> {
-    this.ready ??= this.migrate().catch((error: unknown) => {
+    this.ready ??= migrate(this.pool).catch((error: unknown) => {
       this.ready = undefined;
       throw error;
     });
@@ -211,27 +141,6 @@ export class PostgresStore implements HistoryStore {
     await this.schema();
     const result = await this.pool.query(sql, params);
     return result.rows as R[];
-  }
-
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    client.on("error", ignore);
-    try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
-      await client.query(SCHEMA);
-      const { rows } = await client.query<{ version: number }>("SELECT max(version) AS version FROM parley_schema");
-      if ((rows[0]?.version ?? 0) < SCHEMA_VERSION) {
-        await client.query("INSERT INTO parley_schema (version) VALUES ($1)", [SCHEMA_VERSION]);
-      }
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw error;
-    } finally {
-      client.off("error", ignore);
-      client.release();
-    }
   }
 
   /** One transaction for a batch; what queues meanwhile goes in the next one. */
@@ -265,7 +174,7 @@ export class PostgresStore implements HistoryStore {
           earlier.set(cidKey(row.room, row.cid), { message: rowToChatMessage(row), key: keyOfRow(row) });
         }
       }
-      const targets = await this.targets(client, inputs);
+      const targets = await changeTargets(client, inputs);
       const results: AppendResult[] = [];
       const fresh: Fresh[] = [];
       for (const input of inputs) {
@@ -358,31 +267,6 @@ export class PostgresStore implements HistoryStore {
     }
   }
 
-  /** The messages the batch's changes name, locked rooms and all: their state and owner, by `room\0seq`. */
-  private async targets(client: pg.PoolClient, inputs: readonly NewMessage[]): Promise<Map<string, ChangeTarget>> {
-    const targets = new Map<string, ChangeTarget>();
-    const wanted = inputs.filter((m) => m.change !== undefined);
-    if (wanted.length === 0) return targets;
-    const found = await client.query<TargetRow>(
-      `SELECT m.room, m.seq, m.id, m.nick, m.text, m.ts, m.reply_to, m.edited, m.deleted, m.reactions, m.owner, m.kind, m.detail
-         FROM parley_messages m JOIN unnest($1::text[], $2::bigint[]) AS k(room, seq) ON m.room = k.room AND m.seq = k.seq`,
-      [wanted.map((m) => m.room), wanted.map((m) => m.change?.target ?? 0)],
-    );
-    for (const row of found.rows) {
-      const message = rowToChatMessage({
-        ...{ room: row.room, seq: row.seq, id: row.id, nick: row.nick, text: row.text, ts: row.ts },
-        ...{ kind: null, detail: row.kind === null ? row.detail : null, reply_to: row.reply_to },
-        ...{ edited: row.edited, deleted: row.deleted, reactions: row.reactions, t_seq: null, t_id: null },
-        ...{ t_nick: null, t_text: null, t_ts: null, t_reply_to: null, t_edited: null, t_deleted: null },
-        ...{ t_reactions: null, t_detail: null },
-      });
-      // a change event is no message to change: the domain refuses it as not_found
-      const state = row.kind === null ? message : { ...message, change: { kind: "edit" as const, target: message } };
-      targets.set(cidKey(row.room, String(row.seq)), { message: state, owner: row.owner ?? undefined });
-    }
-    return targets;
-  }
-
   private pruneByCount(fresh: ChatMessage[]): void {
     const top = new Map<string, number>();
     for (const m of fresh) top.set(m.room, m.seq);
@@ -399,10 +283,6 @@ export class PostgresStore implements HistoryStore {
 }
 
 const ignore = (): void => {};
-
-const cidKey = (room: string, cid: string): string => `${room}\u0000${cid}`;
-
-const toMessage = rowToChatMessage;
 
 /** A row this batch inserts: a message, or a change event (`kind`, `target`, `detail`). */
 type Fresh = ChatMessage & {

@@ -189,6 +189,10 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve(this.reads.part(room, after, until, limit, maxBytes));
   }
 
+  countMessages(room: string, after: number, upTo: number): Promise<number> {
+    return Promise.resolve(this.reads.countMessages(room, after, upTo));
+  }
+
   bounds(room: string): Promise<RoomBounds> {
     return Promise.resolve(this.reads.bounds(room));
   }

@@ -1,6 +1,7 @@
 /**
  * Where a signed-in user stands in each room: the highest `seq` they have read. Positions
- * only move forward; unread counts are the room's last seq minus the position.
+ * only move forward; unread counts are the messages after the position (`HistoryStore.countMessages`:
+ * change events are not counted).
  */
 export interface ReadPositions {
   /** Every room the user has a read position in, with that position. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { statSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { docScreenshot, seriousViolations } from "../helpers/axe.ts";
@@ -193,7 +194,9 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     });
   });
 
-  test("every view in light and dark, desk and phone: no serious axe-core violation; screenshots in docs/", async () => {
+  test("every view in light and dark, desk and phone: no serious axe-core violation; screenshots", async () => {
+    const docImage = "docs/screenshots/desktop-dark.png";
+    const before = statSync(docImage).mtimeMs;
     const hana = await person("lobby", "hana");
     const ivan = await person("lobby", "ivan");
     await say(ivan, "Hi all — is the **staging** box up?");
@@ -203,7 +206,11 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     assert.deepEqual(await seriousViolations(hana), [], "lobby, light");
     await hana.emulateMedia({ colorScheme: "dark" });
     assert.deepEqual(await seriousViolations(hana), [], "lobby, dark");
-    await docScreenshot(hana, "desktop-dark");
+    const taken = await docScreenshot(hana, "desktop-dark");
+    assert.ok(statSync(taken).size > 1000, "the screenshot is taken");
+    if (process.env.PARLEY_UPDATE_SCREENSHOTS !== "1") {
+      assert.equal(statSync(docImage).mtimeMs, before, "a test run leaves the repository's screenshots as they are");
+    }
     // The toggle overrides the system's choice, and is remembered.
     await hana.getByRole("button", { name: /^Colour theme/ }).click();
     assert.equal(await hana.evaluate(() => document.documentElement.dataset.theme), "dark");

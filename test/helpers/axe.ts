@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 
@@ -31,9 +32,28 @@ export const seriousViolations = async (page: Page): Promise<AxeViolation[]> => 
 };
 
 const DOCS = join(process.cwd(), "docs", "screenshots");
+let scratch: string | undefined;
 
-/** Saves a PNG of what the page shows into docs/screenshots/ (the README shows some of them). */
-export const docScreenshot = async (page: Page, name: string): Promise<void> => {
-  mkdirSync(DOCS, { recursive: true });
-  await page.screenshot({ path: join(DOCS, `${name}.png`), fullPage: false, animations: "disabled", caret: "hide" });
+/**
+ * Where `docScreenshot` writes: docs/screenshots/ only when asked (`PARLEY_UPDATE_SCREENSHOTS=1`), so that a test run
+ * leaves the repository's images as they are; else a temporary directory of this test file's process, removed when
+ * it exits.
+ */
+export const screenshotDir = (env: NodeJS.ProcessEnv = process.env): string => {
+  if (env.PARLEY_UPDATE_SCREENSHOTS === "1") return DOCS;
+  if (scratch === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "parley-screenshots-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    scratch = dir;
+  }
+  return scratch;
+};
+
+/** Takes a PNG of what the page shows, for docs/screenshots/ (the README shows some of them): see `screenshotDir`. */
+export const docScreenshot = async (page: Page, name: string): Promise<string> => {
+  const dir = screenshotDir();
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
+  await page.screenshot({ path, fullPage: false, animations: "disabled", caret: "hide" });
+  return path;
 };

@@ -76,6 +76,29 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     assert.equal(client.dependencies, undefined, "the client package depends on nothing");
   });
 
+  test("every file the packages' exports name is installed, under any condition (the repository's parley-source too)", () => {
+    const targets = (value: unknown): string[] =>
+      typeof value === "string"
+        ? [value]
+        : value && typeof value === "object"
+          ? Object.values(value).flatMap(targets)
+          : [];
+    for (const name of ["parley", "parley-client"]) {
+      const root = join(project.dir, "node_modules", name);
+      const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+      const missing = targets(manifest.exports).filter((target) => !existsSync(join(root, target)));
+      assert.deepEqual(missing, [], `${name}: exports name files the package does not ship`);
+    }
+    // A consumer whose tools resolve with the condition the repository's tests use gets the built module.
+    const resolved = spawnSync(
+      NODE,
+      ["--conditions=parley-source", "--input-type=module", "-e", "console.log(import.meta.resolve('parley-client'))"],
+      { cwd: project.dir, env: project.env, encoding: "utf8" },
+    );
+    assert.equal(resolved.status, 0, resolved.stderr);
+    assert.match(resolved.stdout.trim(), /\/node_modules\/parley-client\/dist\/index\.js$/);
+  });
+
   test("npx parley --version and --help", () => {
     const version = npx(project, ["--version"]);
     assert.equal(version.status, 0, version.stderr);

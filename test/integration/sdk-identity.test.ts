@@ -175,6 +175,39 @@ describe("SDK sign-in against a real Parley", () => {
     assert.equal(anonymous.unread("news"), undefined);
   });
 
+  test("unread counts new messages only: an edit and a reaction by others after a message leave 1 unread, not 3", async () => {
+    const bob = client(user("u-bob-2", "bob2"));
+    const carol = client(user("u-carol-2", "carol2"));
+    const eve = client(user("u-eve-2", "eve2"));
+    const [bobRoom, carolRoom, eveRoom] = [bob.join("talk"), carol.join("talk"), eve.join("talk")];
+    await Promise.all([nextEvent(bobRoom, "joined"), nextEvent(carolRoom, "joined"), nextEvent(eveRoom, "joined")]);
+    await bobRoom.send("earlier");
+    await nextEvent(eveRoom, "message");
+    assert.equal(eve.read("talk"), true);
+    assert.equal(eve.unread("talk"), 0);
+
+    const counted = nextEvent(eve, "unread", (u) => u.room === "talk" && u.count === 1);
+    const hello = await bobRoom.send("hello");
+    await counted;
+    const updates = [
+      nextEvent(eveRoom, "update", (u) => u.kind === "edit"),
+      nextEvent(eveRoom, "update", (u) => u.kind === "react"),
+    ];
+    await bobRoom.edit(hello.seq, "hello, edited");
+    await carolRoom.react(hello.seq, "👍");
+    await Promise.all(updates);
+    assert.equal(eve.unread("talk"), 1, "live: the edit and the reaction are no new messages");
+
+    const later = client(user("u-eve-2", "eve2"));
+    await stateReached(later, "connected");
+    assert.deepEqual(later.unreadCounts(), { talk: 1 }, "welcome, from the server");
+    const again = later.join("talk");
+    await nextEvent(again, "joined");
+    assert.equal(later.unread("talk"), 1, "joined, from the server");
+    assert.equal(later.read("talk", hello.seq), true);
+    assert.equal(later.unread("talk"), 0, "read up to the message: what follows it is no message");
+  });
+
   test("a refused token: signed-out with the HTTP status, backoff, and in with the next good token", async () => {
     const required = await startTestParley({ authSecret: secret, auth: "required" });
     let forged = true;

@@ -56,6 +56,28 @@ export const conversationStoreSuite = (ctx: Ctx): void => {
     await ctx.closeAll();
   });
 
+  test("unread counts messages only: edits, deletes and reactions after the position are not new messages", {
+    skip: reason,
+  }, async () => {
+    const store = await ctx.openStore();
+    await post(store, "conv-unread", "read already", "u:ann");
+    await post(store, "conv-unread", "new", "u:ann");
+    await change(store, "conv-unread", "u:ann", { kind: "edit", target: 2, text: "new, edited" });
+    await change(store, "conv-unread", "u:bob", { kind: "react", target: 2, emoji: "👍" });
+    await change(store, "conv-unread", "u:ann", { kind: "react", target: 1, emoji: "🎉" });
+    assert.equal(await store.countMessages("conv-unread", 1, 5), 1, "a message, its edit and two reactions: 1 unread");
+    await post(store, "conv-unread", "newer", "u:bob");
+    await change(store, "conv-unread", "u:ann", { kind: "delete", target: 2 });
+    assert.equal(await store.countMessages("conv-unread", 1, 7), 2, "a deleted message is still there, as a tombstone");
+    assert.equal(await store.countMessages("conv-unread", 1, 5), 1, "nothing past upTo");
+    assert.equal(await store.countMessages("conv-unread", 0, Number.MAX_SAFE_INTEGER), 3, "never read: every message");
+    assert.equal(await store.countMessages("conv-unread", 7, 7), 0);
+    assert.equal(await store.countMessages("nowhere", 0, 10), 0);
+    assert.equal(await store.delete("conv-unread", 6), true);
+    assert.equal(await store.countMessages("conv-unread", 1, 7), 1, "one an administrator removed is not counted");
+    await ctx.closeAll();
+  });
+
   test("someone else's message: edit and delete are refused (forbidden), nothing stored", {
     skip: reason,
   }, async () => {

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { RoomAccess, type VerifiedUser } from "../../src/chat/identity.ts";
 import { TypingThrottle } from "../../src/chat/typing.ts";
-import { unreadCount } from "../../src/service/users.ts";
 
 const identity = (rooms: VerifiedUser["rooms"]): VerifiedUser => ({ id: "u", name: "U", rooms, expiresAt: 0 });
 
-describe("identity, access, typing throttle, unread", () => {
+describe("identity, access, typing throttle", () => {
   test("public rooms are open to all; a private room only to tokens granting it or '*'", () => {
     const access = new RoomAccess(["secret"]);
     assert.equal(access.mayEnter(undefined, "lobby"), true);
@@ -28,13 +27,5 @@ describe("identity, access, typing throttle, unread", () => {
     assert.equal(throttle.allow("alice", "lobby", 4000), true);
     assert.equal(throttle.allow("carol", "lobby", 20000), true);
     assert.equal(throttle.size, 1, "stale entries are swept");
-  });
-
-  test("unread: messages after the position that the room still holds", () => {
-    assert.equal(unreadCount({ first: 0, last: 0 }, 0), 0);
-    assert.equal(unreadCount({ first: 1, last: 10 }, 0), 10);
-    assert.equal(unreadCount({ first: 1, last: 10 }, 7), 3);
-    assert.equal(unreadCount({ first: 101, last: 150 }, 3), 50, "pruned messages are not unread");
-    assert.equal(unreadCount({ first: 1, last: 10 }, 12), 0);
   });
 });

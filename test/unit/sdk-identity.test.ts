@@ -74,5 +74,15 @@ describe("SDK identity pieces", () => {
     unread.flush(); // closing: the held-back position goes out now, not never
     assert.deepEqual(frames.at(-1), ["dev", 14]);
     assert.equal(timers.pending.size, 0);
+
+    // Edits, deletes and reactions have seqs but are no new messages: a mark short of the end counts what follows it.
+    unread.joined("ops", 20, 2);
+    unread.mark("ops", 17, 20, 1);
+    assert.equal(unread.get("ops"), 1, "the room holds what follows seq 17: one message");
+    unread.mark("ops", 18, 20);
+    assert.equal(unread.get("ops"), 1, "not all held: never more than known before, until the server answers");
+    unread.read("ops", 18, 0);
+    assert.equal(unread.get("ops"), 0);
+    unread.flush();
   });
 });

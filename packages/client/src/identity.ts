@@ -53,7 +53,7 @@ export class Identity {
   read(name: string, room: Room | undefined, seq: number | undefined): boolean {
     const upTo = seq ?? room?.lastSeq;
     if (!this.tokens.user || upTo === undefined) return false;
-    this.unreadCounts.mark(name, upTo, Math.max(upTo, room?.lastSeq ?? 0));
+    this.unreadCounts.mark(name, upTo, Math.max(upTo, room?.lastSeq ?? 0), room?.messagesAfter(upTo));
     return true;
   }
 

@@ -291,6 +291,21 @@ export class Room extends Emitter<RoomEvents> {
     this.emit("presence", from ? { ...change, from } : change);
   }
 
+  /**
+   * @internal Messages (not edits, deletes or reactions) after `seq`, when it holds all of them: it keeps
+   * every message from its lowest kept seq up (older ones are dropped first); else undefined.
+   */
+  messagesAfter(seq: number): number | undefined {
+    if (this.roomState !== "joined") return undefined;
+    let lowest = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (const kept of this.kept.keys()) {
+      if (kept < lowest) lowest = kept;
+      if (kept > seq) count++;
+    }
+    return lowest <= seq + 1 ? count : undefined;
+  }
+
   /** @internal Someone else in the room is typing. */
   handleTyping(nick: string): void {
     this.emit("typing", { room: this.name, nick });

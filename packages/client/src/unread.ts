@@ -51,7 +51,8 @@ export class UnreadCounts {
 
   joined(room: string, lastSeq: number, count: number | undefined): void {
     if (count === undefined) return;
-    this.set(room, { count, readSeq: Math.max(0, lastSeq - count), countedTo: lastSeq });
+    // The count leaves out edits, deletes and reactions, so the position is not lastSeq - count: keep what is known.
+    this.set(room, { count, readSeq: this.rooms.get(room)?.readSeq, countedTo: lastSeq });
   }
 
   /** A new message (each once, from the room's de-duplicated stream). */
@@ -68,12 +69,17 @@ export class UnreadCounts {
     this.set(room, { count, readSeq: seq, countedTo: known?.countedTo });
   }
 
-  /** Marks `room` read up to `seq` (whose room holds messages up to `lastSeq`); sent at most once a second. */
-  mark(room: string, seq: number, lastSeq: number): void {
+  /**
+   * Marks `room` read up to `seq` (whose room holds events up to `lastSeq`); sent at most once a second.
+   * `messagesAfter`: the messages after `seq`, when the room holds all of them; else the count is a bound
+   * until the server's `read` answers with the exact one.
+   */
+  mark(room: string, seq: number, lastSeq: number, messagesAfter?: number): void {
     const position = this.rooms.get(room);
     if (position?.readSeq !== undefined && seq <= position.readSeq) return;
+    const bound = Math.min(Math.max(0, lastSeq - seq), position?.count ?? Number.POSITIVE_INFINITY);
     this.set(room, {
-      count: Math.max(0, lastSeq - seq),
+      count: seq >= lastSeq ? 0 : (messagesAfter ?? bound),
       readSeq: seq,
       countedTo: Math.max(lastSeq, position?.countedTo ?? 0),
     });

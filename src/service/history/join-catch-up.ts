@@ -32,16 +32,14 @@ export interface CatchUpHost {
   flush(): void;
   /** Caught up: live messages now go straight to the sub. */
   goLive(room: string, sub: RoomSub): void;
-  /** The `joined` reply as this session gets it (with its unread count when signed in). */
-  joinedEvent(session: Session, event: JoinedEvent, first: number): JoinedEvent;
+  /** The `joined` reply's unread count for this session (signed in), messages up to `lastSeq`. */
+  joinedUnread(session: Session, room: string, lastSeq: number): Promise<number | undefined>;
   leave(session: Session, room: string, confirm: boolean): void;
 }
 
 export interface CatchUpResult {
   /** The highest seq sent or covered; live messages above it follow. */
   lastSeq: number;
-  /** The oldest seq the room still holds (0: none), for unread counts. */
-  first: number;
   resume: ResumeResult | null;
 }
 
@@ -68,16 +66,15 @@ export const catchUp = async (
     if (start > 0) await send({ after: start - 1, until, limit: pageLimit });
     return bounds.last;
   };
-  if (since === undefined) return { lastSeq: await latestPage(), first: bounds.first, resume: null };
+  if (since === undefined) return { lastSeq: await latestPage(), resume: null };
 
   const gapLost = since < bounds.last && (bounds.first === 0 || bounds.first > since + 1);
   if (since > bounds.last || gapLost) {
-    return { lastSeq: await latestPage(), first: bounds.first, resume: { since, complete: false, missed: 0 } };
+    return { lastSeq: await latestPage(), resume: { since, complete: false, missed: 0 } };
   }
   const sent = since < bounds.last ? await send({ after: since, until, limit: Number.MAX_SAFE_INTEGER }) : undefined;
   return {
     lastSeq: Math.max(since, bounds.last),
-    first: bounds.first,
     resume: { since, complete: true, missed: sent?.count ?? 0 },
   };
 };
@@ -140,14 +137,16 @@ export const catchUpJson = async (
       session.link.send(historyPieces(room, bridged).join(""));
     }
     let lastSeq = bridged.at(-1)?.seq ?? result.lastSeq;
+    const unread = await host.joinedUnread(session, room, lastSeq);
     const members = await host.snapshot(room);
     if (session.subs.get(room) !== sub) return;
     if (result.resume) host.resumed?.(result.resume.complete);
     host.flush(); // what is already batched for the room goes out before this member joins the stream
     if (result.resume) result.resume.missed += bridged.length;
     session.reply(snapshotEvent(room, members, host.pictures(room)));
-    const joined = { type: "joined", room, lastSeq, resume: result.resume } as const;
-    session.reply(host.joinedEvent(session, joined, result.first));
+    const joined: JoinedEvent = { type: "joined", room, lastSeq, resume: result.resume };
+    if (unread !== undefined) joined.unread = unread;
+    session.reply(joined);
     for (const message of sub.backlog) {
       if (message.seq > lastSeq) {
         session.link.send(encodeMessage(message));
