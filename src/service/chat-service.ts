@@ -15,7 +15,7 @@ import type { CatchUpHost } from "./history/join-catch-up.ts";
 import { LiveBacklogs } from "./history/live-backlogs.ts";
 import { answerHistory, type HistoryHost } from "./history/page-request.ts";
 import { Membership } from "./membership.ts";
-import { ReadPositionRelay } from "./read-positions.ts";
+import { ReadPositionRelay, UNREAD_COUNT_LIMIT } from "./read-positions.ts";
 import { replaceConnection } from "./reclaim.ts";
 import { renameSession } from "./rename.ts";
 import { deliverMessage, deliverRoomEvent, type RoomEventsHost } from "./room-events.ts";
@@ -73,7 +73,8 @@ export class ChatService {
     this.typingRelay = new TypingRelay(this, userAccess.typingIntervalMs);
     const readsHost = {
       bounds: (room: string) => store.bounds(room),
-      countMessages: (room: string, after: number, upTo: number) => store.countMessages(room, after, upTo),
+      countMessages: (room: string, after: number, upTo: number) =>
+        store.countMessages(room, after, upTo, UNREAD_COUNT_LIMIT),
       publish: (channel: string, event: RoomEvent) => this.publish(channel, event),
       sessionsOf: (user: string) => this.sessionsOf(user),
     };

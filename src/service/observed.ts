@@ -120,8 +120,8 @@ export const observeStore = (
     after: (room, after, limit) => attempt(() => inner.after(room, after, limit)).catch(failed("after", room)),
     before: (room, before, limit) => attempt(() => inner.before(room, before, limit)).catch(failed("before", room)),
     bounds: (room) => attempt(() => inner.bounds(room)).catch(failed("bounds", room)),
-    countMessages: (room, after, upTo) =>
-      attempt(() => inner.countMessages(room, after, upTo)).catch(failed("countMessages", room)),
+    countMessages: (room, after, upTo, limit) =>
+      attempt(() => inner.countMessages(room, after, upTo, limit)).catch(failed("countMessages", room)),
     pageStart: (room, before, limit) =>
       attempt(() => inner.pageStart(room, before, limit)).catch(failed("pageStart", room)),
     part: (room, after, until, limit, maxBytes) =>

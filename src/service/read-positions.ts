@@ -7,11 +7,17 @@ import type { ReadPositions } from "../store/user-store.ts";
 import type { Session } from "./session.ts";
 import { forbidden, userChannel } from "./users.ts";
 
+/**
+ * Where an unread count stops: counting is a read on the store (on SQLite's main thread), and a room
+ * left unread for months must not cost one in proportion to its history.
+ */
+export const UNREAD_COUNT_LIMIT = 10_000;
+
 /** What the read-position relay uses of the service. */
 export interface ReadsHost {
   /** The room's first and last seq in the history store. */
   bounds(room: string): Promise<RoomBounds>;
-  /** Messages (change events left out) with `after` < seq <= `upTo`: what is unread. */
+  /** Messages (change events left out) with `after` < seq <= `upTo`: what is unread, up to `UNREAD_COUNT_LIMIT`. */
   countMessages(room: string, after: number, upTo: number): Promise<number>;
   /** Publishes on the broker without waiting; a failure is reported. */
   publish(channel: string, event: RoomEvent): void;

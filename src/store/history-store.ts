@@ -62,9 +62,10 @@ export interface HistoryStore {
   /**
    * How many messages the room holds with `after` < seq <= `upTo`, change events (edits, deletes,
    * reactions) left out: what a user counts as unread. A message deleted by its author still counts
-   * (its tombstone is in the log); one an administrator removed does not.
+   * (its tombstone is in the log); one an administrator removed does not. The count stops at `limit`,
+   * so a room unread for months costs a bounded read (the page shows such a count as "10000+").
    */
-  countMessages(room: string, after: number, upTo: number): Promise<number>;
+  countMessages(room: string, after: number, upTo: number, limit: number): Promise<number>;
   /**
    * Where the page of the newest `limit` messages with seq < `before` starts: the seq of its
    * oldest message (0 when there is none). The page is then read forward with `part`.

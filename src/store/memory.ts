@@ -109,10 +109,10 @@ export class MemoryStore implements HistoryStore {
     return Promise.resolve({ first: log?.messages[0]?.seq ?? 0, last: log?.lastSeq ?? 0 });
   }
 
-  countMessages(room: string, after: number, upTo: number): Promise<number> {
+  countMessages(room: string, after: number, upTo: number, limit: number): Promise<number> {
     let count = 0;
     for (const m of this.rooms.get(room)?.messages ?? []) {
-      if (m.seq > upTo) break;
+      if (m.seq > upTo || count >= limit) break;
       if (m.seq > after && !m.change) count++;
     }
     return Promise.resolve(count);

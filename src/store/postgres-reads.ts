@@ -85,11 +85,11 @@ export class PostgresReads {
     return { first: Number(row?.first ?? 0), last: Number(row?.last ?? 0) };
   }
 
-  async countMessages(room: string, after: number, upTo: number): Promise<number> {
+  async countMessages(room: string, after: number, upTo: number, limit: number): Promise<number> {
     if (upTo <= after) return 0;
     const rows = await this.query<{ count: string }>(
-      "SELECT count(*) AS count FROM parley_messages WHERE room = $1 AND seq > $2 AND seq <= $3 AND kind IS NULL",
-      [room, after, Math.min(upTo, Number.MAX_SAFE_INTEGER)],
+      "SELECT count(*) AS count FROM (SELECT 1 FROM parley_messages WHERE room = $1 AND seq > $2 AND seq <= $3 AND kind IS NULL LIMIT $4) AS unread",
+      [room, after, Math.min(upTo, Number.MAX_SAFE_INTEGER), limit],
     );
     return Number(rows[0]?.count ?? 0);
   }

@@ -95,8 +95,8 @@ export class PostgresStore implements HistoryStore {
     return this.reads.bounds(room);
   }
 
-  countMessages(room: string, after: number, upTo: number): Promise<number> {
-    return this.reads.countMessages(room, after, upTo);
+  countMessages(room: string, after: number, upTo: number, limit: number): Promise<number> {
+    return this.reads.countMessages(room, after, upTo, limit);
   }
 
   async delete(room: string, seq: number): Promise<boolean> {

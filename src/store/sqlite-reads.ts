@@ -33,8 +33,8 @@ export class SqliteReads {
       pageStart: db.prepare<[string, number, number], { seq: number | null }>(
         "SELECT min(seq) AS seq FROM (SELECT seq FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?)",
       ),
-      count: db.prepare<[string, number, number], { count: number }>(
-        "SELECT count(*) AS count FROM messages WHERE room = ? AND seq > ? AND seq <= ? AND kind IS NULL",
+      count: db.prepare<[string, number, number, number], { count: number }>(
+        "SELECT count(*) AS count FROM (SELECT 1 FROM messages WHERE room = ? AND seq > ? AND seq <= ? AND kind IS NULL LIMIT ?)",
       ),
       part: db.prepare<[string, number, number, number], MessageRow>(
         `${SELECT} WHERE m.room = ? AND m.seq > ? AND m.seq < ? ORDER BY m.seq LIMIT ?`,
@@ -82,9 +82,9 @@ export class SqliteReads {
   }
 
   /** Settled rows only, as every read. */
-  countMessages(room: string, after: number, upTo: number): number {
+  countMessages(room: string, after: number, upTo: number, limit: number): number {
     const bound = Math.min(upTo, (this.floor(room) ?? Number.POSITIVE_INFINITY) - 1, Number.MAX_SAFE_INTEGER);
-    return bound <= after ? 0 : (this.statements.count.get(room, after, bound)?.count ?? 0);
+    return bound <= after ? 0 : (this.statements.count.get(room, after, bound, limit)?.count ?? 0);
   }
 
   /** Settled rows only: a seq handed out to a batch still being written is not yet `last`. */

@@ -189,8 +189,8 @@ export class SqliteStore implements HistoryStore {
     return Promise.resolve(this.reads.part(room, after, until, limit, maxBytes));
   }
 
-  countMessages(room: string, after: number, upTo: number): Promise<number> {
-    return Promise.resolve(this.reads.countMessages(room, after, upTo));
+  countMessages(room: string, after: number, upTo: number, limit: number): Promise<number> {
+    return Promise.resolve(this.reads.countMessages(room, after, upTo, limit));
   }
 
   bounds(room: string): Promise<RoomBounds> {

@@ -56,6 +56,8 @@ export const conversationStoreSuite = (ctx: Ctx): void => {
     await ctx.closeAll();
   });
 
+  const ALL = Number.MAX_SAFE_INTEGER;
+
   test("unread counts messages only: edits, deletes and reactions after the position are not new messages", {
     skip: reason,
   }, async () => {
@@ -65,16 +67,30 @@ export const conversationStoreSuite = (ctx: Ctx): void => {
     await change(store, "conv-unread", "u:ann", { kind: "edit", target: 2, text: "new, edited" });
     await change(store, "conv-unread", "u:bob", { kind: "react", target: 2, emoji: "👍" });
     await change(store, "conv-unread", "u:ann", { kind: "react", target: 1, emoji: "🎉" });
-    assert.equal(await store.countMessages("conv-unread", 1, 5), 1, "a message, its edit and two reactions: 1 unread");
+    assert.equal(
+      await store.countMessages("conv-unread", 1, 5, ALL),
+      1,
+      "a message, its edit and two reactions: 1 unread",
+    );
     await post(store, "conv-unread", "newer", "u:bob");
     await change(store, "conv-unread", "u:ann", { kind: "delete", target: 2 });
-    assert.equal(await store.countMessages("conv-unread", 1, 7), 2, "a deleted message is still there, as a tombstone");
-    assert.equal(await store.countMessages("conv-unread", 1, 5), 1, "nothing past upTo");
-    assert.equal(await store.countMessages("conv-unread", 0, Number.MAX_SAFE_INTEGER), 3, "never read: every message");
-    assert.equal(await store.countMessages("conv-unread", 7, 7), 0);
-    assert.equal(await store.countMessages("nowhere", 0, 10), 0);
+    assert.equal(
+      await store.countMessages("conv-unread", 1, 7, ALL),
+      2,
+      "a deleted message is still there, as a tombstone",
+    );
+    assert.equal(await store.countMessages("conv-unread", 1, 5, ALL), 1, "nothing past upTo");
+    assert.equal(
+      await store.countMessages("conv-unread", 0, Number.MAX_SAFE_INTEGER, ALL),
+      3,
+      "never read: every message",
+    );
+    assert.equal(await store.countMessages("conv-unread", 7, 7, ALL), 0);
+    assert.equal(await store.countMessages("nowhere", 0, 10, ALL), 0);
     assert.equal(await store.delete("conv-unread", 6), true);
-    assert.equal(await store.countMessages("conv-unread", 1, 7), 1, "one an administrator removed is not counted");
+    assert.equal(await store.countMessages("conv-unread", 1, 7, ALL), 1, "one an administrator removed is not counted");
+    assert.equal(await store.countMessages("conv-unread", 0, 7, 1), 1, "the count stops at its limit");
+    assert.equal(await store.countMessages("conv-unread", 0, 7, 3), 2, "a limit above the count changes nothing");
     await ctx.closeAll();
   });
 
