@@ -6,6 +6,9 @@
  * Options: --servers a,b  --workloads fanout,crowd,fanout-json,rooms-json,fanout-mix,resume  --out DIR
  *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server;
  *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default 5,500;
+ *          `rooms-half`: only the many-rooms step, on a fresh server, at --rooms-half-rate sends/s, default 2,700;
+ *          with `fanout` and `crowd` Parley gets both half steps at half of its own ramp's highest passing
+ *          rate, the report saying when that rate is a floor (ramp top, generator ceiling);
  *          `fanout-json`, `rooms-json`: the two shapes with JSON v1 clients that wait for acks;
  *          `fanout-mix`: Parley's JSON fan-out with reactions and edits mixed in, issue #18 point 10)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
@@ -28,8 +31,8 @@ import {
 import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.ts";
 import { targets } from "./lib/targets.ts";
 import { topFunctions } from "./tools/prof-top.ts";
-import { runCrowd } from "./workloads/crowd.ts";
-import { runFanout, runHalfOnly } from "./workloads/fanout.ts";
+import { roomsHalfOnly, roomsStepAlone, runCrowd } from "./workloads/crowd.ts";
+import { runFanout, runHalfOnly, stepLine } from "./workloads/fanout.ts";
 import { runJsonFanout, runJsonRooms } from "./workloads/json.ts";
 import { runResume } from "./workloads/resume.ts";
 
@@ -154,8 +157,16 @@ const main = async (): Promise<void> => {
     run.crowd[spec.name] = await attempt(
       spec.name,
       idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
-      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly }),
+      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly, half: isParley(spec.name) }),
     );
+  });
+  await each(workloads.has("rooms-half") && !workloads.has("crowd"), all, async (spec, sub) => {
+    const rate = Number(option("rooms-half-rate", "2700"));
+    run.crowd[spec.name] = await attempt(spec.name, `many rooms at ${rate} sends/s only`, async () => {
+      const step = await roomsStepAlone(spec, rate);
+      sub(`half-saturation at a given rate ${stepLine(step)}`);
+      return roomsHalfOnly(step);
+    });
   });
   await each(workloads.has("resume"), parley, async (spec, sub) => {
     run.resume[spec.name] = await attempt(spec.name, "resume", () => runResume(spec, sub));

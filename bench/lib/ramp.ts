@@ -111,3 +111,24 @@ export const ramp = async (
     generatorCpuAtStop: steps.at(-1)?.generatorCpu ?? null,
   };
 };
+
+/**
+ * What a half-saturation step's rate is half of: `saturation`, the highest rate the server passed
+ * below one it failed (its own limit); `floor`, the highest rate passed when the ramp stopped
+ * without a failure (its top, or the time budget), so the server's limit is higher and the step
+ * is at half of what the generator drove, not of the server's saturation; `given`, a rate from
+ * the command line (`--workloads half`). The report also treats a `saturation` as a floor when the
+ * ramp's figure is the generator's ceiling (`markGeneratorBound`).
+ */
+export type HalfBasis = "saturation" | "floor" | "given";
+
+export const halfOf = (r: RampResult): { rate: number; basis: HalfBasis } | null =>
+  r.maxSendRate > 0
+    ? { rate: Math.max(1, Math.round(r.maxSendRate / 2)), basis: r.stoppedBy === "p99" ? "saturation" : "floor" }
+    : null;
+
+/** A half-saturation step and what its rate is half of. */
+export interface HalfStep {
+  step: StepResult;
+  basis: HalfBasis;
+}
