@@ -8,7 +8,7 @@ import { type HalfStep, halfOf, type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { runStep, type StepResult } from "../lib/traffic.ts";
-import { STEP, stepLine } from "./fanout.ts";
+import { HALF_STEP, STEP, stepLine } from "./fanout.ts";
 
 export const CROWD_CONNECTIONS = 10_000;
 export const ROOM_SIZE = 10;
@@ -85,8 +85,7 @@ export const roomsStepAlone = (spec: ServerSpec, sendRate: number, total = CROWD
       server,
       fanout: ROOM_SIZE,
       sendRate,
-      warmMs: 500,
-      measureMs: 2000,
+      ...HALF_STEP,
     });
   });
 

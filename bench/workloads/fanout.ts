@@ -30,6 +30,12 @@ export interface FanoutResult {
 
 /** A ramp step: 1 s measured is 10,000+ latency samples even at the lowest rate. */
 export const STEP = { warmMs: 500, measureMs: 1000 };
+/**
+ * A half-saturation step runs right after its clients connect, to a fresh server: warmed 3 s, not
+ * 0.5, so the generator's GC of the connections' garbage (up to 22 ms pauses, in 2 of 3 runs with
+ * 0.5 s, in none of 3 with 3 s) and the server's first moments at the rate fall before the window.
+ */
+export const HALF_STEP = { warmMs: 3000, measureMs: 2000 };
 
 /** A client's options in `room`: JSON mode asks Parley for `parley.v1` (peers started for JSON ignore it). */
 export const clientIn = (spec: ServerSpec, mode: Mode, room: string) => ({
@@ -97,7 +103,7 @@ export const runFanout = async (
   const at = options.half ? halfOf(result) : null;
   if (at) {
     const step = await withRoom(spec, "half", (senders, recorder, server) =>
-      runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: at.rate, warmMs: 500, measureMs: 2000 }),
+      runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: at.rate, ...HALF_STEP }),
     );
     options.log(`half-saturation (half of a ${at.basis}) ${stepLine(step)}`);
     half = { step, basis: at.basis };
@@ -112,7 +118,7 @@ export const runHalfOnly = async (
   log: (line: string) => void,
 ): Promise<FanoutResult> => {
   const step = await withRoom(spec, "half", (senders, recorder, server) =>
-    runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate, warmMs: 500, measureMs: 2000 }),
+    runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate, ...HALF_STEP }),
   );
   log(`half-saturation at a given rate ${stepLine(step)}`);
   const half: HalfStep = { step, basis: "given" };
