@@ -40,8 +40,11 @@ export interface Entry {
   floor: boolean;
   /** Parley's value divided by this server's, for each Parley configuration. */
   ratio: Record<string, number | null>;
-  /** Half-saturation steps: the send rate and what it is half of. */
-  half?: { sendRate: number; basis: HalfBasis };
+  /**
+   * Half-saturation steps: the send rate, what it is half of, and the generator's state in that
+   * step (its CPU, and its event loop's p99 delay: a p99 near that is the generator's own).
+   */
+  half?: { sendRate: number; basis: HalfBasis; generatorCpu: number; generatorLagP99Ms: number };
   raw: unknown;
 }
 
@@ -79,7 +82,16 @@ export const workload = <T>(
       floor: isFloor,
       ratio: {},
       raw: outcome,
-      ...(step ? { half: { sendRate: step.step.sendRate, basis: step.basis } } : {}),
+      ...(step
+        ? {
+            half: {
+              sendRate: step.step.sendRate,
+              basis: step.basis,
+              generatorCpu: step.step.generatorCpu,
+              generatorLagP99Ms: step.step.generatorLagP99Ms,
+            },
+          }
+        : {}),
     };
   });
   for (const entry of entries) {
@@ -318,7 +330,10 @@ const halfNotes = (ws: Workload[]): string => {
       w.entries.flatMap((e) => {
         const basis = halfBasisOf(ws, w.workload, e.server);
         return e.half && basis
-          ? [`- ${w.workload}, ${e.label}: ${e.half.sendRate.toLocaleString("en-US")} sends/s, ${BASIS_TEXT[basis]}.`]
+          ? [
+              `- ${w.workload}, ${e.label}: ${e.half.sendRate.toLocaleString("en-US")} sends/s, ${BASIS_TEXT[basis]}; ` +
+                `the generator used ${e.half.generatorCpu} of its core, its event loop's delay p99 ${e.half.generatorLagP99Ms} ms.`,
+            ]
           : [];
       }),
     );
