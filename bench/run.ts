@@ -38,7 +38,8 @@ import { runResume } from "./workloads/resume.ts";
 
 if (!process.env.PARLEY_BENCH_CHILD) {
   // Raise the descriptor limit as far as allowed (10,000 sockets need ~10,100; a sandbox may cap
-  // the hard limit) and pin this process (the generator) to core 1, then run again.
+  // the hard limit) and pin this process (the generator) to core 1, then run again; with `gc()`,
+  // which each step calls before it starts (`runStep`).
   const pin = spawnSync("sh", ["-c", "command -v taskset"]).status === 0 ? "taskset -c 1 " : "";
   const args = process.argv
     .slice(2)
@@ -48,7 +49,7 @@ if (!process.env.PARLEY_BENCH_CHILD) {
     "bash",
     [
       "-c",
-      `(ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${pin}"${process.execPath}" --import tsx bench/run.ts ${args}`,
+      `(ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${pin}"${process.execPath}" --expose-gc --import tsx bench/run.ts ${args}`,
     ],
     { cwd: ROOT, stdio: "inherit", env: { ...process.env, PARLEY_BENCH_CHILD: "1" } },
   );

@@ -122,13 +122,28 @@ export const ramp = async (
  */
 export type HalfBasis = "saturation" | "floor" | "given";
 
-export const halfOf = (r: RampResult): { rate: number; basis: HalfBasis } | null =>
-  r.maxSendRate > 0
-    ? { rate: Math.max(1, Math.round(r.maxSendRate / 2)), basis: r.stoppedBy === "p99" ? "saturation" : "floor" }
-    : null;
+export const halfOf = (r: RampResult): { rate: number; basis: HalfBasis; of: RampTop | null } | null => {
+  if (r.maxSendRate <= 0) return null;
+  const top = r.steps.find((s) => s.pass && s.sendRate === r.maxSendRate);
+  return {
+    rate: Math.max(1, Math.round(r.maxSendRate / 2)),
+    basis: r.stoppedBy === "p99" ? "saturation" : "floor",
+    of: top ? { sendRate: top.sendRate, serverCpu: top.serverCpu } : null,
+  };
+};
+
+/**
+ * The ramp step a half step halves, and the server's CPU there (cores): for a floor, rate ÷ CPU is
+ * where the server's core would be full, an estimate of the saturation the generator could not reach.
+ */
+export interface RampTop {
+  sendRate: number;
+  serverCpu: number;
+}
 
 /** A half-saturation step and what its rate is half of. */
 export interface HalfStep {
   step: StepResult;
   basis: HalfBasis;
+  of?: RampTop | null;
 }

@@ -10,7 +10,7 @@ import type { CrowdResult } from "../workloads/crowd.ts";
 import type { FanoutResult } from "../workloads/fanout.ts";
 import type { JsonResult } from "../workloads/json.ts";
 import type { ResumeResult } from "../workloads/resume.ts";
-import type { HalfBasis, HalfStep } from "./ramp.ts";
+import type { HalfBasis, HalfStep, RampTop } from "./ramp.ts";
 import { costWorkloads, jsonWorkloads } from "./report-json.ts";
 import { bunBinary, ROOT, type ServerName } from "./servers.ts";
 import type { Target } from "./targets.ts";
@@ -44,7 +44,13 @@ export interface Entry {
    * Half-saturation steps: the send rate, what it is half of, and the generator's state in that
    * step (its CPU, and its event loop's p99 delay: a p99 near that is the generator's own).
    */
-  half?: { sendRate: number; basis: HalfBasis; generatorCpu: number; generatorLagP99Ms: number };
+  half?: {
+    sendRate: number;
+    basis: HalfBasis;
+    generatorCpu: number;
+    generatorLagP99Ms: number;
+    of?: RampTop | null;
+  };
   raw: unknown;
 }
 
@@ -89,6 +95,7 @@ export const workload = <T>(
               basis: step.basis,
               generatorCpu: step.step.generatorCpu,
               generatorLagP99Ms: step.step.generatorLagP99Ms,
+              of: step.of ?? null,
             },
           }
         : {}),
@@ -323,6 +330,13 @@ const BASIS_TEXT: Record<HalfBasis, string> = {
   given: "a rate given on the command line",
 };
 
+/** For a floor: where the server's core would be full, from its CPU at the rate halved. */
+const cpuEstimate = (top: RampTop): string =>
+  top.serverCpu > 0
+    ? `; at ${top.sendRate.toLocaleString("en-US")} sends/s the server used ${top.serverCpu} of its core, so by CPU its ` +
+      `saturation is near ${Math.round(top.sendRate / top.serverCpu).toLocaleString("en-US")} sends/s`
+    : "";
+
 const halfNotes = (ws: Workload[]): string => {
   const lines = ws
     .filter((w) => w.workload.endsWith("-half-saturation"))
@@ -332,7 +346,8 @@ const halfNotes = (ws: Workload[]): string => {
         return e.half && basis
           ? [
               `- ${w.workload}, ${e.label}: ${e.half.sendRate.toLocaleString("en-US")} sends/s, ${BASIS_TEXT[basis]}; ` +
-                `the generator used ${e.half.generatorCpu} of its core, its event loop's delay p99 ${e.half.generatorLagP99Ms} ms.`,
+                `the generator used ${e.half.generatorCpu} of its core, its event loop's delay p99 ${e.half.generatorLagP99Ms} ms` +
+                `${basis === "floor" && e.half.of ? cpuEstimate(e.half.of) : ""}.`,
             ]
           : [];
       }),

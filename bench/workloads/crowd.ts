@@ -166,7 +166,7 @@ export const runCrowd = async (
   if (result.rooms && half) {
     const step = await roomsStepAlone(spec, half.rate, total);
     options.log(`half-saturation (half of a ${half.basis}) ${stepLine(step)}`);
-    result.rooms.half = { step, basis: half.basis };
+    result.rooms.half = { step, basis: half.basis, of: half.of };
   }
   return result;
 };

@@ -106,7 +106,7 @@ export const runFanout = async (
       runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: at.rate, ...HALF_STEP }),
     );
     options.log(`half-saturation (half of a ${at.basis}) ${stepLine(step)}`);
-    half = { step, basis: at.basis };
+    half = { step, basis: at.basis, of: at.of };
   }
   return { ramp: result, fixed, half, clients: FANOUT_CLIENTS };
 };

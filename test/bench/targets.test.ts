@@ -57,7 +57,7 @@ const halfEntry = (value: number, sendRate: number, basis: "saturation" | "floor
   floor: false,
   ratio: {},
   raw: null,
-  half: { sendRate, basis, generatorCpu: 0.4, generatorLagP99Ms: 2.5 },
+  half: { sendRate, basis, generatorCpu: 0.4, generatorLagP99Ms: 2.5, of: { sendRate: sendRate * 2, serverCpu: 0.5 } },
 });
 
 test("p99 at half saturation is judged in both shapes, and a half of a floor says so", () => {
@@ -91,6 +91,11 @@ test("p99 at half saturation is judged in both shapes, and a half of a floor say
   assert.deepEqual(rooms && [rooms.what.includes("its saturation"), rooms.met], [true, false]);
   const table = markdown(ws, ts);
   assert.match(table, /fanout-half-saturation, Parley: 5,750 sends\/s, half of a floor/);
+  // The floor's note estimates the saturation the generator could not reach, from the server's CPU.
+  assert.match(
+    table,
+    /at 11,500 sends\/s the server used 0\.5 of its core, so by CPU its saturation is near 23,000 sends\/s\./,
+  );
   assert.match(table, /many-rooms-half-saturation, Parley: 2,700 sends\/s, half of its saturation/);
   assert.match(table, /the generator used 0\.4 of its core, its event loop's delay p99 2\.5 ms/);
   assert.match(table, /many rooms p99 at half of its saturation \(ms, #22 point 5\) \| ≤ 20 \| 26\.9 \| MISSED \|/);
