@@ -6,6 +6,9 @@
  * Options: --servers a,b  --workloads fanout,crowd,fanout-json,rooms-json,fanout-mix,resume  --out DIR
  *          (`idle` in place of `crowd`: only its connect-rate and idle-memory parts, ~30 s a server;
  *          `half`: only the fan-out step at half saturation, at --half-rate sends/s, default 5,500;
+ *          `rooms-half`: only the many-rooms step, on a fresh server, at --rooms-half-rate sends/s, default 2,700;
+ *          with `fanout` and `crowd` Parley gets both half steps at half of its own ramp's highest passing
+ *          rate, the report saying when that rate is a floor (ramp top, generator ceiling);
  *          `fanout-json`, `rooms-json`: the two shapes with JSON v1 clients that wait for acks;
  *          `fanout-mix`: Parley's JSON fan-out with reactions and edits mixed in, issue #18 point 10)
  *          --cpu-prof  (Parley runs with V8's profiler; top functions go to DIR/profiles.md)
@@ -28,14 +31,15 @@ import {
 import { ROOT, SERVERS, type ServerName, type ServerSpec } from "./lib/servers.ts";
 import { targets } from "./lib/targets.ts";
 import { topFunctions } from "./tools/prof-top.ts";
-import { runCrowd } from "./workloads/crowd.ts";
-import { runFanout, runHalfOnly } from "./workloads/fanout.ts";
+import { roomsHalfOnly, roomsStepAlone, runCrowd } from "./workloads/crowd.ts";
+import { runFanout, runHalfOnly, stepLine } from "./workloads/fanout.ts";
 import { runJsonFanout, runJsonRooms } from "./workloads/json.ts";
 import { runResume } from "./workloads/resume.ts";
 
 if (!process.env.PARLEY_BENCH_CHILD) {
   // Raise the descriptor limit as far as allowed (10,000 sockets need ~10,100; a sandbox may cap
-  // the hard limit) and pin this process (the generator) to core 1, then run again.
+  // the hard limit) and pin this process (the generator) to core 1, then run again; with `gc()`,
+  // which each step calls before it starts (`runStep`).
   const pin = spawnSync("sh", ["-c", "command -v taskset"]).status === 0 ? "taskset -c 1 " : "";
   const args = process.argv
     .slice(2)
@@ -45,7 +49,7 @@ if (!process.env.PARLEY_BENCH_CHILD) {
     "bash",
     [
       "-c",
-      `(ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${pin}"${process.execPath}" --import tsx bench/run.ts ${args}`,
+      `(ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${pin}"${process.execPath}" --expose-gc --import tsx bench/run.ts ${args}`,
     ],
     { cwd: ROOT, stdio: "inherit", env: { ...process.env, PARLEY_BENCH_CHILD: "1" } },
   );
@@ -154,8 +158,16 @@ const main = async (): Promise<void> => {
     run.crowd[spec.name] = await attempt(
       spec.name,
       idleOnly ? "10,000 connections: connect, idle" : "10,000 connections: connect, idle, many rooms",
-      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly }),
+      () => runCrowd(spec, { budgetMs: 25_000, log: sub, idleOnly, half: isParley(spec.name) }),
     );
+  });
+  await each(workloads.has("rooms-half") && !workloads.has("crowd"), all, async (spec, sub) => {
+    const rate = Number(option("rooms-half-rate", "2700"));
+    run.crowd[spec.name] = await attempt(spec.name, `many rooms at ${rate} sends/s only`, async () => {
+      const step = await roomsStepAlone(spec, rate);
+      sub(`half-saturation at a given rate ${stepLine(step)}`);
+      return roomsHalfOnly(step);
+    });
   });
   await each(workloads.has("resume"), parley, async (spec, sub) => {
     run.resume[spec.name] = await attempt(spec.name, "resume", () => runResume(spec, sub));

@@ -111,3 +111,39 @@ export const ramp = async (
     generatorCpuAtStop: steps.at(-1)?.generatorCpu ?? null,
   };
 };
+
+/**
+ * What a half-saturation step's rate is half of: `saturation`, the highest rate the server passed
+ * below one it failed (its own limit); `floor`, the highest rate passed when the ramp stopped
+ * without a failure (its top, or the time budget), so the server's limit is higher and the step
+ * is at half of what the generator drove, not of the server's saturation; `given`, a rate from
+ * the command line (`--workloads half`). The report also treats a `saturation` as a floor when the
+ * ramp's figure is the generator's ceiling (`markGeneratorBound`).
+ */
+export type HalfBasis = "saturation" | "floor" | "given";
+
+export const halfOf = (r: RampResult): { rate: number; basis: HalfBasis; of: RampTop | null } | null => {
+  if (r.maxSendRate <= 0) return null;
+  const top = r.steps.find((s) => s.pass && s.sendRate === r.maxSendRate);
+  return {
+    rate: Math.max(1, Math.round(r.maxSendRate / 2)),
+    basis: r.stoppedBy === "p99" ? "saturation" : "floor",
+    of: top ? { sendRate: top.sendRate, serverCpu: top.serverCpu } : null,
+  };
+};
+
+/**
+ * The ramp step a half step halves, and the server's CPU there (cores): for a floor, rate ÷ CPU is
+ * where the server's core would be full, an estimate of the saturation the generator could not reach.
+ */
+export interface RampTop {
+  sendRate: number;
+  serverCpu: number;
+}
+
+/** A half-saturation step and what its rate is half of. */
+export interface HalfStep {
+  step: StepResult;
+  basis: HalfBasis;
+  of?: RampTop | null;
+}

@@ -113,6 +113,6 @@ export const costWorkloads = (run: RunData): Workload[] => [
     "lower",
     run.crowd,
     run.labels,
-    (r) => r.connect.serverCpuUsPerConnection ?? null,
+    (r) => r.connect?.serverCpuUsPerConnection ?? null,
   ),
 ];

@@ -10,6 +10,7 @@ import type { CrowdResult } from "../workloads/crowd.ts";
 import type { FanoutResult } from "../workloads/fanout.ts";
 import type { JsonResult } from "../workloads/json.ts";
 import type { ResumeResult } from "../workloads/resume.ts";
+import type { HalfBasis, HalfStep, RampTop } from "./ramp.ts";
 import { costWorkloads, jsonWorkloads } from "./report-json.ts";
 import { bunBinary, ROOT, type ServerName } from "./servers.ts";
 import type { Target } from "./targets.ts";
@@ -39,6 +40,17 @@ export interface Entry {
   floor: boolean;
   /** Parley's value divided by this server's, for each Parley configuration. */
   ratio: Record<string, number | null>;
+  /**
+   * Half-saturation steps: the send rate, what it is half of, and the generator's state in that
+   * step (its CPU, and its event loop's p99 delay: a p99 near that is the generator's own).
+   */
+  half?: {
+    sendRate: number;
+    basis: HalfBasis;
+    generatorCpu: number;
+    generatorLagP99Ms: number;
+    of?: RampTop | null;
+  };
   raw: unknown;
 }
 
@@ -61,13 +73,33 @@ export const workload = <T>(
   labels: Record<string, string>,
   pick: (r: T) => number | null,
   floor: (r: T) => boolean = () => false,
+  half: (r: T) => HalfStep | null = () => null,
 ): Workload => {
   const values = new Map<string, number | null>();
   const entries: Entry[] = Object.entries(data).map(([server, outcome]) => {
     const value = outcome && "ok" in outcome ? pick(outcome.ok) : null;
     values.set(server, value);
     const isFloor = outcome !== undefined && "ok" in outcome && floor(outcome.ok);
-    return { server, label: labels[server] ?? server, value, floor: isFloor, ratio: {}, raw: outcome };
+    const step = outcome && "ok" in outcome ? half(outcome.ok) : null;
+    return {
+      server,
+      label: labels[server] ?? server,
+      value,
+      floor: isFloor,
+      ratio: {},
+      raw: outcome,
+      ...(step
+        ? {
+            half: {
+              sendRate: step.step.sendRate,
+              basis: step.basis,
+              generatorCpu: step.step.generatorCpu,
+              generatorLagP99Ms: step.step.generatorLagP99Ms,
+              of: step.of ?? null,
+            },
+          }
+        : {}),
+    };
   });
   for (const entry of entries) {
     for (const parley of PARLEYS) {
@@ -171,12 +203,14 @@ const textWorkloads = (run: RunData): Workload[] => [
   ),
   workload(
     "fanout-half-saturation",
-    "p99 at half of the server's own highest passing rate (target ≤ 20 ms for Parley)",
+    "p99 at half of the server's highest passing rate, on a fresh server (target ≤ 20 ms for Parley; see the half-saturation note)",
     "ms",
     "lower",
     run.fanout,
     run.labels,
-    (r) => r.half?.p99Ms ?? null,
+    (r) => r.half?.step.p99Ms ?? null,
+    () => false,
+    (r) => r.half,
   ),
   workload(
     "many-rooms",
@@ -198,13 +232,24 @@ const textWorkloads = (run: RunData): Workload[] => [
     (r) => r.rooms?.fixed?.p99Ms ?? null,
   ),
   workload(
+    "many-rooms-half-saturation",
+    "p99 at half of the server's highest passing many-rooms rate, on a fresh server (target ≤ 20 ms for Parley)",
+    "ms",
+    "lower",
+    run.crowd,
+    run.labels,
+    (r) => r.rooms?.half?.step.p99Ms ?? null,
+    () => false,
+    (r) => r.rooms?.half ?? null,
+  ),
+  workload(
     "idle-memory",
     "server RSS per idle connection at 10,000 connections",
     "kB",
     "lower",
     run.crowd,
     run.labels,
-    (r) => r.idle.kbPerConnection,
+    (r) => r.idle?.kbPerConnection ?? null,
   ),
   workload(
     "connect-rate",
@@ -213,7 +258,7 @@ const textWorkloads = (run: RunData): Workload[] => [
     "higher",
     run.crowd,
     run.labels,
-    (r) => r.connect.perSecond,
+    (r) => r.connect?.perSecond ?? null,
   ),
   workload(
     "resume",
@@ -259,5 +304,53 @@ export const markdown = (ws: Workload[], ts: Target[]): string => {
     return `| ${t.what} | ${t.target} | ${measured} | ${verdict} |`;
   });
   const ratios = `Parley (SQLite) ÷ each server, same run:\n\n${head}\n${ratioRows.join("\n")}\n\n`;
-  return `${head}\n${rows.join("\n")}\n\n${ratios}"≥": the server passed the ramp's highest rate (or its time ran out) without failing, or came within ${Math.round((1 - GENERATOR_SHARE) * 100)}% of the sink's figure (the generator's ceiling), so the figure is a floor; a target measured against a floor is "not shown" when the bound cannot decide it (e.g. Parley at the generator's ceiling: the sink's figure in the same workload).\n\n| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
+  const halves = halfNotes(ws);
+  return `${head}\n${rows.join("\n")}\n\n${ratios}"≥": the server passed the ramp's highest rate (or its time ran out) without failing, or came within ${Math.round((1 - GENERATOR_SHARE) * 100)}% of the sink's figure (the generator's ceiling), so the figure is a floor; a target measured against a floor is "not shown" when the bound cannot decide it (e.g. Parley at the generator's ceiling: the sink's figure in the same workload).\n\n${halves}| target | wanted | measured | |\n|---|---|---:|---|\n${targetRows.join("\n")}\n`;
+};
+
+/** The throughput workload whose ramp a half-saturation workload halves. */
+const rampOf = (half: string): string => half.replace(/-half-saturation$/, "");
+
+/**
+ * What a half step was half of, judged with the whole run: a ramp figure that is a floor (the
+ * ramp's top, its time budget, or the generator's ceiling by `markGeneratorBound`) makes the
+ * step half of what the generator drove, not of the server's saturation.
+ */
+export const halfBasisOf = (ws: Workload[], half: string, server: string): HalfBasis | null => {
+  const entry = ws.find((w) => w.workload === half)?.entries.find((e) => e.server === server);
+  if (!entry?.half) return null;
+  const rampEntry = ws.find((w) => w.workload === rampOf(half))?.entries.find((e) => e.server === server);
+  return entry.half.basis === "saturation" && rampEntry?.floor ? "floor" : entry.half.basis;
+};
+
+const BASIS_TEXT: Record<HalfBasis, string> = {
+  saturation: "half of its saturation (the highest rate passed below one it failed)",
+  floor:
+    "half of a floor: it passed the ramp's top or reached the generator's ceiling, so its own saturation is higher and was not measured",
+  given: "a rate given on the command line",
+};
+
+/** For a floor: where the server's core would be full, from its CPU at the rate halved. */
+const cpuEstimate = (top: RampTop): string =>
+  top.serverCpu > 0
+    ? `; at ${top.sendRate.toLocaleString("en-US")} sends/s the server used ${top.serverCpu} of its core, so by CPU its ` +
+      `saturation is near ${Math.round(top.sendRate / top.serverCpu).toLocaleString("en-US")} sends/s`
+    : "";
+
+const halfNotes = (ws: Workload[]): string => {
+  const lines = ws
+    .filter((w) => w.workload.endsWith("-half-saturation"))
+    .flatMap((w) =>
+      w.entries.flatMap((e) => {
+        const basis = halfBasisOf(ws, w.workload, e.server);
+        return e.half && basis
+          ? [
+              `- ${w.workload}, ${e.label}: ${e.half.sendRate.toLocaleString("en-US")} sends/s, ${BASIS_TEXT[basis]}; ` +
+                `the generator used ${e.half.generatorCpu} of its core, its event loop's delay p99 ${e.half.generatorLagP99Ms} ms` +
+                `${basis === "floor" && e.half.of ? cpuEstimate(e.half.of) : ""}.`,
+            ]
+          : [];
+      }),
+    );
+  return lines.length > 0 ? `Half-saturation steps:\n\n${lines.join("\n")}\n\n` : "";
 };

@@ -2,7 +2,7 @@
  * The issue's targets as ratios of one run's figures, Parley ÷ a peer, and whether each is met,
  * missed, or not shown (one side only a floor, e.g. at the generator's ceiling).
  */
-import { type Entry, PARLEYS, type Workload } from "./report.ts";
+import { type Entry, halfBasisOf, PARLEYS, type Workload } from "./report.ts";
 
 export interface Target {
   what: string;
@@ -61,14 +61,31 @@ export const targets = (ws: Workload[]): Target[] => {
     ratio(p, "idle-memory", "ws-naive", 1, "idle memory per connection ÷ Cookbook port on ws", false);
     ratio(p, "fanout-json", "bun", 1, "JSON fan-out throughput ÷ Bun answering JSON");
     ratio(p, "many-rooms-json", "bun", 1, "JSON many-rooms throughput ÷ Bun answering JSON");
-    const half = metricOf(ws, "fanout-half-saturation", p);
-    out.push({
-      what: `${p}: p99 at half of its saturation (ms)`,
-      target: "≤ 20",
-      measured: half,
-      bound: "exact",
-      met: half === null ? null : half <= 20,
-    });
+    // #22 point 5, in both shapes. A step at half of a floor is below half of Parley's own
+    // saturation: a p99 over 20 ms there misses the target (a higher rate would not do better),
+    // one within it does not show it met.
+    for (const [name, shape] of [
+      ["fanout-half-saturation", "fan-out"],
+      ["many-rooms-half-saturation", "many rooms"],
+    ] as const) {
+      const half = metricOf(ws, name, p);
+      const basis = halfBasisOf(ws, name, p);
+      const at =
+        basis === "saturation" || basis === null
+          ? "half of its saturation"
+          : basis === "given"
+            ? "a rate given on the command line"
+            : "half of the highest rate it passed, a floor";
+      // A given rate is no half of anything: shown, never judged.
+      const judged = basis !== "given";
+      out.push({
+        what: `${p}: ${shape} p99 at ${at} (ms, #22 point 5)`,
+        target: "≤ 20",
+        measured: half,
+        bound: basis === "floor" ? "lower" : "exact",
+        met: half === null || !judged ? null : half > 20 ? false : basis === "saturation" ? true : null,
+      });
+    }
     // #18 point 10: with reactions and edits mixed in, plain messages are not slower (within this run's noise).
     const plain = metricOf(ws, "fanout-json-fixed-rate", p);
     const mixed = metricOf(ws, "fanout-mix-fixed-rate", p);

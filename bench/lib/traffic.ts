@@ -2,6 +2,7 @@
  * Offered load and what came back: senders post timestamped lines at a fixed total rate,
  * the recorder counts every delivery and samples end-to-end latency.
  */
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { Histogram, nowUs } from "./histogram.ts";
 import type { RawClient, Recorder } from "./raw-ws.ts";
 import type { RunningServer } from "./servers.ts";
@@ -29,6 +30,15 @@ export interface StepResult {
   generatorCpu: number;
   /** Generator CPU µs per delivery: its ceiling is about 1e6 / this on its one core. */
   generatorCpuUsPerDelivery: number | null;
+  /**
+   * The generator's own stalls in the window: its event loop's delay (p99 and max, ms: a read
+   * that waits behind them is late by that much, whatever the server did) and its GC pauses
+   * (count of scavenges and mark-compacts, their summed and longest wall time, ms). A p99 near
+   * `generatorLagP99Ms` is the generator's, not the server's.
+   */
+  generatorLagP99Ms: number;
+  generatorLagMaxMs: number;
+  generatorGc: { count: number; totalMs: number; maxMs: number };
   /** JSON clients: acks per second in the window, p99 from send to ack, `error` events in the step. */
   acked: number | null;
   ackP99Ms: number | null;
@@ -78,6 +88,9 @@ const actionOf = (n: number, mix: StepOptions["mix"]): "say" | "react" | "edit" 
 
 /** Sends at `sendRate` for warm + measure, and measures the second part. */
 export const runStep = async (o: StepOptions): Promise<StepResult> => {
+  // The generator's garbage from earlier steps and servers (10,000 clients closed, 10,000 opened)
+  // is collected now, not by a mark-compact inside the window (one paused it 83 ms in a half step).
+  (globalThis as { gc?: () => void }).gc?.();
   const started = performance.now();
   let sent = 0;
   let next = 0;
@@ -114,6 +127,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const deliveredBefore = o.recorder.delivered;
   const cpuBefore = o.server?.cpuSeconds() ?? 0;
   const ownBefore = process.cpuUsage();
+  const stalls = watchStalls();
   const windowStart = performance.now();
   const writes = o.countWrites && o.server ? countWrites(o.server.pid, o.measureMs) : null;
   await sleep(o.measureMs);
@@ -122,6 +136,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
   const serverCpu = ((o.server?.cpuSeconds() ?? 0) - cpuBefore) / windowS;
   const own = process.cpuUsage(ownBefore);
   const generatorCpu = (own.user + own.system) / 1e6 / windowS;
+  const generatorStalls = stalls.stop();
   const acked = (o.recorder.acked - ackedBefore) / windowS;
   o.recorder.histogram = null;
   o.recorder.ackHistogram = null;
@@ -148,6 +163,7 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
     serverCpu: Math.round(serverCpu * 100) / 100,
     generatorCpu: Math.round(generatorCpu * 100) / 100,
     generatorCpuUsPerDelivery: delivered > 0 ? Math.round((generatorCpu / delivered) * 1e8) / 100 : null,
+    ...generatorStalls,
     acked: o.acks ? Math.round(acked) : null,
     ackP99Ms: round(ackP99Ms),
     errors: o.recorder.errors - errorsBefore,
@@ -160,6 +176,43 @@ export const runStep = async (o: StepOptions): Promise<StepResult> => {
       p99Ms <= P99_LIMIT_MS &&
       closedClients === 0 &&
       acksKept,
+  };
+};
+
+/**
+ * Watches this process (the generator) from now to `stop`: event-loop delay at 1 ms resolution
+ * (its 1 ms send timer runs anyway) and every GC pause V8 reports.
+ */
+const watchStalls = (): {
+  stop: () => Pick<StepResult, "generatorLagP99Ms" | "generatorLagMaxMs" | "generatorGc">;
+} => {
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_WEAKCB) continue; // callbacks, not a pause of their own
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    stop: () => {
+      lag.disable();
+      observer.disconnect();
+      return {
+        generatorLagP99Ms: Math.round(lag.percentile(99) / 1e4) / 100,
+        generatorLagMaxMs: Math.round(lag.max / 1e4) / 100,
+        generatorGc: {
+          count: gc.count,
+          totalMs: Math.round(gc.totalMs * 10) / 10,
+          maxMs: Math.round(gc.maxMs * 10) / 10,
+        },
+      };
+    },
   };
 };
 

@@ -3,7 +3,8 @@
  * started with `gc-probe.mjs` preloaded, which logs its GC pauses and event-loop delay each
  * second; prints the step's p99 next to what the server saw in the same window.
  * Usage (pinned and with 10,000 descriptors, as `npm run bench` runs):
- *   ulimit -n 20000; taskset -c 1 node --import tsx bench/tools/tail-probe.ts parley-memory rooms 2000 [seconds]
+ *   ulimit -n 20000; taskset -c 1 node --expose-gc --import tsx bench/tools/tail-probe.ts parley-memory rooms 2000 [seconds]
+ * (`--expose-gc`: the generator collects its own garbage before the step, as `npm run bench` does.)
  *   ... bench/tools/tail-probe.ts parley-memory fanout 6300 [seconds]
  */
 import { readFileSync, rmSync } from "node:fs";

@@ -1,13 +1,14 @@
 /**
  * 10,000 connections to one server, in 1,000 rooms of 10: how fast they connect (handshakes/s),
- * what they cost idle (RSS per connection), then traffic in every room at rising rates.
+ * what they cost idle (RSS per connection), then traffic in every room at rising rates, and
+ * (Parley) a step at half the highest rate passed, on a fresh server.
  */
 import { connectMany } from "../lib/connect-many.ts";
-import { type RampResult, ramp } from "../lib/ramp.ts";
+import { type HalfStep, halfOf, type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { runStep, type StepResult } from "../lib/traffic.ts";
-import { STEP, stepLine } from "./fanout.ts";
+import { HALF_STEP, STEP, stepLine } from "./fanout.ts";
 
 export const CROWD_CONNECTIONS = 10_000;
 export const ROOM_SIZE = 10;
@@ -21,18 +22,34 @@ export const ROOMS_FIXED_RATE = 2000;
 export interface CrowdResult {
   connections: number;
   /** `serverCpuUsPerConnection`: the server's CPU per handshake (µs), steadier than the rate on a busy machine. */
-  connect: { ms: number; perSecond: number; failed: number; serverCpuUsPerConnection: number };
-  idle: { baselineRssKb: number; rssKb: number; kbPerConnection: number };
-  /** Null when only the connect and idle parts ran (`--workloads idle`). */
-  rooms: { ramp: RampResult; fixed: StepResult | null } | null;
+  /** Null when only a many-rooms step ran (`--workloads rooms-half`). */
+  connect: { ms: number; perSecond: number; failed: number; serverCpuUsPerConnection: number } | null;
+  idle: { baselineRssKb: number; rssKb: number; kbPerConnection: number } | null;
+  /**
+   * Null when only the connect and idle parts ran (`--workloads idle`). `half`: at half the ramp's
+   * highest passing rate, on a fresh server (Parley only), as fan-out's.
+   */
+  rooms: { ramp: RampResult; fixed: StepResult | null; half: HalfStep | null } | null;
 }
 
-export const runCrowd = async (
+type Crowd = {
+  server: Awaited<ReturnType<typeof startServer>>;
+  recorder: Recorder;
+  clients: RawClient[];
+  opened: { failed: number; ms: number };
+  /** The idle server's RSS and CPU seconds just before the connections. */
+  baselineRssKb: number;
+  cpuBefore: number;
+};
+
+/** A fresh server with `total` connections in rooms of ROOM_SIZE, for `run`; stopped after it. */
+const withCrowd = async <T>(
   spec: ServerSpec,
-  options: { budgetMs: number; log: (line: string) => void; connections?: number; idleOnly?: boolean },
-): Promise<CrowdResult> => {
-  const total = options.connections ?? CROWD_CONNECTIONS;
-  const server = await startServer(spec, "crowd");
+  tag: string,
+  total: number,
+  run: (crowd: Crowd) => Promise<T>,
+): Promise<T> => {
+  const server = await startServer(spec, tag);
   const recorder = new Recorder();
   let clients: RawClient[] = [];
   try {
@@ -47,6 +64,64 @@ export const runCrowd = async (
       sampleLatency: i % ROOM_SIZE === 1,
     }));
     clients = opened.clients;
+    return await run({ server, recorder, clients, opened, baselineRssKb, cpuBefore });
+  } finally {
+    await server.stop();
+    for (const c of clients) c?.destroy();
+  }
+};
+
+/** One sender per room: the first member of each. */
+const sendersOf = (clients: RawClient[]): RawClient[] => clients.filter((c, i) => i % ROOM_SIZE === 0 && c.open);
+
+/** The many-rooms step at `sendRate` on a fresh server, every connection open first (2 s measured, as fan-out's). */
+export const roomsStepAlone = (spec: ServerSpec, sendRate: number, total = CROWD_CONNECTIONS): Promise<StepResult> =>
+  withCrowd(spec, "rooms-half", total, async ({ server, recorder, clients, opened }) => {
+    if (opened.failed > 0) throw new Error(`${opened.failed} of ${total} clients could not connect`);
+    await sleep(2000); // as the ramp's server: connected, then idle a moment
+    return runStep({
+      senders: sendersOf(clients),
+      recorder,
+      server,
+      fanout: ROOM_SIZE,
+      sendRate,
+      ...HALF_STEP,
+    });
+  });
+
+/** A result holding only a step at a given rate (`--workloads rooms-half`). */
+export const roomsHalfOnly = (step: StepResult): CrowdResult => ({
+  connections: CROWD_CONNECTIONS,
+  connect: null,
+  idle: null,
+  rooms: {
+    ramp: {
+      steps: [],
+      maxDelivered: 0,
+      maxSendRate: 0,
+      failedSendRate: null,
+      stoppedBy: "budget",
+      generatorCpuAtStop: null,
+    },
+    fixed: null,
+    half: { step, basis: "given" },
+  },
+});
+
+export const runCrowd = async (
+  spec: ServerSpec,
+  options: {
+    budgetMs: number;
+    log: (line: string) => void;
+    connections?: number;
+    idleOnly?: boolean;
+    /** Also the step at half the ramp's highest passing rate, on a fresh server. */
+    half?: boolean;
+  },
+): Promise<CrowdResult> => {
+  const total = options.connections ?? CROWD_CONNECTIONS;
+  const result = await withCrowd(spec, "crowd", total, async (crowd): Promise<CrowdResult> => {
+    const { server, recorder, clients, opened, baselineRssKb, cpuBefore } = crowd;
     const connect = {
       ms: Math.round(opened.ms),
       perSecond: Math.round((total - opened.failed) / (opened.ms / 1000)),
@@ -67,7 +142,7 @@ export const runCrowd = async (
     };
     options.log(`idle RSS ${baselineRssKb} → ${rssKb} kB: ${idle.kbPerConnection} kB per connection`);
     if (options.idleOnly) return { connections: total, connect, idle, rooms: null };
-    const senders = clients.filter((c, i) => i % ROOM_SIZE === 0 && c.open);
+    const senders = sendersOf(clients);
     const fixed = await runStep({
       senders,
       recorder,
@@ -85,9 +160,13 @@ export const runCrowd = async (
       options.budgetMs,
       (s) => options.log(stepLine(s)),
     );
-    return { connections: total, connect, idle, rooms: { ramp: rampResult, fixed } };
-  } finally {
-    await server.stop();
-    for (const c of clients) c?.destroy();
+    return { connections: total, connect, idle, rooms: { ramp: rampResult, fixed, half: null } };
+  });
+  const half = options.half && result.rooms ? halfOf(result.rooms.ramp) : null;
+  if (result.rooms && half) {
+    const step = await roomsStepAlone(spec, half.rate, total);
+    options.log(`half-saturation (half of a ${half.basis}) ${stepLine(step)}`);
+    result.rooms.half = { step, basis: half.basis, of: half.of };
   }
+  return result;
 };

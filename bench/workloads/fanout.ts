@@ -3,7 +3,7 @@
  * highest delivered msgs/s with p99 ≤ 100 ms, and the latency at a fixed common rate.
  */
 import { connectMany } from "../lib/connect-many.ts";
-import { type RampResult, ramp } from "../lib/ramp.ts";
+import { type HalfStep, halfOf, type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type Mode, type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { runStep, type StepResult } from "../lib/traffic.ts";
@@ -23,13 +23,19 @@ export const FANOUT_FIXED_RATE = 50;
 export interface FanoutResult {
   ramp: RampResult;
   fixed: StepResult | null;
-  /** At half of this server's highest passing send rate, on a fresh server (Parley only). */
-  half: StepResult | null;
+  /** At half of this server's highest passing send rate, on a fresh server (Parley only); see `HalfBasis`. */
+  half: HalfStep | null;
   clients: number;
 }
 
 /** A ramp step: 1 s measured is 10,000+ latency samples even at the lowest rate. */
 export const STEP = { warmMs: 500, measureMs: 1000 };
+/**
+ * A half-saturation step runs right after its clients connect, to a fresh server: warmed 3 s, not
+ * 0.5, so the generator's GC of the connections' garbage (up to 22 ms pauses, in 2 of 3 runs with
+ * 0.5 s, in none of 3 with 3 s) and the server's first moments at the rate fall before the window.
+ */
+export const HALF_STEP = { warmMs: 3000, measureMs: 2000 };
 
 /** A client's options in `room`: JSON mode asks Parley for `parley.v1` (peers started for JSON ignore it). */
 export const clientIn = (spec: ServerSpec, mode: Mode, room: string) => ({
@@ -93,13 +99,14 @@ export const runFanout = async (
     );
     return { fixed: common, result: rampResult };
   });
-  let half: StepResult | null = null;
-  if (options.half && result.maxSendRate > 0) {
-    const rate = Math.max(1, Math.round(result.maxSendRate / 2));
-    half = await withRoom(spec, "half", (senders, recorder, server) =>
-      runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: rate, warmMs: 500, measureMs: 2000 }),
+  let half: HalfStep | null = null;
+  const at = options.half ? halfOf(result) : null;
+  if (at) {
+    const step = await withRoom(spec, "half", (senders, recorder, server) =>
+      runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate: at.rate, ...HALF_STEP }),
     );
-    options.log(`half-saturation ${stepLine(half)}`);
+    options.log(`half-saturation (half of a ${at.basis}) ${stepLine(step)}`);
+    half = { step, basis: at.basis, of: at.of };
   }
   return { ramp: result, fixed, half, clients: FANOUT_CLIENTS };
 };
@@ -110,10 +117,11 @@ export const runHalfOnly = async (
   sendRate: number,
   log: (line: string) => void,
 ): Promise<FanoutResult> => {
-  const half = await withRoom(spec, "half", (senders, recorder, server) =>
-    runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate, warmMs: 500, measureMs: 2000 }),
+  const step = await withRoom(spec, "half", (senders, recorder, server) =>
+    runStep({ senders, recorder, server, fanout: FANOUT_CLIENTS, sendRate, ...HALF_STEP }),
   );
-  log(`half-saturation ${stepLine(half)}`);
+  log(`half-saturation at a given rate ${stepLine(step)}`);
+  const half: HalfStep = { step, basis: "given" };
   const ramp: RampResult = {
     steps: [],
     maxDelivered: 0,
@@ -127,6 +135,7 @@ export const runHalfOnly = async (
 
 export const stepLine = (s: StepResult): string =>
   `send ${s.sendRate}/s → delivered ${s.delivered}/s of ${s.offered}, p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, ` +
-  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery${s.serverWritesPerDelivery !== null ? `, ${s.serverWritesPerDelivery} writes/delivery` : ""}) gen ${s.generatorCpu} (${s.generatorCpuUsPerDelivery} µs/delivery)` +
+  `cpu server ${s.serverCpu} (${s.serverCpuUsPerDelivery} µs/delivery${s.serverWritesPerDelivery !== null ? `, ${s.serverWritesPerDelivery} writes/delivery` : ""}) gen ${s.generatorCpu} (${s.generatorCpuUsPerDelivery} µs/delivery, ` +
+  `lag p99 ${s.generatorLagP99Ms} max ${s.generatorLagMaxMs} ms, ${s.generatorGc.count} gc ${s.generatorGc.totalMs} ms max ${s.generatorGc.maxMs})` +
   `${s.acked !== null ? `, acks ${s.acked}/s p99 ${s.ackP99Ms} ms` : ""}${s.errors ? `, ${s.errors} errors` : ""}` +
   `${s.closedClients ? `, ${s.closedClients} closed` : ""} ${s.pass ? "ok" : "FAIL"}`;

@@ -35,14 +35,16 @@ const commit = db.transaction((rows, updates, seqs) => {
 // here, many at a time, in a transaction of their own: INDEX_SLICE_ROWS at a time once that many
 // wait (in a turn of their own, after any batch that arrived meanwhile), INDEX_WITHIN_MS after the
 // oldest waiting one, or all of them when a search asks (`catch-up`), so a search started after an
-// ack still finds the message. (250-row slices cut a batch's wait behind one from ~9 to ~3 ms of
-// CPU but cost 20-45% more CPU per append: more segments to write and merge.) Each row is indexed
+// ack still finds the message. A batch that arrives during a slice waits for it, so a slice is
+// what sets the acks' tail: 250 rows is ~3 ms of CPU where 1,000 were ~10 (p99 ack 13.7-37 ms
+// instead of 27-47 at 2,700 appends/s; index CPU per row within ~5%: bench/results/profiles.md,
+// "Tail latency at half saturation"). Each row is indexed
 // with its text as it is then (an edit or delete that came first is already in it); edits and
 // deletes of indexed rows are kept in step by the triggers. `rooms.indexed_seq`, updated in the same
 // transaction, says how far each room is indexed, so rows committed but not indexed before a crash
 // are indexed at the next start; hence the transaction is not fsync'd (synchronous=NORMAL): the next
 // batch's fsync writes it out, and a crash that loses it first loses nothing acked.
-const INDEX_SLICE_ROWS = 1000;
+const INDEX_SLICE_ROWS = 250;
 const INDEX_WITHIN_MS = 500;
 let unindexed = []; // [room, seq] committed since the last indexing, in commit order
 let behindOnDisk = true; // at start, or after indexing failed: what to index is read from `rooms`

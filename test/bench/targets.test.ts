@@ -49,3 +49,54 @@ test("a server within reach of the sink's figure is at the generator's ceiling: 
   );
   assert.match(table, /\| ≥ 11,500,000 \|/);
 });
+
+const halfEntry = (value: number, sendRate: number, basis: "saturation" | "floor") => ({
+  server: "parley-sqlite",
+  label: "Parley",
+  value,
+  floor: false,
+  ratio: {},
+  raw: null,
+  half: { sendRate, basis, generatorCpu: 0.4, generatorLagP99Ms: 2.5, of: { sendRate: sendRate * 2, serverCpu: 0.5 } },
+});
+
+test("p99 at half saturation is judged in both shapes, and a half of a floor says so", () => {
+  const ws = markGeneratorBound([
+    // Fan-out: Parley within reach of the sink (the generator's ceiling), so its ramp figure is a floor.
+    fanout({ sink: [12_000_000, false], "parley-sqlite": [11_500_000, false] }),
+    {
+      ...fanout({}),
+      workload: "fanout-half-saturation",
+      unit: "ms",
+      better: "lower",
+      entries: [halfEntry(12, 5750, "saturation")],
+    },
+    {
+      ...fanout({ sink: [100_000, false], "parley-sqlite": [54_000, false] }),
+      workload: "many-rooms",
+    },
+    {
+      ...fanout({}),
+      workload: "many-rooms-half-saturation",
+      unit: "ms",
+      better: "lower",
+      entries: [halfEntry(26.9, 2700, "saturation")],
+    },
+  ]);
+  const ts = targets(ws);
+  const fan = ts.find((t) => t.what.startsWith("parley-sqlite: fan-out p99 at half"));
+  const rooms = ts.find((t) => t.what.startsWith("parley-sqlite: many rooms p99 at half"));
+  // 12 ms at half of the generator's ceiling: Parley's own half is a higher rate, so not shown.
+  assert.deepEqual(fan && [fan.what.includes("a floor"), fan.met], [true, null]);
+  assert.deepEqual(rooms && [rooms.what.includes("its saturation"), rooms.met], [true, false]);
+  const table = markdown(ws, ts);
+  assert.match(table, /fanout-half-saturation, Parley: 5,750 sends\/s, half of a floor/);
+  // The floor's note estimates the saturation the generator could not reach, from the server's CPU.
+  assert.match(
+    table,
+    /at 11,500 sends\/s the server used 0\.5 of its core, so by CPU its saturation is near 23,000 sends\/s\./,
+  );
+  assert.match(table, /many-rooms-half-saturation, Parley: 2,700 sends\/s, half of its saturation/);
+  assert.match(table, /the generator used 0\.4 of its core, its event loop's delay p99 2\.5 ms/);
+  assert.match(table, /many rooms p99 at half of its saturation \(ms, #22 point 5\) \| ≤ 20 \| 26\.9 \| MISSED \|/);
+});
