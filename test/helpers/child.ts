@@ -22,15 +22,23 @@ export interface ChildParley {
   output(): string;
 }
 
-/** Parley as a real separate process (for kill -9 and signal tests), on ephemeral ports. */
-export const spawnParley = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildParley> =>
+/**
+ * Parley as a real separate process (for kill -9 and signal tests), on ephemeral ports. It runs
+ * src/cli.ts directly, unless `asParley`: then bin/parley.js, the `parley` command, which starts
+ * itself again (same pid) with its V8 flags, as in production; a test of memory wants that.
+ */
+export const spawnParley = (
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  { asParley = false }: { asParley?: boolean } = {},
+): Promise<ChildParley> =>
   new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       // No rate limit unless the test sets one (a later flag wins): tests send bursts.
       [
         ...RUN_SOURCES,
-        "src/cli.ts",
+        asParley ? "bin/parley.js" : "src/cli.ts",
         "--host",
         "127.0.0.1",
         "--port",
