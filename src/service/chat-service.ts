@@ -1,4 +1,4 @@
-import type { RoomEvent } from "../broker/broker.ts";
+import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { ParleyError } from "../chat/errors.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
 import type { ChangeRequest, FileRef } from "../chat/message.ts";
@@ -7,7 +7,7 @@ import { MemoryPresence } from "../presence/memory.ts";
 import { CLOSING } from "../protocol/close-codes.ts";
 import { type SearchFrame, snapshotEvent } from "../protocol/json.ts";
 import { textWho } from "../protocol/text.ts";
-import type { AppendResult } from "../store/history-store.ts";
+import type { AppendResult, HistoryStore } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
 import { appendFrom } from "./conversation/append.ts";
@@ -61,9 +61,17 @@ export class ChatService {
   private readonly searchHost: SearchHost;
 
   readonly options: ChatServiceOptions;
+  /**
+   * The store's append and the broker's publish, read once: both are wrapped in Proxies (metrics,
+   * file deletes), and a property read through a Proxy is a V8 runtime call, on every message.
+   */
+  readonly appendToStore: HistoryStore["append"];
+  private readonly brokerPublish: Broker["publish"];
 
   constructor(options: ChatServiceOptions) {
     this.options = options;
+    this.appendToStore = options.store.append.bind(options.store);
+    this.brokerPublish = options.broker.publish.bind(options.broker);
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.delivery = options.delivery;
     this.members = new Membership(
@@ -162,7 +170,7 @@ export class ChatService {
 
   /** Publishes on the broker without waiting; a failure is reported under `what`. */
   publish(channel: string, event: RoomEvent, what = "publish"): void {
-    this.background(what, this.options.broker.publish(channel, event));
+    this.background(what, this.brokerPublish(channel, event));
   }
 
   /** Subscribes this node to a room's events on the broker. */
