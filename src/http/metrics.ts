@@ -1,9 +1,10 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { ErrorCode } from "../chat/errors.ts";
 import type { Mode } from "../chat/hub.ts";
 import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
 import { REFUSAL_REASONS, type RefusalReason } from "../transport/refuse.ts";
 import type { TransportStats } from "../transport/socket-link.ts";
+import { TalliedHistogram } from "./tallied-histogram.ts";
 
 /**
  * Frames refused or not delivered while the connection stayed open: `rate` a frame over the rate
@@ -46,7 +47,7 @@ const tallies = <K extends string>(keys: readonly K[]): Record<K, number> =>
 
 /**
  * Parley's Prometheus registry. One per server (tests run many in one process). Counters are
- * plain tallies copied into prom-client at scrape; histograms are observed per message, never
+ * plain tallies copied into prom-client at scrape; histograms are tallied per message (tallied-histogram.ts), never
  * per recipient. No label carries a room name, nick or address.
  */
 export class Metrics {
@@ -65,8 +66,8 @@ export class Metrics {
   private readonly errorsSent: Record<string, number> = {};
   private readonly messages = { in: 0, out: 0, duplicate: 0, storeErrors: 0, paced: 0 };
   private sources: MetricSources | undefined;
-  private readonly storeWrite: Histogram;
-  private readonly broadcastLatency: Histogram;
+  private readonly storeWrite: TalliedHistogram;
+  private readonly broadcastLatency: TalliedHistogram;
 
   constructor() {
     const registers = [this.registry];
@@ -204,13 +205,13 @@ export class Metrics {
     );
     counter("parley_bytes_out_total", "Bytes written to WebSocket clients.", () => this.transport.bytesOut);
     counter("parley_store_errors_total", "History store operations that failed.", () => this.messages.storeErrors);
-    this.storeWrite = new Histogram({
+    this.storeWrite = new TalliedHistogram({
       name: "parley_store_write_seconds",
       help: "Time from a message's append to it being durable (group commit included).",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    this.broadcastLatency = new Histogram({
+    this.broadcastLatency = new TalliedHistogram({
       name: "parley_broadcast_seconds",
       help: "Time from a durable message's publish to its frames being written to this node's sockets.",
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
@@ -294,11 +295,11 @@ export class Metrics {
   }
 
   storeWritten(seconds: number): void {
-    this.storeWrite.observe(seconds);
+    this.storeWrite.tally(seconds);
   }
 
   broadcast(seconds: number): void {
-    this.broadcastLatency.observe(seconds);
+    this.broadcastLatency.tally(seconds);
   }
 
   get contentType(): string {

@@ -1,9 +1,9 @@
-import type { RoomEvent } from "../broker/broker.ts";
+import type { Broker, RoomEvent } from "../broker/broker.ts";
 import { Hub, type Member, type PresenceEvent } from "../chat/hub.ts";
 import type { ChangeRequest, FileRef } from "../chat/message.ts";
 import { MemoryPresence } from "../presence/memory.ts";
 import type { SearchFrame } from "../protocol/json.ts";
-import type { AppendResult } from "../store/history-store.ts";
+import type { AppendResult, HistoryStore } from "../store/history-store.ts";
 import { type ClientLink, READ_HOLD, type RoomDelivery } from "../transport/client-link.ts";
 import type { Outlet } from "../transport/fanout.ts";
 import { publishAs, watchRoom } from "./api-entry.ts";
@@ -57,9 +57,17 @@ export class ChatService {
   private readonly searchHost: SearchHost;
 
   readonly options: ChatServiceOptions;
+  /**
+   * The store's append and the broker's publish, read once: both are wrapped in Proxies (metrics,
+   * file deletes), and a property read through a Proxy is a V8 runtime call, on every message.
+   */
+  readonly appendToStore: HistoryStore["append"];
+  private readonly brokerPublish: Broker["publish"];
 
   constructor(options: ChatServiceOptions) {
     this.options = options;
+    this.appendToStore = options.store.append.bind(options.store);
+    this.brokerPublish = options.broker.publish.bind(options.broker);
     this.hub = new Hub({ random: options.random, maxRoomsPerMember: options.maxRoomsPerMember });
     this.delivery = options.delivery;
     this.members = new Membership(
@@ -150,7 +158,7 @@ export class ChatService {
 
   /** Publishes on the broker without waiting; a failure is reported under `what`. */
   publish(channel: string, event: RoomEvent, what = "publish"): void {
-    this.background(what, this.options.broker.publish(channel, event));
+    this.background(what, this.brokerPublish(channel, event));
   }
 
   /** Subscribes this node to a room's events on the broker. */

@@ -7,7 +7,8 @@ import type { Session } from "./session.ts";
 
 /** One text frame from a client, in either mode, turned into a service call. */
 export const handleFrame = (service: ChatService, session: Session, data: string): void => {
-  if (service.defer(session, () => handleFrame(service, session, data))) return;
+  // The closure only while the session holds its frames (rare): none per frame otherwise.
+  if (session.inbox !== undefined && service.defer(session, () => handleFrame(service, session, data))) return;
   if (session.member.mode === "text") {
     handleTextLine(service, session, data);
     return;

@@ -16,7 +16,8 @@ interface RoomLog {
   lastSeq: number;
   messages: ChatMessage[];
   byCid: Map<string, ChatMessage>;
-  cidOf: WeakMap<ChatMessage, string>;
+  /** The cid of each message or change event that had one, by seq (for pruning `byCid`): a Map of numbers, cheaper per append than a WeakMap. */
+  cids: Map<number, string>;
   /** Owners of messages, by seq (never part of a message). */
   owners: Map<number, string>;
   /** The `changeKey` of each change event, for cid repeats. */
@@ -62,7 +63,7 @@ export class MemoryStore implements HistoryStore {
     log.messages.push(message);
     if (input.cid !== undefined) {
       log.byCid.set(input.cid, message);
-      log.cidOf.set(message, input.cid);
+      log.cids.set(message.seq, input.cid);
     }
     this.prune(log, input.ts);
     return Promise.resolve(stored(present(log, message)));
@@ -157,7 +158,7 @@ export class MemoryStore implements HistoryStore {
     let log = this.rooms.get(room);
     if (!log) {
       log = {
-        ...{ lastSeq: 0, messages: [], byCid: new Map(), cidOf: new WeakMap() },
+        ...{ lastSeq: 0, messages: [], byCid: new Map(), cids: new Map() },
         ...{ owners: new Map(), changeKeys: new WeakMap() },
       };
       this.rooms.set(room, log);
@@ -172,9 +173,13 @@ export class MemoryStore implements HistoryStore {
     if (maxAgeMs > 0) {
       while (drop < log.messages.length && (log.messages[drop]?.ts ?? now) < now - maxAgeMs) drop++;
     }
-    for (const gone of drop > 0 ? log.messages.splice(0, drop) : []) {
-      const cid = log.cidOf.get(gone);
-      if (cid !== undefined) log.byCid.delete(cid);
+    if (drop === 0) return;
+    for (const gone of log.messages.splice(0, drop)) {
+      const cid = log.cids.get(gone.seq);
+      if (cid !== undefined) {
+        log.byCid.delete(cid);
+        log.cids.delete(gone.seq);
+      }
       log.owners.delete(gone.seq);
     }
   }

@@ -7,7 +7,9 @@ import type { Session } from "../session.ts";
 
 /** What a client's appends (messages and changes) use of the service. */
 export interface AppendHost {
-  readonly options: { store: HistoryStore; now(): number };
+  readonly options: { now(): number };
+  /** The store's `append` (the service reads it once: each read through the store's wrappers costs a Proxy trap). */
+  appendToStore: HistoryStore["append"];
   /** Publishes on the broker without waiting; a failure is reported under `what`. */
   publish(channel: string, event: RoomEvent, what?: string): void;
 }
@@ -46,8 +48,20 @@ export const appendFrom = async (
   }
   let result: AppendResult;
   try {
-    const nick = session.member.nick;
-    result = await host.options.store.append({ ...input, nick, ts: host.options.now(), owner: ownerOf(session) });
+    // Every field named, not `{ ...input, nick, … }`: V8 defines properties after a spread in its
+    // runtime, one call each (~1.5k instructions apiece per message, callgrind).
+    const message: NewMessage = {
+      room,
+      nick: session.member.nick,
+      text: input.text,
+      ts: host.options.now(),
+      cid,
+      owner: ownerOf(session),
+      replyTo: input.replyTo,
+      change: input.change,
+      file: input.file,
+    };
+    result = await host.appendToStore(message);
   } catch {
     const what = input.change ? "The change" : "The message";
     session.fail(new ParleyError("store_unavailable", `${what} was not saved; send it again.`), { cid, room });
