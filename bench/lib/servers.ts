@@ -227,10 +227,19 @@ export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "t
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-2000);
   });
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  let stopping = false;
+  const exited = new Promise<void>((done) =>
+    child.once("exit", (code, signal) => {
+      // A server that dies mid-workload must say so, with why, not show up only as a failed step.
+      if (!stopping)
+        process.stderr.write(`${spec.name} exited unexpectedly (code ${code}, signal ${signal}): ${stderr.trim()}\n`);
+      done();
+    }),
+  );
   const deadline = Date.now() + 15_000;
   while (!(await canConnect(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
+      stopping = true;
       child.kill("SIGKILL");
       throw new Error(`${spec.name} did not start: ${stderr.trim() || "no output"}`);
     }
@@ -248,6 +257,7 @@ export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "t
     },
     stop: async () => {
       // SIGTERM lets Parley write its --cpu-prof profile; SIGKILL if it lingers.
+      stopping = true;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
