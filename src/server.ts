@@ -21,6 +21,7 @@ import { binaryRefused, handleFrame, rateLimited } from "./service/inbound.ts";
 import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
 import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
+import { connectionCap, DESCRIPTOR_RESERVE, readOpenFilesLimit } from "./transport/descriptor-limit.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -72,6 +73,21 @@ export const startParley = async (
       "--auth required without --auth-token-url: the page has no way to sign in; only links with #token=… get in",
     );
   }
+  const openFiles = readOpenFilesLimit();
+  const fitted = connectionCap(config.maxConnections, openFiles);
+  if (fitted.lowered && openFiles) {
+    // Past the descriptor limit the kernel resets new sockets unseen; under the cap they get a 503 that says why.
+    ops.log.warn(
+      {
+        event: "descriptor_limit",
+        soft: openFiles.soft,
+        hard: openFiles.hard,
+        maxConnections: config.maxConnections,
+        cap: fitted.cap,
+      },
+      `ulimit -n is ${openFiles.soft}: at most ${fitted.cap} WebSocket connections (${DESCRIPTOR_RESERVE} descriptors kept for the rest), then 503; raise the limit (ulimit -n, hard limit ${openFiles.hard}) to serve --max-connections ${config.maxConnections || "(no limit)"}`,
+    );
+  }
   const engines = await createEngines(config, deps.store);
   const apiKeys = await createApiKeyStore(config).catch(async (error: unknown) => {
     await engines.close().catch(() => {});
@@ -117,7 +133,7 @@ export const startParley = async (
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
   const gateway = new Gateway(
-    { ...gatewayOptions(config), stats: ops.metrics.transport, authenticate },
+    { ...gatewayOptions(config, openFiles), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
       open: (conn) => service.open(conn),
       text: (conn, data) => {

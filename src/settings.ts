@@ -161,7 +161,7 @@ export const SETTINGS = [
     env: "PARLEY_MAX_CONNECTIONS",
     kind: "count",
     default: 10000,
-    help: "Open WebSocket connections in all (0: no limit); more are refused with HTTP 503.",
+    help: "Open WebSocket connections in all (0: no limit); more are refused with HTTP 503. Lowered at start, with a warning, to what ulimit -n holds (less 128).",
   },
   {
     key: "maxConnectionsPerIp",

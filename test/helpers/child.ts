@@ -26,17 +26,23 @@ export interface ChildParley {
  * Parley as a real separate process (for kill -9 and signal tests), on ephemeral ports. It runs
  * src/cli.ts directly, unless `asParley`: then bin/parley.js, the `parley` command, which starts
  * itself again (same pid) with its V8 flags, as in production; a test of memory wants that.
+ * `openFiles`: the process's descriptor limit (`ulimit -n`), set by a shell before Node starts.
  */
 export const spawnParley = (
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  { asParley = false }: { asParley?: boolean } = {},
+  { asParley = false, openFiles }: { asParley?: boolean; openFiles?: number } = {},
 ): Promise<ChildParley> =>
   new Promise((resolve, reject) => {
+    const command =
+      openFiles === undefined
+        ? [process.execPath]
+        : ["sh", "-c", `ulimit -n ${openFiles} && exec "$0" "$@"`, process.execPath];
     const child = spawn(
-      process.execPath,
+      command[0] as string,
       // No rate limit unless the test sets one (a later flag wins): tests send bursts.
       [
+        ...command.slice(1),
         ...RUN_SOURCES,
         asParley ? "bin/parley.js" : "src/cli.ts",
         "--host",
