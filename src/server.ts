@@ -310,6 +310,7 @@ export const startParley = async (
         await webhooks.close();
         await files.close();
         cookbook.closeAllConnections();
+        ops.metrics.stop();
       })();
       return closing;
     },

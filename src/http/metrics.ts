@@ -4,6 +4,7 @@ import type { Mode } from "../chat/hub.ts";
 import { CLOSE_REASONS, type CloseReason } from "../protocol/close-codes.ts";
 import { REFUSAL_REASONS, type RefusalReason } from "../transport/refuse.ts";
 import type { TransportStats } from "../transport/socket-link.ts";
+import { countEveryGc } from "./gc-metric.ts";
 import { TalliedHistogram } from "./tallied-histogram.ts";
 
 /**
@@ -56,6 +57,7 @@ export class Metrics {
   private readonly open: Record<Mode, number> = { text: 0, json: 0 };
   private readonly opened: Record<Mode, number> = { text: 0, json: 0 };
   private readonly closed = tallies(CLOSE_REASONS);
+  private readonly stopGcCount: () => void;
   private readonly refusals = tallies(REFUSAL_REASONS);
   private readonly drops = tallies(DROP_REASONS);
   private readonly handshakeCuts = tallies(HANDSHAKE_CUTS);
@@ -229,6 +231,12 @@ export class Metrics {
     up("parley_store_up", "1 when the history store answers a ping.", (s) => s.storeUp());
     up("parley_broker_up", "1 when the broker answers a ping (its connection state).", (s) => s.brokerUp());
     collectDefaultMetrics({ register: this.registry });
+    this.stopGcCount = countEveryGc(this.registry);
+  }
+
+  /** Stops what observes the runtime (the GC entries) for this registry: the node is closing. */
+  stop(): void {
+    this.stopGcCount();
   }
 
   /** The gauges read from these at scrape time. */

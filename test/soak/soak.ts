@@ -59,8 +59,7 @@ const heapOf = async (): Promise<{ heapUsed: number; external: number; oldUsed: 
   return {
     heapUsed: read("nodejs_heap_size_used_bytes"),
     external: read("nodejs_external_memory_bytes"),
-    // Falls only at a mark-compact. (Not nodejs_gc_duration_seconds: prom-client observes only the first GC of
-    // each batch the observer delivers, nearly always a scavenge.)
+    // Falls only at a mark-compact: the old space's use, read as a sample like the others.
     oldUsed: read('nodejs_heap_space_size_used_bytes\\{space="old"\\}'),
   };
 };
