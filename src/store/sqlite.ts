@@ -1,3 +1,5 @@
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import type { ChatMessage, NewMessage } from "../chat/message.ts";
@@ -22,6 +24,11 @@ export interface SqliteStoreOptions {
  * a shared core.)
  */
 const MAX_IN_FLIGHT = 1;
+/**
+ * Free space the write probe wants besides its commit: a batch of the largest messages (64 KiB
+ * each by default), their search index rows and the WAL frames' headers, with room to spare.
+ */
+const PROBE_ROOM_BYTES = 1024 * 1024;
 
 /**
  * What the writer and checkpointer threads share (`sqlite-checkpointer.js`): the writer's commit
@@ -230,11 +237,19 @@ export class SqliteStore implements HistoryStore {
   /**
    * On this thread's connection, and only while the writer is idle (so it holds no lock to wait
    * for): one small commit, a few ms of fsync, at most once a second while writes are failing.
+   * The disk must also have room to grow: on a full disk the probe's one page still fits in the
+   * WAL's tail that the failed append left allocated, so the commit alone said "writes work"
+   * while every append that needs a new page was still refused.
    */
   probeWrite(): Promise<void> {
     if (this.broken || this.closed) return Promise.reject(this.broken ?? new Error("The store is closed."));
     if (this.batches.inFlight.length > 0) {
       return Promise.reject(new Error("appends are being written; their outcome decides"));
+    }
+    const { bavail, bsize } = statfsSync(dirname(this.options.file));
+    const free = bavail * bsize;
+    if (free < PROBE_ROOM_BYTES) {
+      return Promise.reject(new Error(`${free} bytes free next to ${this.options.file}: the disk is full`));
     }
     this.probe.run(Date.now());
     return Promise.resolve();

@@ -43,7 +43,9 @@ export class Heartbeat {
   /**
    * Each ping is a socket write: 10,000 of them in one go would hold the event loop for tens of
    * milliseconds, delaying every message meanwhile. They go in slices, one per loop turn, so
-   * fan-out turns run in between.
+   * fan-out turns run in between. The first slice too waits for the turn's reads: a beat that
+   * came due while the loop was held (a long turn, a GC pause) runs before the sockets are read,
+   * and would expire peers whose answers sat unread in the kernel.
    */
   private beat(): void {
     const peers = [...this.peers()];
@@ -58,6 +60,6 @@ export class Heartbeat {
       }
       if (next < peers.length) setImmediate(slice);
     };
-    slice();
+    setImmediate(slice);
   }
 }

@@ -6,9 +6,17 @@
  * started bare, V8 grows the young generation by itself over minutes (to ~100 MB here) and later
  * gives it back, and that, not Parley, was what this check saw (bench/results/profiles.md, "Soak").
  *
- * SOAK_SECONDS (default 180), SOAK_CONNECTIONS (default 3000), SOAK_TOLERANCE (default 0.25).
+ * Every close the soak did not ask for is counted by code and reason, and told apart: a heartbeat timeout (4001)
+ * or "too slow" (4000) while the soak's own event loop was stalled long enough to explain it (this process starved
+ * on a loaded machine: it could not answer pings nor read) is the soak's client, not the server; the rest fail the
+ * run. The server's own account (its log's closes "by":"server") is printed beside it.
+ *
+ * SOAK_SECONDS (default 180), SOAK_CONNECTIONS (default 3000), SOAK_TOLERANCE (default 0.25). To check that
+ * telling apart: SOAK_STALL=client@30 (the soak blocks its own loop at t=30 s) or server@30 (SIGSTOP to the server),
+ * for SOAK_STALL_MS (default 7000).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import WebSocket from "ws";
 import { spawnParley } from "../helpers/child.ts";
 import { tempDir } from "../helpers/parley.ts";
@@ -22,6 +30,11 @@ const ROOMS = 100;
 const ADDRESSES = 40; // 127.0.0.2 … 127.0.0.41: each under the default per-address cap
 const CHURN_PER_SECOND = Math.max(1, Math.round(CONNECTIONS * 0.02));
 const MESSAGES_PER_SECOND = 100;
+const HEARTBEAT_MS = 5000;
+/** The server closes as too slow a client over its queue cap that took nothing for this long (socket-link.ts). */
+const SLOW_STALL_MS = 500;
+const [stallWho, stallAt] = (process.env.SOAK_STALL ?? "").split("@");
+const STALL_MS = Number(process.env.SOAK_STALL_MS ?? 7000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -30,12 +43,13 @@ const rssOf = (pid: number): number => {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 };
 
+const dataDir = tempDir("parley-soak-");
 const parley = await spawnParley(
   [
     "--data-dir",
-    tempDir("parley-soak-"),
+    dataDir,
     "--heartbeat-ms",
-    "5000",
+    String(HEARTBEAT_MS),
     "--max-connections",
     String(CONNECTIONS * 2),
     "--rate-limit",
@@ -53,7 +67,7 @@ const v8Flags = readFileSync(`/proc/${pid}/cmdline`, "utf8")
  * The server's own view (/metrics): V8's heap in use (live and not yet collected), and what its
  * objects hold outside it (Buffers).
  */
-const heapOf = async (): Promise<{ heapUsed: number; external: number; oldUsed: number }> => {
+const heapOf = async (): Promise<{ heapUsed: number; external: number; oldUsed: number; lagMax: number }> => {
   const text = await (await fetch(`http://127.0.0.1:${parley.port}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN);
   return {
@@ -61,17 +75,44 @@ const heapOf = async (): Promise<{ heapUsed: number; external: number; oldUsed: 
     external: read("nodejs_external_memory_bytes"),
     // Falls only at a mark-compact: the old space's use, read as a sample like the others.
     oldUsed: read('nodejs_heap_space_size_used_bytes\\{space="old"\\}'),
+    // prom-client's: the most its event loop was late since the last scrape.
+    lagMax: read("nodejs_eventloop_lag_max_seconds"),
   };
 };
+
+/** This process's event loop, late by `ms` until `end` (performance clock): a starved client answers and reads nothing. */
+const clientStalls: Array<{ end: number; ms: number }> = [];
+const TICK_MS = 100;
+let lastTick = performance.now();
+const ticker = setInterval(() => {
+  const now = performance.now();
+  const late = now - lastTick - TICK_MS;
+  if (late >= SLOW_STALL_MS / 2) clientStalls.push({ end: now, ms: late });
+  lastTick = now;
+}, TICK_MS);
+/**
+ * Whether this process stalled for at least `ms` shortly before `at`. The closes a stall caused are often handled
+ * before the ticker runs again (I/O first), so the stall still going on counts too.
+ */
+const clientStalled = (at: number, ms: number): boolean =>
+  at - lastTick - TICK_MS >= ms ||
+  clientStalls.some((s) => s.ms >= ms && s.end <= at + 1000 && s.end >= at - 2 * HEARTBEAT_MS);
+/** Closes explained by the soak's own stalls, by code (not the server's doing). */
+const clientCaused = new Map<number, number>();
+let serverLagMax = 0;
 
 let opened = 0;
 let failed = 0;
 let unexpectedCloses = 0;
 /** Close code → count, of the closes nobody asked for: a failure says which (heartbeat, too slow, …). */
 const unexpectedCodes = new Map<number, number>();
+/** Close code → the reasons the server gave with it. */
+const reasonsOf = new Map<number, Set<string>>();
 let received = 0;
 const live = new Set<WebSocket>();
 const expectedToClose = new WeakSet<WebSocket>();
+/** Set when the soak ends the run: closes after it are its own. */
+let ending = false;
 
 const open = (i: number): Promise<void> =>
   new Promise((resolve) => {
@@ -82,7 +123,9 @@ const open = (i: number): Promise<void> =>
       localAddress: `127.0.0.${2 + (i % ADDRESSES)}`,
       perMessageDeflate: false,
     });
+    let wasOpen = false;
     ws.on("open", () => {
+      wasOpen = true;
       opened++;
       live.add(ws);
       resolve();
@@ -94,10 +137,18 @@ const open = (i: number): Promise<void> =>
       failed++;
       resolve();
     });
-    ws.on("close", (code) => {
+    ws.on("close", (code, reason) => {
       live.delete(ws);
-      if (expectedToClose.has(ws) || code === 1006) return;
+      if (!wasOpen || expectedToClose.has(ws) || ending) return;
+      // Explained by this process's stall: it missed the pong's whole interval, or stopped reading past the cap.
+      const explainedBy = code === 4001 ? HEARTBEAT_MS * 0.9 : code === 4000 ? SLOW_STALL_MS : undefined;
+      if (explainedBy !== undefined && clientStalled(performance.now(), explainedBy)) {
+        clientCaused.set(code, (clientCaused.get(code) ?? 0) + 1);
+        return;
+      }
+      // 1006 too: the server dropped the socket without a close frame.
       unexpectedCloses++;
+      reasonsOf.set(code, (reasonsOf.get(code) ?? new Set()).add(reason.toString()));
       unexpectedCodes.set(code, (unexpectedCodes.get(code) ?? 0) + 1);
     });
   });
@@ -146,9 +197,17 @@ for (let second = 1; second <= SECONDS; second++) {
     const text = `soak ${second}.${k} ${"x".repeat(Math.floor(Math.random() * 200))}`;
     ws.send(ws.protocol === "parley.v1" ? JSON.stringify({ type: "send", text, cid: `${second}.${k}` }) : text);
   }
+  if (String(second) === stallAt) {
+    console.log(`soak: stalling the ${stallWho} for ${STALL_MS} ms (SOAK_STALL)`);
+    if (stallWho === "server") {
+      process.kill(pid, "SIGSTOP");
+      setTimeout(() => process.kill(pid, "SIGCONT"), STALL_MS);
+    } else for (const until = Date.now() + STALL_MS; Date.now() < until; );
+  }
   if (second % 5 === 0) {
     const rss = rssOf(pid);
-    const { heapUsed, external, oldUsed } = await heapOf();
+    const { heapUsed, external, oldUsed, lagMax } = await heapOf();
+    serverLagMax = Math.max(serverLagMax, lagMax);
     if (firstMajorGc === undefined && oldUsed < oldUsedBefore) firstMajorGc = second;
     oldUsedBefore = oldUsed;
     samples.push({ t: second, rss, heapUsed, live: live.size });
@@ -172,20 +231,39 @@ const final = floor(warm.slice(half));
 const growth = (final - baseline) / baseline;
 const peak = Math.max(...warm.map((s) => s.rss));
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-const codes = [...unexpectedCodes].map(([code, n]) => `${n} with ${code}`).join(", ");
+const codes = [...unexpectedCodes]
+  .map(([code, n]) => `${n} with ${code} "${[...(reasonsOf.get(code) ?? [])].join('", "')}"`)
+  .join(", ");
 console.log(
   `soak: warm-up to t=${warmedAt} s (first mark-compact at ${firstMajorGc === undefined ? "none" : `t=${firstMajorGc} s`}); RSS floor ${mib(baseline)} in the first half after it, ${mib(final)} in the second (${(growth * 100).toFixed(1)}%, tolerance ${TOLERANCE * 100}%), peak ${mib(peak)}; V8 heap used floor ${mib(floor(warm.slice(0, half), "heapUsed"))} then ${mib(floor(warm.slice(half), "heapUsed"))}; ${opened} connections opened in all, ${failed} refused or failed, ${unexpectedCloses} unexpected closes${codes ? ` (${codes})` : ""}`,
 );
 
+/** The server's account of the closes it made ("by":"server" in its log), before the shutdown's. */
+const serverCloses = new Map<string, number>();
+for (const line of parley.output().split("\n")) {
+  if (!line.includes('"event":"close"') || !line.includes('"by":"server"')) continue;
+  const { code: closeCode, reason } = JSON.parse(line) as { code: number; reason: string };
+  serverCloses.set(`${closeCode} ${reason}`, (serverCloses.get(`${closeCode} ${reason}`) ?? 0) + 1);
+}
+const worstStall = Math.max(0, ...clientStalls.map((s) => s.ms));
+const ownCloses = [...clientCaused].map(([c, n]) => `${n} with ${c}`).join(", ");
+console.log(
+  `soak: the server's log: ${[...serverCloses].map(([what, n]) => `${n} closed ${what}`).join(", ") || "no close by the server"}; its event loop late by at most ${(serverLagMax * 1000).toFixed(0)} ms (5 s samples). This soak's own loop: ${clientStalls.length} stalls of ${SLOW_STALL_MS / 2} ms or more, the longest ${worstStall.toFixed(0)} ms; closes they explain (the soak's client, not the server): ${ownCloses || "none"}`,
+);
+
+ending = true;
+clearInterval(ticker);
 for (const ws of live) ws.terminate();
 parley.child.kill("SIGTERM");
 const code = await parley.exited;
+writeFileSync(join(dataDir, "parley.log"), parley.output());
+console.log(`soak: the server's log is in ${join(dataDir, "parley.log")}`);
 
 const problems: string[] = [];
 if (warm.length < 6) problems.push("too few samples after warm-up: run longer");
 if (growth > TOLERANCE) problems.push(`memory grew ${(growth * 100).toFixed(1)}% after warm-up`);
 if (failed > opened * 0.01) problems.push(`${failed} connections failed`);
-if (unexpectedCloses > 0) problems.push(`${unexpectedCloses} connections were closed by the server`);
+if (unexpectedCloses > 0) problems.push(`${unexpectedCloses} connections were closed by the server (${codes})`);
 if (code !== 0) problems.push(`Parley exited with ${code} on SIGTERM`);
 if (problems.length > 0) {
   console.error(`soak: FAILED: ${problems.join("; ")}`);
