@@ -22,10 +22,7 @@ export interface HandshakeGuardEvents {
 interface Pending {
   ip: string;
   counted: boolean;
-  /** When its deadline falls (performance clock, ms); in `due` while it has one. */
-  at: number;
-  socket: Socket;
-  tracked: Tracked;
+  timer: NodeJS.Timeout | undefined;
 }
 
 interface Tracked {
@@ -43,25 +40,13 @@ const TOO_MANY = "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent
 /**
  * Slowloris defence for both ports. A socket is "unfinished" from its connection until its request's
  * headers are in (the page's `request`, or an `upgrade`), and again between keep-alive requests. Each
- * has `deadlineMs`, cut on time (Node's `headersTimeout` is only checked every
- * `connectionsCheckingInterval`), and one address may hold `maxPerIp` of them at once.
+ * has `deadlineMs` (its own timer, so the cut is on time: Node's `headersTimeout` is only checked
+ * every `connectionsCheckingInterval`), and one address may hold `maxPerIp` of them at once.
  */
 export class HandshakeGuard {
   private readonly sockets = new Map<Socket, Tracked>();
   private readonly perIp = new Map<string, number>();
   private unfinished = 0;
-  /**
-   * Unfinished sockets with a deadline, in the order their deadlines fall: every deadline is
-   * `deadlineMs` from its arming, so arming order is that order. One timer, for the first, instead of
-   * a timer and its closure per handshake.
-   */
-  private readonly due = new Set<Pending>();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onTimer = () => {
-    // Judged after the loop's next read: headers that arrived in time but wait unread behind a
-    // late event loop settle the socket first, so a busy server never cuts a punctual client.
-    setImmediate(() => this.cutLate());
-  };
   /**
    * The one 'close' listener of every watched socket (`this` is the socket), removed at the
    * upgrade: no closure, once-wrapper or context per socket kept for a WebSocket's whole life.
@@ -155,37 +140,23 @@ export class HandshakeGuard {
   private arm(socket: Socket, tracked: Tracked): void {
     if (tracked.pending) return;
     const { ip } = tracked;
-    const { deadlineMs } = this.options;
-    const pending: Pending = { ip, counted: this.counts(ip), at: performance.now() + deadlineMs, socket, tracked };
+    const pending: Pending = { ip, counted: this.counts(ip), timer: undefined };
     tracked.pending = pending;
     this.unfinished++;
     if (pending.counted) this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    if (deadlineMs <= 0) return;
-    this.due.add(pending);
-    // A timer already set is for an earlier deadline; its sweep sets the next.
-    if (this.timer === undefined) this.wake(deadlineMs);
-  }
-
-  private wake(ms: number): void {
-    this.timer = setTimeout(this.onTimer, ms);
-    this.timer.unref();
-  }
-
-  /** Cuts every socket whose deadline has passed, then sets the timer for the next deadline. */
-  private cutLate(): void {
-    this.timer = undefined;
-    // Within a millisecond counts as due: the timer's clock (libuv's, per loop turn) may run a little behind.
-    const now = performance.now() + 1;
-    for (const pending of this.due) {
-      if (pending.at > now) {
-        this.wake(Math.ceil(pending.at - now));
-        return;
-      }
-      this.settle(pending.tracked);
-      this.events.cut("timeout", pending.ip);
-      const body = "The request took too long to arrive.\n";
-      closeWith(pending.socket, `${REQUEST_TIMEOUT}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    }
+    if (this.options.deadlineMs <= 0) return;
+    pending.timer = setTimeout(() => {
+      // Judged after the loop's next read: headers that arrived in time but wait unread behind a
+      // late event loop settle the socket first, so a busy server never cuts a punctual client.
+      setImmediate(() => {
+        if (tracked.pending !== pending) return;
+        this.settle(tracked);
+        this.events.cut("timeout", ip);
+        const body = "The request took too long to arrive.\n";
+        closeWith(socket, `${REQUEST_TIMEOUT}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      });
+    }, this.options.deadlineMs);
+    pending.timer.unref();
   }
 
   private counts(ip: string): boolean {
@@ -197,7 +168,7 @@ export class HandshakeGuard {
     const pending = tracked.pending;
     if (!pending) return;
     tracked.pending = undefined;
-    this.due.delete(pending);
+    clearTimeout(pending.timer);
     this.unfinished--;
     if (!pending.counted) return;
     const left = (this.perIp.get(pending.ip) ?? 1) - 1;
