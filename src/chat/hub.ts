@@ -52,6 +52,8 @@ export class Hub<C> {
   private readonly users = new Map<string, UserEntry<C>>();
   private readonly rooms = new Map<string, Set<Member<C>>>();
   private nextId = 1;
+  /** The key of the nick freeRandomNick returned last (undefined: compute it), read once by `add`. */
+  private lastRandomKey: string | undefined;
 
   private readonly options: HubOptions;
 
@@ -61,9 +63,12 @@ export class Hub<C> {
 
   /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, session: C): Member<C> {
-    const member: Member<C> = { id: this.nextId++, nick: this.freeRandomNick(), mode, rooms: new SmallSet(), session };
+    const nick = this.freeRandomNick();
+    const member: Member<C> = { id: this.nextId++, nick, mode, rooms: new SmallSet(), session };
     this.byId.set(member.id, member);
-    this.byNick.set(nickKey(member.nick), member);
+    // freeRandomNick just keyed this nick: its key is taken from there, not computed again.
+    this.byNick.set(this.lastRandomKey === undefined ? nickKey(nick) : this.lastRandomKey, member);
+    this.lastRandomKey = undefined;
     return member;
   }
 
@@ -222,8 +227,13 @@ export class Hub<C> {
   private freeRandomNick(): string {
     for (let attempt = 0; attempt < 100; attempt++) {
       const nick = randomNick(this.options.random);
-      if (!this.byNick.has(nickKey(nick))) return nick;
+      const key = nickKey(nick);
+      if (!this.byNick.has(key)) {
+        this.lastRandomKey = key;
+        return nick;
+      }
     }
+    this.lastRandomKey = undefined;
     // The Cookbook's space of 100,000 names is nearly full: widen it rather than fail.
     let n = 100000;
     while (this.byNick.has(nickKey(`user-${n}`))) n++;

@@ -3,6 +3,9 @@ import type { Hub, Member, PresenceEvent } from "../chat/hub.ts";
 import { nickKey, randomNick, validateNick } from "../chat/nick.ts";
 import { type Presence, type Reclaimed, userOwner } from "../presence/presence.ts";
 
+/** Anyone may take any name (anonymous members): one function, not a default closure per call. */
+const RESERVED = (): Promise<boolean> => Promise.resolve(true);
+
 /**
  * This node's members in the cluster-wide presence: each is owned as `node:member`, holds its
  * nickname there, and has an entry per room. With the memory presence this is one node's view.
@@ -70,7 +73,7 @@ export class Membership<C> {
   async claimFirstNick(
     member: Member<C>,
     random: () => number,
-    reserve: (nick: string) => Promise<boolean> = async () => true,
+    reserve: (nick: string) => Promise<boolean> = RESERVED,
   ): Promise<void> {
     if (member.user !== undefined) {
       await this.claimUserNick(member, member.user, reserve);

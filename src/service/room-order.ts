@@ -80,9 +80,14 @@ export class RoomOrder {
     return this.options.ordered ? -1 : this.sequencer.position(room);
   }
 
+  /** True when `ensureStarted` has nothing to do: the broker orders, or the room is started already. */
+  isStarted(room: string): boolean {
+    return this.options.ordered || this.sequencer.isStarted(room);
+  }
+
   /** Starts a room from the store's end when nobody read it yet (text members get no history). */
   async ensureStarted(room: string): Promise<void> {
-    if (this.options.ordered || this.sequencer.isStarted(room)) return;
+    if (this.isStarted(room)) return;
     const { last } = await this.options.store.bounds(room);
     await this.settle(room, last);
   }

@@ -79,7 +79,14 @@ export class UserAccess {
   }
 
   /** Before the welcome: the nickname is settled across the cluster; a signed-in user's name is reserved. */
-  async claimName(session: Session): Promise<void> {
+  claimName(session: Session): Promise<void> {
+    // Anonymous (never bumped: only signed-in users' connections are): just its random nick, with no
+    // async frame and no reserve closure of its own around it. Every Cookbook client comes this way.
+    if (!session.identity) return this.host.members.claimFirstNick(session.member, this.host.random);
+    return this.claimSignedIn(session);
+  }
+
+  private async claimSignedIn(session: Session): Promise<void> {
     const { members, broker } = this.host;
     const bumped = this.bumps.get(session);
     if (bumped) {

@@ -26,6 +26,8 @@ interface Pending {
 }
 
 interface Tracked {
+  /** The client's address, normalised once at its connection. */
+  ip: string;
   pending: Pending | undefined;
   /** Requests read on this socket whose response is not finished: it is not waiting on the client. */
   inFlight: number;
@@ -86,9 +88,10 @@ export class HandshakeGuard {
     const httpConnection = server.listeners("connection") as Array<(socket: Socket) => void>;
     server.removeAllListeners("connection");
     server.on("connection", (socket: Socket) => {
-      if (!this.admit(socket)) return;
+      const ip = normalizeIp(socket.remoteAddress ?? "");
+      if (!this.admit(socket, ip)) return;
       for (const listener of httpConnection) listener.call(server, socket);
-      this.connected(socket);
+      this.connected(socket, ip);
     });
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const tracked = this.sockets.get(req.socket as Socket);
@@ -112,8 +115,7 @@ export class HandshakeGuard {
   }
 
   /** false: the address holds its cap of unfinished sockets already; this one is answered 429 and closed. */
-  private admit(socket: Socket): boolean {
-    const ip = normalizeIp(socket.remoteAddress ?? "");
+  private admit(socket: Socket, ip: string): boolean {
     if (!this.counts(ip) || (this.perIp.get(ip) ?? 0) < this.options.maxPerIp) return true;
     this.events.cut("per_ip", ip);
     const body = `Too many unfinished requests from your address (at most ${this.options.maxPerIp}).\n`;
@@ -121,8 +123,8 @@ export class HandshakeGuard {
     return false;
   }
 
-  private connected(socket: Socket): void {
-    const tracked: Tracked = { pending: undefined, inFlight: 0 };
+  private connected(socket: Socket, ip: string): void {
+    const tracked: Tracked = { ip, pending: undefined, inFlight: 0 };
     this.sockets.set(socket, tracked);
     socket.on("close", this.onSocketClose);
     this.arm(socket, tracked);
@@ -137,7 +139,7 @@ export class HandshakeGuard {
 
   private arm(socket: Socket, tracked: Tracked): void {
     if (tracked.pending) return;
-    const ip = normalizeIp(socket.remoteAddress ?? "");
+    const { ip } = tracked;
     const pending: Pending = { ip, counted: this.counts(ip), timer: undefined };
     tracked.pending = pending;
     this.unfinished++;

@@ -23,7 +23,7 @@ export interface CatchUpHost {
   readonly maxHistoryLimit: number;
   /** Told of each resume from `since`: complete, or with part of the gap lost (for metrics). */
   readonly resumed?: ((complete: boolean) => void) | undefined;
-  readonly order: Pick<RoomOrder, "ensureStarted" | "settle" | "position">;
+  readonly order: Pick<RoomOrder, "isStarted" | "ensureStarted" | "settle" | "position">;
   /** Who is in the room, across the cluster. */
   snapshot(room: string): Promise<string[]>;
   /** The pictures of members connected here, by nickname. */
@@ -98,12 +98,15 @@ export const bridgeGap = async (
 
 /** A Cookbook client's join: no history is pushed at it; only what arrived while subscribing. */
 export const catchUpText = async (host: CatchUpHost, session: Session, room: string, sub: RoomSub): Promise<void> => {
-  try {
-    await host.order.ensureStarted(room);
-  } catch {
-    // the store is away: live messages of this room reach this node once it is back
+  // Started (always, with one node's broker): no async call and await per join for nothing to do.
+  if (!host.order.isStarted(room)) {
+    try {
+      await host.order.ensureStarted(room);
+    } catch {
+      // the store is away: live messages of this room reach this node once it is back
+    }
   }
-  if (session.subs.get(room) !== sub) return;
+  if (session.subs.get(room) !== sub) return; // left or closed while subscribing or starting
   host.flush();
   for (const message of sub.backlog) {
     const line = textOf(message);
