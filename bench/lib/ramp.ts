@@ -24,6 +24,16 @@ export interface RampResult {
   generatorCpuAtStop: number | null;
 }
 
+/** The ramp of a run that measured only one step at a given rate (`--workloads half`, `rooms-half`). */
+export const noRamp = (): RampResult => ({
+  steps: [],
+  maxDelivered: 0,
+  maxSendRate: 0,
+  failedSendRate: null,
+  stoppedBy: "budget",
+  generatorCpuAtStop: null,
+});
+
 /**
  * A rate between `low` and `high`, rounded to two significant digits of their gap (so the log
  * reads 11000, not 10817), or null when no such rate is strictly between them.

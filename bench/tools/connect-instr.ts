@@ -10,13 +10,14 @@
  * what holds steady from run to run, so compare that. WARM=n warms with n clients (500).
  * Usage: node --import tsx bench/tools/connect-instr.ts parley|parley-sqlite|naive [N]
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMany } from "../lib/connect-many.ts";
 import { Recorder } from "../lib/raw-ws.ts";
-import { freePort, ROOT, SERVERS, sleep } from "../lib/servers.ts";
+import { freePort, SERVERS, sleep } from "../lib/servers.ts";
+import { underCallgrind } from "./callgrind.ts";
 
 const which = process.argv[2] ?? "parley";
 const count = Number(process.argv[3] ?? 2000);
@@ -35,12 +36,7 @@ const command =
         "--heartbeat-ms",
         "0",
       ];
-const child: ChildProcess = spawn(
-  "valgrind",
-  ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, ...command],
-  { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
-);
-const pid = child.pid as number;
+const { child, control } = underCallgrind(command, out);
 const recorder = new Recorder();
 const dial = async (n: number, from: number) => {
   const opened = await connectMany(n, 20, (i) => ({
@@ -75,7 +71,6 @@ const split = (ir: number, n: number): string => {
   const k = (v: number) => (v / n / 1000).toFixed(1);
   return `worker threads ${k(workers)} k, main-thread GC ${k(gc)} k, the main thread's own work ${k(ir - workers - gc)} k`;
 };
-const control = (...args: string[]) => spawnSync("callgrind_control", [...args, String(pid)], { encoding: "utf8" });
 
 try {
   const deadline = Date.now() + 300_000;

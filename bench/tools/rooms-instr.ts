@@ -8,7 +8,7 @@
  * checkout (DIR holds its src/), for before/after. MODE=json: JSON v1 clients that wait for acks.
  * Usage: node --import tsx bench/tools/rooms-instr.ts VARIANT [N]
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { connectMany } from "../lib/connect-many.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { freePort, ROOT, SERVERS, type ServerName, sleep } from "../lib/servers.ts";
 import { clientIn } from "../workloads/fanout.ts";
+import { underCallgrind } from "./callgrind.ts";
 
 const variant = process.argv[2] ?? "parley-memory";
 const count = Number(process.argv[3] ?? 2000);
@@ -35,14 +36,8 @@ const command = spec
   .command(port, dir, mode)
   .map((part) => (checkout && part.startsWith(`${ROOT}/src/`) ? part.replace(ROOT, checkout) : part))
   .concat(name.startsWith("parley") ? ["--heartbeat-ms", "0"] : []);
-const child: ChildProcess = spawn(
-  "valgrind",
-  ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, ...command],
-  { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NODE_ENV: "production" } },
-);
-const pid = child.pid as number;
+const { child, control } = underCallgrind(command, out);
 const recorder = new Recorder();
-const control = (...args: string[]) => spawnSync("callgrind_control", [...args, String(pid)], { encoding: "utf8" });
 
 /**
  * Sends `n` lines in bursts, one line from every sender at once (the server reads them in few

@@ -4,7 +4,7 @@
  * (Parley) a step at half the highest rate passed, on a fresh server.
  */
 import { connectMany } from "../lib/connect-many.ts";
-import { type HalfStep, halfOf, type RampResult, ramp } from "../lib/ramp.ts";
+import { type HalfStep, halfOf, noRamp, type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { runStep, type StepResult } from "../lib/traffic.ts";
@@ -95,14 +95,7 @@ export const roomsHalfOnly = (step: StepResult): CrowdResult => ({
   connect: null,
   idle: null,
   rooms: {
-    ramp: {
-      steps: [],
-      maxDelivered: 0,
-      maxSendRate: 0,
-      failedSendRate: null,
-      stoppedBy: "budget",
-      generatorCpuAtStop: null,
-    },
+    ramp: noRamp(),
     fixed: null,
     half: { step, basis: "given" },
   },

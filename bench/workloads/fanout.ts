@@ -3,7 +3,7 @@
  * highest delivered msgs/s with p99 ≤ 100 ms, and the latency at a fixed common rate.
  */
 import { connectMany } from "../lib/connect-many.ts";
-import { type HalfStep, halfOf, type RampResult, ramp } from "../lib/ramp.ts";
+import { type HalfStep, halfOf, noRamp, type RampResult, ramp } from "../lib/ramp.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
 import { type Mode, type ServerSpec, sleep, startServer } from "../lib/servers.ts";
 import { runStep, type StepResult } from "../lib/traffic.ts";
@@ -122,15 +122,7 @@ export const runHalfOnly = async (
   );
   log(`half-saturation at a given rate ${stepLine(step)}`);
   const half: HalfStep = { step, basis: "given" };
-  const ramp: RampResult = {
-    steps: [],
-    maxDelivered: 0,
-    maxSendRate: 0,
-    failedSendRate: null,
-    stoppedBy: "budget",
-    generatorCpuAtStop: null,
-  };
-  return { ramp, fixed: null, half, clients: FANOUT_CLIENTS };
+  return { ramp: noRamp(), fixed: null, half, clients: FANOUT_CLIENTS };
 };
 
 export const stepLine = (s: StepResult): string =>
