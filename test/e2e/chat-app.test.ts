@@ -122,6 +122,8 @@ describe("Parley's page as a chat app: reading, writing, rooms, state, looks, ac
     await dora.locator("#room-list a").nth(1).waitFor(WAIT);
     assert.deepEqual(await dora.locator("#room-list a").allTextContents(), ["#writing", "#writing-two"]);
     await dora.getByRole("link", { name: "#writing", exact: true }).click();
+    // The link changes the URL's hash; the room switches on its hashchange, after the click returns.
+    await dora.locator('#room-list a[aria-current="page"]', { hasText: /^#writing$/ }).waitFor(WAIT);
     assert.equal(await box.inputValue(), "first line\nsecond line\nthird line", "each room keeps its own draft");
     await box.press("Enter");
     await dora
