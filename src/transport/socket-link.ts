@@ -64,6 +64,8 @@ export class SocketLink implements ClientLink, Beating {
   private takenSeen = 0;
   /** When the client was last seen taking bytes, or under the cap (ms). */
   private progressAt = 0;
+  /** A stall seen in `overflows`, to be judged after the turn's I/O. */
+  private stallJudgement = false;
   /** The connection log's number for it (0: not logged) and when it opened (ms, performance clock): service/watch.ts. */
   logId = 0;
   openedAt = 0;
@@ -119,7 +121,9 @@ export class SocketLink implements ClientLink, Beating {
    * every recipient), nor does a backlog the client is working through, so a burst does not
    * close a reader that keeps up; with four times the cap left unwritten it is closed however
    * it reads, so what one connection keeps alive after the others have taken it is bounded.
-   * Presence is shed first; a chat message closes the client (4000).
+   * Presence is shed first; a chat message closes the client (4000). A stall is judged only
+   * after the turn's I/O (`judgeStall`): when the loop was held past STALL_MS (a long turn, a GC
+   * pause) what the client took meanwhile is not seen until the poll phase reports it.
    */
   private overflows(frame: Buffer, droppable: boolean, max: number): boolean {
     const unwritten = this.socket.writableLength;
@@ -128,14 +132,30 @@ export class SocketLink implements ClientLink, Beating {
     if (unwritten <= max || taken > this.takenSeen) this.progressAt = now;
     this.takenSeen = taken;
     const stalled = unwritten > max && now - this.progressAt > STALL_MS;
-    const fits = !stalled && unwritten <= max * HARD_CAP_FACTOR;
-    if (droppable && (!fits || unwritten + frame.length > max)) {
+    if (stalled && !this.stallJudgement) {
+      this.stallJudgement = true;
+      setImmediate(() => this.judgeStall());
+    }
+    const fits = unwritten <= max * HARD_CAP_FACTOR;
+    if (droppable && (stalled || !fits || unwritten + frame.length > max)) {
       this.options.stats.shedFrames++;
       return true; // presence first: it can be re-read, a chat message must not be skipped
     }
     if (fits) return false;
     this.dropSlow();
     return true;
+  }
+
+  /** After the turn's I/O: closed as too slow if the client has still taken nothing for STALL_MS. */
+  private judgeStall(): void {
+    this.stallJudgement = false;
+    if (this.closed) return;
+    const unwritten = this.socket.writableLength;
+    const taken = this.written - unwritten;
+    if (unwritten <= this.options.maxQueueBytes || taken > this.takenSeen) {
+      this.progressAt = Date.now();
+      this.takenSeen = taken;
+    } else if (Date.now() - this.progressAt > STALL_MS) this.dropSlow();
   }
 
   flushWrites(): void {
