@@ -1,4 +1,5 @@
 import type { NewMessage } from "../chat/message.ts";
+import { overriding } from "../overriding.ts";
 import type { AppendResult, HistoryStore } from "../store/history-store.ts";
 
 /**
@@ -7,9 +8,8 @@ import type { AppendResult, HistoryStore } from "../store/history-store.ts";
  * next full sweep. Everything else is the store's own.
  */
 export const tellingDeletes = (inner: HistoryStore, deleted: (room: string, seq: number) => void): HistoryStore => {
-  // One function for every append (not one per property read), the store's own read once (`inner`
-  // may be a Proxy, whose every read costs a trap), and a message that is not a delete goes
-  // straight to the store: no promise of its own on the hot path.
+  // The store's own append read once (`inner` may be a Proxy, whose every read costs a trap), and a
+  // message that is not a delete goes straight to the store: no promise of its own on the hot path.
   const appendInner = inner.append.bind(inner);
   const append = (message: NewMessage): Promise<AppendResult> => {
     const change = message.change;
@@ -19,11 +19,5 @@ export const tellingDeletes = (inner: HistoryStore, deleted: (room: string, seq:
       return result;
     });
   };
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === "append") return append;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return overriding(inner, { append });
 };
