@@ -52,8 +52,6 @@ export class Hub<C> {
   private readonly users = new Map<string, UserEntry<C>>();
   private readonly rooms = new Map<string, Set<Member<C>>>();
   private nextId = 1;
-  /** The key of the nick freeRandomNick returned last (undefined: compute it), read once by `add`. */
-  private lastRandomKey: string | undefined;
 
   private readonly options: HubOptions;
 
@@ -63,12 +61,11 @@ export class Hub<C> {
 
   /** Registers an anonymous member under a fresh, unused `user-N` nickname. */
   add(mode: Mode, session: C): Member<C> {
-    const nick = this.freeRandomNick();
+    // The key freeRandomNick checked is the one registered: not computed a second time per connect.
+    const { nick, key } = this.freeRandomNick();
     const member: Member<C> = { id: this.nextId++, nick, mode, rooms: new SmallSet(), session };
     this.byId.set(member.id, member);
-    // freeRandomNick just keyed this nick: its key is taken from there, not computed again.
-    this.byNick.set(this.lastRandomKey === undefined ? nickKey(nick) : this.lastRandomKey, member);
-    this.lastRandomKey = undefined;
+    this.byNick.set(key, member);
     return member;
   }
 
@@ -84,7 +81,7 @@ export class Hub<C> {
       const holder = this.byNick.get(nickKey(user.name));
       if (holder && !isUserEntry(holder)) {
         const from = holder.nick;
-        bumped = { member: holder, from, events: this.rename(holder, this.freeRandomNick()) };
+        bumped = { member: holder, from, events: this.rename(holder, this.freeRandomNick().nick) };
       }
       entry = { id: user.id, name: user.name, nick: this.freeName(user.name, 1), members: new Set() };
       this.users.set(user.id, entry);
@@ -224,20 +221,19 @@ export class Hub<C> {
     }
   }
 
-  private freeRandomNick(): string {
+  /** An unused `user-N` nickname, with the key it is free under. */
+  private freeRandomNick(): { nick: string; key: string } {
     for (let attempt = 0; attempt < 100; attempt++) {
       const nick = randomNick(this.options.random);
       const key = nickKey(nick);
-      if (!this.byNick.has(key)) {
-        this.lastRandomKey = key;
-        return nick;
-      }
+      if (!this.byNick.has(key)) return { nick, key };
     }
-    this.lastRandomKey = undefined;
     // The Cookbook's space of 100,000 names is nearly full: widen it rather than fail.
-    let n = 100000;
-    while (this.byNick.has(nickKey(`user-${n}`))) n++;
-    return `user-${n}`;
+    for (let n = 100000; ; n++) {
+      const nick = `user-${n}`;
+      const key = nickKey(nick);
+      if (!this.byNick.has(key)) return { nick, key };
+    }
   }
 }
 

@@ -9,6 +9,13 @@ const sequence = (...values: number[]) => {
 };
 
 describe("Hub", () => {
+  test("when every random draw is taken, the nickname space widens past user-99999, each name still unique", () => {
+    const hub = new Hub<null>({ random: sequence(0.5), maxRoomsPerMember: 5 });
+    const nicks = [hub.add("text", null), hub.add("text", null), hub.add("json", null)].map((m) => m.nick);
+    assert.deepEqual(nicks, ["user-50000", "user-100000", "user-100001"]);
+    assert.equal(hub.find("user-100000")?.nick, "user-100000", "registered under the name it got");
+  });
+
   test("gives Cookbook nicknames and never two equal ones", () => {
     const hub = new Hub<null>({ random: sequence(0.12345, 0.12345, 0.5), maxRoomsPerMember: 5 });
     assert.equal(hub.add("text", null).nick, "user-12345");
