@@ -133,7 +133,7 @@ export const startParley = async (
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
   const gateway = new Gateway(
-    { ...gatewayOptions(config, openFiles), stats: ops.metrics.transport, authenticate },
+    { ...gatewayOptions(config, fitted.cap), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
       open: (conn) => service.open(conn),
       text: (conn, data) => {

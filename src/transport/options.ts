@@ -1,17 +1,13 @@
 import type { ParleyConfig } from "../settings.ts";
 import { parseIpList } from "./conn-limits.ts";
-import { connectionCap, type OpenFilesLimit } from "./descriptor-limit.ts";
 import type { GatewayOptions } from "./gateway.ts";
 import { parseOriginList } from "./origin.ts";
 
 /**
- * The gateway's limits and policies, read from the settings table; the open-connection cap is
- * lowered to what the process's descriptor limit (`openFiles`) can hold.
+ * The gateway's limits and policies, read from the settings table; `maxConnections` is the
+ * open-connection cap as fitted to the descriptor limit (`connectionCap`, descriptor-limit.ts).
  */
-export const gatewayOptions = (
-  config: ParleyConfig,
-  openFiles: OpenFilesLimit | null,
-): Omit<GatewayOptions, "stats"> => ({
+export const gatewayOptions = (config: ParleyConfig, maxConnections: number): Omit<GatewayOptions, "stats"> => ({
   maxPayload: config.maxPayload,
   maxQueueBytes: config.maxQueueBytes,
   origin: {
@@ -20,7 +16,7 @@ export const gatewayOptions = (
     allowMissing: config.missingOrigin === "allow",
     pagePort: config.port,
   },
-  limits: { maxTotal: connectionCap(config.maxConnections, openFiles).cap, maxPerIp: config.maxConnectionsPerIp },
+  limits: { maxTotal: maxConnections, maxPerIp: config.maxConnectionsPerIp },
   trustedProxies: parseIpList(config.trustedProxies),
   rate: { perSecond: config.rateLimit, burst: config.rateBurst, strikes: config.rateStrikes, hold: config.rateHold },
   heartbeatMs: config.heartbeatMs,
