@@ -1,0 +1,3 @@
+{
+  "targets": [{ "target_name": "parley_fastwrite", "sources": ["native/fastwrite.c"] }]
+}
