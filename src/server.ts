@@ -22,7 +22,6 @@ import { privacyAtStart, privacyReport } from "./service/room-privacy.ts";
 import { ACCESS_CHANNEL } from "./service/users.ts";
 import type { ParleyConfig } from "./settings.ts";
 import { connectionCap, DESCRIPTOR_RESERVE, readOpenFilesLimit } from "./transport/descriptor-limit.ts";
-import { chooseWritePath, type WritePath } from "./transport/direct-write.ts";
 import { Gateway } from "./transport/gateway.ts";
 import { gatewayOptions } from "./transport/options.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -52,8 +51,6 @@ export interface RunningParley {
   readonly engines: Engines;
   /** Files in messages (docs/files.md): `files.service.sweep()` removes what nothing refers to now. */
   readonly files: Files;
-  /** How data frames reach the kernel: "direct" (the native addon) or "stream" (net.Socket); direct-write.ts. */
-  readonly writePath: WritePath;
   /** The page, its assets, health, metrics and admin: a `node:http` request handler. */
   readonly handleRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stops accepting, closes every client with 1001, flushes the store. */
@@ -91,13 +88,6 @@ export const startParley = async (
       `ulimit -n is ${openFiles.soft}: at most ${fitted.cap} WebSocket connections (${DESCRIPTOR_RESERVE} descriptors kept for the rest), then 503; raise the limit (ulimit -n, hard limit ${openFiles.hard}) to serve --max-connections ${config.maxConnections || "(no limit)"}`,
     );
   }
-  const writes = chooseWritePath(config.writePath);
-  ops.log.info(
-    { event: "write_path", path: writes.path, ...(writes.why ? { why: writes.why } : {}) },
-    writes.path === "direct"
-      ? "Parley: data frames written beneath net.Socket (native addon)"
-      : `Parley: data frames written through net.Socket (${writes.why})`,
-  );
   const engines = await createEngines(config, deps.store);
   const apiKeys = await createApiKeyStore(config).catch(async (error: unknown) => {
     await engines.close().catch(() => {});
@@ -143,7 +133,7 @@ export const startParley = async (
   const authenticate = auth.verify && createAdmission({ mode: auth.mode, verify: auth.verify, access });
   // The gateway delivers for the service (its fan-out); its handlers call the service only once sockets connect.
   const gateway = new Gateway(
-    { ...gatewayOptions(config, fitted.cap), stats: ops.metrics.transport, authenticate, direct: writes.send },
+    { ...gatewayOptions(config, fitted.cap), stats: ops.metrics.transport, authenticate },
     ops.gatewayHandlers({
       open: (conn) => service.open(conn),
       text: (conn, data) => {
@@ -298,7 +288,6 @@ export const startParley = async (
     log: ops.log,
     engines,
     files,
-    writePath: writes.path,
     close: () => {
       closing ??= (async () => {
         if (attach.server) attach.server.off("upgrade", upgrade);

@@ -236,15 +236,6 @@ export const SETTINGS = [
     help: "Milliseconds between protocol pings; a client that misses a pong is dropped with 4001 (0: no pings).",
   },
   {
-    key: "writePath",
-    flag: "write-path",
-    env: "PARLEY_WRITE_PATH",
-    kind: "string",
-    default: "auto",
-    choices: ["auto", "stream"],
-    help: "auto: chat frames go out through Parley's native addon when it is built (Linux), else through Node's sockets; stream: always through Node's sockets.",
-  },
-  {
     key: "shutdownMs",
     flag: "shutdown-ms",
     env: "PARLEY_SHUTDOWN_MS",

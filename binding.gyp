@@ -1,3 +1,0 @@
-{
-  "targets": [{ "target_name": "parley_fastwrite", "sources": ["native/fastwrite.c"] }]
-}
