@@ -83,9 +83,17 @@ export class SqliteStore implements HistoryStore {
     // The checkpointer thread checkpoints: not this thread's event loop in a delete's commit.
     this.db.pragma("wal_autocheckpoint = 0");
     const workerData = { file: options.file, synchronous: options.synchronous, state: this.checkpointState.buffer };
-    this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), { workerData, execArgv: [] });
+    this.writer = new Worker(new URL("./sqlite-writer.js", import.meta.url), {
+      workerData,
+      execArgv: [],
+      name: "sqlite-writer", // the thread's name in /proc and tools: its CPU told apart
+    });
     this.writer.unref(); // held only while a batch is in flight or a search waits
-    this.checkpointer = new Worker(new URL("./sqlite-checkpointer.js", import.meta.url), { workerData, execArgv: [] });
+    this.checkpointer = new Worker(new URL("./sqlite-checkpointer.js", import.meta.url), {
+      workerData,
+      execArgv: [],
+      name: "sqlite-ckpt",
+    });
     this.checkpointer.unref(); // it sleeps on shared memory until the writer commits
     // Without it, the writer checkpoints in its commits again, as SQLite does by default.
     this.checkpointer.on("error", () => {
