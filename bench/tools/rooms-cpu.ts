@@ -6,8 +6,11 @@
  * alternate the variants, so a loaded machine hits each alike; compare medians.
  * A variant is `server` or `server@DIR`: Parley started from another checkout (DIR holds its
  * src/, e.g. a `git archive` of the base commit with node_modules linked), for before/after.
- * MODE=json: JSON v1 clients that wait for acks. MEASURE_MS: the window (default 5,000).
- * Usage: taskset -c 1 node --import tsx bench/tools/rooms-cpu.ts RATE [ROUNDS] [variant...]
+ * MODE=json: JSON v1 clients that wait for acks. MEASURE_MS: the window (default 5,000). THREADS=1: each
+ * thread's CPU per message too, by thread name (main, sqlite-writer, sqlite-ckpt, V8Worker: V8's GC helpers).
+ * Usage: taskset -c 1 node --expose-gc --import tsx bench/tools/rooms-cpu.ts RATE [ROUNDS] [variant...]
+ * (--expose-gc: the generator collects before each step, so the previous round's 10,000 clients do not
+ * pause it inside the next window; without it, p99s after the first round are the generator's as much as the server's).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -104,7 +107,9 @@ for (let round = 0; round < rounds; round++) {
       });
       // The main thread over the same window as the step's own figure, roughly (warm-up excluded by scale).
       const mainS = mainThread(server.pid) - main0;
-      const split = threads0 ? ` [threads, µs per message: ${threadSplit(server.pid, threads0, rate * ((measureMs + 1000) / 1000))}]` : "";
+      const split = threads0
+        ? ` [threads, µs per message: ${threadSplit(server.pid, threads0, rate * ((measureMs + 1000) / 1000))}]`
+        : "";
       const perDelivery = step.serverCpuUsPerDelivery ?? Number.NaN;
       const perMessage = perDelivery * ROOM_SIZE;
       const mainPerMessage = (mainS / ((measureMs + 1000) / 1000) / rate) * 1e6;
