@@ -25,14 +25,14 @@ export interface SqliteStoreOptions {
  */
 const MAX_IN_FLIGHT = 1;
 /**
- * The least time from one batch's hand-over to the next's while appends keep coming. A commit
- * costs ~125 µs of the writer's CPU whatever its size (the WAL's fsync, the messages and wake-ups
- * of two threads), besides ~30 µs per row, and the server's threads share one core: committed
- * back to back (~1 ms each), batches were 3-6 rows at 3,000 appends/s and the writer took ~70 µs
- * of CPU per append; 4 ms apart they are ~12-15 rows and ~35-47 µs. The price is latency: an
- * append that arrives within 4 ms of the last hand-over waits for the rest of it (store alone at
- * 3,000/s: ack p50 0.4 → 3.5 ms, p99 ~4 → ~8.5 ms). One that finds the writer idle and no
- * hand-over that recent goes at once. bench/results/profiles.md, "The durable append's CPU".
+ * The least time from one batch's hand-over to the next's while appends keep coming. Much of a
+ * commit's CPU does not depend on its size (the fsync's device flush and inode write, the two
+ * threads' messages and wake-ups), and the server's threads share one core: committed back to
+ * back (~1 ms each) batches were 3-6 rows at 3,000 appends/s and the writer took ~65-73 µs of
+ * CPU per append; 4 ms apart they are ~15 rows and it takes ~30-50. The price is latency: an
+ * append that arrives within 4 ms of the last hand-over waits for the rest of it (the store
+ * alone at 3,000/s: ack p50 0.4 → 3.5 ms, p99 ~4 → ~8.5 ms). One that finds the writer idle and
+ * no hand-over that recent goes at once. bench/results/profiles.md, "The durable append's CPU".
  */
 const COMMIT_GAP_MS = 4;
 /**
@@ -297,8 +297,8 @@ export class SqliteStore implements HistoryStore {
   /** Commits what is pending, then stops the writer (which indexes what is left) and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true; // first: what is pending goes now, not after the commit gap
     this.flush();
-    this.closed = true;
     this.stopAgePruning();
     if (this.batches.inFlight.length > 0 || this.pending.length > 0) {
       await new Promise<void>((done) => this.idle.push(done));
