@@ -6,10 +6,13 @@
  * alternate the variants, so a loaded machine hits each alike; compare medians.
  * A variant is `server` or `server@DIR`: Parley started from another checkout (DIR holds its
  * src/, e.g. a `git archive` of the base commit with node_modules linked), for before/after.
- * MODE=json: JSON v1 clients that wait for acks. MEASURE_MS: the window (default 5,000).
- * Usage: taskset -c 1 node --import tsx bench/tools/rooms-cpu.ts RATE [ROUNDS] [variant...]
+ * MODE=json: JSON v1 clients that wait for acks. MEASURE_MS: the window (default 5,000). THREADS=1: each
+ * thread's CPU per message too, by thread name (main, sqlite-writer, sqlite-ckpt, V8Worker: V8's GC helpers).
+ * Usage: taskset -c 1 node --expose-gc --import tsx bench/tools/rooms-cpu.ts RATE [ROUNDS] [variant...]
+ * (--expose-gc: the generator collects before each step, so the previous round's 10,000 clients do not
+ * pause it inside the next window; without it, p99s after the first round are the generator's as much as the server's).
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { connectMany } from "../lib/connect-many.ts";
 import { type RawClient, Recorder } from "../lib/raw-ws.ts";
@@ -28,6 +31,36 @@ const measureMs = Number(process.env.MEASURE_MS ?? 5000);
 const mainThread = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** Every thread's CPU seconds by thread id, with its name (`comm`). */
+const threads = (pid: number): Map<string, { name: string; s: number }> => {
+  const out = new Map<string, { name: string; s: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
+      const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+      out.set(tid, { name, s: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+};
+
+/** µs per message sent of each thread name over the window (THREADS=1). */
+const threadSplit = (pid: number, before: Map<string, { name: string; s: number }>, messages: number): string => {
+  const byName = new Map<string, number>();
+  for (const [tid, { name, s }] of threads(pid)) {
+    const label = tid === String(pid) ? "main" : name;
+    byName.set(label, (byName.get(label) ?? 0) + s - (before.get(tid)?.s ?? 0));
+  }
+  return [...byName]
+    .filter(([, s]) => s > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${((s / messages) * 1e6).toFixed(1)}`)
+    .join(", ");
 };
 
 const specOf = (variant: string): ServerSpec => {
@@ -61,6 +94,7 @@ for (let round = 0; round < rounds; round++) {
       const senders = clients.filter((c, i) => i % ROOM_SIZE === 0 && c.open);
       const load = loadavg()[0]?.toFixed(1);
       const main0 = mainThread(server.pid);
+      const threads0 = process.env.THREADS ? threads(server.pid) : undefined;
       const step = await runStep({
         senders,
         recorder,
@@ -73,6 +107,9 @@ for (let round = 0; round < rounds; round++) {
       });
       // The main thread over the same window as the step's own figure, roughly (warm-up excluded by scale).
       const mainS = mainThread(server.pid) - main0;
+      const split = threads0
+        ? ` [threads, µs per message: ${threadSplit(server.pid, threads0, rate * ((measureMs + 1000) / 1000))}]`
+        : "";
       const perDelivery = step.serverCpuUsPerDelivery ?? Number.NaN;
       const perMessage = perDelivery * ROOM_SIZE;
       const mainPerMessage = (mainS / ((measureMs + 1000) / 1000) / rate) * 1e6;
@@ -81,7 +118,7 @@ for (let round = 0; round < rounds; round++) {
         `${variant} ${mode} round ${round + 1} (load ${load}): ${perMessage.toFixed(1)} µs server CPU per message ` +
           `(${perDelivery.toFixed(2)} per delivery; main thread ~${mainPerMessage.toFixed(1)} per message sent), ` +
           `delivered ${step.delivered}/${step.offered}, p99 ${step.p99Ms} ms` +
-          `${mode === "json" ? `, acked ${step.acked}/s, errors ${step.errors}` : ""}\n`,
+          `${mode === "json" ? `, acked ${step.acked}/s, errors ${step.errors}` : ""}${split}\n`,
       );
     } finally {
       for (const c of clients) c?.destroy();
