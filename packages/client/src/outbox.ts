@@ -34,15 +34,20 @@ interface Entry {
 }
 
 /**
- * A fresh client message id: 128 random bits, so two clients never pick the same `cid` (the server
- * de-duplicates by room and cid). Use it to keep a send across a page reload: `room.send(text, { cid })`.
+ * A fresh client message id: the time in milliseconds (48 bits) then 80 random bits, as 32 hex
+ * digits, so two clients never pick the same `cid` (the server de-duplicates by room and cid) and
+ * a room's cids come in time order. The server indexes (room, cid): with wholly random cids each
+ * new message dirtied a random page of that index in the commit, while these land at the room's
+ * end, as its messages do (bench/results/profiles.md, "Time-ordered cids"). Use it to keep a send
+ * across a page reload: `room.send(text, { cid })`.
  */
 export const newCid = (): string => {
-  const bytes = new Uint8Array(16);
+  const bytes = new Uint8Array(10);
   const crypto = (globalThis as { crypto?: { getRandomValues(a: Uint8Array): Uint8Array } }).crypto;
   if (crypto) crypto.getRandomValues(bytes);
   else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const time = Date.now().toString(16).padStart(12, "0");
+  return time + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 };
 
 /**
@@ -52,8 +57,6 @@ export const newCid = (): string => {
  */
 export class Outbox {
   private readonly entries = new Map<string, Entry>();
-  private readonly prefix = newCid();
-  private count = 0;
 
   private readonly host: OutboxHost;
 
@@ -66,7 +69,7 @@ export class Outbox {
   }
 
   add(room: Room, frame: OutFrame, cid: string | undefined): Promise<Ack> {
-    const id = cid ?? `${this.prefix}-${++this.count}`;
+    const id = cid ?? newCid();
     const text = JSON.stringify(frame);
     const existing = this.entries.get(id);
     if (existing && existing.room === room && existing.text === text) return existing.promise;
