@@ -109,8 +109,11 @@ export class SqliteStore implements HistoryStore {
       name: "sqlite-ckpt",
     });
     this.checkpointer.unref(); // it sleeps on shared memory until the writer commits
-    // Without it, the writer checkpoints in its commits again, as SQLite does by default.
-    this.checkpointer.on("error", () => {
+    // Without it, the writer checkpoints in its commits again, as SQLite does by default. Any end of
+    // the thread while the store is open is a failure (an uncaught error, out of memory, terminated),
+    // and 'exit' follows each; 'error' needs a listener of its own or it would end the process.
+    this.checkpointer.on("error", () => {});
+    this.checkpointer.on("exit", () => {
       if (!this.broken && !this.closed) this.writer.postMessage("autocheckpoint");
     });
     this.writer.on("message", (reply: WriterReply) => {

@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { SqliteStore } from "../../src/store/sqlite.ts";
 import { RUN_SOURCES } from "../helpers/lines.ts";
@@ -45,6 +46,29 @@ test("under sustained appends the WAL stays bounded and restarts, and every mess
   assert.ok(largest < WAL_BOUND, `the WAL reached ${largest} bytes`);
   assert.ok(walRestarts(file) - firstRestart >= 2, "the WAL was restarted from its beginning");
   assert.deepEqual(await store.bounds("r7"), { first: 1, last: 250 });
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  assert.equal((db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n, 25_000);
+  db.close();
+});
+
+test("if the checkpointer thread ends while the store is open, the writer checkpoints in its commits: the WAL stays bounded", async () => {
+  const file = join(tempDir(), "fallback.db");
+  const store = new SqliteStore({ file, retention: { maxMessagesPerRoom: 0, maxAgeMs: 0 }, synchronous: "full" });
+  // The thread's end, as an out-of-memory or a crash in it would be (a private field: no other way in).
+  const checkpointer = (store as unknown as { checkpointer: Worker }).checkpointer;
+  await checkpointer.terminate();
+  let largest = 0;
+  const firstRestart = walRestarts(file);
+  let n = 0;
+  for (let turn = 0; turn < 500; turn++) {
+    await Promise.all(
+      Array.from({ length: 50 }, () => store.append({ room: `r${n++ % 100}`, nick: "n", text: TEXT, ts: n })),
+    );
+    largest = Math.max(largest, walSize(file));
+  }
+  assert.ok(largest < WAL_BOUND, `the WAL reached ${largest} bytes`);
+  assert.ok(walRestarts(file) - firstRestart >= 2, "the WAL was restarted from its beginning");
   await store.close();
   const db = new Database(file, { readonly: true });
   assert.equal((db.prepare("SELECT count(*) AS n FROM messages").get() as { n: number }).n, 25_000);
