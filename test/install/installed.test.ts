@@ -208,6 +208,12 @@ describe(`Parley as installed from its packed tarballs (node ${NODE})`, { timeou
         seen.map((_, i) => (seen[0]?.seq ?? 0) + i),
         "consecutive seqs: none missed, none twice",
       );
+    } catch (error) {
+      // What the server said (an error's reason is in its log, not on the client's socket).
+      const log = [...server.child.stdout, ...server.child.stderr].slice(-40).join("\n");
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\nserver log:\n${log}`, {
+        cause: error,
+      });
     } finally {
       bot.proc.kill("SIGTERM");
       await bot.exited;
