@@ -27,21 +27,26 @@ const variants = process.argv.length > 4 ? process.argv.slice(4) : ["parley-memo
 const mode = process.env.MODE === "json" ? "json" : "text";
 const measureMs = Number(process.env.MEASURE_MS ?? 5000);
 
-/** The main thread's CPU seconds (user + system). */
-const mainThread = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** A thread's name (`comm`) and CPU seconds (user + system) from its /proc stat line. */
+const threadStat = (pid: number, tid: number | string): { name: string; s: number } => {
+  const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+  // The name is in parentheses and may itself hold ") ": the fields follow the last one.
+  const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
+  return {
+    name: raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")")),
+    s: (Number(fields[11]) + Number(fields[12])) / 100,
+  };
 };
+
+/** The main thread's CPU seconds. */
+const mainThread = (pid: number): number => threadStat(pid, pid).s;
 
 /** Every thread's CPU seconds by thread id, with its name (`comm`). */
 const threads = (pid: number): Map<string, { name: string; s: number }> => {
   const out = new Map<string, { name: string; s: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const raw = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = raw.slice(raw.indexOf("(") + 1, raw.lastIndexOf(")"));
-      const fields = raw.slice(raw.lastIndexOf(") ") + 2).split(" ");
-      out.set(tid, { name, s: (Number(fields[11]) + Number(fields[12])) / 100 });
+      out.set(tid, threadStat(pid, tid));
     } catch {
       // the thread ended
     }
