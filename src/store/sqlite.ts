@@ -159,13 +159,14 @@ export class SqliteStore implements HistoryStore {
   flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0 || this.batches.inFlight.length >= MAX_IN_FLIGHT) return;
-    const wait = this.lastPost + COMMIT_GAP_MS - performance.now();
+    const now = performance.now();
+    const wait = this.lastPost + COMMIT_GAP_MS - now;
     if (wait > 0 && !this.closed) {
       this.flushScheduled = true; // appends meanwhile join this batch
       setTimeout(() => this.flush(), wait);
       return;
     }
-    this.lastPost = performance.now();
+    this.lastPost = now;
     const batch = this.pending;
     this.pending = [];
     if (this.broken) {
