@@ -410,14 +410,14 @@ describe("Parley's page: sharing files (attach, drop, paste, progress, previews,
     await messageBox(gus).fill("");
 
     // The next upload that works clears it.
-    await withFiles(gus, [{ name: "notes.txt", type: "text/plain", bytes: 90_000 }], "drop");
+    await withFiles(gus, [{ name: "notes.txt", type: "text/plain", text: "note ".repeat(18_000) }], "drop");
     await card(gus, "notes.txt").waitFor(WAIT);
     await banner(gus)
       .filter({ hasText: "video.mp4" })
       .waitFor({ state: "hidden", ...WAIT });
 
     // Quota: 90 kB stored, 90 kB more is over 150 kB.
-    await withFiles(gus, [{ name: "more.txt", type: "text/plain", bytes: 90_000 }], "drop");
+    await withFiles(gus, [{ name: "more.txt", type: "text/plain", text: "more ".repeat(18_000) }], "drop");
     await banner(gus)
       .filter({ hasText: /more\.txt was not uploaded: .*storage quota/ })
       .waitFor(WAIT);
