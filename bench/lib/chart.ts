@@ -5,6 +5,7 @@ const COLORS: Record<string, string> = {
   "parley-sqlite": "#1f6feb",
   "parley-memory": "#58a6ff",
   "ws-naive": "#8b949e",
+  "node-floor": "#6e7681",
   socketio: "#d29922",
   bun: "#f778ba",
   sink: "#3fb950",

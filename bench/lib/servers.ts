@@ -10,7 +10,7 @@ import type { Dialect } from "./raw-ws.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
-export type ServerName = "sink" | "parley-sqlite" | "parley-memory" | "ws-naive" | "socketio" | "bun";
+export type ServerName = "sink" | "parley-sqlite" | "parley-memory" | "ws-naive" | "node-floor" | "socketio" | "bun";
 
 export interface ServerSpec {
   name: ServerName;
@@ -126,6 +126,18 @@ export const SERVERS: Record<ServerName, ServerSpec> = {
       String(port),
       ...(mode === "json" ? ["json"] : []),
     ],
+  },
+  // Not a product: the least any server on Node does (bench/peers/node-floor.js), for the many-rooms
+  // shape and connects only, to show which targets Node itself allows.
+  "node-floor": {
+    name: "node-floor",
+    label: "Node floor (net, no ws)",
+    dialect: "ws",
+    path: (room) => `/${room}`,
+    unavailable: () => null,
+    json: false,
+    // Parley's V8 flags: the floor gets every advantage Parley has.
+    command: (port) => [process.execPath, ...PARLEY_NODE_FLAGS, join(ROOT, "bench/peers/node-floor.js"), String(port)],
   },
   socketio: {
     name: "socketio",

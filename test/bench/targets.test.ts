@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { floorNote } from "../../bench/lib/floor.ts";
 import { markdown, markGeneratorBound, type Workload } from "../../bench/lib/report.ts";
 import { judge, targets } from "../../bench/lib/targets.ts";
 
@@ -99,4 +100,24 @@ test("p99 at half saturation is judged in both shapes, and a half of a floor say
   assert.match(table, /many-rooms-half-saturation, Parley: 2,700 sends\/s, half of its saturation/);
   assert.match(table, /the generator used 0\.4 of its core, its event loop's delay p99 2\.5 ms/);
   assert.match(table, /many rooms p99 at half of its saturation \(ms, #22 point 5\) \| ≤ 20 \| 26\.9 \| MISSED \|/);
+});
+
+test("the Node floor's paragraph gives the floor ÷ Bun and Parley ÷ the floor, bounded where Bun is only a floor", () => {
+  const rooms = {
+    ...fanout({ "parley-sqlite": [60_000, false], "node-floor": [120_000, false], bun: [140_000, true] }),
+  };
+  rooms.workload = "many-rooms";
+  const idle: Workload = {
+    ...fanout({ "parley-sqlite": [4.4, false], "node-floor": [4, false], bun: [3, false] }),
+    workload: "idle-memory",
+    unit: "kB",
+    better: "lower",
+  };
+  const note = floorNote([rooms, idle]);
+  // Bun at the generator's ceiling: the floor is at most 0.86 of what Bun could do.
+  assert.match(note, /many rooms: floor ÷ Bun ≤ 0\.86×; Parley ÷ floor: parley-sqlite 0\.50×/);
+  assert.match(note, /idle memory per connection: floor ÷ Bun 1\.33×; Parley ÷ floor: parley-sqlite 1\.10×/);
+  assert.doesNotMatch(note, /connects/);
+  // Without the floor in the run, no paragraph.
+  assert.equal(floorNote([fanout({ bun: [1, false] })]), "");
 });
