@@ -3,7 +3,7 @@
  * (`taskset -c 0`) while the generator runs on core 1.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import type { Dialect } from "./raw-ws.ts";
@@ -222,6 +222,7 @@ const keepMainThreadProfile = (pid: number, name: string): void => {
 /** Starts a server on core 0 and waits until its port answers (15 s at most). */
 export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "text"): Promise<RunningServer> => {
   const port = await freePort();
+  mkdirSync(join(ROOT, "bench/results/raw"), { recursive: true }); // not in a fresh clone
   const dataDir = mkdtempSync(join(ROOT, "bench/results/raw/data-"));
   const [file, ...args] = spec.command(port, dataDir, mode) as [string, ...string[]];
   const pinned = existsSync("/usr/bin/taskset") ? ["taskset", ["-c", "0", file, ...args]] : [file, args];

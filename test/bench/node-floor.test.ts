@@ -13,7 +13,7 @@ before(async () => {
   server = await startServer(SERVERS["node-floor"], "test");
 });
 after(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const url = (room: string) => `ws://127.0.0.1:${server.port}${SERVERS["node-floor"].path(room)}`;
