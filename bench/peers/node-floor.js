@@ -66,7 +66,8 @@ class Conn {
     this.head = null; // request bytes until the handshake is answered
     this.input = null; // frame bytes not yet whole
     this.out = [];
-    this.members = null;
+    this.members = null; // set by the handshake, with the room
+    this.room = null;
     this.nick = `user-${Math.floor(Math.random() * 100000)}`;
     this.prefix = Buffer.from(`${this.nick}: `);
   }
