@@ -1,20 +1,17 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
+import { serverFlags } from "./node-flags.js";
 
-// A young generation of 8 MB a semi-space instead of V8's 64 (V8 sizes it by the machine's memory): a
-// scavenge copies what is still alive, and with 64 MB between scavenges that was 1 to 10 MB (messages a
-// store keeps, what is in flight) in one pause of tens of ms; 8 MB keeps each pause to a fraction of
-// that, and the idle server's RSS 30 MB lower (bench/results/profiles.md, "Tail latency"). V8 reads
-// the size only at start, so Parley starts itself again with it when it is not already set (same pid).
-const YOUNG = "--max-semi-space-size=8";
-const set = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some((a) =>
-  a.startsWith("--max-semi-space-size"),
-);
-// Not for `parley connect`, the terminal client.
-if (!set && process.argv[2] !== "connect" && typeof process.execve === "function" && process.platform !== "win32") {
+// The server's V8 flags (bin/node-flags.js): V8 reads them only at start, so Parley starts itself again
+// with those not already set (same pid). Not for `parley connect`, the terminal client.
+const added =
+  process.argv[2] === "connect"
+    ? []
+    : serverFlags([...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)]);
+if (added.length > 0 && typeof process.execve === "function" && process.platform !== "win32") {
   process.execve(
     process.execPath,
-    [process.execPath, YOUNG, ...process.execArgv, ...process.argv.slice(1)],
+    [process.execPath, ...added, ...process.execArgv, ...process.argv.slice(1)],
     process.env,
   );
 }

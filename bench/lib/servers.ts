@@ -5,7 +5,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
+import { serverFlags } from "../../bin/node-flags.js";
 import type { Dialect } from "./raw-ws.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -31,8 +33,14 @@ export type Mode = "text" | "json";
 
 const TSX = ["--import", "tsx"];
 
-/** The Node flags Parley's launchers (`bin/parley.js`, `npm start`) give it: the bench runs it as they do. */
-export const PARLEY_NODE_FLAGS = ["--max-semi-space-size=8"];
+/** Servers run on core 0 alone when `taskset` is there (the generator on core 1). */
+const PINNED = existsSync("/usr/bin/taskset");
+
+/**
+ * The Node flags Parley's launcher (`bin/parley.js`, run by `npm start` too) gives a server with the
+ * cores this one gets: the bench runs it as the launcher would.
+ */
+export const PARLEY_NODE_FLAGS = serverFlags([], PINNED ? 1 : availableParallelism());
 
 /** The `bun` binary of the npm package `bun`, wherever this install put it. */
 export const bunBinary = (): string | null => {
@@ -225,7 +233,7 @@ export const startServer = async (spec: ServerSpec, tag = "run", mode: Mode = "t
   mkdirSync(join(ROOT, "bench/results/raw"), { recursive: true }); // not in a fresh clone
   const dataDir = mkdtempSync(join(ROOT, "bench/results/raw/data-"));
   const [file, ...args] = spec.command(port, dataDir, mode) as [string, ...string[]];
-  const pinned = existsSync("/usr/bin/taskset") ? ["taskset", ["-c", "0", file, ...args]] : [file, args];
+  const pinned = PINNED ? ["taskset", ["-c", "0", file, ...args]] : [file, args];
   const child: ChildProcess = spawn(pinned[0] as string, pinned[1] as string[], {
     cwd: ROOT,
     // `BENCH_SERVER_STDOUT`: a file for the server's stdout (V8's --trace-gc lines, `bench/tools/tail-probe.ts`).

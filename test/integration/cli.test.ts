@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { describe, test } from "node:test";
 import { runParleyCommand, spawnParley } from "../helpers/child.ts";
 import { connect } from "../helpers/client.ts";
@@ -58,10 +59,11 @@ describe("the parley command", () => {
   });
 
   /** The command line the server started by `parley` (bin/parley.js) runs with, read once it serves. */
-  const servingCommandLine = async (env: NodeJS.ProcessEnv): Promise<string[]> => {
+  const servingCommandLine = async (env: NodeJS.ProcessEnv, oneCore = false): Promise<string[]> => {
+    const args = ["bin/parley.js", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", "--store", "memory"];
     const child = spawn(
-      process.execPath,
-      ["bin/parley.js", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0", "--store", "memory"],
+      oneCore ? "taskset" : process.execPath,
+      oneCore ? ["-c", "0", process.execPath, ...args] : args,
       { cwd: new URL("../../", import.meta.url), env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     const exited = new Promise((done) => child.once("exit", done));
@@ -97,5 +99,16 @@ describe("the parley command", () => {
     );
     const chosen = await servingCommandLine({ NODE_OPTIONS: "--max-semi-space-size=16" });
     assert.ok(!chosen.some((a) => a.startsWith("--max-semi-space-size")), chosen.join(" "));
+  });
+
+  test("on one core the server runs its GC on the main thread; with more, V8's helper threads stay", {
+    skip: (!existsSync("/proc/self/cmdline") || !existsSync("/usr/bin/taskset")) && "needs /proc and taskset",
+  }, async () => {
+    const oneCore = await servingCommandLine({ NODE_OPTIONS: "" }, true);
+    assert.ok(oneCore.includes("--single-threaded-gc"), oneCore.join(" "));
+    if (availableParallelism() > 1) {
+      const more = await servingCommandLine({ NODE_OPTIONS: "" });
+      assert.ok(!more.includes("--single-threaded-gc"), more.join(" "));
+    }
   });
 });
