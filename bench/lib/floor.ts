@@ -5,6 +5,7 @@
  * Node server reaches Bun in that workload.
  */
 import { type Entry, PARLEYS, type Workload } from "./report.ts";
+import { boundOf } from "./targets.ts";
 
 const WORKLOADS = [
   ["many-rooms", "many rooms"],
@@ -21,11 +22,10 @@ const entry = (ws: Workload[], workload: string, server: string): Entry | undefi
  */
 export const boundedRatio = (a: Entry | undefined, b: Entry | undefined, higherIsBetter: boolean): string | null => {
   if (a?.value == null || b?.value == null || b.value === 0) return null;
+  if (higherIsBetter && a.floor && b.floor) return null; // both only floors: the ratio says nothing
   const ratio = (Math.round((a.value / b.value) * 100) / 100).toFixed(2);
-  // Floors bound throughputs only; memory and CPU figures are exact.
-  const bound = !higherIsBetter || a.floor === b.floor ? "" : a.floor ? "≥ " : "≤ ";
-  if (higherIsBetter && a.floor && b.floor) return null;
-  return `${bound}${ratio}×`;
+  const bound = boundOf(higherIsBetter, a.floor, b.floor);
+  return `${bound === "lower" ? "≥ " : bound === "upper" ? "≤ " : ""}${ratio}×`;
 };
 
 /** The run's floor paragraph for latest.md, or "" when the floor or Bun did not run. */

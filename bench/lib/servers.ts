@@ -34,7 +34,7 @@ export type Mode = "text" | "json";
 const TSX = ["--import", "tsx"];
 
 /** Servers run on core 0 alone when `taskset` is there (the generator on core 1). */
-const PINNED = existsSync("/usr/bin/taskset");
+export const PINNED = existsSync("/usr/bin/taskset");
 
 /**
  * The Node flags Parley's launcher (`bin/parley.js`, run by `npm start` too) gives a server with the

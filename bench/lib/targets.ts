@@ -22,6 +22,14 @@ const entryOf = (ws: Workload[], name: string, server: string): Entry | undefine
 const metricOf = (ws: Workload[], name: string, server: string): number | null =>
   entryOf(ws, name, server)?.value ?? null;
 
+/**
+ * Which way a ratio mine ÷ theirs is bounded when one side is only a floor: a floor of mine makes it
+ * at least the figure (`lower`), one of theirs at most (`upper`). Floors only matter for "higher is
+ * better" figures; both floors leave it `exact` in form, and saying nothing.
+ */
+export const boundOf = (higher: boolean, mineFloor: boolean, theirsFloor: boolean): Target["bound"] =>
+  !higher || mineFloor === theirsFloor ? "exact" : mineFloor ? "lower" : "upper";
+
 /** Whether a ratio mine ÷ theirs against `min` is met, given which side is only a floor. */
 export const judge = (
   measured: number | null,
@@ -30,8 +38,8 @@ export const judge = (
   mineFloor: boolean,
   theirsFloor: boolean,
 ): { bound: Target["bound"]; met: boolean | null } => {
-  // Both floors: the ratio says nothing. Floors only matter for "higher is better" figures.
-  const bound = !higher || mineFloor === theirsFloor ? "exact" : mineFloor ? "lower" : "upper";
+  // Both floors: the ratio says nothing.
+  const bound = boundOf(higher, mineFloor, theirsFloor);
   if (measured === null || (higher && mineFloor && theirsFloor)) return { bound, met: null };
   const passes = higher ? measured >= min : measured <= min;
   if (bound === "lower") return { bound, met: passes ? true : null };

@@ -111,7 +111,7 @@ class Conn {
     writeHead(out, 1, size);
     const start = out.length - length;
     this.prefix.copy(out, start - this.prefix.length);
-    for (let i = 0; i < length; i++) out[start + i] = data[payload + i] ^ data[mask + (i & 3)];
+    unmaskInto(out, start, data, mask, payload, length);
     broadcast(this.members, out);
   }
 
@@ -158,9 +158,14 @@ class Conn {
   }
 }
 
+/** A client frame's payload (at `payload` in `data`, its key at `mask`), unmasked into `out` at `at`. */
+const unmaskInto = (out, at, data, mask, payload, length) => {
+  for (let i = 0; i < length; i++) out[at + i] = data[payload + i] ^ data[mask + (i & 3)];
+};
+
 const unmasked = (data, mask, payload, length) => {
   const out = Buffer.allocUnsafe(length);
-  for (let i = 0; i < length; i++) out[i] = data[payload + i] ^ data[mask + (i & 3)];
+  unmaskInto(out, 0, data, mask, payload, length);
   return out;
 };
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PARLEY_NODE_FLAGS, ROOT } from "../../bench/lib/servers.ts";
+import { PARLEY_NODE_FLAGS, PINNED, ROOT } from "../../bench/lib/servers.ts";
 import { serverFlags } from "../../bin/node-flags.js";
 
 const startScript = (): string =>
@@ -13,10 +13,9 @@ const startScript = (): string =>
 
 test("the bench runs Parley with the Node flags its launcher gives a server on the bench's one core", () => {
   // The bench pins each server to core 0 (taskset), where bin/parley.js adds the one-core flags too.
-  const pinned = existsSync("/usr/bin/taskset");
-  assert.deepEqual(PARLEY_NODE_FLAGS, serverFlags([], pinned ? 1 : availableParallelism()));
+  assert.deepEqual(PARLEY_NODE_FLAGS, serverFlags([], PINNED ? 1 : availableParallelism()));
   assert.ok(PARLEY_NODE_FLAGS.includes("--max-semi-space-size=8"), PARLEY_NODE_FLAGS.join(" "));
-  if (pinned) assert.ok(PARLEY_NODE_FLAGS.includes("--single-threaded-gc"), PARLEY_NODE_FLAGS.join(" "));
+  if (PINNED) assert.ok(PARLEY_NODE_FLAGS.includes("--single-threaded-gc"), PARLEY_NODE_FLAGS.join(" "));
   // npm start goes through the launcher, so it gets the same flags.
   assert.equal(startScript(), "node bin/parley.js");
 });
